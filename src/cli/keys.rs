@@ -1,0 +1,71 @@
+use std::process::ExitCode;
+
+use crate::domain::Role;
+use crate::service::{signing, staff};
+
+pub fn create(role: Role, name: &str) -> anyhow::Result<ExitCode> {
+    let (_, encore) = super::open()?;
+    let (key, secret) = staff::create_key(&encore.db, name, role)?;
+    eprintln!(
+        "Created {} key #{} \"{}\". This is the only time its secret is shown:",
+        role.as_str(),
+        key.id,
+        key.name
+    );
+    println!("{secret}");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn list() -> anyhow::Result<ExitCode> {
+    let (_, encore) = super::open()?;
+    println!(
+        "{:>4}  {:<10}  {:<12}  {:<20}  status",
+        "id", "role", "prefix", "name"
+    );
+    for key in staff::list_keys(&encore.db)? {
+        let status = key
+            .revoked_at
+            .map_or("active".to_string(), |t| format!("revoked {t}"));
+        println!(
+            "{:>4}  {:<10}  {:<12}  {:<20}  {}",
+            key.id, key.role, key.key_prefix, key.name, status
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn revoke(id: i64) -> anyhow::Result<ExitCode> {
+    let (_, encore) = super::open()?;
+    staff::revoke_key(&encore.db, id)?;
+    println!("revoked key #{id}");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn rotate() -> anyhow::Result<ExitCode> {
+    let (_, encore) = super::open()?;
+    let kid = signing::rotate(&encore.db)?;
+    println!("{kid}");
+    eprintln!("New tokens are signed with {kid}; running servers pick it up within a minute or on first sight.");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn retire(kid: &str) -> anyhow::Result<ExitCode> {
+    let (_, encore) = super::open()?;
+    signing::retire(&encore.db, kid)?;
+    println!("retired {kid}: tokens signed with it no longer admit");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn signing() -> anyhow::Result<ExitCode> {
+    let (_, encore) = super::open()?;
+    let active = encore.keys.active_kid();
+    for key in signing::list(&encore.db)? {
+        let status = match key.retired_at {
+            Some(t) => format!("retired {t}"),
+            None if key.kid == active => "signing".into(),
+            None => "verifying".into(),
+        };
+        println!("{}  created {}  {}", key.kid, key.created_at, status);
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,106 @@
+//! Every setting in one place, with its default. Loaded once at start-up from, in rising order of
+//! precedence: the defaults below, an optional `encore.toml` (or the file named by
+//! `ENCORE_CONFIG`), `ENCORE_*` environment variables, and `DATABASE_URL`.
+
+use std::time::Duration;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `postgres://…` for PostgreSQL; otherwise a SQLite file path (created if absent).
+    pub database_url: String,
+    /// Address the HTTP server listens on.
+    pub bind: String,
+    /// HTTP worker threads; 0 means one per CPU core.
+    pub workers: usize,
+    /// Database connections per process.
+    pub db_pool_size: u32,
+    /// How long a SQLite writer waits for another process's write lock.
+    pub sqlite_busy_timeout_ms: u64,
+    /// A QR admits from this many hours before doors open…
+    pub scan_window_before_doors_hours: i64,
+    /// …until this many hours after the performance starts.
+    pub scan_window_after_start_hours: i64,
+    /// Clock drift tolerated when checking a token's window, in seconds.
+    pub scan_clock_leeway_seconds: i64,
+    /// How long a verified API key is trusted without asking the database again.
+    pub api_key_cache_seconds: u64,
+    /// Largest JSON request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Most tickets in one bulk issuance request.
+    pub max_bulk_tickets: usize,
+    /// `text` for people, `json` for log collectors.
+    pub log_format: LogFormat,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: "encore.db".into(),
+            bind: "127.0.0.1:8080".into(),
+            workers: 0,
+            db_pool_size: 8,
+            sqlite_busy_timeout_ms: 5_000,
+            scan_window_before_doors_hours: 6,
+            scan_window_after_start_hours: 6,
+            scan_clock_leeway_seconds: 30,
+            api_key_cache_seconds: 5,
+            max_body_bytes: 1 << 20,
+            max_bulk_tickets: 1_000,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+impl Config {
+    pub fn load() -> Result<Config, Box<figment::Error>> {
+        let file = std::env::var("ENCORE_CONFIG").unwrap_or_else(|_| "encore.toml".into());
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("ENCORE_").ignore(&["config"]))
+            .merge(Env::raw().only(&["database_url"]))
+            .extract()
+            .map_err(Box::new)?;
+        config
+            .check()
+            .map_err(|m| Box::new(figment::Error::from(m)))?;
+        Ok(config)
+    }
+
+    /// Settings that parse but make no sense stop start-up with a message naming them.
+    fn check(&self) -> Result<(), String> {
+        if self.db_pool_size == 0 {
+            return Err("db_pool_size must be at least 1".into());
+        }
+        if self.max_bulk_tickets == 0 {
+            return Err("max_bulk_tickets must be at least 1".into());
+        }
+        if self.scan_window_before_doors_hours < 0 || self.scan_window_after_start_hours < 0 {
+            return Err("scan window hours must not be negative".into());
+        }
+        Ok(())
+    }
+
+    pub fn sqlite_busy_timeout(&self) -> Duration {
+        Duration::from_millis(self.sqlite_busy_timeout_ms)
+    }
+
+    pub fn workers(&self) -> usize {
+        if self.workers == 0 {
+            std::thread::available_parallelism().map_or(2, |n| n.get())
+        } else {
+            self.workers
+        }
+    }
+}

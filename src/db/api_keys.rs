@@ -1,0 +1,40 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::models::{ApiKeyRow, NewApiKeyRow};
+use super::schema::api_keys;
+use super::{with_conn, Conn};
+
+pub fn insert(conn: &mut Conn<'_>, row: &NewApiKeyRow<'_>) -> QueryResult<ApiKeyRow> {
+    with_conn!(conn, c => diesel::insert_into(api_keys::table)
+        .values(row)
+        .returning(ApiKeyRow::as_returning())
+        .get_result(c))
+}
+
+/// The key with this hash, unless it was revoked.
+pub fn find_active_by_hash(conn: &mut Conn<'_>, key_hash: &str) -> QueryResult<Option<ApiKeyRow>> {
+    with_conn!(conn, c => api_keys::table
+        .filter(api_keys::key_hash.eq(key_hash))
+        .filter(api_keys::revoked_at.is_null())
+        .select(ApiKeyRow::as_select())
+        .first(c)
+        .optional())
+}
+
+pub fn list(conn: &mut Conn<'_>) -> QueryResult<Vec<ApiKeyRow>> {
+    with_conn!(conn, c => api_keys::table
+        .order(api_keys::id)
+        .select(ApiKeyRow::as_select())
+        .load(c))
+}
+
+/// Revokes a key; returns whether a live key was revoked.
+pub fn revoke(conn: &mut Conn<'_>, id: i64, at: NaiveDateTime) -> QueryResult<bool> {
+    with_conn!(conn, c => diesel::update(api_keys::table)
+        .filter(api_keys::id.eq(id))
+        .filter(api_keys::revoked_at.is_null())
+        .set(api_keys::revoked_at.eq(at))
+        .execute(c))
+    .map(|n| n == 1)
+}

@@ -1,0 +1,57 @@
+use diesel::prelude::*;
+
+use super::models::{EventRow, NewEventRow, NewPerformanceRow, PerformanceRow};
+use super::schema::{events, performances};
+use super::{with_conn, Conn};
+
+pub fn insert_event(conn: &mut Conn<'_>, row: &NewEventRow<'_>) -> QueryResult<EventRow> {
+    with_conn!(conn, c => diesel::insert_into(events::table)
+        .values(row)
+        .returning(EventRow::as_returning())
+        .get_result(c))
+}
+
+pub fn list_events(conn: &mut Conn<'_>) -> QueryResult<Vec<EventRow>> {
+    with_conn!(conn, c => events::table.order(events::id).select(EventRow::as_select()).load(c))
+}
+
+pub fn find_event(conn: &mut Conn<'_>, id: i64) -> QueryResult<Option<EventRow>> {
+    with_conn!(conn, c => events::table.find(id).select(EventRow::as_select()).first(c).optional())
+}
+
+pub fn insert_performance(
+    conn: &mut Conn<'_>,
+    row: &NewPerformanceRow,
+) -> QueryResult<PerformanceRow> {
+    with_conn!(conn, c => diesel::insert_into(performances::table)
+        .values(row)
+        .returning(PerformanceRow::as_returning())
+        .get_result(c))
+}
+
+pub fn list_performances(conn: &mut Conn<'_>, event_id: i64) -> QueryResult<Vec<PerformanceRow>> {
+    with_conn!(conn, c => performances::table
+        .filter(performances::event_id.eq(event_id))
+        .order((performances::starts_at, performances::id))
+        .select(PerformanceRow::as_select())
+        .load(c))
+}
+
+pub fn find_performance(conn: &mut Conn<'_>, id: i64) -> QueryResult<Option<PerformanceRow>> {
+    with_conn!(conn, c => performances::table
+        .find(id)
+        .select(PerformanceRow::as_select())
+        .first(c)
+        .optional())
+}
+
+/// Takes `count` seats of a performance if that many are left. One conditional write, so two
+/// concurrent issuers can never both take the last seat.
+pub fn reserve_seats(conn: &mut Conn<'_>, performance_id: i64, count: i64) -> QueryResult<bool> {
+    with_conn!(conn, c => diesel::update(performances::table)
+        .filter(performances::id.eq(performance_id))
+        .filter((performances::tickets_issued + count).le(performances::capacity))
+        .set(performances::tickets_issued.eq(performances::tickets_issued + count))
+        .execute(c))
+    .map(|n| n == 1)
+}

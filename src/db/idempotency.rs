@@ -1,0 +1,55 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::idempotency_keys;
+use super::{with_conn, Conn};
+
+/// A request already seen under an idempotency key.
+#[derive(Debug, Clone, Queryable)]
+pub struct SeenRequest {
+    pub request_fingerprint: String,
+    pub ticket_ids: String,
+}
+
+/// Claims `key` for this request; returns false if the key was already used. Inside the
+/// issuing transaction: on PostgreSQL a concurrent retry waits here until the first commits.
+pub fn claim(
+    conn: &mut Conn<'_>,
+    api_key_id: i64,
+    key: &str,
+    fingerprint: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let row = (
+        idempotency_keys::api_key_id.eq(api_key_id),
+        idempotency_keys::idempotency_key.eq(key),
+        idempotency_keys::request_fingerprint.eq(fingerprint),
+        idempotency_keys::created_at.eq(now),
+    );
+    with_conn!(conn, c => diesel::insert_into(idempotency_keys::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(c))
+    .map(|n| n == 1)
+}
+
+pub fn find(conn: &mut Conn<'_>, api_key_id: i64, key: &str) -> QueryResult<Option<SeenRequest>> {
+    with_conn!(conn, c => idempotency_keys::table
+        .find((api_key_id, key))
+        .select((idempotency_keys::request_fingerprint, idempotency_keys::ticket_ids))
+        .first(c)
+        .optional())
+}
+
+/// Remembers which tickets the request under `key` issued (comma-separated ids).
+pub fn record_tickets(
+    conn: &mut Conn<'_>,
+    api_key_id: i64,
+    key: &str,
+    ids: &str,
+) -> QueryResult<()> {
+    with_conn!(conn, c => diesel::update(idempotency_keys::table.find((api_key_id, key)))
+        .set(idempotency_keys::ticket_ids.eq(ids))
+        .execute(c))?;
+    Ok(())
+}

@@ -1,0 +1,315 @@
+//! Storage: one binary, two backends.
+//!
+//! SQLite is the embedded default; PostgreSQL is chosen by a `postgres://` URL. Both sit behind
+//! [`Db`] (a pool) and [`Conn`] (a borrowed connection). Query code is written once with the
+//! [`with_conn!`] macro and compiled for each backend, so backend-specific SQL stays rare and
+//! obvious (see `backend_specific` comments).
+
+pub mod models;
+pub mod schema;
+
+pub mod api_keys;
+pub mod events;
+pub mod idempotency;
+pub mod scans;
+pub mod signing_keys;
+pub mod tickets;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// An arbitrary constant: the PostgreSQL advisory lock that serialises migrations when several
+/// `encore serve` processes start at once on one database.
+const MIGRATION_LOCK_ID: i64 = 0x656e_636f_7265;
+
+/// Runs `$body` with `$c` bound to the concrete connection of whichever backend `$conn` holds.
+/// The body is type-checked once per backend.
+macro_rules! with_conn {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::Conn::Sqlite($c) => {
+                let $c: &mut ::diesel::SqliteConnection = &mut **$c;
+                $body
+            }
+            $crate::db::Conn::Postgres($c) => {
+                let $c: &mut ::diesel::PgConnection = &mut **$c;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_conn;
+
+pub type PoolError = diesel::r2d2::PoolError;
+
+/// Why the database could not be opened or prepared.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("cannot open the database pool for {url}: {source}")]
+    Pool {
+        url: String,
+        source: diesel::r2d2::PoolError,
+    },
+    #[error("cannot connect to the database: {0}")]
+    Connection(#[from] diesel::r2d2::PoolError),
+    #[error("migrations failed: {0}")]
+    Migration(String),
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// `postgres://` and `postgresql://` URLs mean PostgreSQL; anything else is a SQLite path
+    /// (an optional `sqlite://` or `sqlite:` prefix is stripped).
+    pub fn of_url(url: &str) -> (Backend, &str) {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url)
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            (Backend::Sqlite, path)
+        } else if let Some(path) = url.strip_prefix("sqlite:") {
+            (Backend::Sqlite, path)
+        } else {
+            (Backend::Sqlite, url)
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// How SQLite connections behave: WAL so readers never block the writer, a busy timeout so a
+/// second process waits instead of failing, foreign keys enforced, and every commit made durable.
+#[derive(Debug, Clone, Copy)]
+struct SqlitePragmas {
+    busy_timeout: Duration,
+}
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(&format!(
+            "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+             PRAGMA foreign_keys = ON;",
+            self.busy_timeout.as_millis()
+        ))
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+enum PoolKind {
+    Sqlite(Pool<ConnectionManager<SqliteConnection>>),
+    Postgres(Pool<ConnectionManager<PgConnection>>),
+}
+
+/// The connection pool, cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: Arc<PoolKind>,
+    /// SQLite allows one writer at a time. Queueing this process's writers here is fairer and
+    /// faster than letting them spin on SQLITE_BUSY; other processes still wait on busy_timeout.
+    sqlite_writer: Arc<Mutex<()>>,
+}
+
+/// A pooled connection of either backend.
+pub enum PooledConn {
+    Sqlite(PooledConnection<ConnectionManager<SqliteConnection>>),
+    Postgres(PooledConnection<ConnectionManager<PgConnection>>),
+}
+
+impl PooledConn {
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            PooledConn::Sqlite(c) => Conn::Sqlite(c),
+            PooledConn::Postgres(c) => Conn::Postgres(c),
+        }
+    }
+}
+
+/// A borrowed connection; the argument type of every storage function.
+pub enum Conn<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Postgres(&'a mut PgConnection),
+}
+
+impl Conn<'_> {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Conn::Sqlite(_) => Backend::Sqlite,
+            Conn::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Runs `f` in a transaction. On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken up
+    /// front, so a read-then-write transaction can never fail half-way on a lock upgrade.
+    pub fn transaction<T, E>(
+        &mut self,
+        f: impl FnOnce(&mut Conn<'_>) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<diesel::result::Error>,
+    {
+        match self {
+            Conn::Sqlite(c) => c.immediate_transaction(|c| f(&mut Conn::Sqlite(c))),
+            Conn::Postgres(c) => c.transaction(|c| f(&mut Conn::Postgres(c))),
+        }
+    }
+}
+
+impl Db {
+    /// Opens a pool for `url`. SQLite files are created on first use.
+    pub fn connect(url: &str, pool_size: u32, busy_timeout: Duration) -> Result<Db, SetupError> {
+        let (backend, target) = Backend::of_url(url);
+        let pool_error = |source| SetupError::Pool {
+            url: redact_url(url),
+            source,
+        };
+        let pool = match backend {
+            Backend::Sqlite => PoolKind::Sqlite(
+                Pool::builder()
+                    .max_size(pool_size)
+                    .connection_customizer(Box::new(SqlitePragmas { busy_timeout }))
+                    .build(ConnectionManager::new(target))
+                    .map_err(pool_error)?,
+            ),
+            Backend::Postgres => PoolKind::Postgres(
+                Pool::builder()
+                    .max_size(pool_size)
+                    .connection_timeout(Duration::from_secs(10))
+                    .build(ConnectionManager::new(target))
+                    .map_err(pool_error)?,
+            ),
+        };
+        Ok(Db {
+            pool: Arc::new(pool),
+            sqlite_writer: Arc::new(Mutex::new(())),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match *self.pool {
+            PoolKind::Sqlite(_) => Backend::Sqlite,
+            PoolKind::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub fn get(&self) -> Result<PooledConn, PoolError> {
+        Ok(match &*self.pool {
+            PoolKind::Sqlite(p) => PooledConn::Sqlite(p.get()?),
+            PoolKind::Postgres(p) => PooledConn::Postgres(p.get()?),
+        })
+    }
+
+    /// Runs `f` on a connection, outside any transaction (reads).
+    pub fn read<T, E>(&self, f: impl FnOnce(&mut Conn<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<PoolError>,
+    {
+        let mut pooled = self.get()?;
+        f(&mut pooled.conn())
+    }
+
+    /// Runs `f` in one write transaction: everything in it commits together or not at all.
+    pub fn write<T, E>(&self, f: impl FnOnce(&mut Conn<'_>) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<PoolError> + From<diesel::result::Error>,
+    {
+        let mut pooled = self.get()?;
+        let _writer = match self.backend() {
+            // A poisoned lock only means another writer panicked; the database is still sound.
+            Backend::Sqlite => Some(self.sqlite_writer.lock().unwrap_or_else(|e| e.into_inner())),
+            Backend::Postgres => None,
+        };
+        pooled.conn().transaction(f)
+    }
+
+    /// Applies pending migrations; safe to call from several processes at once.
+    pub fn migrate(&self) -> Result<usize, SetupError> {
+        let mut pooled = self.get()?;
+        let applied = match pooled.conn() {
+            Conn::Sqlite(c) => c.exclusive_transaction(|c| {
+                c.run_pending_migrations(SQLITE_MIGRATIONS)
+                    .map(|v| v.len())
+                    .map_err(|e| SetupError::Migration(e.to_string()))
+            })?,
+            Conn::Postgres(c) => {
+                diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_ID})"))
+                    .execute(c)?;
+                let result = c
+                    .run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map(|v| v.len())
+                    .map_err(|e| SetupError::Migration(e.to_string()));
+                diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_ID})"))
+                    .execute(c)?;
+                result?
+            }
+        };
+        Ok(applied)
+    }
+
+    /// A cheap round-trip, for `/readyz`.
+    pub fn ping(&self) -> Result<(), SetupError> {
+        let mut pooled = self.get()?;
+        with_conn!(&mut pooled.conn(), c => c.batch_execute("SELECT 1"))?;
+        Ok(())
+    }
+}
+
+/// The URL without its password, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_choose_the_backend() {
+        assert_eq!(Backend::of_url("postgres://u@h/db").0, Backend::Postgres);
+        assert_eq!(Backend::of_url("postgresql://u@h/db").0, Backend::Postgres);
+        assert_eq!(
+            Backend::of_url("sqlite://data/e.db"),
+            (Backend::Sqlite, "data/e.db")
+        );
+        assert_eq!(Backend::of_url("encore.db"), (Backend::Sqlite, "encore.db"));
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://encore:s3cret@db:5432/encore"),
+            "postgres://encore:***@db:5432/encore"
+        );
+        assert_eq!(
+            redact_url("postgres://postgres@db/x"),
+            "postgres://postgres@db/x"
+        );
+        assert_eq!(redact_url("encore.db"), "encore.db");
+    }
+}

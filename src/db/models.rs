@@ -1,0 +1,139 @@
+//! Row types (what a `SELECT` returns) and insert forms (what an `INSERT` takes).
+//! They carry storage shapes; the domain parses them into its own types where rules apply.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{api_keys, arrival_events, events, performances, signing_keys, tickets};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = api_keys)]
+pub struct ApiKeyRow {
+    pub id: i64,
+    pub name: String,
+    pub role: String,
+    pub key_hash: String,
+    pub key_prefix: String,
+    pub created_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = api_keys)]
+pub struct NewApiKeyRow<'a> {
+    pub name: &'a str,
+    pub role: &'a str,
+    pub key_hash: &'a str,
+    pub key_prefix: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = signing_keys)]
+pub struct SigningKeyRow {
+    pub kid: String,
+    pub private_key: String,
+    pub public_key: String,
+    pub created_at: NaiveDateTime,
+    pub retired_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = events)]
+pub struct EventRow {
+    pub id: i64,
+    pub name: String,
+    pub venue: String,
+    pub time_zone: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = events)]
+pub struct NewEventRow<'a> {
+    pub name: &'a str,
+    pub venue: &'a str,
+    pub time_zone: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = performances)]
+pub struct PerformanceRow {
+    pub id: i64,
+    pub event_id: i64,
+    pub starts_at: NaiveDateTime,
+    pub doors_open_at: NaiveDateTime,
+    pub capacity: i64,
+    pub tickets_issued: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = performances)]
+pub struct NewPerformanceRow {
+    pub event_id: i64,
+    pub starts_at: NaiveDateTime,
+    pub doors_open_at: NaiveDateTime,
+    pub capacity: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = tickets)]
+pub struct TicketRow {
+    pub id: i64,
+    pub performance_id: i64,
+    pub holder_name: String,
+    pub holder_email: String,
+    pub price_minor: i64,
+    pub currency: String,
+    pub seat: Option<String>,
+    pub section: Option<String>,
+    pub status: String,
+    pub generation: i32,
+    pub external_ref: Option<String>,
+    pub issued_at: NaiveDateTime,
+    pub admitted_at: Option<NaiveDateTime>,
+    pub admitted_gate: Option<String>,
+    pub admitted_device: Option<String>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = tickets)]
+pub struct NewTicketRow {
+    pub performance_id: i64,
+    pub holder_name: String,
+    pub holder_email: String,
+    pub price_minor: i64,
+    pub currency: String,
+    pub seat: Option<String>,
+    pub section: Option<String>,
+    pub external_ref: Option<String>,
+    pub issued_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = arrival_events)]
+pub struct ArrivalEventRow {
+    pub id: i64,
+    pub ticket_id: Option<i64>,
+    pub performance_id: Option<i64>,
+    pub token_generation: Option<i32>,
+    pub gate: String,
+    pub device: String,
+    pub outcome: String,
+    pub scanned_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = arrival_events)]
+pub struct NewArrivalEventRow<'a> {
+    pub ticket_id: Option<i64>,
+    pub performance_id: Option<i64>,
+    pub token_generation: Option<i32>,
+    pub gate: &'a str,
+    pub device: &'a str,
+    pub outcome: &'a str,
+    pub scanned_at: NaiveDateTime,
+}

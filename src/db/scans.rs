@@ -1,0 +1,20 @@
+use diesel::prelude::*;
+
+use super::models::NewArrivalEventRow;
+use super::schema::arrival_events;
+use super::{with_conn, Conn};
+
+pub fn insert_arrival_event(conn: &mut Conn<'_>, row: &NewArrivalEventRow<'_>) -> QueryResult<()> {
+    with_conn!(conn, c => diesel::insert_into(arrival_events::table).values(row).execute(c))?;
+    Ok(())
+}
+
+/// How many scan attempts of each outcome a performance has seen.
+pub fn outcome_counts(conn: &mut Conn<'_>, performance_id: i64) -> QueryResult<Vec<(String, i64)>> {
+    with_conn!(conn, c => arrival_events::table
+        .filter(arrival_events::performance_id.eq(performance_id))
+        .group_by(arrival_events::outcome)
+        .select((arrival_events::outcome, diesel::dsl::count_star()))
+        .order(arrival_events::outcome)
+        .load(c))
+}

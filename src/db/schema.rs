@@ -1,0 +1,104 @@
+//! The one schema for both backends. Written by hand with portable column types only
+//! (BigInt, Integer, Text, Timestamp), so every query compiles for SQLite and PostgreSQL.
+
+diesel::table! {
+    api_keys (id) {
+        id -> BigInt,
+        name -> Text,
+        role -> Text,
+        key_hash -> Text,
+        key_prefix -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        private_key -> Text,
+        public_key -> Text,
+        created_at -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> BigInt,
+        name -> Text,
+        venue -> Text,
+        time_zone -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    performances (id) {
+        id -> BigInt,
+        event_id -> BigInt,
+        starts_at -> Timestamp,
+        doors_open_at -> Timestamp,
+        capacity -> BigInt,
+        tickets_issued -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tickets (id) {
+        id -> BigInt,
+        performance_id -> BigInt,
+        holder_name -> Text,
+        holder_email -> Text,
+        price_minor -> BigInt,
+        currency -> Text,
+        seat -> Nullable<Text>,
+        section -> Nullable<Text>,
+        status -> Text,
+        generation -> Integer,
+        external_ref -> Nullable<Text>,
+        issued_at -> Timestamp,
+        admitted_at -> Nullable<Timestamp>,
+        admitted_gate -> Nullable<Text>,
+        admitted_device -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    arrival_events (id) {
+        id -> BigInt,
+        ticket_id -> Nullable<BigInt>,
+        performance_id -> Nullable<BigInt>,
+        token_generation -> Nullable<Integer>,
+        gate -> Text,
+        device -> Text,
+        outcome -> Text,
+        scanned_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (api_key_id, idempotency_key) {
+        api_key_id -> BigInt,
+        idempotency_key -> Text,
+        request_fingerprint -> Text,
+        ticket_ids -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(performances -> events (event_id));
+diesel::joinable!(tickets -> performances (performance_id));
+diesel::joinable!(arrival_events -> tickets (ticket_id));
+diesel::joinable!(idempotency_keys -> api_keys (api_key_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    api_keys,
+    signing_keys,
+    events,
+    performances,
+    tickets,
+    arrival_events,
+    idempotency_keys,
+);

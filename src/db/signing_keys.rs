@@ -1,0 +1,38 @@
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::models::SigningKeyRow;
+use super::schema::signing_keys;
+use super::{with_conn, Conn};
+
+pub fn insert(conn: &mut Conn<'_>, row: &SigningKeyRow) -> QueryResult<()> {
+    with_conn!(conn, c => diesel::insert_into(signing_keys::table).values(row).execute(c))?;
+    Ok(())
+}
+
+/// Every key, oldest first.
+pub fn all(conn: &mut Conn<'_>) -> QueryResult<Vec<SigningKeyRow>> {
+    with_conn!(conn, c => signing_keys::table
+        .order((signing_keys::created_at, signing_keys::kid))
+        .select(SigningKeyRow::as_select())
+        .load(c))
+}
+
+/// The keys in force (not retired), oldest first: the last one signs.
+pub fn in_force(conn: &mut Conn<'_>) -> QueryResult<Vec<SigningKeyRow>> {
+    with_conn!(conn, c => signing_keys::table
+        .filter(signing_keys::retired_at.is_null())
+        .order((signing_keys::created_at, signing_keys::kid))
+        .select(SigningKeyRow::as_select())
+        .load(c))
+}
+
+/// Retires a key; returns whether a key in force was retired.
+pub fn retire(conn: &mut Conn<'_>, kid: &str, at: NaiveDateTime) -> QueryResult<bool> {
+    with_conn!(conn, c => diesel::update(signing_keys::table)
+        .filter(signing_keys::kid.eq(kid))
+        .filter(signing_keys::retired_at.is_null())
+        .set(signing_keys::retired_at.eq(at))
+        .execute(c))
+    .map(|n| n == 1)
+}

@@ -1,0 +1,124 @@
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+
+use super::Invalid;
+
+/// The largest performance we accept: a stadium, with room to spare.
+pub const MAX_CAPACITY: i64 = 1_000_000;
+
+/// An IANA time zone name such as "Europe/Vienna": performance times are shown to patrons in it.
+pub fn parse_time_zone(raw: &str) -> Result<Tz, Invalid> {
+    raw.trim().parse::<Tz>().map_err(|_| {
+        Invalid::new(
+            "time_zone",
+            format!("{raw:?} is not an IANA time zone such as \"Europe/Vienna\""),
+        )
+    })
+}
+
+/// When a performance starts, when its doors open, and how many may attend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PerformanceSchedule {
+    pub starts_at: DateTime<Utc>,
+    pub doors_open_at: DateTime<Utc>,
+    pub capacity: i64,
+}
+
+impl PerformanceSchedule {
+    /// Doors default to opening an hour before the start.
+    pub fn parse(
+        starts_at: DateTime<Utc>,
+        doors_open_at: Option<DateTime<Utc>>,
+        capacity: i64,
+    ) -> Result<Self, Invalid> {
+        let doors_open_at = doors_open_at.unwrap_or(starts_at - Duration::hours(1));
+        if doors_open_at > starts_at {
+            return Err(Invalid::new("doors_open_at", "must not be after starts_at"));
+        }
+        if starts_at - doors_open_at > Duration::hours(24) {
+            return Err(Invalid::new(
+                "doors_open_at",
+                "must be within 24 hours before starts_at",
+            ));
+        }
+        if !(0..=MAX_CAPACITY).contains(&capacity) {
+            return Err(Invalid::new(
+                "capacity",
+                format!("must be between 0 and {MAX_CAPACITY}"),
+            ));
+        }
+        Ok(PerformanceSchedule {
+            starts_at,
+            doors_open_at,
+            capacity,
+        })
+    }
+}
+
+/// When a ticket's QR admits: from some hours before doors open until some hours after the
+/// start. Outside it the door answers "not yet valid" (wrong day) or "expired".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanWindow {
+    pub not_before: DateTime<Utc>,
+    pub expires: DateTime<Utc>,
+}
+
+impl ScanWindow {
+    pub fn for_performance(
+        doors_open_at: DateTime<Utc>,
+        starts_at: DateTime<Utc>,
+        before_doors: Duration,
+        after_start: Duration,
+    ) -> Self {
+        ScanWindow {
+            not_before: doors_open_at - before_doors,
+            expires: starts_at + after_start,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 1, h, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn time_zones_are_iana_names() {
+        assert_eq!(
+            parse_time_zone("Europe/Vienna").unwrap(),
+            chrono_tz::Europe::Vienna
+        );
+        assert!(parse_time_zone("Mars/Olympus").is_err());
+        assert!(parse_time_zone("").is_err());
+    }
+
+    #[test]
+    fn doors_open_before_the_start_and_capacity_is_bounded() {
+        let s = PerformanceSchedule::parse(at(20), None, 100).unwrap();
+        assert_eq!(s.doors_open_at, at(19));
+        assert_eq!(
+            PerformanceSchedule::parse(at(19), Some(at(20)), 1)
+                .unwrap_err()
+                .field,
+            "doors_open_at"
+        );
+        assert_eq!(
+            PerformanceSchedule::parse(at(20), None, -1)
+                .unwrap_err()
+                .field,
+            "capacity"
+        );
+        assert!(PerformanceSchedule::parse(at(20), None, MAX_CAPACITY + 1).is_err());
+    }
+
+    #[test]
+    fn the_scan_window_surrounds_the_performance() {
+        let w = ScanWindow::for_performance(at(19), at(20), Duration::hours(6), Duration::hours(3));
+        assert_eq!(w.not_before, at(13));
+        assert_eq!(w.expires, at(23));
+    }
+}

@@ -1,0 +1,52 @@
+use serde::{Deserialize, Serialize};
+
+/// What a staff API key may do. `admin` may do everything; the others are scoped to their job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    BoxOffice,
+    Scanner,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::BoxOffice => "box_office",
+            Role::Scanner => "scanner",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Role> {
+        match raw {
+            "admin" => Some(Role::Admin),
+            "box_office" => Some(Role::BoxOffice),
+            "scanner" => Some(Role::Scanner),
+            _ => None,
+        }
+    }
+
+    /// Whether a key with this role may act where `needed` is required.
+    pub fn permits(self, needed: Role) -> bool {
+        self == Role::Admin || self == needed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admin_may_do_everything_others_only_their_job() {
+        assert!(Role::Admin.permits(Role::Scanner));
+        assert!(Role::Admin.permits(Role::BoxOffice));
+        assert!(Role::BoxOffice.permits(Role::BoxOffice));
+        assert!(!Role::BoxOffice.permits(Role::Scanner));
+        assert!(!Role::Scanner.permits(Role::BoxOffice));
+        assert!(!Role::Scanner.permits(Role::Admin));
+        for role in [Role::Admin, Role::BoxOffice, Role::Scanner] {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+    }
+}

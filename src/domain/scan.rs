@@ -1,0 +1,214 @@
+//! How the door decides. The admission itself is one conditional write in storage; these rules
+//! say why a ticket was refused when that write did not admit, and check the token's window.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use super::TicketStatus;
+
+/// Every answer the door can give, with a stable machine-readable code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanOutcome {
+    Admitted,
+    AlreadyAdmitted,
+    InvalidSignature,
+    UnknownKey,
+    Malformed,
+    Expired,
+    NotYetValid,
+    WrongPerformance,
+    Superseded,
+    Canceled,
+    Exchanged,
+    Transferred,
+    /// A correctly signed token whose ticket this database does not hold (e.g. restored from
+    /// an older backup). Never expected in normal operation.
+    UnknownTicket,
+}
+
+impl ScanOutcome {
+    pub const ALL: [ScanOutcome; 13] = [
+        ScanOutcome::Admitted,
+        ScanOutcome::AlreadyAdmitted,
+        ScanOutcome::InvalidSignature,
+        ScanOutcome::UnknownKey,
+        ScanOutcome::Malformed,
+        ScanOutcome::Expired,
+        ScanOutcome::NotYetValid,
+        ScanOutcome::WrongPerformance,
+        ScanOutcome::Superseded,
+        ScanOutcome::Canceled,
+        ScanOutcome::Exchanged,
+        ScanOutcome::Transferred,
+        ScanOutcome::UnknownTicket,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ScanOutcome::Admitted => "admitted",
+            ScanOutcome::AlreadyAdmitted => "already_admitted",
+            ScanOutcome::InvalidSignature => "invalid_signature",
+            ScanOutcome::UnknownKey => "unknown_key",
+            ScanOutcome::Malformed => "malformed",
+            ScanOutcome::Expired => "expired",
+            ScanOutcome::NotYetValid => "not_yet_valid",
+            ScanOutcome::WrongPerformance => "wrong_performance",
+            ScanOutcome::Superseded => "superseded",
+            ScanOutcome::Canceled => "canceled",
+            ScanOutcome::Exchanged => "exchanged",
+            ScanOutcome::Transferred => "transferred",
+            ScanOutcome::UnknownTicket => "unknown_ticket",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<ScanOutcome> {
+        ScanOutcome::ALL.into_iter().find(|o| o.code() == code)
+    }
+
+    pub fn is_admitted(self) -> bool {
+        self == ScanOutcome::Admitted
+    }
+
+    /// Whether the ticket itself refused (its state), as opposed to the token being unusable.
+    pub fn is_ticket_state(self) -> bool {
+        matches!(
+            self,
+            ScanOutcome::AlreadyAdmitted
+                | ScanOutcome::Superseded
+                | ScanOutcome::Canceled
+                | ScanOutcome::Exchanged
+                | ScanOutcome::Transferred
+        )
+    }
+
+    /// What the door person reads.
+    pub fn message(self) -> &'static str {
+        match self {
+            ScanOutcome::Admitted => "Welcome in.",
+            ScanOutcome::AlreadyAdmitted => "This ticket has already been admitted.",
+            ScanOutcome::InvalidSignature => "This code is not a genuine ticket (bad signature).",
+            ScanOutcome::UnknownKey => "This code was signed with a key we do not know.",
+            ScanOutcome::Malformed => "This is not a ticket code.",
+            ScanOutcome::Expired => "This ticket is no longer valid (the performance is over).",
+            ScanOutcome::NotYetValid => "This ticket is not valid yet (is it for another day?).",
+            ScanOutcome::WrongPerformance => "This ticket is for another performance.",
+            ScanOutcome::Superseded => "This code was replaced by a newer one for the same ticket.",
+            ScanOutcome::Canceled => "This ticket was canceled.",
+            ScanOutcome::Exchanged => "This ticket was exchanged.",
+            ScanOutcome::Transferred => "This ticket was transferred to someone else.",
+            ScanOutcome::UnknownTicket => "No such ticket is on record.",
+        }
+    }
+}
+
+/// What storage knows of a ticket when the admitting write did not admit it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TicketAtDoor {
+    pub status: TicketStatus,
+    pub generation: i32,
+    pub admitted: bool,
+}
+
+/// Why a ticket that the conditional admission did not admit was refused. The order matters:
+/// an old QR of a ticket reports "superseded" even if the ticket has since been admitted.
+pub fn refusal_reason(ticket: TicketAtDoor, token_generation: i32) -> ScanOutcome {
+    if token_generation != ticket.generation {
+        return ScanOutcome::Superseded;
+    }
+    match ticket.status {
+        TicketStatus::Canceled => ScanOutcome::Canceled,
+        TicketStatus::Exchanged => ScanOutcome::Exchanged,
+        TicketStatus::Transferred => ScanOutcome::Transferred,
+        TicketStatus::Valid if ticket.admitted => ScanOutcome::AlreadyAdmitted,
+        // Valid, current and not admitted, yet the write did not admit: only a ticket of another
+        // performance fits, which the caller checks first. Refuse rather than guess.
+        TicketStatus::Valid => ScanOutcome::WrongPerformance,
+    }
+}
+
+/// Checks a token's validity window, with some leeway for clocks that drift.
+pub fn check_window(
+    not_before: DateTime<Utc>,
+    expires: DateTime<Utc>,
+    now: DateTime<Utc>,
+    leeway: Duration,
+) -> Result<(), ScanOutcome> {
+    if now + leeway < not_before {
+        Err(ScanOutcome::NotYetValid)
+    } else if now - leeway >= expires {
+        Err(ScanOutcome::Expired)
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn ticket(status: TicketStatus, generation: i32, admitted: bool) -> TicketAtDoor {
+        TicketAtDoor {
+            status,
+            generation,
+            admitted,
+        }
+    }
+
+    #[test]
+    fn an_old_generation_is_superseded_whatever_else_happened() {
+        assert_eq!(
+            refusal_reason(ticket(TicketStatus::Valid, 2, true), 1),
+            ScanOutcome::Superseded
+        );
+        assert_eq!(
+            refusal_reason(ticket(TicketStatus::Canceled, 3, false), 2),
+            ScanOutcome::Superseded
+        );
+    }
+
+    #[test]
+    fn ended_tickets_say_how_they_ended() {
+        assert_eq!(
+            refusal_reason(ticket(TicketStatus::Canceled, 1, false), 1),
+            ScanOutcome::Canceled
+        );
+        assert_eq!(
+            refusal_reason(ticket(TicketStatus::Exchanged, 1, false), 1),
+            ScanOutcome::Exchanged
+        );
+        assert_eq!(
+            refusal_reason(ticket(TicketStatus::Transferred, 1, false), 1),
+            ScanOutcome::Transferred
+        );
+        assert_eq!(
+            refusal_reason(ticket(TicketStatus::Valid, 1, true), 1),
+            ScanOutcome::AlreadyAdmitted
+        );
+    }
+
+    #[test]
+    fn the_window_has_leeway_on_both_sides() {
+        let t = |m| Utc.with_ymd_and_hms(2026, 12, 1, 20, m, 0).unwrap();
+        let leeway = Duration::seconds(30);
+        assert_eq!(
+            check_window(t(10), t(50), t(5), leeway),
+            Err(ScanOutcome::NotYetValid)
+        );
+        assert_eq!(check_window(t(10), t(50), t(10), leeway), Ok(()));
+        assert_eq!(check_window(t(10), t(50), t(50), leeway), Ok(()));
+        assert_eq!(
+            check_window(t(10), t(50), t(51), leeway),
+            Err(ScanOutcome::Expired)
+        );
+    }
+
+    #[test]
+    fn codes_are_stable_and_unique() {
+        for o in ScanOutcome::ALL {
+            assert_eq!(ScanOutcome::from_code(o.code()), Some(o));
+            assert_eq!(serde_json::to_value(o).unwrap(), o.code());
+        }
+    }
+}

@@ -1,0 +1,115 @@
+use serde::Serialize;
+
+use super::text::{label, optional_label};
+use super::{EmailAddress, Invalid, Money};
+
+/// Where a ticket is in its life. Only `valid` tickets admit; the others end it for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    Valid,
+    Exchanged,
+    Transferred,
+    Canceled,
+}
+
+impl TicketStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketStatus::Valid => "valid",
+            TicketStatus::Exchanged => "exchanged",
+            TicketStatus::Transferred => "transferred",
+            TicketStatus::Canceled => "canceled",
+        }
+    }
+
+    /// Storage only ever holds the four names (a CHECK constraint says so).
+    pub fn from_stored(raw: &str) -> TicketStatus {
+        match raw {
+            "valid" => TicketStatus::Valid,
+            "exchanged" => TicketStatus::Exchanged,
+            "transferred" => TicketStatus::Transferred,
+            _ => TicketStatus::Canceled,
+        }
+    }
+}
+
+/// A ticket the box office asked for, checked field by field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTicket {
+    pub holder_name: String,
+    pub holder_email: EmailAddress,
+    pub price: Money,
+    pub seat: Option<String>,
+    pub section: Option<String>,
+    /// The caller's own key for this ticket (a CSV row), so that a re-run issues nothing twice.
+    pub external_ref: Option<String>,
+}
+
+impl NewTicket {
+    pub fn parse(
+        holder_name: &str,
+        holder_email: &str,
+        price_minor: i64,
+        currency: &str,
+        seat: Option<&str>,
+        section: Option<&str>,
+    ) -> Result<Self, Invalid> {
+        Ok(NewTicket {
+            holder_name: label("holder_name", holder_name, 200)?,
+            holder_email: EmailAddress::parse("holder_email", holder_email)?,
+            price: Money::parse(price_minor, currency)?,
+            seat: optional_label("seat", seat, 32)?,
+            section: optional_label("section", section, 64)?,
+            external_ref: None,
+        })
+    }
+
+    pub fn with_external_ref(mut self, external_ref: String) -> Self {
+        self.external_ref = Some(external_ref);
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_ticket_is_checked_field_by_field() {
+        let t =
+            NewTicket::parse(" Ada ", "ada@example.org", 4500, "EUR", Some("A1"), None).unwrap();
+        assert_eq!(t.holder_name, "Ada");
+        assert_eq!(t.seat.as_deref(), Some("A1"));
+        assert_eq!(
+            NewTicket::parse("", "ada@example.org", 1, "EUR", None, None)
+                .unwrap_err()
+                .field,
+            "holder_name"
+        );
+        assert_eq!(
+            NewTicket::parse("Ada", "nope", 1, "EUR", None, None)
+                .unwrap_err()
+                .field,
+            "holder_email"
+        );
+        assert_eq!(
+            NewTicket::parse("Ada", "a@b.org", -5, "EUR", None, None)
+                .unwrap_err()
+                .field,
+            "price_minor"
+        );
+    }
+
+    #[test]
+    fn statuses_round_trip_through_storage() {
+        for s in [
+            TicketStatus::Valid,
+            TicketStatus::Exchanged,
+            TicketStatus::Transferred,
+            TicketStatus::Canceled,
+        ] {
+            assert_eq!(TicketStatus::from_stored(s.as_str()), s);
+        }
+    }
+}

@@ -1,0 +1,119 @@
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::views::PerformanceView;
+use crate::domain::Role;
+use crate::http::auth::StaffKey;
+use crate::http::error::ApiError;
+use crate::http::run_blocking;
+use crate::service::{arrivals, events, Encore};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePerformance {
+    /// RFC 3339, e.g. "2026-12-24T19:30:00+01:00"; stored in UTC.
+    starts_at: DateTime<Utc>,
+    /// Defaults to an hour before `starts_at`.
+    doors_open_at: Option<DateTime<Utc>>,
+    capacity: i64,
+}
+
+/// `POST /api/v1/events/{id}/performances` (box_office)
+pub async fn create(
+    staff: StaffKey,
+    encore: web::Data<Encore>,
+    event_id: web::Path<i64>,
+    body: web::Json<CreatePerformance>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Role::BoxOffice)?;
+    let event_id = event_id.into_inner();
+    let body = body.into_inner();
+    let performance = run_blocking(move || {
+        events::create_performance(
+            &encore.db,
+            event_id,
+            body.starts_at,
+            body.doors_open_at,
+            body.capacity,
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(PerformanceView::from(performance)))
+}
+
+/// `GET /api/v1/events/{id}/performances` (any staff)
+pub async fn list(
+    _staff: StaffKey,
+    encore: web::Data<Encore>,
+    event_id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let event_id = event_id.into_inner();
+    let all = run_blocking(move || events::list_performances(&encore.db, event_id)).await?;
+    Ok(HttpResponse::Ok().json(
+        all.into_iter()
+            .map(PerformanceView::from)
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// `GET /api/v1/performances/{id}` (any staff)
+pub async fn get(
+    _staff: StaffKey,
+    encore: web::Data<Encore>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let performance = run_blocking(move || events::get_performance(&encore.db, id)).await?;
+    Ok(HttpResponse::Ok().json(PerformanceView::from(performance)))
+}
+
+#[derive(Debug, Serialize)]
+struct GateCount {
+    gate: String,
+    admitted: i64,
+}
+
+#[derive(Debug, Serialize)]
+struct MinuteCount {
+    minute: DateTime<Utc>,
+    admitted: i64,
+}
+
+#[derive(Debug, Serialize)]
+struct ArrivalsView {
+    performance_id: i64,
+    capacity: i64,
+    tickets_issued: i64,
+    admitted: i64,
+    by_gate: Vec<GateCount>,
+    per_minute: Vec<MinuteCount>,
+    attempts_by_outcome: std::collections::BTreeMap<String, i64>,
+}
+
+/// `GET /api/v1/performances/{id}/arrivals` (any staff): who has arrived, by gate and minute.
+pub async fn arrivals(
+    _staff: StaffKey,
+    encore: web::Data<Encore>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let a = run_blocking(move || arrivals::for_performance(&encore.db, id)).await?;
+    Ok(HttpResponse::Ok().json(ArrivalsView {
+        performance_id: a.performance_id,
+        capacity: a.capacity,
+        tickets_issued: a.tickets_issued,
+        admitted: a.admitted,
+        by_gate: a
+            .by_gate
+            .into_iter()
+            .map(|(gate, admitted)| GateCount { gate, admitted })
+            .collect(),
+        per_minute: a
+            .per_minute
+            .into_iter()
+            .map(|(minute, admitted)| MinuteCount { minute, admitted })
+            .collect(),
+        attempts_by_outcome: a.attempts_by_outcome,
+    }))
+}

@@ -1,0 +1,87 @@
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Role, ScanOutcome};
+use crate::http::auth::StaffKey;
+use crate::http::error::ApiError;
+use crate::http::run_blocking;
+use crate::service::scans::{self, Scan, ScanResult};
+use crate::service::{Encore, Error};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanRequest {
+    token: String,
+    gate: String,
+    device: String,
+    /// The performance this door admits to; tickets for another are refused.
+    #[serde(default)]
+    performance_id: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+struct FirstAdmissionView<'a> {
+    at: DateTime<Utc>,
+    gate: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+struct ScanView<'a> {
+    admitted: bool,
+    outcome: ScanOutcome,
+    /// The same as `outcome`, so every non-2xx body carries the API's usual `code`.
+    code: ScanOutcome,
+    message: &'static str,
+    ticket_id: Option<i64>,
+    performance_id: Option<i64>,
+    holder_name: Option<&'a str>,
+    seat: Option<&'a str>,
+    section: Option<&'a str>,
+    first_admission: Option<FirstAdmissionView<'a>>,
+    scanned_at: DateTime<Utc>,
+}
+
+/// The status tells the class of answer at a glance: 200 admitted; 409 the ticket's state
+/// refuses (already admitted, superseded, canceled, exchanged, transferred); 404 no such
+/// ticket; 422 the token itself is unusable here (signature, key, shape, window, performance).
+fn status_of(outcome: ScanOutcome) -> StatusCode {
+    match outcome {
+        ScanOutcome::Admitted => StatusCode::OK,
+        ScanOutcome::UnknownTicket => StatusCode::NOT_FOUND,
+        o if o.is_ticket_state() => StatusCode::CONFLICT,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+/// `POST /api/v1/scans` (scanner): admit or refuse, and record the attempt either way.
+pub async fn scan(
+    staff: StaffKey,
+    encore: web::Data<Encore>,
+    body: web::Json<ScanRequest>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Role::Scanner)?;
+    let body = body.into_inner();
+    let scan = Scan::parse(body.token, &body.gate, &body.device, body.performance_id)
+        .map_err(Error::from)?;
+    let result: ScanResult = run_blocking(move || scans::scan(&encore, &scan)).await?;
+    Ok(
+        HttpResponse::build(status_of(result.outcome)).json(ScanView {
+            admitted: result.outcome.is_admitted(),
+            outcome: result.outcome,
+            code: result.outcome,
+            message: result.outcome.message(),
+            ticket_id: result.ticket_id,
+            performance_id: result.performance_id,
+            holder_name: result.holder_name.as_deref(),
+            seat: result.seat.as_deref(),
+            section: result.section.as_deref(),
+            first_admission: result.first_admission.as_ref().map(|f| FirstAdmissionView {
+                at: f.at,
+                gate: &f.gate,
+            }),
+            scanned_at: result.scanned_at,
+        }),
+    )
+}

@@ -1,0 +1,207 @@
+use actix_web::http::header::ContentType;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::views::TicketView;
+use crate::domain::ticket::NewTicket;
+use crate::domain::Role;
+use crate::http::auth::StaffKey;
+use crate::http::error::ApiError;
+use crate::http::run_blocking;
+use crate::service::tickets::{self, IdempotencyKey, Issued};
+use crate::service::{Encore, Error};
+use crate::tokens;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketRequest {
+    holder_name: String,
+    holder_email: String,
+    price_minor: i64,
+    currency: String,
+    #[serde(default)]
+    seat: Option<String>,
+    #[serde(default)]
+    section: Option<String>,
+}
+
+impl TicketRequest {
+    fn parse(&self) -> Result<NewTicket, crate::domain::Invalid> {
+        NewTicket::parse(
+            &self.holder_name,
+            &self.holder_email,
+            self.price_minor,
+            &self.currency,
+            self.seat.as_deref(),
+            self.section.as_deref(),
+        )
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkRequest {
+    tickets: Vec<TicketRequest>,
+}
+
+/// The `Idempotency-Key` header, bound to this key holder and a fingerprint of the request.
+fn idempotency(
+    req: &HttpRequest,
+    staff: &StaffKey,
+    performance_id: i64,
+    body: &impl Serialize,
+) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(value) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value.to_str().unwrap_or("\u{0}");
+    let mut hasher = Sha256::new();
+    hasher.update(req.path().as_bytes());
+    hasher.update(performance_id.to_le_bytes());
+    hasher.update(serde_json::to_vec(body).map_err(|_| ApiError::internal())?);
+    let fingerprint = hex::encode(hasher.finalize());
+    IdempotencyKey::parse(staff.0.key_id, key, fingerprint)
+        .map(Some)
+        .map_err(|e| ApiError::from(Error::from(e)))
+}
+
+/// Issues, then signs a token for each ticket, in one blocking call.
+async fn issue(
+    encore: web::Data<Encore>,
+    performance_id: i64,
+    new_tickets: Vec<NewTicket>,
+    idempotency: Option<IdempotencyKey>,
+) -> Result<(Vec<TicketView>, bool), ApiError> {
+    run_blocking(move || {
+        let Issued {
+            performance,
+            tickets: rows,
+            replayed,
+            ..
+        } = tickets::issue(&encore, performance_id, new_tickets, idempotency)?;
+        let views = rows
+            .into_iter()
+            .map(|row| {
+                let token = tickets::token_for(&encore, &row, &performance)?;
+                Ok(TicketView::new(row, token))
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        Ok((views, replayed))
+    })
+    .await
+}
+
+fn created(replayed: bool) -> actix_web::HttpResponseBuilder {
+    let mut response = HttpResponse::Created();
+    if replayed {
+        response.insert_header(("Idempotent-Replayed", "true"));
+    }
+    response
+}
+
+/// `POST /api/v1/performances/{id}/tickets` (box_office): issue one ticket.
+pub async fn issue_one(
+    staff: StaffKey,
+    req: HttpRequest,
+    encore: web::Data<Encore>,
+    performance_id: web::Path<i64>,
+    body: web::Json<TicketRequest>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Role::BoxOffice)?;
+    let performance_id = performance_id.into_inner();
+    let idempotency = idempotency(&req, &staff, performance_id, &*body)?;
+    let ticket = body.parse().map_err(Error::from)?;
+    let (mut views, replayed) = issue(encore, performance_id, vec![ticket], idempotency).await?;
+    let view = views.pop().ok_or_else(ApiError::internal)?;
+    Ok(created(replayed).json(view))
+}
+
+#[derive(Serialize)]
+struct BulkResponse {
+    tickets: Vec<TicketView>,
+}
+
+/// `POST /api/v1/performances/{id}/tickets/bulk` (box_office): issue up to `max_bulk_tickets`
+/// tickets in one transaction — all or none.
+pub async fn issue_bulk(
+    staff: StaffKey,
+    req: HttpRequest,
+    encore: web::Data<Encore>,
+    performance_id: web::Path<i64>,
+    body: web::Json<BulkRequest>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Role::BoxOffice)?;
+    let performance_id = performance_id.into_inner();
+    let idempotency = idempotency(&req, &staff, performance_id, &*body)?;
+    let new_tickets = body
+        .tickets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            t.parse().map_err(|mut e| {
+                e.reason = format!("ticket {i}: {}", e.reason);
+                Error::from(e)
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let (tickets, replayed) = issue(encore, performance_id, new_tickets, idempotency).await?;
+    Ok(created(replayed).json(BulkResponse { tickets }))
+}
+
+async fn ticket_and_token(
+    encore: web::Data<Encore>,
+    id: i64,
+) -> Result<(crate::db::models::TicketRow, String), ApiError> {
+    run_blocking(move || {
+        let (ticket, performance) = tickets::get(&encore, id)?;
+        let token = tickets::token_for(&encore, &ticket, &performance)?;
+        Ok((ticket, token))
+    })
+    .await
+}
+
+/// `GET /api/v1/tickets/{id}` (box_office): the ticket with its current token.
+pub async fn get(
+    staff: StaffKey,
+    encore: web::Data<Encore>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Role::BoxOffice)?;
+    let (ticket, token) = ticket_and_token(encore, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(TicketView::new(ticket, token)))
+}
+
+fn qr_failed(e: tokens::QrError) -> ApiError {
+    tracing::error!(error = %e, "QR rendering failed");
+    ApiError::internal()
+}
+
+/// `GET /api/v1/tickets/{id}/qr.png` (box_office)
+pub async fn qr_png(
+    staff: StaffKey,
+    encore: web::Data<Encore>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Role::BoxOffice)?;
+    let (_, token) = ticket_and_token(encore, id.into_inner()).await?;
+    let png = web::block(move || tokens::render_png(&token))
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(qr_failed)?;
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::png())
+        .body(png))
+}
+
+/// `GET /api/v1/tickets/{id}/qr.svg` (box_office)
+pub async fn qr_svg(
+    staff: StaffKey,
+    encore: web::Data<Encore>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Role::BoxOffice)?;
+    let (_, token) = ticket_and_token(encore, id.into_inner()).await?;
+    let svg = tokens::render_svg(&token).map_err(qr_failed)?;
+    Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg))
+}

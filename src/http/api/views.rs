@@ -1,0 +1,96 @@
+//! What the API answers with: response shapes, separate from storage rows.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::db::models::{EventRow, PerformanceRow, TicketRow};
+
+#[derive(Debug, Serialize)]
+pub struct EventView {
+    pub id: i64,
+    pub name: String,
+    pub venue: String,
+    pub time_zone: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<EventRow> for EventView {
+    fn from(row: EventRow) -> Self {
+        EventView {
+            id: row.id,
+            name: row.name,
+            venue: row.venue,
+            time_zone: row.time_zone,
+            created_at: row.created_at.and_utc(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct PerformanceView {
+    pub id: i64,
+    pub event_id: i64,
+    pub starts_at: DateTime<Utc>,
+    pub doors_open_at: DateTime<Utc>,
+    pub capacity: i64,
+    pub tickets_issued: i64,
+    pub available: i64,
+}
+
+impl From<PerformanceRow> for PerformanceView {
+    fn from(row: PerformanceRow) -> Self {
+        PerformanceView {
+            id: row.id,
+            event_id: row.event_id,
+            starts_at: row.starts_at.and_utc(),
+            doors_open_at: row.doors_open_at.and_utc(),
+            capacity: row.capacity,
+            tickets_issued: row.tickets_issued,
+            available: (row.capacity - row.tickets_issued).max(0),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct TicketView {
+    pub id: i64,
+    pub performance_id: i64,
+    pub holder_name: String,
+    pub holder_email: String,
+    pub price_minor: i64,
+    pub currency: String,
+    pub seat: Option<String>,
+    pub section: Option<String>,
+    pub status: String,
+    pub generation: i32,
+    pub issued_at: DateTime<Utc>,
+    pub admitted_at: Option<DateTime<Utc>>,
+    pub admitted_gate: Option<String>,
+    /// The signed token the QR code carries.
+    pub token: String,
+    pub qr_png: String,
+    pub qr_svg: String,
+}
+
+impl TicketView {
+    pub fn new(row: TicketRow, token: String) -> Self {
+        TicketView {
+            qr_png: format!("/api/v1/tickets/{}/qr.png", row.id),
+            qr_svg: format!("/api/v1/tickets/{}/qr.svg", row.id),
+            id: row.id,
+            performance_id: row.performance_id,
+            holder_name: row.holder_name,
+            holder_email: row.holder_email,
+            price_minor: row.price_minor,
+            currency: row.currency,
+            seat: row.seat,
+            section: row.section,
+            status: row.status,
+            generation: row.generation,
+            issued_at: row.issued_at.and_utc(),
+            admitted_at: row.admitted_at.map(|t| t.and_utc()),
+            admitted_gate: row.admitted_gate,
+            token,
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! The one place where errors become HTTP answers.
+//!
+//! Every error body has the same shape, served as `application/problem+json`:
+//! `{"status": 422, "code": "validation_failed", "message": "holder_email: …", "field": "holder_email"}`.
+//! `code` is stable and machine-readable; `message` is for people. A 500 says nothing of its
+//! cause: the full error goes to the log instead.
+
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde::Serialize;
+
+use crate::service;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiError {
+    #[serde(serialize_with = "serialize_status")]
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
+}
+
+fn serialize_status<S: serde::Serializer>(status: &StatusCode, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u16(status.as_u16())
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
+    }
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Internal Server Error",
+        )
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        response.json(self)
+    }
+}
+
+impl From<service::Error> for ApiError {
+    fn from(error: service::Error) -> Self {
+        use service::Error as E;
+        match error {
+            E::Invalid(invalid) => ApiError {
+                field: Some(invalid.field),
+                ..ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation_failed",
+                    invalid.to_string(),
+                )
+            },
+            E::NotFound { .. } => ApiError::not_found(error.to_string()),
+            E::SoldOut { .. } => ApiError::new(StatusCode::CONFLICT, "sold_out", error.to_string()),
+            E::IdempotencyKeyReused => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                error.to_string(),
+            ),
+            E::Conflict { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
+            E::Unavailable(e) => {
+                tracing::error!(error = %e, "database pool unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "database_unavailable",
+                    "The database is unavailable; try again shortly.",
+                )
+            }
+            E::Database(e) => from_database_error(e),
+            E::Keys(_) | E::Internal(_) => {
+                tracing::error!(error = %error, "internal error");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+fn from_database_error(error: DieselError) -> ApiError {
+    match &error {
+        DieselError::NotFound => ApiError::not_found("Not found."),
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "This conflicts with something that already exists.",
+        ),
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+            tracing::error!(error = %error, "database connection closed");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                "The database is unavailable; try again shortly.",
+            )
+        }
+        DieselError::DatabaseError(_, info) if info.message().contains("database is locked") => {
+            tracing::warn!(error = %error, "database busy");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_busy",
+                "The database is busy; try again shortly.",
+            )
+        }
+        _ => {
+            tracing::error!(error = %error, "database error");
+            ApiError::internal()
+        }
+    }
+}
+
+/// Bad JSON bodies: too large (413), not JSON (415), not parseable (400), or the wrong shape (422).
+pub fn json_error(error: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let api_error = match &error {
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("The request body is larger than {limit} bytes."),
+        ),
+        JsonPayloadError::ContentType => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "The request body must be JSON (Content-Type: application/json).",
+        ),
+        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            format!("The request body does not have the expected shape: {e}"),
+        ),
+        JsonPayloadError::Deserialize(e) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            format!("The request body is not valid JSON: {e}"),
+        ),
+        other => ApiError::new(StatusCode::BAD_REQUEST, "bad_request", other.to_string()),
+    };
+    api_error.into()
+}
+
+/// A path segment that cannot be an id names nothing.
+pub fn path_error(error: PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::not_found(format!("No such resource: {error}")).into()
+}
+
+pub fn query_error(error: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", error.to_string()).into()
+}
+
+/// Any route the service does not have.
+pub async fn no_such_route() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found("No such route."))
+}

@@ -1,0 +1,52 @@
+//! Who has arrived: admissions per gate and per minute, and every scan outcome, for a
+//! performance. Built from the rows the scan path writes anyway.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+
+use super::{Error, Result};
+use crate::db::{events, scans, tickets, Db};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arrivals {
+    pub performance_id: i64,
+    pub capacity: i64,
+    pub tickets_issued: i64,
+    pub admitted: i64,
+    pub by_gate: BTreeMap<String, i64>,
+    pub per_minute: Vec<(DateTime<Utc>, i64)>,
+    pub attempts_by_outcome: BTreeMap<String, i64>,
+}
+
+pub fn for_performance(db: &Db, performance_id: i64) -> Result<Arrivals> {
+    db.read(|conn| {
+        let performance = events::find_performance(conn, performance_id)?
+            .ok_or_else(|| Error::not_found("performance", performance_id))?;
+        let admissions = tickets::admissions(conn, performance_id)?;
+        let outcomes = scans::outcome_counts(conn, performance_id)?;
+
+        let mut by_gate = BTreeMap::new();
+        let mut per_minute: Vec<(DateTime<Utc>, i64)> = Vec::new();
+        for (at, gate) in &admissions {
+            *by_gate.entry(gate.clone()).or_insert(0) += 1;
+            let minute = at
+                .and_utc()
+                .duration_trunc(TimeDelta::minutes(1))
+                .expect("a minute always divides a timestamp");
+            match per_minute.last_mut() {
+                Some((last, count)) if *last == minute => *count += 1,
+                _ => per_minute.push((minute, 1)),
+            }
+        }
+        Ok(Arrivals {
+            performance_id,
+            capacity: performance.capacity,
+            tickets_issued: performance.tickets_issued,
+            admitted: admissions.len() as i64,
+            by_gate,
+            per_minute,
+            attempts_by_outcome: outcomes.into_iter().collect(),
+        })
+    })
+}

@@ -1,0 +1,75 @@
+//! Events (a show at a venue) and their performances (one date of it, with a capacity).
+
+use chrono::{DateTime, Utc};
+
+use super::{Error, Result};
+use crate::db::models::{EventRow, NewEventRow, NewPerformanceRow, PerformanceRow};
+use crate::db::{events, Db};
+use crate::domain::event::{parse_time_zone, PerformanceSchedule};
+use crate::domain::text::label;
+
+pub fn create_event(db: &Db, name: &str, venue: &str, time_zone: &str) -> Result<EventRow> {
+    let name = label("name", name, 200)?;
+    let venue = label("venue", venue, 200)?;
+    let time_zone = parse_time_zone(time_zone)?;
+    db.write(|conn| {
+        events::insert_event(
+            conn,
+            &NewEventRow {
+                name: &name,
+                venue: &venue,
+                time_zone: time_zone.name(),
+                created_at: Utc::now().naive_utc(),
+            },
+        )
+        .map_err(Error::from)
+    })
+}
+
+pub fn list_events(db: &Db) -> Result<Vec<EventRow>> {
+    db.read(|conn| events::list_events(conn).map_err(Error::from))
+}
+
+pub fn get_event(db: &Db, id: i64) -> Result<EventRow> {
+    db.read(|conn| events::find_event(conn, id).map_err(Error::from))?
+        .ok_or_else(|| Error::not_found("event", id))
+}
+
+pub fn create_performance(
+    db: &Db,
+    event_id: i64,
+    starts_at: DateTime<Utc>,
+    doors_open_at: Option<DateTime<Utc>>,
+    capacity: i64,
+) -> Result<PerformanceRow> {
+    let schedule = PerformanceSchedule::parse(starts_at, doors_open_at, capacity)?;
+    db.write(|conn| {
+        if events::find_event(conn, event_id)?.is_none() {
+            return Err(Error::not_found("event", event_id));
+        }
+        Ok(events::insert_performance(
+            conn,
+            &NewPerformanceRow {
+                event_id,
+                starts_at: schedule.starts_at.naive_utc(),
+                doors_open_at: schedule.doors_open_at.naive_utc(),
+                capacity: schedule.capacity,
+                created_at: Utc::now().naive_utc(),
+            },
+        )?)
+    })
+}
+
+pub fn list_performances(db: &Db, event_id: i64) -> Result<Vec<PerformanceRow>> {
+    db.read(|conn| {
+        if events::find_event(conn, event_id)?.is_none() {
+            return Err(Error::not_found("event", event_id));
+        }
+        Ok(events::list_performances(conn, event_id)?)
+    })
+}
+
+pub fn get_performance(db: &Db, id: i64) -> Result<PerformanceRow> {
+    db.read(|conn| events::find_performance(conn, id).map_err(Error::from))?
+        .ok_or_else(|| Error::not_found("performance", id))
+}

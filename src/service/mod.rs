@@ -1,0 +1,109 @@
+//! The use cases: issue, scan, look up, manage keys. Each write is one transaction. Services are
+//! plain blocking functions over [`Encore`]; the HTTP layer runs them off the async threads and
+//! the CLI calls them directly.
+
+pub mod arrivals;
+pub mod events;
+pub mod import;
+pub mod scans;
+pub mod signing;
+pub mod staff;
+pub mod tickets;
+
+use std::sync::Arc;
+
+use chrono::Duration;
+
+use crate::config::Config;
+use crate::db::{Db, PoolError};
+use crate::domain::Invalid;
+use crate::tokens::{KeyRing, KeyRingError};
+
+/// Everything a use case needs: the database, the token keys and the rules' settings.
+/// Cheap to clone; one per process.
+#[derive(Clone)]
+pub struct Encore {
+    pub db: Db,
+    pub keys: Arc<KeyRing>,
+    pub settings: Settings,
+    key_refresh: Arc<signing::RefreshGate>,
+}
+
+/// The settings the rules read (a subset of [`Config`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub scan_window_before_doors: Duration,
+    pub scan_window_after_start: Duration,
+    pub scan_clock_leeway: Duration,
+    pub max_bulk_tickets: usize,
+}
+
+impl Settings {
+    pub fn from_config(config: &Config) -> Self {
+        Settings {
+            scan_window_before_doors: Duration::hours(config.scan_window_before_doors_hours),
+            scan_window_after_start: Duration::hours(config.scan_window_after_start_hours),
+            scan_clock_leeway: Duration::seconds(config.scan_clock_leeway_seconds),
+            max_bulk_tickets: config.max_bulk_tickets,
+        }
+    }
+}
+
+impl Encore {
+    /// Opens the database, applies migrations, and loads (or on first start, creates) the
+    /// signing key.
+    pub fn start(config: &Config) -> anyhow::Result<Encore> {
+        use anyhow::Context as _;
+        let db = Db::connect(
+            &config.database_url,
+            config.db_pool_size,
+            config.sqlite_busy_timeout(),
+        )?;
+        let applied = db.migrate()?;
+        if applied > 0 {
+            tracing::info!(applied, backend = db.backend().name(), "applied migrations");
+        }
+        let keys = signing::load_keyring(&db).context("cannot load the token signing keys")?;
+        Ok(Encore {
+            db,
+            keys: Arc::new(keys),
+            settings: Settings::from_config(config),
+            key_refresh: Arc::new(signing::RefreshGate::default()),
+        })
+    }
+}
+
+/// Why a use case did not happen. The HTTP layer maps each to a status and a stable code in
+/// one place (`http::error`); the CLI prints it.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Invalid(#[from] Invalid),
+    #[error("{what} {id} does not exist")]
+    NotFound { what: &'static str, id: String },
+    #[error("only {available} of the {requested} requested tickets are left for this performance")]
+    SoldOut { requested: i64, available: i64 },
+    #[error("this Idempotency-Key was already used for a different request")]
+    IdempotencyKeyReused,
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("the database is unavailable: {0}")]
+    Unavailable(#[from] PoolError),
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+    #[error("token keys: {0}")]
+    Keys(#[from] KeyRingError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn not_found(what: &'static str, id: impl ToString) -> Error {
+        Error::NotFound {
+            what,
+            id: id.to_string(),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,118 @@
+//! Staff API keys: created by an admin (or the CLI), stored only as a SHA-256 hash, shown once.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::Utc;
+use sha2::{Digest, Sha256};
+
+use super::{Error, Result};
+use crate::db::models::{ApiKeyRow, NewApiKeyRow};
+use crate::db::{api_keys, Db};
+use crate::domain::text::label;
+use crate::domain::Role;
+
+const KEY_PREFIX: &str = "enc_";
+
+/// Who is calling: the key's id, name and role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Staff {
+    pub key_id: i64,
+    pub name: String,
+    pub role: Role,
+}
+
+fn hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Creates a key and returns it with its secret, which is never stored and never shown again.
+pub fn create_key(db: &Db, name: &str, role: Role) -> Result<(ApiKeyRow, String)> {
+    let name = label("name", name, 100)?;
+    let mut random = [0u8; 24];
+    getrandom::fill(&mut random).map_err(|e| Error::Internal(e.to_string()))?;
+    let secret = format!("{KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(random));
+    let key_hash = hash(&secret);
+    let row = db.write(|conn| {
+        api_keys::insert(
+            conn,
+            &NewApiKeyRow {
+                name: &name,
+                role: role.as_str(),
+                key_hash: &key_hash,
+                key_prefix: &secret[..KEY_PREFIX.len() + 6],
+                created_at: Utc::now().naive_utc(),
+            },
+        )
+        .map_err(Error::from)
+    })?;
+    Ok((row, secret))
+}
+
+pub fn list_keys(db: &Db) -> Result<Vec<ApiKeyRow>> {
+    db.read(|conn| api_keys::list(conn).map_err(Error::from))
+}
+
+pub fn revoke_key(db: &Db, id: i64) -> Result<()> {
+    let revoked =
+        db.write(|conn| api_keys::revoke(conn, id, Utc::now().naive_utc()).map_err(Error::from))?;
+    if revoked {
+        Ok(())
+    } else {
+        Err(Error::not_found("live API key", id))
+    }
+}
+
+/// Answers "whose key is this?" for every API request. A verified key is remembered for a few
+/// seconds so the door's scan path costs no extra query; a revocation takes effect within that.
+pub struct Authenticator {
+    ttl: Duration,
+    recent: Mutex<HashMap<String, (Staff, Instant)>>,
+}
+
+impl Authenticator {
+    pub fn new(ttl: Duration) -> Self {
+        Authenticator {
+            ttl,
+            recent: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `Ok(None)` for a key that does not exist or was revoked.
+    pub fn authenticate(&self, db: &Db, secret: &str) -> Result<Option<Staff>> {
+        let key_hash = hash(secret);
+        if let Some(staff) = self.remembered(&key_hash) {
+            return Ok(Some(staff));
+        }
+        let Some(row) =
+            db.read(|conn| api_keys::find_active_by_hash(conn, &key_hash).map_err(Error::from))?
+        else {
+            return Ok(None);
+        };
+        let Some(role) = Role::parse(&row.role) else {
+            return Ok(None);
+        };
+        let staff = Staff {
+            key_id: row.id,
+            name: row.name,
+            role,
+        };
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        if recent.len() > 10_000 {
+            recent.clear(); // bounded memory; a cold cache only costs a query
+        }
+        recent.insert(key_hash, (staff.clone(), Instant::now()));
+        Ok(Some(staff))
+    }
+
+    fn remembered(&self, key_hash: &str) -> Option<Staff> {
+        let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        match recent.get(key_hash) {
+            Some((staff, at)) if at.elapsed() < self.ttl => Some(staff.clone()),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! Issuing tickets and producing their signed tokens.
+
+use std::collections::HashSet;
+
+use chrono::Utc;
+
+use super::{Encore, Error, Result};
+use crate::db::models::{NewTicketRow, PerformanceRow, TicketRow};
+use crate::db::{events, idempotency, tickets};
+use crate::domain::event::ScanWindow;
+use crate::domain::ticket::NewTicket;
+use crate::domain::Invalid;
+use crate::tokens::TicketClaims;
+
+/// A caller's promise that a retried request is the same request: the key it sent, and a
+/// fingerprint of the request, so reusing a key for a different request is caught.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    pub api_key_id: i64,
+    pub key: String,
+    pub fingerprint: String,
+}
+
+impl IdempotencyKey {
+    pub fn parse(api_key_id: i64, key: &str, fingerprint: String) -> Result<Self, Invalid> {
+        let key = key.trim();
+        if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(Invalid::new(
+                "Idempotency-Key",
+                "must be 1 to 255 printable ASCII characters",
+            ));
+        }
+        Ok(IdempotencyKey {
+            api_key_id,
+            key: key.to_string(),
+            fingerprint,
+        })
+    }
+}
+
+/// What an issuance did.
+#[derive(Debug)]
+pub struct Issued {
+    pub performance: PerformanceRow,
+    /// The tickets of this request: new ones, or on an idempotent replay the ones first issued.
+    pub tickets: Vec<TicketRow>,
+    /// True when the request was a retry answered from the first attempt.
+    pub replayed: bool,
+    /// External references skipped because a ticket with that reference already exists.
+    pub already_issued: Vec<String>,
+}
+
+/// Issues tickets for one performance in one transaction: all of them or none. Capacity is
+/// taken with one conditional write, so concurrent issuers can never oversell. Tickets whose
+/// external reference was issued before are skipped (a re-run import issues nothing twice).
+pub fn issue(
+    encore: &Encore,
+    performance_id: i64,
+    new_tickets: Vec<NewTicket>,
+    idempotency: Option<IdempotencyKey>,
+) -> Result<Issued> {
+    if new_tickets.is_empty() {
+        return Err(Invalid::new("tickets", "at least one ticket is needed").into());
+    }
+    if new_tickets.len() > encore.settings.max_bulk_tickets {
+        return Err(Invalid::new(
+            "tickets",
+            format!(
+                "at most {} tickets per request",
+                encore.settings.max_bulk_tickets
+            ),
+        )
+        .into());
+    }
+    let now = Utc::now().naive_utc();
+    encore.db.write(|conn| {
+        if let Some(idem) = &idempotency {
+            if !idempotency::claim(conn, idem.api_key_id, &idem.key, &idem.fingerprint, now)? {
+                let seen = idempotency::find(conn, idem.api_key_id, &idem.key)?
+                    .ok_or_else(|| Error::Internal("idempotency record vanished".into()))?;
+                if seen.request_fingerprint != idem.fingerprint {
+                    return Err(Error::IdempotencyKeyReused);
+                }
+                let ids = parse_ids(&seen.ticket_ids)?;
+                let performance = events::find_performance(conn, performance_id)?
+                    .ok_or_else(|| Error::not_found("performance", performance_id))?;
+                return Ok(Issued {
+                    performance,
+                    tickets: tickets::find_many(conn, &ids)?,
+                    replayed: true,
+                    already_issued: Vec::new(),
+                });
+            }
+        }
+
+        let performance = events::find_performance(conn, performance_id)?
+            .ok_or_else(|| Error::not_found("performance", performance_id))?;
+
+        let refs: Vec<String> = new_tickets
+            .iter()
+            .filter_map(|t| t.external_ref.clone())
+            .collect();
+        let already: HashSet<String> = if refs.is_empty() {
+            HashSet::new()
+        } else {
+            tickets::existing_external_refs(conn, performance_id, &refs)?
+                .into_iter()
+                .collect()
+        };
+        let rows: Vec<NewTicketRow> = new_tickets
+            .into_iter()
+            .filter(|t| t.external_ref.as_ref().is_none_or(|r| !already.contains(r)))
+            .map(|t| NewTicketRow {
+                performance_id,
+                holder_name: t.holder_name,
+                holder_email: t.holder_email.into_string(),
+                price_minor: t.price.minor,
+                currency: t.price.currency.as_str().to_string(),
+                seat: t.seat,
+                section: t.section,
+                external_ref: t.external_ref,
+                issued_at: now,
+            })
+            .collect();
+
+        let issued = if rows.is_empty() {
+            Vec::new()
+        } else {
+            let count = rows.len() as i64;
+            if !events::reserve_seats(conn, performance_id, count)? {
+                return Err(Error::SoldOut {
+                    requested: count,
+                    available: (performance.capacity - performance.tickets_issued).max(0),
+                });
+            }
+            tickets::insert_many(conn, &rows)?
+        };
+
+        if let Some(idem) = &idempotency {
+            let ids: Vec<String> = issued.iter().map(|t| t.id.to_string()).collect();
+            idempotency::record_tickets(conn, idem.api_key_id, &idem.key, &ids.join(","))?;
+        }
+        Ok(Issued {
+            performance,
+            tickets: issued,
+            replayed: false,
+            already_issued: already.into_iter().collect(),
+        })
+    })
+}
+
+fn parse_ids(list: &str) -> Result<Vec<i64>> {
+    list.split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse()
+                .map_err(|_| Error::Internal(format!("bad stored ticket id {s:?}")))
+        })
+        .collect()
+}
+
+/// A ticket with its performance, as the API shows it.
+pub fn get(encore: &Encore, ticket_id: i64) -> Result<(TicketRow, PerformanceRow)> {
+    encore.db.read(|conn| {
+        let ticket =
+            tickets::find(conn, ticket_id)?.ok_or_else(|| Error::not_found("ticket", ticket_id))?;
+        let performance = events::find_performance(conn, ticket.performance_id)?
+            .ok_or_else(|| Error::not_found("performance", ticket.performance_id))?;
+        Ok((ticket, performance))
+    })
+}
+
+/// The ticket's current QR token, signed with the active key. Deterministic for a given key:
+/// asking again gives the same token until the ticket's generation changes or keys rotate.
+pub fn token_for(
+    encore: &Encore,
+    ticket: &TicketRow,
+    performance: &PerformanceRow,
+) -> Result<String> {
+    let window = ScanWindow::for_performance(
+        performance.doors_open_at.and_utc(),
+        performance.starts_at.and_utc(),
+        encore.settings.scan_window_before_doors,
+        encore.settings.scan_window_after_start,
+    );
+    let claims = TicketClaims {
+        ticket_id: ticket.id,
+        performance_id: ticket.performance_id,
+        generation: ticket.generation,
+        nbf: window.not_before.timestamp(),
+        exp: window.expires.timestamp(),
+    };
+    Ok(encore.keys.sign(&claims)?)
+}

@@ -1,0 +1,11 @@
+//! Ticket tokens: Ed25519 signing keys, the compact JWT a QR code carries, the public JWKS that
+//! lets a scanner verify offline, and the QR rendering itself. Nothing here touches storage:
+//! services load keys into a [`KeyRing`] and persist new ones.
+
+mod keyring;
+mod qr;
+mod ticket_token;
+
+pub use keyring::{GeneratedKey, KeyRing, KeyRingError, PublicJwk};
+pub use qr::{render_png, render_svg, QrError};
+pub use ticket_token::TicketClaims;

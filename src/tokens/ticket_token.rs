@@ -1,0 +1,18 @@
+use serde::{Deserialize, Serialize};
+
+/// What a ticket's QR says, signed: which ticket, of which performance, which generation of it,
+/// and when it may admit. Short claim names keep the QR small and quick to read at the door.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketClaims {
+    #[serde(rename = "tid")]
+    pub ticket_id: i64,
+    #[serde(rename = "pid")]
+    pub performance_id: i64,
+    #[serde(rename = "gen")]
+    pub generation: i32,
+    /// Not before, seconds since the Unix epoch.
+    pub nbf: i64,
+    /// Expiry, seconds since the Unix epoch.
+    pub exp: i64,
+}
