@@ -3,6 +3,7 @@ use serde::{Deserialize, Serialize};
 /// What a staff API key may do. `admin` may do everything; the others are scoped to their job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum Role {
     Admin,
     BoxOffice,

@@ -2,7 +2,7 @@
 //! conditional write and records the attempt as an arrival event in the same transaction: an
 //! "admitted" answer is only given once both are committed.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 
 use super::{signing, Encore, Error, Result};
 use crate::db::models::NewArrivalEventRow;
@@ -75,7 +75,8 @@ impl ScanResult {
 }
 
 pub fn scan(encore: &Encore, scan: &Scan) -> Result<ScanResult> {
-    let now = Utc::now();
+    // Microseconds: what both backends store, so the answer equals what is recorded.
+    let now = Utc::now().trunc_subsecs(6);
     let claims = match verify(encore, &scan.token) {
         Ok(claims) => claims,
         Err(outcome) => {

@@ -1,0 +1,375 @@
+//! The test harness: a real Encore server on a random port, over a real database — a fresh
+//! SQLite file, or a fresh PostgreSQL database on the server at `ENCORE_TEST_POSTGRES_URL`
+//! (default `postgres://postgres@127.0.0.1:5432/postgres`). PostgreSQL tests fail, never skip,
+//! when it cannot be reached.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use chrono::{DateTime, Utc};
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use encore::config::Config;
+use encore::domain::Role;
+use encore::service::{staff, Encore};
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates one `#[tokio::test]` per backend for each named `async fn(TestApp)` of the module:
+/// `the_test` runs as `sqlite::the_test` and `postgres::the_test`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite).await).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await).await
+                }
+            )*
+        }
+    };
+}
+pub(crate) use on_both_backends;
+
+pub fn postgres_server_url() -> String {
+    std::env::var("ENCORE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A database of its own for one test, dropped afterwards.
+pub struct TestDatabase {
+    pub backend: Backend,
+    pub url: String,
+    pg_name: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestDatabase {
+    pub fn create(backend: Backend) -> TestDatabase {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        match backend {
+            Backend::Sqlite => TestDatabase {
+                backend,
+                url: dir.path().join("encore.db").to_string_lossy().into_owned(),
+                pg_name: None,
+                _dir: dir,
+            },
+            Backend::Postgres => {
+                let server = postgres_server_url();
+                let mut admin = PgConnection::establish(&server).unwrap_or_else(|e| {
+                    panic!(
+                        "PostgreSQL is required by the postgres tests and cannot be reached at {server}: {e}. \
+                         Start it, or point ENCORE_TEST_POSTGRES_URL at a server (.ci/run does both)."
+                    )
+                });
+                let mut random = [0u8; 8];
+                getrandom::fill(&mut random).expect("randomness");
+                let name = format!("encore_test_{}", hex::encode(random));
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut admin)
+                    .expect("CREATE DATABASE");
+                let base = server
+                    .rsplit_once('/')
+                    .map_or(server.as_str(), |(base, _)| base);
+                TestDatabase {
+                    backend,
+                    url: format!("{base}/{name}"),
+                    pg_name: Some(name),
+                    _dir: dir,
+                }
+            }
+        }
+    }
+
+    /// Runs SQL against the test database directly, for checks the API does not expose.
+    pub fn execute(&self, sql: &str) {
+        match self.backend {
+            Backend::Sqlite => {
+                let mut c = diesel::SqliteConnection::establish(&self.url).expect("open sqlite");
+                diesel::sql_query("PRAGMA busy_timeout = 5000")
+                    .execute(&mut c)
+                    .unwrap();
+                diesel::sql_query(sql).execute(&mut c).expect(sql);
+            }
+            Backend::Postgres => {
+                let mut c = PgConnection::establish(&self.url).expect("open postgres");
+                diesel::sql_query(sql).execute(&mut c).expect(sql);
+            }
+        }
+    }
+
+    /// A single number from a `SELECT COUNT(*) AS n …`-style query.
+    pub fn count(&self, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let rows: Vec<N> = match self.backend {
+            Backend::Sqlite => {
+                let mut c = diesel::SqliteConnection::establish(&self.url).expect("open sqlite");
+                diesel::sql_query(sql).load(&mut c).expect(sql)
+            }
+            Backend::Postgres => {
+                let mut c = PgConnection::establish(&self.url).expect("open postgres");
+                diesel::sql_query(sql).load(&mut c).expect(sql)
+            }
+        };
+        rows.first().map(|r| r.n).expect("one row")
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some(name) = &self.pg_name {
+            if let Ok(mut admin) = PgConnection::establish(&postgres_server_url()) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin);
+            }
+        }
+    }
+}
+
+pub fn test_config(database_url: &str) -> Config {
+    Config {
+        database_url: database_url.to_string(),
+        bind: "127.0.0.1:0".into(),
+        workers: 2,
+        db_pool_size: 8,
+        ..Config::default()
+    }
+}
+
+/// A running Encore with an admin key.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub encore: Encore,
+    pub db: TestDatabase,
+    pub admin_key: String,
+    server: ServerHandle,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let db = TestDatabase::create(backend);
+        let config = test_config(&db.url);
+        let encore = tokio::task::spawn_blocking({
+            let config = config.clone();
+            move || Encore::start(&config).expect("encore starts")
+        })
+        .await
+        .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let server = encore::http::server(encore.clone(), &config, listener).expect("server");
+        let handle = server.handle();
+        tokio::spawn(server);
+        let mut app = TestApp {
+            base,
+            client: reqwest::Client::new(),
+            encore,
+            db,
+            admin_key: String::new(),
+            server: handle,
+        };
+        app.admin_key = app.key(Role::Admin);
+        app
+    }
+
+    /// A new staff key with `role`, created the way `encore keys create` does.
+    pub fn key(&self, role: Role) -> String {
+        staff::create_key(&self.encore.db, "test", role)
+            .expect("create key")
+            .1
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str, key: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    pub async fn post(&self, path: &str, key: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(key)
+            .json(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn create_event(&self) -> i64 {
+        let response = self
+            .post(
+                "/api/v1/events",
+                &self.admin_key,
+                &json!({"name": "Hamlet", "venue": "The Globe", "time_zone": "Europe/London"}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json::<Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// A performance of a new event starting at `starts_at`.
+    pub async fn create_performance_at(&self, starts_at: DateTime<Utc>, capacity: i64) -> i64 {
+        let event = self.create_event().await;
+        let response = self
+            .post(
+                &format!("/api/v1/events/{event}/performances"),
+                &self.admin_key,
+                &json!({"starts_at": starts_at, "capacity": capacity}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json::<Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// A performance starting in an hour: its tickets admit now.
+    pub async fn create_performance(&self, capacity: i64) -> i64 {
+        self.create_performance_at(Utc::now() + chrono::Duration::hours(1), capacity)
+            .await
+    }
+
+    pub async fn issue_ticket(&self, performance: i64) -> Value {
+        let response = self
+            .post(
+                &format!("/api/v1/performances/{performance}/tickets"),
+                &self.admin_key,
+                &ticket_request("Ada Lovelace", "ada@example.org"),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json().await.unwrap()
+    }
+
+    pub async fn issue_bulk(&self, performance: i64, count: usize) -> Vec<Value> {
+        let tickets: Vec<Value> = (0..count)
+            .map(|i| ticket_request(&format!("Guest {i}"), &format!("guest{i}@example.org")))
+            .collect();
+        let response = self
+            .post(
+                &format!("/api/v1/performances/{performance}/tickets/bulk"),
+                &self.admin_key,
+                &json!({ "tickets": tickets }),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body: Value = response.json().await.unwrap();
+        body["tickets"].as_array().unwrap().clone()
+    }
+
+    /// Scans `token` at `gate`; returns the status and the body.
+    pub async fn scan(&self, key: &str, token: &str, gate: &str) -> (StatusCode, Value) {
+        self.scan_with(
+            key,
+            &json!({"token": token, "gate": gate, "device": "test-device"}),
+        )
+        .await
+    }
+
+    pub async fn scan_with(&self, key: &str, body: &Value) -> (StatusCode, Value) {
+        let response = self.post("/api/v1/scans", key, body).await;
+        let status = response.status();
+        (status, response.json().await.unwrap())
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // stop() sends its command at once; the returned future only waits for completion.
+        drop(self.server.stop(false));
+    }
+}
+
+pub fn ticket_request(name: &str, email: &str) -> Value {
+    json!({"holder_name": name, "holder_email": email, "price_minor": 4500, "currency": "EUR"})
+}
+
+/// An `encore serve` process of the real binary, stopped (SIGKILL) when dropped.
+pub struct ServeProcess {
+    pub base: String,
+    child: Child,
+}
+
+impl ServeProcess {
+    pub async fn start(database_url: &str) -> ServeProcess {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_encore"))
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .env("DATABASE_URL", database_url)
+            .env("ENCORE_WORKERS", "2")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start encore serve");
+        let process = ServeProcess {
+            base: format!("http://127.0.0.1:{port}"),
+            child,
+        };
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if let Ok(r) = client.get(format!("{}/readyz", process.base)).send().await {
+                if r.status().is_success() {
+                    return process;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("encore serve did not become ready at {}", process.base);
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs the real `encore` binary with `args` against a database; returns (status, stdout, stderr).
+pub fn run_cli(database_url: &str, args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_encore"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run encore");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
