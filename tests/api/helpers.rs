@@ -1,5 +1,5 @@
 //! The test harness: a real Encore server on a random port, over a real database — a fresh
-//! SQLite file, or a fresh PostgreSQL database on the server at `ENCORE_TEST_POSTGRES_URL`
+//! SQLite file, or a fresh PostgreSQL database on the server at `TEST_POSTGRES_URL`
 //! (default `postgres://postgres@127.0.0.1:5432/postgres`). PostgreSQL tests fail, never skip,
 //! when it cannot be reached.
 
@@ -47,7 +47,7 @@ macro_rules! on_both_backends {
 pub(crate) use on_both_backends;
 
 pub fn postgres_server_url() -> String {
-    std::env::var("ENCORE_TEST_POSTGRES_URL")
+    std::env::var("TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
@@ -74,7 +74,7 @@ impl TestDatabase {
                 let mut admin = PgConnection::establish(&server).unwrap_or_else(|e| {
                     panic!(
                         "PostgreSQL is required by the postgres tests and cannot be reached at {server}: {e}. \
-                         Start it, or point ENCORE_TEST_POSTGRES_URL at a server (.ci/run does both)."
+                         Start it, or point TEST_POSTGRES_URL at a server (.ci/run does both)."
                     )
                 });
                 let mut random = [0u8; 8];
