@@ -1,6 +1,6 @@
 //! Every setting in one place, with its default. Loaded once at start-up from, in rising order of
 //! precedence: the defaults below, an optional `encore.toml` (or the file named by
-//! `ENCORE_CONFIG`), `ENCORE_*` environment variables, and `DATABASE_URL`.
+//! `ENCORE_CONFIG`), `ENCORE_*` environment variables, and `DATABASE_URL` / `SMTP_URL`.
 
 use std::time::Duration;
 
@@ -42,6 +42,33 @@ pub struct Config {
     pub max_bulk_tickets: usize,
     /// `text` for people, `json` for log collectors.
     pub log_format: LogFormat,
+    /// Where patrons reach this service; the base of the links in emails.
+    pub public_base_url: String,
+    /// `smtp://host:25`, `smtps://user:pass@host`, or `smtp://host:587?tls=required` (STARTTLS).
+    /// Unset: emails are written as `.eml` files into `mail_dir`.
+    pub smtp_url: Option<String>,
+    /// SMTP connections kept open and reused.
+    pub smtp_pool_size: u32,
+    /// Folder for `.eml` files when no SMTP server is configured.
+    pub mail_dir: String,
+    /// The From address of every email.
+    pub mail_from: String,
+    /// Whether `encore serve` also runs the email worker (`encore worker` runs it alone).
+    pub run_worker: bool,
+    /// How often the worker looks for due emails when idle, in milliseconds.
+    pub outbox_poll_ms: u64,
+    /// Emails claimed per round.
+    pub outbox_batch_size: i64,
+    /// Emails in flight at once.
+    pub send_concurrency: usize,
+    /// First retry delay after a failed send, in milliseconds; it doubles with each attempt.
+    pub email_retry_base_ms: u64,
+    /// Attempts before an email is marked failed.
+    pub email_max_attempts: i32,
+    /// How long a claimed email is reserved for its worker before another may take it.
+    pub email_lease_seconds: i64,
+    /// How often the worker checks whether reminders are due, in seconds.
+    pub reminder_check_seconds: u64,
 }
 
 impl Default for Config {
@@ -59,6 +86,19 @@ impl Default for Config {
             max_body_bytes: 1 << 20,
             max_bulk_tickets: 1_000,
             log_format: LogFormat::Text,
+            public_base_url: "http://127.0.0.1:8080".into(),
+            smtp_url: None,
+            smtp_pool_size: 8,
+            mail_dir: "mail".into(),
+            mail_from: "Encore Box Office <tickets@encore.localhost>".into(),
+            run_worker: true,
+            outbox_poll_ms: 500,
+            outbox_batch_size: 200,
+            send_concurrency: 16,
+            email_retry_base_ms: 30_000,
+            email_max_attempts: 8,
+            email_lease_seconds: 300,
+            reminder_check_seconds: 30,
         }
     }
 }
@@ -69,7 +109,7 @@ impl Config {
         let config: Config = Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(file))
             .merge(Env::prefixed("ENCORE_").ignore(&["config"]))
-            .merge(Env::raw().only(&["database_url"]))
+            .merge(Env::raw().only(&["database_url", "smtp_url"]))
             .extract()
             .map_err(Box::new)?;
         config
@@ -85,6 +125,18 @@ impl Config {
         }
         if self.max_bulk_tickets == 0 {
             return Err("max_bulk_tickets must be at least 1".into());
+        }
+        if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(format!(
+                "mail_from {:?} is not an address like \"Box Office <tickets@example.org>\"",
+                self.mail_from
+            ));
+        }
+        if self.outbox_batch_size < 1 || self.send_concurrency == 0 || self.email_max_attempts < 1 {
+            return Err(
+                "outbox_batch_size, send_concurrency and email_max_attempts must be at least 1"
+                    .into(),
+            );
         }
         if self.scan_window_before_doors_hours < 0 || self.scan_window_after_start_hours < 0 {
             return Err("scan window hours must not be negative".into());

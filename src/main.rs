@@ -23,6 +23,13 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Run only the email worker (when `encore serve` runs with ENCORE_RUN_WORKER=false).
+    Worker,
+    /// The email outbox.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
     /// Staff API keys and token signing keys.
     Keys {
         #[command(subcommand)]
@@ -38,6 +45,12 @@ enum Command {
         #[arg(long, default_value_t = 500)]
         batch_size: usize,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum OutboxCommand {
+    /// Emails by state, and the age of the oldest one not yet sent.
+    Status,
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,6 +79,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve { bind } => cli::serve::run(bind),
         Command::Migrate => cli::migrate::run(),
+        Command::Worker => cli::outbox::worker(),
+        Command::Outbox {
+            command: OutboxCommand::Status,
+        } => cli::outbox::status(),
         Command::Keys { command } => match command {
             KeysCommand::Create { role, name } => cli::keys::create(role, &name),
             KeysCommand::List => cli::keys::list(),

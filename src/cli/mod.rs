@@ -3,6 +3,7 @@
 pub mod import;
 pub mod keys;
 pub mod migrate;
+pub mod outbox;
 pub mod serve;
 
 use anyhow::Context;

@@ -5,6 +5,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::db::redact_url;
+use crate::email::worker::Worker;
 use crate::service::{signing, Encore};
 
 /// Picks up keys rotated by `encore keys rotate` (possibly on another machine) within a minute.
@@ -38,6 +39,11 @@ pub fn run(bind: Option<String>) -> anyhow::Result<ExitCode> {
     // actix handles SIGINT/SIGTERM: it stops accepting, finishes requests in flight, then exits.
     actix_web::rt::System::new().block_on(async move {
         actix_web::rt::spawn(refresh_keys_periodically(encore.clone()));
+        if config.run_worker {
+            let worker =
+                Worker::from_config(encore.clone(), &config).map_err(std::io::Error::other)?;
+            actix_web::rt::spawn(worker.run(encore.outbox_wakeup.clone()));
+        }
         crate::http::server(encore, &config, listener)?.await
     })?;
     tracing::info!("encore stopped");

@@ -11,6 +11,7 @@ pub mod schema;
 pub mod api_keys;
 pub mod events;
 pub mod idempotency;
+pub mod outbox;
 pub mod scans;
 pub mod signing_keys;
 pub mod tickets;

@@ -4,7 +4,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{api_keys, arrival_events, events, performances, signing_keys, tickets};
+use super::schema::{
+    api_keys, arrival_events, events, outbox, performances, signing_keys, tickets,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = api_keys)]
@@ -46,6 +48,7 @@ pub struct EventRow {
     pub venue: String,
     pub time_zone: String,
     pub created_at: NaiveDateTime,
+    pub reminder_offsets_minutes: String,
 }
 
 #[derive(Debug, Insertable)]
@@ -55,6 +58,7 @@ pub struct NewEventRow<'a> {
     pub venue: &'a str,
     pub time_zone: &'a str,
     pub created_at: NaiveDateTime,
+    pub reminder_offsets_minutes: &'a str,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -99,8 +103,9 @@ pub struct TicketRow {
     pub admitted_device: Option<String>,
 }
 
+/// `None` is stored as NULL (not DEFAULT), which lets a batch insert be one statement on SQLite.
 #[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = tickets)]
+#[diesel(table_name = tickets, treat_none_as_default_value = false)]
 pub struct NewTicketRow {
     pub performance_id: i64,
     pub holder_name: String,
@@ -136,4 +141,36 @@ pub struct NewArrivalEventRow<'a> {
     pub device: &'a str,
     pub outcome: &'a str,
     pub scanned_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
+#[diesel(table_name = outbox)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub kind: String,
+    pub dedupe_key: String,
+    pub ticket_id: Option<i64>,
+    pub detail: Option<String>,
+    pub recipient: String,
+    pub message_id: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub locked_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = outbox, treat_none_as_default_value = false)]
+pub struct NewOutboxRow {
+    pub kind: String,
+    pub dedupe_key: String,
+    pub ticket_id: Option<i64>,
+    pub detail: Option<String>,
+    pub recipient: String,
+    pub message_id: String,
+    pub next_attempt_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
 }

@@ -30,6 +30,7 @@ diesel::table! {
         venue -> Text,
         time_zone -> Text,
         created_at -> Timestamp,
+        reminder_offsets_minutes -> Text,
     }
 }
 
@@ -88,6 +89,34 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        kind -> Text,
+        dedupe_key -> Text,
+        ticket_id -> Nullable<BigInt>,
+        detail -> Nullable<Text>,
+        recipient -> Text,
+        message_id -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    reminder_runs (performance_id, offset_minutes) {
+        performance_id -> BigInt,
+        offset_minutes -> Integer,
+        queued -> BigInt,
+        run_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(performances -> events (event_id));
 diesel::joinable!(tickets -> performances (performance_id));
 diesel::joinable!(arrival_events -> tickets (ticket_id));
@@ -101,4 +130,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     tickets,
     arrival_events,
     idempotency_keys,
+    outbox,
+    reminder_runs,
 );

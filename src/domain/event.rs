@@ -16,6 +16,46 @@ pub fn parse_time_zone(raw: &str) -> Result<Tz, Invalid> {
     })
 }
 
+/// The most reminders an event may send before each performance.
+pub const MAX_REMINDERS: usize = 5;
+
+/// Reminder offsets in minutes before the start (each from 1 minute to 30 days, no repeats),
+/// stored largest first as "1440,120". The first reminder carries the calendar file.
+pub fn parse_reminder_offsets(minutes: &[i64]) -> Result<String, Invalid> {
+    let field = "reminder_offsets_minutes";
+    if minutes.len() > MAX_REMINDERS {
+        return Err(Invalid::new(
+            field,
+            format!("at most {MAX_REMINDERS} reminders"),
+        ));
+    }
+    let mut sorted = minutes.to_vec();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    sorted.dedup();
+    if sorted.len() != minutes.len() {
+        return Err(Invalid::new(field, "must not repeat an offset"));
+    }
+    if let Some(bad) = sorted.iter().find(|m| !(1..=43_200).contains(*m)) {
+        return Err(Invalid::new(
+            field,
+            format!("{bad} is not between 1 minute and 30 days"),
+        ));
+    }
+    Ok(sorted
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(","))
+}
+
+/// The stored offsets, largest first.
+pub fn reminder_offsets(stored: &str) -> Vec<i32> {
+    stored
+        .split(',')
+        .filter_map(|m| m.trim().parse().ok())
+        .collect()
+}
+
 /// When a performance starts, when its doors open, and how many may attend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PerformanceSchedule {
@@ -113,6 +153,18 @@ mod tests {
             "capacity"
         );
         assert!(PerformanceSchedule::parse(at(20), None, MAX_CAPACITY + 1).is_err());
+    }
+
+    #[test]
+    fn reminder_offsets_are_bounded_distinct_and_sorted() {
+        assert_eq!(parse_reminder_offsets(&[120, 1440]).unwrap(), "1440,120");
+        assert_eq!(parse_reminder_offsets(&[]).unwrap(), "");
+        assert!(parse_reminder_offsets(&[120, 120]).is_err());
+        assert!(parse_reminder_offsets(&[0]).is_err());
+        assert!(parse_reminder_offsets(&[43_201]).is_err());
+        assert!(parse_reminder_offsets(&[1, 2, 3, 4, 5, 6]).is_err());
+        assert_eq!(reminder_offsets("1440,120"), vec![1440, 120]);
+        assert_eq!(reminder_offsets(""), Vec::<i32>::new());
     }
 
     #[test]

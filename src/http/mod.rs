@@ -65,6 +65,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/tickets/{id}", web::get().to(api::tickets::get))
                 .route("/tickets/{id}/qr.png", web::get().to(api::tickets::qr_png))
                 .route("/tickets/{id}/qr.svg", web::get().to(api::tickets::qr_svg))
+                .route("/tickets/{id}/emails", web::get().to(api::tickets::emails))
                 .route("/scans", web::post().to(api::scans::scan)),
         );
 }

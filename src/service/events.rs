@@ -5,10 +5,20 @@ use chrono::{DateTime, Utc};
 use super::{Error, Result};
 use crate::db::models::{EventRow, NewEventRow, NewPerformanceRow, PerformanceRow};
 use crate::db::{events, Db};
-use crate::domain::event::{parse_time_zone, PerformanceSchedule};
+use crate::domain::event::{parse_reminder_offsets, parse_time_zone, PerformanceSchedule};
 use crate::domain::text::label;
 
-pub fn create_event(db: &Db, name: &str, venue: &str, time_zone: &str) -> Result<EventRow> {
+/// Reminders go out a day and two hours before each performance unless the event says otherwise.
+pub const DEFAULT_REMINDER_OFFSETS: [i64; 2] = [1440, 120];
+
+pub fn create_event(
+    db: &Db,
+    name: &str,
+    venue: &str,
+    time_zone: &str,
+    reminder_offsets_minutes: &[i64],
+) -> Result<EventRow> {
+    let reminders = parse_reminder_offsets(reminder_offsets_minutes)?;
     let name = label("name", name, 200)?;
     let venue = label("venue", venue, 200)?;
     let time_zone = parse_time_zone(time_zone)?;
@@ -20,6 +30,7 @@ pub fn create_event(db: &Db, name: &str, venue: &str, time_zone: &str) -> Result
                 venue: &venue,
                 time_zone: time_zone.name(),
                 created_at: Utc::now().naive_utc(),
+                reminder_offsets_minutes: &reminders,
             },
         )
         .map_err(Error::from)

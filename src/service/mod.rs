@@ -5,12 +5,15 @@
 pub mod arrivals;
 pub mod events;
 pub mod import;
+pub mod outbox;
 pub mod scans;
 pub mod signing;
 pub mod staff;
 pub mod tickets;
 
 use std::sync::Arc;
+
+use tokio::sync::Notify;
 
 use chrono::Duration;
 
@@ -26,16 +29,20 @@ pub struct Encore {
     pub db: Db,
     pub keys: Arc<KeyRing>,
     pub settings: Settings,
+    /// Woken when this process queues email, so the worker sends it at once.
+    pub outbox_wakeup: Arc<Notify>,
     key_refresh: Arc<signing::RefreshGate>,
 }
 
 /// The settings the rules read (a subset of [`Config`]).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub scan_window_before_doors: Duration,
     pub scan_window_after_start: Duration,
     pub scan_clock_leeway: Duration,
     pub max_bulk_tickets: usize,
+    /// The domain of our Message-IDs (that of the From address).
+    pub message_id_domain: String,
 }
 
 impl Settings {
@@ -45,6 +52,11 @@ impl Settings {
             scan_window_after_start: Duration::hours(config.scan_window_after_start_hours),
             scan_clock_leeway: Duration::seconds(config.scan_clock_leeway_seconds),
             max_bulk_tickets: config.max_bulk_tickets,
+            message_id_domain: config
+                .mail_from
+                .parse::<lettre::message::Mailbox>()
+                .map(|m| m.email.domain().to_string())
+                .unwrap_or_else(|_| "encore.localhost".into()),
         }
     }
 }
@@ -68,6 +80,7 @@ impl Encore {
             db,
             keys: Arc::new(keys),
             settings: Settings::from_config(config),
+            outbox_wakeup: Arc::new(Notify::new()),
             key_refresh: Arc::new(signing::RefreshGate::default()),
         })
     }

@@ -6,10 +6,11 @@ use chrono::Utc;
 
 use super::{Encore, Error, Result};
 use crate::db::models::{NewTicketRow, PerformanceRow, TicketRow};
-use crate::db::{events, idempotency, tickets};
+use crate::db::{events, idempotency, outbox, tickets};
 use crate::domain::event::ScanWindow;
 use crate::domain::ticket::NewTicket;
 use crate::domain::Invalid;
+use crate::email;
 use crate::tokens::TicketClaims;
 
 /// A caller's promise that a retried request is the same request: the key it sent, and a
@@ -72,8 +73,9 @@ pub fn issue(
         )
         .into());
     }
-    let now = Utc::now().naive_utc();
-    encore.db.write(|conn| {
+    let issued_at = Utc::now();
+    let now = issued_at.naive_utc();
+    let issued = encore.db.write(|conn| {
         if let Some(idem) = &idempotency {
             if !idempotency::claim(conn, idem.api_key_id, &idem.key, &idem.fingerprint, now)? {
                 let seen = idempotency::find(conn, idem.api_key_id, &idem.key)?
@@ -136,6 +138,20 @@ pub fn issue(
             tickets::insert_many(conn, &rows)?
         };
 
+        let confirmations: Vec<_> = issued
+            .iter()
+            .map(|t| {
+                email::confirmation_row(
+                    t.id,
+                    t.generation,
+                    &t.holder_email,
+                    &encore.settings.message_id_domain,
+                    issued_at,
+                )
+            })
+            .collect();
+        outbox::enqueue(conn, &confirmations)?;
+
         if let Some(idem) = &idempotency {
             let ids: Vec<String> = issued.iter().map(|t| t.id.to_string()).collect();
             idempotency::record_tickets(conn, idem.api_key_id, &idem.key, &ids.join(","))?;
@@ -146,7 +162,11 @@ pub fn issue(
             replayed: false,
             already_issued: already.into_iter().collect(),
         })
-    })
+    })?;
+    if !issued.tickets.is_empty() && !issued.replayed {
+        encore.outbox_wakeup.notify_one();
+    }
+    Ok(issued)
 }
 
 fn parse_ids(list: &str) -> Result<Vec<i64>> {

@@ -163,7 +163,8 @@ impl KeyRing {
         self.current().published.clone()
     }
 
-    pub fn sign(&self, claims: &TicketClaims) -> Result<String, KeyRingError> {
+    /// Signs ticket tokens and patron links alike; their claims types keep them apart.
+    pub fn sign(&self, claims: &impl Serialize) -> Result<String, KeyRingError> {
         let keys = self.current();
         let mut header = Header::new(Algorithm::EdDSA);
         header.typ = None; // every byte saved makes the QR easier to read
@@ -190,6 +191,29 @@ impl KeyRing {
                 }
                 _ => ScanOutcome::Malformed,
             })
+    }
+}
+
+impl KeyRing {
+    /// Verifies a patron link: signature, key, expiry and purpose. `None` for anything wrong
+    /// (the page then says the link is invalid or expired, without saying which).
+    pub fn verify_link(
+        &self,
+        token: &str,
+        purpose: crate::tokens::LinkPurpose,
+        now: i64,
+    ) -> Option<crate::tokens::LinkClaims> {
+        let header = parse_header(token).ok()?;
+        if header.alg != "EdDSA" {
+            return None;
+        }
+        let keys = self.current();
+        let key = keys.verifying.get(header.kid.as_deref()?)?;
+        let claims =
+            jsonwebtoken::decode::<crate::tokens::LinkClaims>(token, key, &self.validation)
+                .ok()?
+                .claims;
+        (claims.purpose == purpose && now < claims.exp).then_some(claims)
     }
 }
 

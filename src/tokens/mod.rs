@@ -3,9 +3,11 @@
 //! services load keys into a [`KeyRing`] and persist new ones.
 
 mod keyring;
+mod links;
 mod qr;
 mod ticket_token;
 
 pub use keyring::{GeneratedKey, KeyRing, KeyRingError, PublicJwk};
+pub use links::{LinkClaims, LinkPurpose};
 pub use qr::{render_png, render_svg, QrError};
 pub use ticket_token::TicketClaims;

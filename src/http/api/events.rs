@@ -14,6 +14,9 @@ pub struct CreateEvent {
     name: String,
     venue: String,
     time_zone: String,
+    /// Minutes before each performance at which reminders are emailed (default 1440 and 120).
+    #[serde(default)]
+    reminder_offsets_minutes: Option<Vec<i64>>,
 }
 
 /// `POST /api/v1/events` (box_office)
@@ -24,8 +27,17 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     staff.require(Role::BoxOffice)?;
     let body = body.into_inner();
+    let reminders = body
+        .reminder_offsets_minutes
+        .unwrap_or_else(|| events::DEFAULT_REMINDER_OFFSETS.to_vec());
     let event = run_blocking(move || {
-        events::create_event(&encore.db, &body.name, &body.venue, &body.time_zone)
+        events::create_event(
+            &encore.db,
+            &body.name,
+            &body.venue,
+            &body.time_zone,
+            &reminders,
+        )
     })
     .await?;
     Ok(HttpResponse::Created().json(EventView::from(event)))

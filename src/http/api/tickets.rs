@@ -3,7 +3,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::views::TicketView;
+use super::views::{EmailView, TicketView};
 use crate::domain::ticket::NewTicket;
 use crate::domain::Role;
 use crate::http::auth::StaffKey;
@@ -192,6 +192,18 @@ pub async fn qr_png(
     Ok(HttpResponse::Ok()
         .content_type(ContentType::png())
         .body(png))
+}
+
+/// `GET /api/v1/tickets/{id}/emails` (box_office): every email queued for the ticket and its state.
+pub async fn emails(
+    staff: StaffKey,
+    encore: web::Data<Encore>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Role::BoxOffice)?;
+    let id = id.into_inner();
+    let rows = run_blocking(move || crate::service::outbox::history(&encore.db, id)).await?;
+    Ok(HttpResponse::Ok().json(rows.into_iter().map(EmailView::from).collect::<Vec<_>>()))
 }
 
 /// `GET /api/v1/tickets/{id}/qr.svg` (box_office)

@@ -11,6 +11,7 @@ pub struct EventView {
     pub name: String,
     pub venue: String,
     pub time_zone: String,
+    pub reminder_offsets_minutes: Vec<i32>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -21,6 +22,9 @@ impl From<EventRow> for EventView {
             name: row.name,
             venue: row.venue,
             time_zone: row.time_zone,
+            reminder_offsets_minutes: crate::domain::event::reminder_offsets(
+                &row.reminder_offsets_minutes,
+            ),
             created_at: row.created_at.and_utc(),
         }
     }
@@ -91,6 +95,37 @@ impl TicketView {
             admitted_at: row.admitted_at.map(|t| t.and_utc()),
             admitted_gate: row.admitted_gate,
             token,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct EmailView {
+    pub id: i64,
+    pub kind: String,
+    pub recipient: String,
+    pub status: String,
+    pub attempts: i32,
+    pub message_id: String,
+    pub last_error: Option<String>,
+    pub queued_at: DateTime<Utc>,
+    pub next_attempt_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+impl From<crate::db::models::OutboxRow> for EmailView {
+    fn from(row: crate::db::models::OutboxRow) -> Self {
+        EmailView {
+            id: row.id,
+            kind: row.kind,
+            recipient: row.recipient,
+            status: row.status,
+            attempts: row.attempts,
+            message_id: row.message_id,
+            last_error: row.last_error,
+            queued_at: row.created_at.and_utc(),
+            next_attempt_at: row.next_attempt_at.and_utc(),
+            sent_at: row.sent_at.map(|t| t.and_utc()),
         }
     }
 }

@@ -1,0 +1,43 @@
+use std::process::ExitCode;
+
+use chrono::Utc;
+
+use crate::email::worker::Worker;
+use crate::service::outbox;
+
+/// Runs the email worker alone until interrupted.
+pub fn worker() -> anyhow::Result<ExitCode> {
+    let (config, encore) = super::open()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let worker = Worker::from_config(encore.clone(), &config)?;
+        tracing::info!("email worker running; Ctrl-C stops it");
+        tokio::select! {
+            _ = worker.run(encore.outbox_wakeup.clone()) => {}
+            _ = tokio::signal::ctrl_c() => tracing::info!("email worker stopped"),
+        }
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn status() -> anyhow::Result<ExitCode> {
+    let (_, encore) = super::open()?;
+    let status = outbox::status(&encore.db)?;
+    for state in ["pending", "sending", "sent", "failed", "skipped"] {
+        println!(
+            "{state:>8}: {}",
+            status.by_status.get(state).copied().unwrap_or(0)
+        );
+    }
+    match status.oldest_unsent {
+        Some(at) => println!(
+            "oldest unsent: queued {}s ago ({at})",
+            (Utc::now() - at).num_seconds()
+        ),
+        None => println!("oldest unsent: none"),
+    }
+    Ok(ExitCode::SUCCESS)
+}

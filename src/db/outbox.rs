@@ -1,0 +1,208 @@
+//! The email outbox: rows written in the transaction that causes an email, claimed and marked
+//! by the delivery worker. The two statements that differ per backend (claiming with
+//! `FOR UPDATE SKIP LOCKED`, and a random Message-ID in SQL) are spelled out here side by side.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamp};
+
+use super::models::{NewOutboxRow, OutboxRow};
+use super::schema::{events, outbox, performances, reminder_runs};
+use super::{with_conn, Conn};
+
+pub const STATUS_PENDING: &str = "pending";
+pub const STATUS_SENT: &str = "sent";
+pub const STATUS_FAILED: &str = "failed";
+pub const STATUS_SKIPPED: &str = "skipped";
+
+/// Queues emails; a row whose dedupe key is already queued is left alone. Returns how many
+/// were queued.
+pub fn enqueue(conn: &mut Conn<'_>, rows: &[NewOutboxRow]) -> QueryResult<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    with_conn!(conn, c => diesel::insert_into(outbox::table)
+        .values(rows)
+        .on_conflict(outbox::dedupe_key)
+        .do_nothing()
+        .execute(c))
+}
+
+const CLAIM_SQLITE: &str = "
+    UPDATE outbox SET status = 'sending', locked_until = ?, attempts = attempts + 1
+    WHERE id IN (
+        SELECT id FROM outbox
+        WHERE (status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND locked_until < ?)
+        ORDER BY next_attempt_at, id
+        LIMIT ?)
+    RETURNING *";
+
+const CLAIM_POSTGRES: &str = "
+    UPDATE outbox SET status = 'sending', locked_until = $1, attempts = attempts + 1
+    WHERE id IN (
+        SELECT id FROM outbox
+        WHERE (status = 'pending' AND next_attempt_at <= $2) OR (status = 'sending' AND locked_until < $3)
+        ORDER BY next_attempt_at, id
+        LIMIT $4
+        FOR UPDATE SKIP LOCKED)
+    RETURNING *";
+
+/// Claims up to `limit` due emails until `lease_until`: pending ones whose time has come, and
+/// ones whose sender died holding them (lease expired). Concurrent workers, in this process or
+/// others, never claim the same row: PostgreSQL skips rows another claim has locked; SQLite has
+/// a single writer.
+pub fn claim_due(
+    conn: &mut Conn<'_>,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<OutboxRow>> {
+    let sql = match conn {
+        Conn::Sqlite(_) => CLAIM_SQLITE,
+        Conn::Postgres(_) => CLAIM_POSTGRES,
+    };
+    with_conn!(conn, c => diesel::sql_query(sql)
+        .bind::<Timestamp, _>(lease_until)
+        .bind::<Timestamp, _>(now)
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(limit)
+        .load::<OutboxRow>(c))
+}
+
+pub fn mark_sent(conn: &mut Conn<'_>, ids: &[i64], now: NaiveDateTime) -> QueryResult<()> {
+    with_conn!(conn, c => diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
+        .set((
+            outbox::status.eq(STATUS_SENT),
+            outbox::sent_at.eq(now),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(c))?;
+    Ok(())
+}
+
+/// Ends a claim without sending: back to pending at `next_attempt_at`, or for good with
+/// `status` failed or skipped. The reason is kept for the box office to read.
+pub fn release(
+    conn: &mut Conn<'_>,
+    id: i64,
+    status: &str,
+    next_attempt_at: NaiveDateTime,
+    reason: &str,
+) -> QueryResult<()> {
+    with_conn!(conn, c => diesel::update(outbox::table.find(id))
+        .set((
+            outbox::status.eq(status),
+            outbox::next_attempt_at.eq(next_attempt_at),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(reason),
+        ))
+        .execute(c))?;
+    Ok(())
+}
+
+pub fn for_ticket(conn: &mut Conn<'_>, ticket_id: i64) -> QueryResult<Vec<OutboxRow>> {
+    with_conn!(conn, c => outbox::table
+        .filter(outbox::ticket_id.eq(ticket_id))
+        .order(outbox::id)
+        .select(OutboxRow::as_select())
+        .load(c))
+}
+
+/// How many emails are in each state.
+pub fn status_counts(conn: &mut Conn<'_>) -> QueryResult<Vec<(String, i64)>> {
+    with_conn!(conn, c => outbox::table
+        .group_by(outbox::status)
+        .select((outbox::status, diesel::dsl::count_star()))
+        .order(outbox::status)
+        .load(c))
+}
+
+/// When the oldest email still waiting to go out was queued.
+pub fn oldest_unsent(conn: &mut Conn<'_>) -> QueryResult<Option<NaiveDateTime>> {
+    with_conn!(conn, c => outbox::table
+        .filter(outbox::status.eq_any(["pending", "sending"]))
+        .select(diesel::dsl::min(outbox::created_at))
+        .first(c))
+}
+
+/// Performances starting within `(now, horizon]`, with their events' reminder offsets.
+pub fn upcoming_performances(
+    conn: &mut Conn<'_>,
+    now: NaiveDateTime,
+    horizon: NaiveDateTime,
+) -> QueryResult<Vec<(i64, NaiveDateTime, String)>> {
+    with_conn!(conn, c => performances::table
+        .inner_join(events::table)
+        .filter(performances::starts_at.gt(now))
+        .filter(performances::starts_at.le(horizon))
+        .select((performances::id, performances::starts_at, events::reminder_offsets_minutes))
+        .load(c))
+}
+
+/// Records that one reminder batch is being queued; false if it already was.
+pub fn claim_reminder_run(
+    conn: &mut Conn<'_>,
+    performance_id: i64,
+    offset_minutes: i32,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let row = (
+        reminder_runs::performance_id.eq(performance_id),
+        reminder_runs::offset_minutes.eq(offset_minutes),
+        reminder_runs::queued.eq(0_i64),
+        reminder_runs::run_at.eq(now),
+    );
+    with_conn!(conn, c => diesel::insert_into(reminder_runs::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(c))
+    .map(|n| n == 1)
+}
+
+const QUEUE_REMINDERS_SQLITE: &str = "
+    INSERT INTO outbox (kind, dedupe_key, ticket_id, detail, recipient, message_id, status, attempts,
+                        next_attempt_at, created_at)
+    SELECT 'reminder', 'reminder:' || t.id || ':' || ?, t.id, ?, t.holder_email,
+           '<' || lower(hex(randomblob(16))) || '@' || ? || '>', 'pending', 0, ?, ?
+    FROM tickets t
+    WHERE t.performance_id = ? AND t.status = 'valid'
+    ON CONFLICT (dedupe_key) DO NOTHING";
+
+const QUEUE_REMINDERS_POSTGRES: &str = "
+    INSERT INTO outbox (kind, dedupe_key, ticket_id, detail, recipient, message_id, status, attempts,
+                        next_attempt_at, created_at)
+    SELECT 'reminder', 'reminder:' || t.id || ':' || $1, t.id, $2, t.holder_email,
+           '<' || md5(random()::text || t.id::text || clock_timestamp()::text) || '@' || $3 || '>',
+           'pending', 0, $4, $5
+    FROM tickets t
+    WHERE t.performance_id = $6 AND t.status = 'valid'
+    ON CONFLICT (dedupe_key) DO NOTHING";
+
+/// Queues one reminder (at `offset_minutes` before the start) for every valid ticket of a
+/// performance, in one statement however many tickets there are. Returns how many.
+pub fn queue_reminders(
+    conn: &mut Conn<'_>,
+    performance_id: i64,
+    offset_minutes: i32,
+    message_id_domain: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let sql = match conn {
+        Conn::Sqlite(_) => QUEUE_REMINDERS_SQLITE,
+        Conn::Postgres(_) => QUEUE_REMINDERS_POSTGRES,
+    };
+    let offset = offset_minutes.to_string();
+    let queued = with_conn!(conn, c => diesel::sql_query(sql)
+        .bind::<Text, _>(&offset)
+        .bind::<Text, _>(&offset)
+        .bind::<Text, _>(message_id_domain)
+        .bind::<Timestamp, _>(now)
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(performance_id)
+        .execute(c))?;
+    with_conn!(conn, c => diesel::update(reminder_runs::table.find((performance_id, offset_minutes)))
+        .set(reminder_runs::queued.eq(queued as i64))
+        .execute(c))?;
+    Ok(queued)
+}

@@ -1,0 +1,257 @@
+//! Composing emails from `templates/email`: a plain-text and an HTML part for every message
+//! (names and event details escaped in HTML by the template engine), the QR code as an inline
+//! image on the confirmation, and a calendar file on the first reminder.
+
+use askama::Template;
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use icalendar::{Calendar, Component, EventLike};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::Message;
+
+use crate::db::models::{EventRow, PerformanceRow, TicketRow};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ComposeError {
+    #[error("template: {0}")]
+    Template(#[from] askama::Error),
+    #[error("message: {0}")]
+    Message(#[from] lettre::error::Error),
+    #[error("address {0:?}: {1}")]
+    Address(String, lettre::address::AddressError),
+}
+
+/// A ticket with what an email about it needs to say.
+pub struct TicketFacts<'a> {
+    pub ticket: &'a TicketRow,
+    pub performance: &'a PerformanceRow,
+    pub event: &'a EventRow,
+    /// The patron's signed link to their ticket page.
+    pub link: &'a str,
+}
+
+/// The facts as the templates show them: times in the venue's time zone, money formatted.
+struct Shown<'a> {
+    holder_name: &'a str,
+    event_name: &'a str,
+    venue: &'a str,
+    starts_at: String,
+    doors_open_at: String,
+    seat: Option<&'a str>,
+    section: Option<&'a str>,
+    price: String,
+    link: &'a str,
+}
+
+impl<'a> Shown<'a> {
+    fn from(facts: &TicketFacts<'a>) -> Self {
+        let tz: Tz = facts.event.time_zone.parse().unwrap_or(chrono_tz::UTC);
+        let local = |t: chrono::NaiveDateTime| {
+            t.and_utc()
+                .with_timezone(&tz)
+                .format("%A %-d %B %Y, %H:%M %Z")
+                .to_string()
+        };
+        let ticket = facts.ticket;
+        Shown {
+            holder_name: &ticket.holder_name,
+            event_name: &facts.event.name,
+            venue: &facts.event.venue,
+            starts_at: local(facts.performance.starts_at),
+            doors_open_at: local(facts.performance.doors_open_at),
+            seat: ticket.seat.as_deref(),
+            section: ticket.section.as_deref(),
+            price: format!(
+                "{}.{:02} {}",
+                ticket.price_minor / 100,
+                ticket.price_minor % 100,
+                ticket.currency
+            ),
+            link: facts.link,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "email/confirmation.txt")]
+struct ConfirmationText<'a> {
+    t: &'a Shown<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "email/confirmation.html")]
+struct ConfirmationHtml<'a> {
+    t: &'a Shown<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "email/reminder.txt")]
+struct ReminderText<'a> {
+    t: &'a Shown<'a>,
+    when: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/reminder.html")]
+struct ReminderHtml<'a> {
+    t: &'a Shown<'a>,
+    when: &'a str,
+}
+
+/// "tomorrow", "in 2 hours", "in 30 minutes": how far the show is, as a reminder says it.
+pub fn lead_time(offset_minutes: i32) -> String {
+    match offset_minutes {
+        m if m % 1440 == 0 && m == 1440 => "tomorrow".into(),
+        m if m % 1440 == 0 => format!("in {} days", m / 1440),
+        m if m % 60 == 0 && m == 60 => "in an hour".into(),
+        m if m % 60 == 0 => format!("in {} hours", m / 60),
+        m => format!("in {m} minutes"),
+    }
+}
+
+/// Builds messages with one From address.
+#[derive(Clone)]
+pub struct Composer {
+    from: Mailbox,
+}
+
+impl Composer {
+    pub fn new(from: &str) -> Result<Self, ComposeError> {
+        Ok(Composer {
+            from: from
+                .parse()
+                .map_err(|e| ComposeError::Address(from.into(), e))?,
+        })
+    }
+
+    /// The domain of the From address, for Message-IDs.
+    pub fn domain(&self) -> String {
+        self.from.email.domain().to_string()
+    }
+
+    fn envelope(
+        &self,
+        to: &str,
+        subject: String,
+        message_id: &str,
+    ) -> Result<lettre::message::MessageBuilder, ComposeError> {
+        let to: Mailbox = to
+            .parse()
+            .map_err(|e| ComposeError::Address(to.into(), e))?;
+        Ok(Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .message_id(Some(message_id.to_string())))
+    }
+
+    /// "Your ticket": both parts, and the QR as an inline image the HTML shows (cid:qr).
+    pub fn confirmation(
+        &self,
+        facts: &TicketFacts<'_>,
+        qr_png: Vec<u8>,
+        message_id: &str,
+    ) -> Result<Message, ComposeError> {
+        let shown = Shown::from(facts);
+        let text = ConfirmationText { t: &shown }.render()?;
+        let html = ConfirmationHtml { t: &shown }.render()?;
+        let qr = Attachment::new_inline("qr".into()).body(
+            qr_png,
+            ContentType::parse("image/png").expect("a valid type"),
+        );
+        let body = MultiPart::alternative()
+            .singlepart(SinglePart::plain(text))
+            .multipart(
+                MultiPart::related()
+                    .singlepart(SinglePart::html(html))
+                    .singlepart(qr),
+            );
+        let subject = format!(
+            "Your ticket for {} on {}",
+            facts.event.name,
+            short_date(facts)
+        );
+        Ok(self
+            .envelope(&facts.ticket.holder_email, subject, message_id)?
+            .multipart(body)?)
+    }
+
+    /// "See you soon": both parts, and on the first reminder an .ics calendar file.
+    pub fn reminder(
+        &self,
+        facts: &TicketFacts<'_>,
+        offset_minutes: i32,
+        with_calendar: bool,
+        message_id: &str,
+    ) -> Result<Message, ComposeError> {
+        let shown = Shown::from(facts);
+        let when = lead_time(offset_minutes);
+        let text = ReminderText {
+            t: &shown,
+            when: &when,
+        }
+        .render()?;
+        let html = ReminderHtml {
+            t: &shown,
+            when: &when,
+        }
+        .render()?;
+        let parts = MultiPart::alternative_plain_html(text, html);
+        let subject = format!("{}: {} {}", facts.event.name, when, short_time(facts));
+        let envelope = self.envelope(&facts.ticket.holder_email, subject, message_id)?;
+        if !with_calendar {
+            return Ok(envelope.multipart(parts)?);
+        }
+        let ics = Attachment::new("performance.ics".into()).body(
+            calendar(facts),
+            ContentType::parse("text/calendar; charset=utf-8; method=PUBLISH")
+                .expect("a valid type"),
+        );
+        Ok(envelope.multipart(MultiPart::mixed().multipart(parts).singlepart(ics))?)
+    }
+}
+
+fn venue_time(facts: &TicketFacts<'_>) -> DateTime<Tz> {
+    let tz: Tz = facts.event.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    facts.performance.starts_at.and_utc().with_timezone(&tz)
+}
+
+fn short_date(facts: &TicketFacts<'_>) -> String {
+    venue_time(facts).format("%-d %b %Y").to_string()
+}
+
+fn short_time(facts: &TicketFacts<'_>) -> String {
+    venue_time(facts).format("at %H:%M").to_string()
+}
+
+/// An iCalendar file for the performance (three hours long unless we know better).
+pub fn calendar(facts: &TicketFacts<'_>) -> String {
+    let starts: DateTime<Utc> = facts.performance.starts_at.and_utc();
+    let event = icalendar::Event::new()
+        .uid(&format!(
+            "performance-{}-ticket-{}@encore",
+            facts.performance.id, facts.ticket.id
+        ))
+        .summary(&facts.event.name)
+        .location(&facts.event.venue)
+        .description(&format!("Your ticket: {}", facts.link))
+        .starts(starts)
+        .ends(starts + Duration::hours(3))
+        .done();
+    Calendar::new().push(event).done().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lead_times_read_naturally() {
+        assert_eq!(lead_time(1440), "tomorrow");
+        assert_eq!(lead_time(2880), "in 2 days");
+        assert_eq!(lead_time(60), "in an hour");
+        assert_eq!(lead_time(120), "in 2 hours");
+        assert_eq!(lead_time(45), "in 45 minutes");
+    }
+}

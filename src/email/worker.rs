@@ -1,0 +1,410 @@
+//! The delivery worker. Each round it claims due emails (a lease, so a crashed worker's emails
+//! are taken over when the lease ends), composes them, sends them concurrently over pooled
+//! connections, and records each result. It also queues pre-show reminders when they fall due.
+//!
+//! Nothing is lost: an email leaves the outbox only when the server accepted it. A crash after
+//! sending but before marking resends it later with the same Message-ID.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, Utc};
+use futures::stream::{self, StreamExt};
+use lettre::Message;
+use tokio::sync::Notify;
+
+use super::messages::{Composer, TicketFacts};
+use super::transport::Mailer;
+use super::{KIND_CONFIRMATION, KIND_REMINDER};
+use crate::config::Config;
+use crate::db::models::{EventRow, OutboxRow, PerformanceRow, TicketRow};
+use crate::db::{events, outbox, tickets, Conn};
+use crate::domain::event::reminder_offsets;
+use crate::domain::TicketStatus;
+use crate::service::{self, tickets as ticket_service, Encore, Error};
+use crate::tokens::{render_png, LinkClaims, LinkPurpose};
+
+/// How far ahead the worker looks for performances whose reminders may fall due.
+const REMINDER_HORIZON_DAYS: i64 = 31;
+
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    pub poll: Duration,
+    pub batch: i64,
+    pub concurrency: usize,
+    pub retry_base: Duration,
+    pub max_attempts: i32,
+    pub lease: chrono::Duration,
+    pub reminder_check: Duration,
+    pub public_base_url: String,
+}
+
+impl WorkerSettings {
+    pub fn from_config(config: &Config) -> Self {
+        WorkerSettings {
+            poll: Duration::from_millis(config.outbox_poll_ms),
+            batch: config.outbox_batch_size,
+            concurrency: config.send_concurrency,
+            retry_base: Duration::from_millis(config.email_retry_base_ms),
+            max_attempts: config.email_max_attempts,
+            lease: chrono::Duration::seconds(config.email_lease_seconds),
+            reminder_check: Duration::from_secs(config.reminder_check_seconds),
+            public_base_url: config.public_base_url.trim_end_matches('/').to_string(),
+        }
+    }
+
+    /// Exponential backoff: base, 2×base, 4×base, … capped at an hour.
+    pub fn retry_delay(&self, attempts: i32) -> chrono::Duration {
+        let factor = 2u32.saturating_pow(attempts.saturating_sub(1).clamp(0, 20) as u32);
+        let delay = self
+            .retry_base
+            .saturating_mul(factor)
+            .min(Duration::from_secs(3600));
+        chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::hours(1))
+    }
+}
+
+/// What became of one claimed email.
+enum Delivery {
+    Sent,
+    /// Not to be sent (the ticket ended): recorded as skipped, with why.
+    Skipped(String),
+    Failed(String),
+}
+
+pub struct Worker {
+    encore: Encore,
+    mailer: Arc<Mailer>,
+    composer: Composer,
+    settings: WorkerSettings,
+}
+
+impl Worker {
+    pub fn new(
+        encore: Encore,
+        mailer: Mailer,
+        composer: Composer,
+        settings: WorkerSettings,
+    ) -> Self {
+        Worker {
+            encore,
+            mailer: Arc::new(mailer),
+            composer,
+            settings,
+        }
+    }
+
+    pub fn from_config(encore: Encore, config: &Config) -> anyhow::Result<Self> {
+        let mailer = Mailer::from_config(config)?;
+        let composer = Composer::new(&config.mail_from)?;
+        tracing::info!(transport = %mailer.describe(), "email worker ready");
+        Ok(Worker::new(
+            encore,
+            mailer,
+            composer,
+            WorkerSettings::from_config(config),
+        ))
+    }
+
+    /// Runs until the task is dropped: delivers whatever is due, wakes early when new email is
+    /// queued in this process, and queues reminders as they fall due.
+    pub async fn run(self, wakeup: Arc<Notify>) {
+        let mut last_reminder_check: Option<std::time::Instant> = None;
+        loop {
+            if last_reminder_check.is_none_or(|t| t.elapsed() >= self.settings.reminder_check) {
+                last_reminder_check = Some(std::time::Instant::now());
+                if let Err(e) = self.queue_due_reminders().await {
+                    tracing::error!(error = %e, "could not queue reminders");
+                }
+            }
+            match self.deliver_due().await {
+                Ok(n) if n as i64 >= self.settings.batch => continue, // more may be waiting
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "email delivery round failed"),
+            }
+            tokio::select! {
+                _ = wakeup.notified() => {}
+                _ = tokio::time::sleep(self.settings.poll) => {}
+            }
+        }
+    }
+
+    /// One round: claim, compose, send, record. Returns how many emails were claimed.
+    pub async fn deliver_due(&self) -> service::Result<usize> {
+        let encore = self.encore.clone();
+        let (batch, lease) = (self.settings.batch, self.settings.lease);
+        let claimed = blocking(move || {
+            let now = Utc::now().naive_utc();
+            encore
+                .db
+                .write(|conn| outbox::claim_due(conn, now, now + lease, batch).map_err(Error::from))
+        })
+        .await?;
+        if claimed.is_empty() {
+            return Ok(0);
+        }
+        let count = claimed.len();
+
+        let (encore, composer, base) = (
+            self.encore.clone(),
+            self.composer.clone(),
+            self.settings.public_base_url.clone(),
+        );
+        let composed = blocking(move || compose_all(&encore, &composer, &base, claimed)).await?;
+
+        let mailer = self.mailer.clone();
+        let results: Vec<(OutboxRow, Delivery)> = stream::iter(composed)
+            .map(|(row, prepared)| {
+                let mailer = mailer.clone();
+                async move {
+                    let delivery = match prepared {
+                        Prepared::Send(message) => match mailer.send(message).await {
+                            Ok(()) => Delivery::Sent,
+                            Err(e) => Delivery::Failed(e),
+                        },
+                        Prepared::Skip(reason) => Delivery::Skipped(reason),
+                        Prepared::Broken(reason) => Delivery::Failed(reason),
+                    };
+                    (row, delivery)
+                }
+            })
+            .buffer_unordered(self.settings.concurrency)
+            .collect()
+            .await;
+
+        let (encore, settings) = (self.encore.clone(), self.settings.clone());
+        blocking(move || record_results(&encore, &settings, results)).await?;
+        Ok(count)
+    }
+
+    /// Queues every reminder whose time has come, once per (performance, offset). Returns how
+    /// many emails were queued.
+    pub async fn queue_due_reminders(&self) -> service::Result<usize> {
+        let encore = self.encore.clone();
+        let domain = self.composer.domain();
+        blocking(move || queue_due_reminders(&encore, &domain)).await
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> service::Result<T> + Send + 'static,
+) -> service::Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Internal(format!("worker task failed: {e}")))?
+}
+
+fn queue_due_reminders(encore: &Encore, message_id_domain: &str) -> service::Result<usize> {
+    let now = Utc::now().naive_utc();
+    let horizon = now + chrono::Duration::days(REMINDER_HORIZON_DAYS);
+    let upcoming = encore
+        .db
+        .read(|conn| outbox::upcoming_performances(conn, now, horizon).map_err(Error::from))?;
+    let mut queued = 0;
+    for (performance_id, starts_at, offsets) in upcoming {
+        for offset in reminder_offsets(&offsets) {
+            if now < starts_at - chrono::Duration::minutes(offset.into()) {
+                continue;
+            }
+            queued += encore.db.write(|conn| {
+                if !outbox::claim_reminder_run(conn, performance_id, offset, now)? {
+                    return Ok::<_, Error>(0);
+                }
+                Ok(outbox::queue_reminders(
+                    conn,
+                    performance_id,
+                    offset,
+                    message_id_domain,
+                    now,
+                )?)
+            })?;
+            tracing::info!(performance_id, offset, "queued reminders");
+        }
+    }
+    if queued > 0 {
+        encore.outbox_wakeup.notify_one();
+    }
+    Ok(queued)
+}
+
+enum Prepared {
+    Send(Message),
+    Skip(String),
+    Broken(String),
+}
+
+/// The tickets, performances and events that the claimed emails are about, in three queries.
+struct Context {
+    tickets: HashMap<i64, TicketRow>,
+    performances: HashMap<i64, PerformanceRow>,
+    events: HashMap<i64, EventRow>,
+}
+
+fn load_context(conn: &mut Conn<'_>, rows: &[OutboxRow]) -> service::Result<Context> {
+    let ticket_ids: Vec<i64> = rows.iter().filter_map(|r| r.ticket_id).collect();
+    let tickets: HashMap<i64, TicketRow> = tickets::find_many(conn, &ticket_ids)?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    let mut performance_ids: Vec<i64> = tickets.values().map(|t| t.performance_id).collect();
+    performance_ids.sort_unstable();
+    performance_ids.dedup();
+    let mut performances = HashMap::new();
+    let mut events_by_id = HashMap::new();
+    for id in performance_ids {
+        if let Some(p) = events::find_performance(conn, id)? {
+            if let std::collections::hash_map::Entry::Vacant(slot) = events_by_id.entry(p.event_id)
+            {
+                if let Some(e) = events::find_event(conn, p.event_id)? {
+                    slot.insert(e);
+                }
+            }
+            performances.insert(id, p);
+        }
+    }
+    Ok(Context {
+        tickets,
+        performances,
+        events: events_by_id,
+    })
+}
+
+fn compose_all(
+    encore: &Encore,
+    composer: &Composer,
+    base_url: &str,
+    rows: Vec<OutboxRow>,
+) -> service::Result<Vec<(OutboxRow, Prepared)>> {
+    let context = encore.db.read(|conn| load_context(conn, &rows))?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let prepared = compose(encore, composer, base_url, &context, &row);
+            (row, prepared)
+        })
+        .collect())
+}
+
+fn compose(
+    encore: &Encore,
+    composer: &Composer,
+    base_url: &str,
+    context: &Context,
+    row: &OutboxRow,
+) -> Prepared {
+    let Some(ticket) = row.ticket_id.and_then(|id| context.tickets.get(&id)) else {
+        return Prepared::Skip("the ticket does not exist".into());
+    };
+    let status = TicketStatus::from_stored(&ticket.status);
+    if status != TicketStatus::Valid {
+        return Prepared::Skip(format!("the ticket is {}", status.as_str()));
+    }
+    let (Some(performance), Some(event)) = (
+        context.performances.get(&ticket.performance_id),
+        context
+            .performances
+            .get(&ticket.performance_id)
+            .and_then(|p| context.events.get(&p.event_id)),
+    ) else {
+        return Prepared::Broken("the ticket's performance is missing".into());
+    };
+    let link = match patron_link(encore, base_url, ticket, performance) {
+        Ok(link) => link,
+        Err(e) => return Prepared::Broken(e.to_string()),
+    };
+    let facts = TicketFacts {
+        ticket,
+        performance,
+        event,
+        link: &link,
+    };
+    let message = match row.kind.as_str() {
+        KIND_CONFIRMATION => ticket_service::token_for(encore, ticket, performance)
+            .map_err(|e| e.to_string())
+            .and_then(|token| render_png(&token).map_err(|e| e.to_string()))
+            .and_then(|png| {
+                composer
+                    .confirmation(&facts, png, &row.message_id)
+                    .map_err(|e| e.to_string())
+            }),
+        KIND_REMINDER => {
+            let offset: i32 = row
+                .detail
+                .as_deref()
+                .and_then(|d| d.parse().ok())
+                .unwrap_or(0);
+            let first = reminder_offsets(&event.reminder_offsets_minutes).first() == Some(&offset);
+            composer
+                .reminder(&facts, offset, first, &row.message_id)
+                .map_err(|e| e.to_string())
+        }
+        other => Err(format!("unknown email kind {other:?}")),
+    };
+    match message {
+        Ok(message) => Prepared::Send(message),
+        Err(e) => Prepared::Broken(e),
+    }
+}
+
+/// The patron's signed link to their ticket page, valid until a week after the performance.
+pub fn patron_link(
+    encore: &Encore,
+    base_url: &str,
+    ticket: &TicketRow,
+    performance: &PerformanceRow,
+) -> service::Result<String> {
+    let claims = LinkClaims {
+        ticket_id: ticket.id,
+        generation: ticket.generation,
+        purpose: LinkPurpose::View,
+        exp: (performance.starts_at.and_utc() + chrono::Duration::days(7)).timestamp(),
+    };
+    Ok(format!("{base_url}/t/{}", encore.keys.sign(&claims)?))
+}
+
+fn record_results(
+    encore: &Encore,
+    settings: &WorkerSettings,
+    results: Vec<(OutboxRow, Delivery)>,
+) -> service::Result<()> {
+    let now: NaiveDateTime = Utc::now().naive_utc();
+    let sent: Vec<i64> = results
+        .iter()
+        .filter(|(_, d)| matches!(d, Delivery::Sent))
+        .map(|(r, _)| r.id)
+        .collect();
+    encore.db.write(|conn| {
+        outbox::mark_sent(conn, &sent, now)?;
+        for (row, delivery) in &results {
+            match delivery {
+                Delivery::Sent => {}
+                Delivery::Skipped(reason) => outbox::release(conn, row.id, outbox::STATUS_SKIPPED, now, reason)?,
+                Delivery::Failed(reason) if row.attempts >= settings.max_attempts => {
+                    tracing::error!(id = row.id, kind = %row.kind, attempts = row.attempts, error = %reason, "email failed for good");
+                    outbox::release(conn, row.id, outbox::STATUS_FAILED, now, reason)?
+                }
+                Delivery::Failed(reason) => {
+                    let next = now + settings.retry_delay(row.attempts);
+                    tracing::warn!(id = row.id, kind = %row.kind, attempts = row.attempts, error = %reason, retry_at = %next, "email send failed; will retry");
+                    outbox::release(conn, row.id, outbox::STATUS_PENDING, next, reason)?
+                }
+            }
+        }
+        Ok::<_, Error>(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_an_hour() {
+        let settings = WorkerSettings::from_config(&Config::default());
+        assert_eq!(settings.retry_delay(1), chrono::Duration::seconds(30));
+        assert_eq!(settings.retry_delay(2), chrono::Duration::seconds(60));
+        assert_eq!(settings.retry_delay(4), chrono::Duration::seconds(240));
+        assert_eq!(settings.retry_delay(30), chrono::Duration::hours(1));
+    }
+}

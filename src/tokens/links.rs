@@ -1,0 +1,26 @@
+//! Signed, expiring, purpose-bound links for patrons: no passwords, no accounts. A link made
+//! for viewing a ticket cannot be replayed for another purpose, and no link is a ticket token
+//! (their claims differ, and both parse strictly).
+
+use serde::{Deserialize, Serialize};
+
+/// What a patron link lets its holder do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkPurpose {
+    /// Open the ticket page (and act on the ticket from there).
+    View,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkClaims {
+    #[serde(rename = "tid")]
+    pub ticket_id: i64,
+    #[serde(rename = "gen")]
+    pub generation: i32,
+    #[serde(rename = "pur")]
+    pub purpose: LinkPurpose,
+    /// Expiry, seconds since the Unix epoch.
+    pub exp: i64,
+}
