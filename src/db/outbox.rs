@@ -15,6 +15,9 @@ pub const STATUS_SENT: &str = "sent";
 pub const STATUS_FAILED: &str = "failed";
 pub const STATUS_SKIPPED: &str = "skipped";
 
+/// Marks a reminder's `detail` (its offset) as the one that carries the calendar file.
+pub const WITH_CALENDAR: &str = "+calendar";
+
 /// Queues emails; a row whose dedupe key is already queued is left alone. Returns how many
 /// were queued.
 pub fn enqueue(conn: &mut Conn<'_>, rows: &[NewOutboxRow]) -> QueryResult<usize> {
@@ -179,12 +182,23 @@ const QUEUE_REMINDERS_POSTGRES: &str = "
     WHERE t.performance_id = $6 AND t.status = 'valid'
     ON CONFLICT (dedupe_key) DO NOTHING";
 
+/// Whether any reminder batch of this performance queued emails already.
+pub fn any_reminders_queued(conn: &mut Conn<'_>, performance_id: i64) -> QueryResult<bool> {
+    with_conn!(conn, c => diesel::select(diesel::dsl::exists(
+        reminder_runs::table
+            .filter(reminder_runs::performance_id.eq(performance_id))
+            .filter(reminder_runs::queued.gt(0)),
+    ))
+    .get_result(c))
+}
+
 /// Queues one reminder (at `offset_minutes` before the start) for every valid ticket of a
 /// performance, in one statement however many tickets there are. Returns how many.
 pub fn queue_reminders(
     conn: &mut Conn<'_>,
     performance_id: i64,
     offset_minutes: i32,
+    with_calendar: bool,
     message_id_domain: &str,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
@@ -193,9 +207,14 @@ pub fn queue_reminders(
         Conn::Postgres(_) => QUEUE_REMINDERS_POSTGRES,
     };
     let offset = offset_minutes.to_string();
+    let detail = if with_calendar {
+        format!("{offset}{WITH_CALENDAR}")
+    } else {
+        offset.clone()
+    };
     let queued = with_conn!(conn, c => diesel::sql_query(sql)
         .bind::<Text, _>(&offset)
-        .bind::<Text, _>(&offset)
+        .bind::<Text, _>(&detail)
         .bind::<Text, _>(message_id_domain)
         .bind::<Timestamp, _>(now)
         .bind::<Timestamp, _>(now)

@@ -99,14 +99,16 @@ struct ReminderHtml<'a> {
     when: &'a str,
 }
 
-/// "tomorrow", "in 2 hours", "in 30 minutes": how far the show is, as a reminder says it.
-pub fn lead_time(offset_minutes: i32) -> String {
-    match offset_minutes {
-        m if m % 1440 == 0 && m == 1440 => "tomorrow".into(),
-        m if m % 1440 == 0 => format!("in {} days", m / 1440),
-        m if m % 60 == 0 && m == 60 => "in an hour".into(),
-        m if m % 60 == 0 => format!("in {} hours", m / 60),
-        m => format!("in {m} minutes"),
+/// "tomorrow", "in 2 hours", "in 25 minutes": how far the show is, as a reminder says it —
+/// from the time actually left when the email is written, so a late email never misleads.
+pub fn lead_time(minutes_left: i64) -> String {
+    let rounded = |n: i64, unit: i64| (n + unit / 2) / unit;
+    match minutes_left {
+        m if m < 5 => "starting now".into(),
+        m if m < 90 => format!("in {} minutes", rounded(m, 5) * 5),
+        m if m < 20 * 60 => format!("in {} hours", rounded(m, 60)),
+        m if m < 36 * 60 => "tomorrow".into(),
+        m => format!("in {} days", rounded(m, 1440)),
     }
 }
 
@@ -181,12 +183,11 @@ impl Composer {
     pub fn reminder(
         &self,
         facts: &TicketFacts<'_>,
-        offset_minutes: i32,
         with_calendar: bool,
         message_id: &str,
     ) -> Result<Message, ComposeError> {
         let shown = Shown::from(facts);
-        let when = lead_time(offset_minutes);
+        let when = lead_time((facts.performance.starts_at.and_utc() - Utc::now()).num_minutes());
         let text = ReminderText {
             t: &shown,
             when: &when,
@@ -249,9 +250,10 @@ mod tests {
     #[test]
     fn lead_times_read_naturally() {
         assert_eq!(lead_time(1440), "tomorrow");
+        assert_eq!(lead_time(1420), "tomorrow");
         assert_eq!(lead_time(2880), "in 2 days");
-        assert_eq!(lead_time(60), "in an hour");
-        assert_eq!(lead_time(120), "in 2 hours");
-        assert_eq!(lead_time(45), "in 45 minutes");
+        assert_eq!(lead_time(118), "in 2 hours");
+        assert_eq!(lead_time(44), "in 45 minutes");
+        assert_eq!(lead_time(2), "starting now");
     }
 }

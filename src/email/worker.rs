@@ -203,24 +203,35 @@ fn queue_due_reminders(encore: &Encore, message_id_domain: &str) -> service::Res
         .read(|conn| outbox::upcoming_performances(conn, now, horizon).map_err(Error::from))?;
     let mut queued = 0;
     for (performance_id, starts_at, offsets) in upcoming {
-        for offset in reminder_offsets(&offsets) {
-            if now < starts_at - chrono::Duration::minutes(offset.into()) {
-                continue;
+        // Largest offset first. Of the offsets already due, only the last is worth sending:
+        // after a pause (a worker that was down), patrons get one reminder, not a burst.
+        let due: Vec<i32> = reminder_offsets(&offsets)
+            .into_iter()
+            .filter(|&m| now >= starts_at - chrono::Duration::minutes(m.into()))
+            .collect();
+        let Some((&latest, stale)) = due.split_last() else {
+            continue;
+        };
+        queued += encore.db.write(|conn| {
+            for &offset in stale {
+                outbox::claim_reminder_run(conn, performance_id, offset, now)?; // recorded, never sent
             }
-            queued += encore.db.write(|conn| {
-                if !outbox::claim_reminder_run(conn, performance_id, offset, now)? {
-                    return Ok::<_, Error>(0);
-                }
-                Ok(outbox::queue_reminders(
-                    conn,
-                    performance_id,
-                    offset,
-                    message_id_domain,
-                    now,
-                )?)
-            })?;
-            tracing::info!(performance_id, offset, "queued reminders");
-        }
+            if !outbox::claim_reminder_run(conn, performance_id, latest, now)? {
+                return Ok::<_, Error>(0);
+            }
+            // The first reminder a patron gets carries the calendar file.
+            let first = !outbox::any_reminders_queued(conn, performance_id)?;
+            let queued = outbox::queue_reminders(
+                conn,
+                performance_id,
+                latest,
+                first,
+                message_id_domain,
+                now,
+            )?;
+            tracing::info!(performance_id, offset = latest, queued, "queued reminders");
+            Ok(queued)
+        })?;
     }
     if queued > 0 {
         encore.outbox_wakeup.notify_one();
@@ -329,14 +340,12 @@ fn compose(
                     .map_err(|e| e.to_string())
             }),
         KIND_REMINDER => {
-            let offset: i32 = row
+            let with_calendar = row
                 .detail
                 .as_deref()
-                .and_then(|d| d.parse().ok())
-                .unwrap_or(0);
-            let first = reminder_offsets(&event.reminder_offsets_minutes).first() == Some(&offset);
+                .is_some_and(|d| d.ends_with(outbox::WITH_CALENDAR));
             composer
-                .reminder(&facts, offset, first, &row.message_id)
+                .reminder(&facts, with_calendar, &row.message_id)
                 .map_err(|e| e.to_string())
         }
         other => Err(format!("unknown email kind {other:?}")),

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use encore::config::Config;
 use encore::domain::Role;
+use encore::email::worker::Worker;
 use encore::service::{staff, Encore};
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
@@ -56,7 +57,7 @@ pub struct TestDatabase {
     pub backend: Backend,
     pub url: String,
     pg_name: Option<String>,
-    _dir: tempfile::TempDir,
+    temp: tempfile::TempDir,
 }
 
 impl TestDatabase {
@@ -67,7 +68,7 @@ impl TestDatabase {
                 backend,
                 url: dir.path().join("encore.db").to_string_lossy().into_owned(),
                 pg_name: None,
-                _dir: dir,
+                temp: dir,
             },
             Backend::Postgres => {
                 let server = postgres_server_url();
@@ -90,10 +91,15 @@ impl TestDatabase {
                     backend,
                     url: format!("{base}/{name}"),
                     pg_name: Some(name),
-                    _dir: dir,
+                    temp: dir,
                 }
             }
         }
+    }
+
+    /// The test's own temporary folder.
+    pub fn dir(&self) -> &std::path::Path {
+        self.temp.path()
     }
 
     /// Runs SQL against the test database directly, for checks the API does not expose.
@@ -145,12 +151,18 @@ impl Drop for TestDatabase {
     }
 }
 
-pub fn test_config(database_url: &str) -> Config {
+/// Settings for a test: quick retries and short leases, so failure paths run in seconds.
+pub fn test_config(database_url: &str, mail_dir: &std::path::Path) -> Config {
     Config {
         database_url: database_url.to_string(),
         bind: "127.0.0.1:0".into(),
         workers: 2,
         db_pool_size: 8,
+        mail_dir: mail_dir.to_string_lossy().into_owned(),
+        email_retry_base_ms: 50,
+        email_lease_seconds: 2,
+        outbox_poll_ms: 50,
+        send_concurrency: 4,
         ..Config::default()
     }
 }
@@ -161,14 +173,21 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub encore: Encore,
     pub db: TestDatabase,
+    pub config: Config,
     pub admin_key: String,
     server: ServerHandle,
 }
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Spawns with settings adjusted by `configure` (e.g. an SMTP server to send through).
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
         let db = TestDatabase::create(backend);
-        let config = test_config(&db.url);
+        let mut config = test_config(&db.url, &db.dir().join("mail"));
+        configure(&mut config);
         let encore = tokio::task::spawn_blocking({
             let config = config.clone();
             move || Encore::start(&config).expect("encore starts")
@@ -185,11 +204,17 @@ impl TestApp {
             client: reqwest::Client::new(),
             encore,
             db,
+            config,
             admin_key: String::new(),
             server: handle,
         };
         app.admin_key = app.key(Role::Admin);
         app
+    }
+
+    /// The email worker, as `encore serve` runs it; tests drive its rounds themselves.
+    pub fn worker(&self) -> Worker {
+        Worker::from_config(self.encore.clone(), &self.config).expect("worker")
     }
 
     /// A new staff key with `role`, created the way `encore keys create` does.

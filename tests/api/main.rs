@@ -2,10 +2,12 @@
 //! database, on SQLite and on PostgreSQL.
 
 mod helpers;
+mod smtp;
 
 mod auth;
 mod bad_input;
 mod cli;
+mod email;
 mod issuance;
 mod lifecycle;
 mod processes;

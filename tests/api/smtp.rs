@@ -1,0 +1,173 @@
+//! A real SMTP server on loopback for the email tests: it speaks enough of RFC 5321 for lettre
+//! (EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT), keeps every message it accepts, and can be
+//! stopped and started again on the same port, or slowed down, to test delivery under failure.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+
+/// One accepted message: the envelope and the raw RFC 5322 text.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub from: String,
+    pub to: Vec<String>,
+    pub data: Vec<u8>,
+}
+
+impl Received {
+    pub fn parsed(&self) -> mail_parser::Message<'_> {
+        mail_parser::MessageParser::default()
+            .parse(&self.data)
+            .expect("a parseable message")
+    }
+
+    pub fn message_id(&self) -> String {
+        format!("<{}>", self.parsed().message_id().expect("a Message-ID"))
+    }
+}
+
+pub struct SmtpServer {
+    pub port: u16,
+    inbox: Arc<Mutex<Vec<Received>>>,
+    /// Milliseconds to wait before accepting each message's data.
+    delay_ms: Arc<AtomicU64>,
+    tasks: Option<JoinSet<()>>,
+}
+
+impl SmtpServer {
+    pub async fn start() -> SmtpServer {
+        let mut server = SmtpServer {
+            port: 0,
+            inbox: Arc::default(),
+            delay_ms: Arc::default(),
+            tasks: None,
+        };
+        server.listen().await;
+        server
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// (Re)starts listening on the same port (a fresh port the first time).
+    pub async fn listen(&mut self) {
+        let listener = TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .expect("bind the SMTP port");
+        self.port = listener.local_addr().unwrap().port();
+        let (inbox, delay) = (self.inbox.clone(), self.delay_ms.clone());
+        let mut tasks = JoinSet::new();
+        tasks.spawn(async move {
+            let mut sessions = JoinSet::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                sessions.spawn(session(stream, inbox.clone(), delay.clone()));
+            }
+        });
+        self.tasks = Some(tasks);
+    }
+
+    /// Goes down: the port refuses connections and open sessions are cut.
+    pub async fn stop(&mut self) {
+        if let Some(mut tasks) = self.tasks.take() {
+            tasks.shutdown().await;
+        }
+    }
+
+    pub fn slow_down(&self, per_message: Duration) {
+        self.delay_ms
+            .store(per_message.as_millis() as u64, Ordering::SeqCst);
+    }
+
+    pub fn messages(&self) -> Vec<Received> {
+        self.inbox.lock().unwrap().clone()
+    }
+
+    /// Waits (up to 30 s) until at least `n` messages have arrived.
+    pub async fn wait_for(&self, n: usize) -> Vec<Received> {
+        for _ in 0..600 {
+            let messages = self.messages();
+            if messages.len() >= n {
+                return messages;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("expected {n} messages, got {}", self.messages().len());
+    }
+}
+
+async fn session(stream: TcpStream, inbox: Arc<Mutex<Vec<Received>>>, delay: Arc<AtomicU64>) {
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read);
+    if write
+        .write_all(b"220 127.0.0.1 ESMTP test server\r\n")
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let (mut from, mut to) = (String::new(), Vec::new());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
+            return;
+        }
+        let command = line.trim_end().to_string();
+        let upper = command.to_ascii_uppercase();
+        let answer: &str = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+            "250 127.0.0.1\r\n"
+        } else if upper.starts_with("MAIL FROM:") {
+            from = command[10..].trim().trim_matches(['<', '>']).to_string();
+            to.clear();
+            "250 OK\r\n"
+        } else if upper.starts_with("RCPT TO:") {
+            to.push(command[8..].trim().trim_matches(['<', '>']).to_string());
+            "250 OK\r\n"
+        } else if upper == "DATA" {
+            if write
+                .write_all(b"354 end with <CRLF>.<CRLF>\r\n")
+                .await
+                .is_err()
+            {
+                return;
+            }
+            let mut data = Vec::new();
+            loop {
+                line.clear();
+                if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
+                    return;
+                }
+                if line == ".\r\n" {
+                    break;
+                }
+                let unstuffed = line.strip_prefix('.').unwrap_or(&line);
+                data.extend_from_slice(unstuffed.as_bytes());
+            }
+            let wait = delay.load(Ordering::SeqCst);
+            if wait > 0 {
+                tokio::time::sleep(Duration::from_millis(wait)).await;
+            }
+            inbox.lock().unwrap().push(Received {
+                from: from.clone(),
+                to: std::mem::take(&mut to),
+                data,
+            });
+            "250 OK queued\r\n"
+        } else if upper == "RSET" || upper == "NOOP" {
+            "250 OK\r\n"
+        } else if upper == "QUIT" {
+            let _ = write.write_all(b"221 bye\r\n").await;
+            return;
+        } else {
+            "502 not implemented\r\n"
+        };
+        if write.write_all(answer.as_bytes()).await.is_err() {
+            return;
+        }
+    }
+}
