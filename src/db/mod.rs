@@ -59,6 +59,8 @@ pub enum SetupError {
         url: String,
         source: diesel::r2d2::PoolError,
     },
+    #[error("cannot open the database {url}: {reason}")]
+    Open { url: String, reason: String },
     #[error("cannot connect to the database: {0}")]
     Connection(#[from] diesel::r2d2::PoolError),
     #[error("migrations failed: {0}")]
@@ -96,8 +98,9 @@ impl Backend {
     }
 }
 
-/// How SQLite connections behave: WAL so readers never block the writer, a busy timeout so a
-/// second process waits instead of failing, foreign keys enforced, and every commit made durable.
+/// How SQLite connections behave: a busy timeout so a second process waits instead of failing,
+/// foreign keys enforced, and every commit made durable. (WAL, which lets readers work while
+/// one writer writes, is a property of the file: set once in [`Db::connect`].)
 #[derive(Debug, Clone, Copy)]
 struct SqlitePragmas {
     busy_timeout: Duration,
@@ -106,8 +109,7 @@ struct SqlitePragmas {
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
         conn.batch_execute(&format!(
-            "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-             PRAGMA foreign_keys = ON;",
+            "PRAGMA busy_timeout = {}; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
             self.busy_timeout.as_millis()
         ))
         .map_err(diesel::r2d2::Error::QueryError)
@@ -182,13 +184,26 @@ impl Db {
             source,
         };
         let pool = match backend {
-            Backend::Sqlite => PoolKind::Sqlite(
-                Pool::builder()
-                    .max_size(pool_size)
-                    .connection_customizer(Box::new(SqlitePragmas { busy_timeout }))
-                    .build(ConnectionManager::new(target))
-                    .map_err(pool_error)?,
-            ),
+            Backend::Sqlite => {
+                // Switch the file to WAL on one connection before the pool opens several at once:
+                // the switch needs the file to itself.
+                let mut first =
+                    SqliteConnection::establish(target).map_err(|e| SetupError::Open {
+                        url: redact_url(url),
+                        reason: e.to_string(),
+                    })?;
+                first.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL;",
+                    busy_timeout.as_millis()
+                ))?;
+                PoolKind::Sqlite(
+                    Pool::builder()
+                        .max_size(pool_size)
+                        .connection_customizer(Box::new(SqlitePragmas { busy_timeout }))
+                        .build(ConnectionManager::new(target))
+                        .map_err(pool_error)?,
+                )
+            }
             Backend::Postgres => PoolKind::Postgres(
                 Pool::builder()
                     .max_size(pool_size)
