@@ -38,6 +38,8 @@ pub struct Config {
     pub api_key_cache_seconds: u64,
     /// Largest JSON request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Scan-writing threads per process on PostgreSQL (SQLite always has one).
+    pub postgres_scan_writers: usize,
     /// Most tickets in one bulk issuance request.
     pub max_bulk_tickets: usize,
     /// `text` for people, `json` for log collectors.
@@ -84,6 +86,7 @@ impl Default for Config {
             scan_clock_leeway_seconds: 30,
             api_key_cache_seconds: 5,
             max_body_bytes: 1 << 20,
+            postgres_scan_writers: 2,
             max_bulk_tickets: 1_000,
             log_format: LogFormat::Text,
             public_base_url: "http://127.0.0.1:8080".into(),

@@ -132,7 +132,7 @@ pub struct ArrivalEventRow {
 }
 
 #[derive(Debug, Insertable)]
-#[diesel(table_name = arrival_events)]
+#[diesel(table_name = arrival_events, treat_none_as_default_value = false)]
 pub struct NewArrivalEventRow<'a> {
     pub ticket_id: Option<i64>,
     pub performance_id: Option<i64>,

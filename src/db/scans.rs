@@ -4,8 +4,11 @@ use super::models::NewArrivalEventRow;
 use super::schema::arrival_events;
 use super::{with_conn, Conn};
 
-pub fn insert_arrival_event(conn: &mut Conn<'_>, row: &NewArrivalEventRow<'_>) -> QueryResult<()> {
-    with_conn!(conn, c => diesel::insert_into(arrival_events::table).values(row).execute(c))?;
+pub fn insert_arrival_events(
+    conn: &mut Conn<'_>,
+    rows: &[NewArrivalEventRow<'_>],
+) -> QueryResult<()> {
+    with_conn!(conn, c => diesel::insert_into(arrival_events::table).values(rows).execute(c))?;
     Ok(())
 }
 

@@ -106,6 +106,11 @@ impl From<service::Error> for ApiError {
                 )
             }
             E::Database(e) => from_database_error(e),
+            E::Unwritten(_) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "scan_not_recorded",
+                "The scan could not be recorded, so no one was admitted; scan again.",
+            ),
             E::Keys(_) | E::Internal(_) => {
                 tracing::error!(error = %error, "internal error");
                 ApiError::internal()

@@ -6,6 +6,7 @@ pub mod arrivals;
 pub mod events;
 pub mod import;
 pub mod outbox;
+pub mod scan_writer;
 pub mod scans;
 pub mod signing;
 pub mod staff;
@@ -31,6 +32,8 @@ pub struct Encore {
     pub settings: Settings,
     /// Woken when this process queues email, so the worker sends it at once.
     pub outbox_wakeup: Arc<Notify>,
+    /// Where scans are written, in batches (group commit).
+    pub scan_writer: scan_writer::ScanWriter,
     key_refresh: Arc<signing::RefreshGate>,
 }
 
@@ -77,6 +80,7 @@ impl Encore {
         }
         let keys = signing::load_keyring(&db).context("cannot load the token signing keys")?;
         Ok(Encore {
+            scan_writer: scan_writer::ScanWriter::start(db.clone(), config.postgres_scan_writers),
             db,
             keys: Arc::new(keys),
             settings: Settings::from_config(config),
@@ -106,6 +110,8 @@ pub enum Error {
     Database(#[from] diesel::result::Error),
     #[error("token keys: {0}")]
     Keys(#[from] KeyRingError),
+    #[error("the scan could not be recorded: {0}")]
+    Unwritten(String),
     #[error("internal error: {0}")]
     Internal(String),
 }

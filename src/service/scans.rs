@@ -74,76 +74,124 @@ impl ScanResult {
     }
 }
 
-pub fn scan(encore: &Encore, scan: &Scan) -> Result<ScanResult> {
+/// A scan, its time, and what the token alone says: refused already, or up to the ticket.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub scan: Scan,
+    pub at: DateTime<Utc>,
+    pub verdict: Verdict,
+}
+
+impl Attempt {
+    /// The ticket this attempt may admit; `None` when the token alone refuses it.
+    pub fn ticket_id(&self) -> Option<i64> {
+        match &self.verdict {
+            Verdict::Genuine(claims) => Some(claims.ticket_id),
+            Verdict::Refused { .. } => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Verdict {
+    /// The token settles it (garbage, bad signature, wrong window, wrong door). `claims` are
+    /// known when the signature held, so the refusal can name its ticket.
+    Refused {
+        outcome: ScanOutcome,
+        claims: Option<TicketClaims>,
+    },
+    /// A genuine token in its window: the ticket's state decides.
+    Genuine(TicketClaims),
+}
+
+/// Admit or refuse, and record the attempt. The token is checked here, with no database work;
+/// the writer then applies the attempt with others in one transaction, and this answers once
+/// it is committed.
+pub async fn scan(encore: &Encore, scan: Scan) -> Result<ScanResult> {
     // Microseconds: what both backends store, so the answer equals what is recorded.
-    let now = Utc::now().trunc_subsecs(6);
-    let claims = match verify(encore, &scan.token) {
-        Ok(claims) => claims,
-        Err(outcome) => {
-            let result = ScanResult::refused(outcome, None, now);
-            encore.db.write(|conn| record(conn, scan, &result, None))?;
-            return Ok(result);
+    let at = Utc::now().trunc_subsecs(6);
+    let verdict = match verify(encore, &scan.token).await {
+        Err(outcome) => Verdict::Refused {
+            outcome,
+            claims: None,
+        },
+        Ok(claims) => {
+            let early_refusal = check_window(
+                timestamp(claims.nbf),
+                timestamp(claims.exp),
+                at,
+                encore.settings.scan_clock_leeway,
+            )
+            .err()
+            .or_else(|| {
+                scan.performance_id
+                    .filter(|&at_door| at_door != claims.performance_id)
+                    .map(|_| ScanOutcome::WrongPerformance)
+            });
+            match early_refusal {
+                Some(outcome) => Verdict::Refused {
+                    outcome,
+                    claims: Some(claims),
+                },
+                None => Verdict::Genuine(claims),
+            }
         }
     };
-    let early_refusal = check_window(
-        timestamp(claims.nbf),
-        timestamp(claims.exp),
-        now,
-        encore.settings.scan_clock_leeway,
-    )
-    .err()
-    .or_else(|| {
-        scan.performance_id
-            .filter(|&at_door| at_door != claims.performance_id)
-            .map(|_| ScanOutcome::WrongPerformance)
-    });
-    if let Some(outcome) = early_refusal {
-        let result = ScanResult::refused(outcome, Some(&claims), now);
-        encore
-            .db
-            .write(|conn| record(conn, scan, &result, Some(claims.generation)))?;
-        return Ok(result);
-    }
-
-    encore.db.write(|conn| {
-        let naive_now = now.naive_utc();
-        let admitted = tickets::admit(
-            conn,
-            claims.ticket_id,
-            claims.performance_id,
-            claims.generation,
-            naive_now,
-            &scan.gate,
-            &scan.device,
-        )?;
-        let result = match admitted {
-            Some(holder) => ScanResult {
-                outcome: ScanOutcome::Admitted,
-                holder_name: Some(holder.holder_name),
-                seat: holder.seat,
-                section: holder.section,
-                ..ScanResult::refused(ScanOutcome::Admitted, Some(&claims), now)
-            },
-            None => explain_refusal(conn, &claims, now)?,
-        };
-        record(conn, scan, &result, Some(claims.generation))?;
-        Ok(result)
-    })
+    encore
+        .scan_writer
+        .submit(Attempt { scan, at, verdict })
+        .await
 }
 
 /// Verifies the token; meeting an unknown key id, re-reads the keys once (another process may
 /// have rotated) before refusing.
-fn verify(encore: &Encore, token: &str) -> Result<TicketClaims, ScanOutcome> {
+async fn verify(encore: &Encore, token: &str) -> Result<TicketClaims, ScanOutcome> {
     match encore.keys.verify(token) {
-        Err(ScanOutcome::UnknownKey) => match signing::refresh(encore) {
-            Ok(true) => encore.keys.verify(token),
-            Ok(false) => Err(ScanOutcome::UnknownKey),
-            Err(e) => {
-                tracing::warn!(error = %e, "could not refresh signing keys");
-                Err(ScanOutcome::UnknownKey)
+        Err(ScanOutcome::UnknownKey) => {
+            let refreshing = encore.clone();
+            match tokio::task::spawn_blocking(move || signing::refresh(&refreshing)).await {
+                Ok(Ok(true)) => encore.keys.verify(token),
+                Ok(Ok(false)) => Err(ScanOutcome::UnknownKey),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "could not refresh signing keys");
+                    Err(ScanOutcome::UnknownKey)
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "key refresh task failed");
+                    Err(ScanOutcome::UnknownKey)
+                }
             }
-        },
+        }
         other => other,
+    }
+}
+
+/// Inside the writer's transaction: the admission (one conditional write), or why not.
+pub(crate) fn admit_or_explain(conn: &mut Conn<'_>, attempt: &Attempt) -> Result<ScanResult> {
+    let claims = match &attempt.verdict {
+        Verdict::Refused { outcome, claims } => {
+            return Ok(ScanResult::refused(*outcome, claims.as_ref(), attempt.at));
+        }
+        Verdict::Genuine(claims) => claims,
+    };
+    let admitted = tickets::admit(
+        conn,
+        claims.ticket_id,
+        claims.performance_id,
+        claims.generation,
+        attempt.at.naive_utc(),
+        &attempt.scan.gate,
+        &attempt.scan.device,
+    )?;
+    match admitted {
+        Some(holder) => Ok(ScanResult {
+            outcome: ScanOutcome::Admitted,
+            holder_name: Some(holder.holder_name),
+            seat: holder.seat,
+            section: holder.section,
+            ..ScanResult::refused(ScanOutcome::Admitted, Some(claims), attempt.at)
+        }),
+        None => explain_refusal(conn, claims, attempt.at),
     }
 }
 
@@ -188,24 +236,30 @@ fn explain_refusal(
     Ok(result)
 }
 
-fn record(
+/// Records every attempt of a batch as an arrival event, in one statement.
+pub(crate) fn record_all<'a>(
     conn: &mut Conn<'_>,
-    scan: &Scan,
-    result: &ScanResult,
-    generation: Option<i32>,
+    attempts: impl Iterator<Item = (&'a Attempt, &'a ScanResult)>,
 ) -> Result<(), Error> {
-    scans::insert_arrival_event(
-        conn,
-        &NewArrivalEventRow {
+    let rows: Vec<NewArrivalEventRow<'_>> = attempts
+        .map(|(attempt, result)| NewArrivalEventRow {
             ticket_id: result.ticket_id,
             performance_id: result.performance_id,
-            token_generation: generation,
-            gate: &scan.gate,
-            device: &scan.device,
+            token_generation: match &attempt.verdict {
+                Verdict::Genuine(claims)
+                | Verdict::Refused {
+                    claims: Some(claims),
+                    ..
+                } => Some(claims.generation),
+                Verdict::Refused { claims: None, .. } => None,
+            },
+            gate: &attempt.scan.gate,
+            device: &attempt.scan.device,
             outcome: result.outcome.code(),
             scanned_at: result.scanned_at.naive_utc(),
-        },
-    )?;
+        })
+        .collect();
+    scans::insert_arrival_events(conn, &rows)?;
     Ok(())
 }
 

@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{Role, ScanOutcome};
 use crate::http::auth::StaffKey;
 use crate::http::error::ApiError;
-use crate::http::run_blocking;
 use crate::service::scans::{self, Scan, ScanResult};
 use crate::service::{Encore, Error};
 
@@ -65,7 +64,7 @@ pub async fn scan(
     let body = body.into_inner();
     let scan = Scan::parse(body.token, &body.gate, &body.device, body.performance_id)
         .map_err(Error::from)?;
-    let result: ScanResult = run_blocking(move || scans::scan(&encore, &scan)).await?;
+    let result: ScanResult = scans::scan(&encore, scan).await.map_err(ApiError::from)?;
     Ok(
         HttpResponse::build(status_of(result.outcome)).json(ScanView {
             admitted: result.outcome.is_admitted(),

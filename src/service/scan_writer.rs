@@ -1,0 +1,151 @@
+//! Group commit for the door. Scans that arrive together are written together: a writer thread
+//! takes every scan waiting in its queue, applies them one after another inside one
+//! transaction (each admission is still its own conditional write, in arrival order), commits
+//! once, and only then answers each scanner. One fsync serves the whole batch, and no answer
+//! runs ahead of its commit: "admitted" always means "on disk".
+//!
+//! Correctness does not rest on the single thread: two scans of one ticket in a batch meet the
+//! same conditional write (the second sees the first's admission), and other processes are held
+//! off by the database's row locks (PostgreSQL) or write lock (SQLite).
+
+use std::thread;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::scans::{admit_or_explain, record_all, Attempt, ScanResult};
+use super::Error;
+use crate::db::{Backend, Db};
+
+/// Most scans in one transaction: large enough to amortise a commit under any door rush,
+/// small enough that a batch never takes long.
+const MAX_BATCH: usize = 512;
+
+/// Queued scans waiting for a writer; beyond this, scanners wait for room (backpressure).
+const QUEUE_DEPTH: usize = 8192;
+
+struct Job {
+    attempt: Attempt,
+    reply: oneshot::Sender<Result<ScanResult, Error>>,
+}
+
+/// The handle scanners submit to; cheap to clone.
+#[derive(Clone)]
+pub struct ScanWriter {
+    queue: mpsc::Sender<Job>,
+}
+
+impl ScanWriter {
+    /// Starts the writer threads: one for SQLite (it has one writer anyway), `postgres_writers`
+    /// for PostgreSQL, whose row locks let batches overlap.
+    pub fn start(db: Db, postgres_writers: usize) -> ScanWriter {
+        let (queue, receiver) = mpsc::channel(QUEUE_DEPTH);
+        let writers = match db.backend() {
+            Backend::Sqlite => 1,
+            Backend::Postgres => postgres_writers.max(1),
+        };
+        let receiver = std::sync::Arc::new(std::sync::Mutex::new(receiver));
+        for n in 0..writers {
+            let (db, receiver) = (db.clone(), receiver.clone());
+            thread::Builder::new()
+                .name(format!("scan-writer-{n}"))
+                .spawn(move || write_batches(&db, &receiver))
+                .expect("the scan writer thread starts");
+        }
+        ScanWriter { queue }
+    }
+
+    /// Applies one scan attempt; answers once it is committed.
+    pub async fn submit(&self, attempt: Attempt) -> Result<ScanResult, Error> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Job { attempt, reply })
+            .await
+            .map_err(|_| Error::Internal("the scan writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| Error::Internal("the scan writer dropped a scan".into()))?
+    }
+}
+
+/// Every batch takes its ticket locks in ascending ticket order, so concurrent batches (other
+/// writers, other processes) can wait for each other but never deadlock. The sort is stable:
+/// two scans of one ticket keep their arrival order, and the first one scanned is admitted.
+fn apply_in_lock_order(
+    conn: &mut crate::db::Conn<'_>,
+    batch: &[Job],
+) -> Result<Vec<ScanResult>, Error> {
+    let mut order: Vec<usize> = (0..batch.len()).collect();
+    order.sort_by_key(|&i| batch[i].attempt.ticket_id());
+    let mut results: Vec<Option<ScanResult>> = vec![None; batch.len()];
+    for i in order {
+        results[i] = Some(admit_or_explain(conn, &batch[i].attempt)?);
+    }
+    let results: Vec<ScanResult> = results
+        .into_iter()
+        .map(|r| r.expect("every scan applied"))
+        .collect();
+    record_all(conn, batch.iter().map(|job| &job.attempt).zip(&results))?;
+    Ok(results)
+}
+
+/// Writes a batch in one transaction; a transient conflict (a deadlock another client caused,
+/// a serialization failure) rolls it back whole, so it is simply tried again.
+fn write_with_retry(db: &Db, batch: &[Job]) -> Result<Vec<ScanResult>, Error> {
+    const ATTEMPTS: usize = 3;
+    let mut attempt = 1;
+    loop {
+        match db.write(|conn| apply_in_lock_order(conn, batch)) {
+            Err(Error::Database(e)) if attempt < ATTEMPTS && is_transient(&e) => {
+                tracing::warn!(error = %e, attempt, "retrying a batch of scans");
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn is_transient(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error as E};
+    match error {
+        E::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        E::DatabaseError(_, info) => info.message().contains("deadlock detected"),
+        _ => false,
+    }
+}
+
+/// The writer loop: wait for one scan, take whatever else is waiting, write them all in one
+/// transaction, answer. Ends when every [`ScanWriter`] handle is gone.
+fn write_batches(db: &Db, receiver: &std::sync::Mutex<mpsc::Receiver<Job>>) {
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    loop {
+        {
+            // Several PostgreSQL writers share the queue; each takes a batch in turn.
+            let mut queue = receiver.lock().unwrap_or_else(|e| e.into_inner());
+            match queue.blocking_recv() {
+                Some(job) => batch.push(job),
+                None => return,
+            }
+            while batch.len() < MAX_BATCH {
+                match queue.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+        }
+        let written = write_with_retry(db, &batch);
+        match written {
+            Ok(results) => {
+                for (job, result) in batch.drain(..).zip(results) {
+                    let _ = job.reply.send(Ok(result)); // a scanner that gave up needs no answer
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, scans = batch.len(), "a batch of scans could not be written");
+                let message = e.to_string();
+                for job in batch.drain(..) {
+                    let _ = job.reply.send(Err(Error::Unwritten(message.clone())));
+                }
+            }
+        }
+    }
+}
