@@ -224,10 +224,11 @@ write_admitted_tokens() {
 # The server
 
 # The server's settings come from these variables only: ENCORE_CONFIG names a file that does not
-# exist, so an encore.toml lying in the current directory cannot change what is measured.
+# exist, so an encore.toml lying in the current directory cannot change what is measured. The
+# email worker is off: the protocol measures the door, not the confirmations of 20,000 tickets.
 server_env() {
   export DATABASE_URL=$1 ENCORE_BIND=127.0.0.1:$PORT RUST_LOG=warn \
-    ENCORE_CONFIG=$WORK/no-config-file.toml
+    ENCORE_CONFIG=$WORK/no-config-file.toml ENCORE_RUN_WORKER=false ENCORE_MAIL_DIR=$WORK/mail
 }
 
 encore() { # runs a one-shot subcommand against a database
@@ -634,7 +635,7 @@ write_report() {
     echo "Binary: $BIN, built $(date -u -r "$BIN" +%Y-%m-%dT%H:%M:%SZ)$(describe_source)."
     echo "Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), \
 $(free -g | awk '/^Mem:/ { print $2 }') GiB; wrk, server and database share them."
-    echo "Server: ENCORE_WORKERS=${ENCORE_WORKERS:-0 (one per CPU)}, ENCORE_DB_POOL_SIZE=${ENCORE_DB_POOL_SIZE:-default (8)}, RUST_LOG=warn."
+    echo "Server: ENCORE_WORKERS=${ENCORE_WORKERS:-0 (one per CPU)}, ENCORE_DB_POOL_SIZE=${ENCORE_DB_POOL_SIZE:-default (8)}, RUST_LOG=warn, email worker off."
     echo "Data: $TICKETS tickets, one event, one performance (capacity $TICKETS)."
     echo "wrk: -t2 (-t1 at c=1, wrk needs c ≥ threads) -c\$c --timeout $WRK_TIMEOUT; warm-up $WARMUP, phases $DURATION; concurrency: $CONCURRENCY."
     echo
