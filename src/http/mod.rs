@@ -38,6 +38,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/.well-known/jwks.json", web::get().to(api::keys::jwks))
         .service(
             web::scope("/api/v1")
+                // The door's hot path first: routes are matched in order.
+                .route("/scans", web::post().to(api::scans::scan))
                 .route("/events", web::post().to(api::events::create))
                 .route("/events", web::get().to(api::events::list))
                 .route("/events/{id}", web::get().to(api::events::get))
@@ -65,8 +67,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/tickets/{id}", web::get().to(api::tickets::get))
                 .route("/tickets/{id}/qr.png", web::get().to(api::tickets::qr_png))
                 .route("/tickets/{id}/qr.svg", web::get().to(api::tickets::qr_svg))
-                .route("/tickets/{id}/emails", web::get().to(api::tickets::emails))
-                .route("/scans", web::post().to(api::scans::scan)),
+                .route("/tickets/{id}/emails", web::get().to(api::tickets::emails)),
         );
 }
 

@@ -81,6 +81,12 @@ impl Authenticator {
         }
     }
 
+    /// A key verified within the last few seconds, answered from memory without blocking:
+    /// the door's hot path. `None` means "ask [`Authenticator::authenticate`]".
+    pub fn recently_verified(&self, secret: &str) -> Option<Staff> {
+        self.remembered(&hash(secret))
+    }
+
     /// `Ok(None)` for a key that does not exist or was revoked.
     pub fn authenticate(&self, db: &Db, secret: &str) -> Result<Option<Staff>> {
         let key_hash = hash(secret);
