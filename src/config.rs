@@ -34,6 +34,9 @@ pub struct Config {
     pub scan_window_after_start_hours: i64,
     /// Clock drift tolerated when checking a token's window, in seconds.
     pub scan_clock_leeway_seconds: i64,
+    /// How often every process re-reads the token signing keys, in seconds. A retired key's
+    /// successor must be this old, twice over, before the retirement is allowed.
+    pub key_refresh_seconds: u64,
     /// How long a verified API key is trusted without asking the database again.
     pub api_key_cache_seconds: u64,
     /// Largest JSON request body accepted, in bytes.
@@ -59,9 +62,10 @@ pub struct Config {
     pub run_worker: bool,
     /// How often the worker looks for due emails when idle, in milliseconds.
     pub outbox_poll_ms: u64,
-    /// Emails claimed per round.
+    /// Most emails claimed per round (never more than two rounds of `send_concurrency`).
     pub outbox_batch_size: i64,
-    /// Emails in flight at once.
+    /// Emails in flight at once. Each waits tens of milliseconds on the SMTP server's reply
+    /// (lettre's writes meet TCP's delayed acknowledgements), so throughput needs many.
     pub send_concurrency: usize,
     /// First retry delay after a failed send, in milliseconds; it doubles with each attempt.
     pub email_retry_base_ms: u64,
@@ -84,6 +88,7 @@ impl Default for Config {
             scan_window_before_doors_hours: 6,
             scan_window_after_start_hours: 6,
             scan_clock_leeway_seconds: 30,
+            key_refresh_seconds: 60,
             api_key_cache_seconds: 5,
             max_body_bytes: 1 << 20,
             postgres_scan_writers: 2,
@@ -91,13 +96,13 @@ impl Default for Config {
             log_format: LogFormat::Text,
             public_base_url: "http://127.0.0.1:8080".into(),
             smtp_url: None,
-            smtp_pool_size: 8,
+            smtp_pool_size: 64,
             mail_dir: "mail".into(),
             mail_from: "Encore Box Office <tickets@encore.localhost>".into(),
             run_worker: true,
             outbox_poll_ms: 500,
             outbox_batch_size: 200,
-            send_concurrency: 16,
+            send_concurrency: 64,
             email_retry_base_ms: 30_000,
             email_max_attempts: 8,
             email_lease_seconds: 300,
@@ -145,6 +150,15 @@ impl Config {
             return Err("scan window hours must not be negative".into());
         }
         Ok(())
+    }
+
+    pub fn key_refresh(&self) -> Duration {
+        Duration::from_secs(self.key_refresh_seconds.max(1))
+    }
+
+    /// How long a new signing key must have been in force before an older one may be retired.
+    pub fn key_retire_grace(&self) -> Duration {
+        2 * self.key_refresh()
     }
 
     pub fn sqlite_busy_timeout(&self) -> Duration {

@@ -45,13 +45,13 @@ pub fn rotate() -> anyhow::Result<ExitCode> {
     let (_, encore) = super::open()?;
     let kid = signing::rotate(&encore.db)?;
     println!("{kid}");
-    eprintln!("New tokens are signed with {kid}; running servers pick it up within a minute or on first sight.");
+    eprintln!("New tokens are signed with {kid} once running processes pick it up (within key_refresh_seconds).");
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn retire(kid: &str) -> anyhow::Result<ExitCode> {
-    let (_, encore) = super::open()?;
-    signing::retire(&encore.db, kid)?;
+    let (config, encore) = super::open()?;
+    signing::retire(&encore.db, kid, config.key_retire_grace())?;
     println!("retired {kid}: tokens signed with it no longer admit");
     Ok(ExitCode::SUCCESS)
 }

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use chrono::Utc;
 
 use crate::email::worker::Worker;
-use crate::service::outbox;
+use crate::service::{outbox, signing};
 
 /// Runs the email worker alone until interrupted.
 pub fn worker() -> anyhow::Result<ExitCode> {
@@ -13,6 +13,8 @@ pub fn worker() -> anyhow::Result<ExitCode> {
         .build()?;
     runtime.block_on(async move {
         let worker = Worker::from_config(encore.clone(), &config)?;
+        // The worker signs QR codes and links: it must sign with the key in force, too.
+        tokio::spawn(signing::keep_fresh(encore.clone(), config.key_refresh()));
         tracing::info!("email worker running; Ctrl-C stops it");
         tokio::select! {
             _ = worker.run(encore.outbox_wakeup.clone()) => {}

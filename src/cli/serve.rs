@@ -1,27 +1,11 @@
 use std::net::TcpListener;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Context;
 
 use crate::db::redact_url;
 use crate::email::worker::Worker;
-use crate::service::{signing, Encore};
-
-/// Picks up keys rotated by `encore keys rotate` (possibly on another machine) within a minute.
-async fn refresh_keys_periodically(encore: Encore) {
-    let mut every_minute = actix_web::rt::time::interval(Duration::from_secs(60));
-    every_minute.tick().await; // the first tick is immediate; the keys were just loaded
-    loop {
-        every_minute.tick().await;
-        let encore = encore.clone();
-        match actix_web::web::block(move || signing::refresh(&encore)).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, "could not refresh signing keys"),
-            Err(e) => tracing::warn!(error = %e, "key refresh task failed"),
-        }
-    }
-}
+use crate::service::signing;
 
 pub fn run(bind: Option<String>) -> anyhow::Result<ExitCode> {
     let (mut config, encore) = super::open()?;
@@ -38,7 +22,7 @@ pub fn run(bind: Option<String>) -> anyhow::Result<ExitCode> {
     );
     // actix handles SIGINT/SIGTERM: it stops accepting, finishes requests in flight, then exits.
     actix_web::rt::System::new().block_on(async move {
-        actix_web::rt::spawn(refresh_keys_periodically(encore.clone()));
+        actix_web::rt::spawn(signing::keep_fresh(encore.clone(), config.key_refresh()));
         if config.run_worker {
             let worker =
                 Worker::from_config(encore.clone(), &config).map_err(std::io::Error::other)?;

@@ -246,12 +246,14 @@ impl Db {
     where
         E: From<PoolError> + From<diesel::result::Error>,
     {
-        let mut pooled = self.get()?;
+        // Queue for the lock before taking a connection, so waiting writers leave the pool's
+        // connections to readers. A poisoned lock only means another writer panicked; the
+        // database itself is sound.
         let _writer = match self.backend() {
-            // A poisoned lock only means another writer panicked; the database is still sound.
             Backend::Sqlite => Some(self.sqlite_writer.lock().unwrap_or_else(|e| e.into_inner())),
             Backend::Postgres => None,
         };
+        let mut pooled = self.get()?;
         pooled.conn().transaction(f)
     }
 

@@ -160,6 +160,7 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
+    pub claim_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Insertable)]

@@ -32,7 +32,7 @@ pub fn enqueue(conn: &mut Conn<'_>, rows: &[NewOutboxRow]) -> QueryResult<usize>
 }
 
 const CLAIM_SQLITE: &str = "
-    UPDATE outbox SET status = 'sending', locked_until = ?, attempts = attempts + 1
+    UPDATE outbox SET status = 'sending', locked_until = ?, claim_token = ?, attempts = attempts + 1
     WHERE id IN (
         SELECT id FROM outbox
         WHERE (status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND locked_until < ?)
@@ -41,23 +41,24 @@ const CLAIM_SQLITE: &str = "
     RETURNING *";
 
 const CLAIM_POSTGRES: &str = "
-    UPDATE outbox SET status = 'sending', locked_until = $1, attempts = attempts + 1
+    UPDATE outbox SET status = 'sending', locked_until = $1, claim_token = $2, attempts = attempts + 1
     WHERE id IN (
         SELECT id FROM outbox
-        WHERE (status = 'pending' AND next_attempt_at <= $2) OR (status = 'sending' AND locked_until < $3)
+        WHERE (status = 'pending' AND next_attempt_at <= $3) OR (status = 'sending' AND locked_until < $4)
         ORDER BY next_attempt_at, id
-        LIMIT $4
+        LIMIT $5
         FOR UPDATE SKIP LOCKED)
     RETURNING *";
 
-/// Claims up to `limit` due emails until `lease_until`: pending ones whose time has come, and
-/// ones whose sender died holding them (lease expired). Concurrent workers, in this process or
-/// others, never claim the same row: PostgreSQL skips rows another claim has locked; SQLite has
-/// a single writer.
+/// Claims up to `limit` due emails until `lease_until` under `claim_token`: pending ones whose
+/// time has come, and ones whose sender died holding them (lease expired). Concurrent workers,
+/// in this process or others, never claim the same row: PostgreSQL skips rows another claim has
+/// locked; SQLite has a single writer.
 pub fn claim_due(
     conn: &mut Conn<'_>,
     now: NaiveDateTime,
     lease_until: NaiveDateTime,
+    claim_token: &str,
     limit: i64,
 ) -> QueryResult<Vec<OutboxRow>> {
     let sql = match conn {
@@ -66,14 +67,47 @@ pub fn claim_due(
     };
     with_conn!(conn, c => diesel::sql_query(sql)
         .bind::<Timestamp, _>(lease_until)
+        .bind::<Text, _>(claim_token)
         .bind::<Timestamp, _>(now)
         .bind::<Timestamp, _>(now)
         .bind::<BigInt, _>(limit)
         .load::<OutboxRow>(c))
 }
 
-pub fn mark_sent(conn: &mut Conn<'_>, ids: &[i64], now: NaiveDateTime) -> QueryResult<()> {
-    with_conn!(conn, c => diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
+/// Rows whose claims kept expiring (a worker died, or hung, with them every time) and that have
+/// had all their attempts: marked failed, so they stop being claimed.
+pub fn fail_abandoned(
+    conn: &mut Conn<'_>,
+    now: NaiveDateTime,
+    max_attempts: i32,
+) -> QueryResult<usize> {
+    with_conn!(conn, c => diesel::update(
+        outbox::table
+            .filter(outbox::status.eq("sending"))
+            .filter(outbox::locked_until.lt(now))
+            .filter(outbox::attempts.ge(max_attempts)),
+    )
+    .set((
+        outbox::status.eq(STATUS_FAILED),
+        outbox::locked_until.eq(None::<NaiveDateTime>),
+        outbox::last_error.eq("gave up: every attempt's claim expired before its result was recorded"),
+    ))
+    .execute(c))
+}
+
+/// Records sends; only rows still held under `claim_token` (a newer claim wins).
+pub fn mark_sent(
+    conn: &mut Conn<'_>,
+    ids: &[i64],
+    claim_token: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    with_conn!(conn, c => diesel::update(
+        outbox::table
+            .filter(outbox::id.eq_any(ids))
+            .filter(outbox::status.eq("sending"))
+            .filter(outbox::claim_token.eq(claim_token)),
+    )
         .set((
             outbox::status.eq(STATUS_SENT),
             outbox::sent_at.eq(now),
@@ -85,15 +119,22 @@ pub fn mark_sent(conn: &mut Conn<'_>, ids: &[i64], now: NaiveDateTime) -> QueryR
 }
 
 /// Ends a claim without sending: back to pending at `next_attempt_at`, or for good with
-/// `status` failed or skipped. The reason is kept for the box office to read.
+/// `status` failed or skipped. The reason is kept for the box office to read. Only a row still
+/// held under `claim_token` is changed.
 pub fn release(
     conn: &mut Conn<'_>,
     id: i64,
+    claim_token: &str,
     status: &str,
     next_attempt_at: NaiveDateTime,
     reason: &str,
 ) -> QueryResult<()> {
-    with_conn!(conn, c => diesel::update(outbox::table.find(id))
+    with_conn!(conn, c => diesel::update(
+        outbox::table
+            .find(id)
+            .filter(outbox::status.eq("sending"))
+            .filter(outbox::claim_token.eq(claim_token)),
+    )
         .set((
             outbox::status.eq(status),
             outbox::next_attempt_at.eq(next_attempt_at),

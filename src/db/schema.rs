@@ -105,6 +105,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        claim_token -> Nullable<Text>,
     }
 }
 

@@ -1,4 +1,4 @@
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, SubsecRound, Utc};
 use chrono_tz::Tz;
 
 use super::Invalid;
@@ -71,7 +71,22 @@ impl PerformanceSchedule {
         doors_open_at: Option<DateTime<Utc>>,
         capacity: i64,
     ) -> Result<Self, Invalid> {
-        let doors_open_at = doors_open_at.unwrap_or(starts_at - Duration::hours(1));
+        // Plausible years only: the date arithmetic of tokens and links then cannot overflow.
+        for (field, t) in [
+            ("starts_at", Some(starts_at)),
+            ("doors_open_at", doors_open_at),
+        ] {
+            if t.is_some_and(|t| !(2000..=2200).contains(&t.year())) {
+                return Err(Invalid::new(
+                    field,
+                    "must be a date between the years 2000 and 2200",
+                ));
+            }
+        }
+        // Microseconds: what both backends store.
+        let starts_at = starts_at.trunc_subsecs(6);
+        let doors_open_at =
+            doors_open_at.map_or(starts_at - Duration::hours(1), |t| t.trunc_subsecs(6));
         if doors_open_at > starts_at {
             return Err(Invalid::new("doors_open_at", "must not be after starts_at"));
         }
@@ -153,6 +168,17 @@ mod tests {
             "capacity"
         );
         assert!(PerformanceSchedule::parse(at(20), None, MAX_CAPACITY + 1).is_err());
+        let far = Utc.with_ymd_and_hms(262_000, 1, 1, 0, 0, 0).unwrap();
+        assert_eq!(
+            PerformanceSchedule::parse(far, None, 1).unwrap_err().field,
+            "starts_at"
+        );
+        assert_eq!(
+            PerformanceSchedule::parse(at(20), Some(far), 1)
+                .unwrap_err()
+                .field,
+            "doors_open_at"
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use futures::stream::{self, StreamExt};
 use lettre::Message;
 use tokio::sync::Notify;
@@ -54,6 +54,13 @@ impl WorkerSettings {
         }
     }
 
+    /// Emails claimed at once: only what goes out together (two rounds of sends), recorded
+    /// before the next claim. A lease then covers a few sends, never a long batch, so it does
+    /// not run out while its emails are still being sent.
+    pub fn claim_size(&self) -> i64 {
+        self.batch.min(2 * self.concurrency as i64).max(1)
+    }
+
     /// Exponential backoff: base, 2×base, 4×base, … capped at an hour.
     pub fn retry_delay(&self, attempts: i32) -> chrono::Duration {
         let factor = 2u32.saturating_pow(attempts.saturating_sub(1).clamp(0, 20) as u32);
@@ -65,9 +72,17 @@ impl WorkerSettings {
     }
 }
 
+/// Time kept in hand before a claim's lease ends (no send starts later): a tenth of the lease,
+/// at most a second.
+fn lease_margin(lease: chrono::Duration) -> chrono::Duration {
+    (lease / 10).min(chrono::Duration::seconds(1))
+}
+
 /// What became of one claimed email.
 enum Delivery {
     Sent,
+    /// Not attempted: the claim ran out first. The row goes to whoever claims it next.
+    LeaseExpired,
     /// Not to be sent (the ticket ended): recorded as skipped, with why.
     Skipped(String),
     Failed(String),
@@ -119,7 +134,7 @@ impl Worker {
                 }
             }
             match self.deliver_due().await {
-                Ok(n) if n as i64 >= self.settings.batch => continue, // more may be waiting
+                Ok(n) if n as i64 >= self.settings.claim_size() => continue, // more may be waiting
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "email delivery round failed"),
             }
@@ -133,12 +148,32 @@ impl Worker {
     /// One round: claim, compose, send, record. Returns how many emails were claimed.
     pub async fn deliver_due(&self) -> service::Result<usize> {
         let encore = self.encore.clone();
-        let (batch, lease) = (self.settings.batch, self.settings.lease);
+        let (batch, lease, max_attempts) = (
+            self.settings.claim_size(),
+            self.settings.lease,
+            self.settings.max_attempts,
+        );
+        let claim = super::new_message_id("claim"); // any unique string serves as the claim's token
+        let claim_token = claim.clone();
+        let lease_until = crate::service::now() + lease;
         let claimed = blocking(move || {
-            let now = Utc::now().naive_utc();
-            encore
-                .db
-                .write(|conn| outbox::claim_due(conn, now, now + lease, batch).map_err(Error::from))
+            let now = crate::service::now().naive_utc();
+            encore.db.write(|conn| {
+                let abandoned = outbox::fail_abandoned(conn, now, max_attempts)?;
+                if abandoned > 0 {
+                    tracing::error!(
+                        abandoned,
+                        "emails failed for good: their claims kept expiring"
+                    );
+                }
+                Ok::<_, Error>(outbox::claim_due(
+                    conn,
+                    now,
+                    lease_until.naive_utc(),
+                    &claim_token,
+                    batch,
+                )?)
+            })
         })
         .await?;
         if claimed.is_empty() {
@@ -153,12 +188,29 @@ impl Worker {
         );
         let composed = blocking(move || compose_all(&encore, &composer, &base, claimed)).await?;
 
+        // No send starts when our lease is about to end: past it another worker may take the
+        // row over, and then it would go twice.
+        let in_time = crate::service::now() + lease_margin(self.settings.lease) < lease_until;
+        let results = self.send_all(composed, in_time).await;
+        let (encore, settings) = (self.encore.clone(), self.settings.clone());
+        blocking(move || record_results(&encore, &settings, &claim, results)).await?;
+        Ok(count)
+    }
+
+    /// Sends a claim's emails concurrently. When `in_time` is false nothing is sent: the rows are
+    /// left to whoever claims them after our lease.
+    async fn send_all(
+        &self,
+        claimed: Vec<(OutboxRow, Prepared)>,
+        in_time: bool,
+    ) -> Vec<(OutboxRow, Delivery)> {
         let mailer = self.mailer.clone();
-        let results: Vec<(OutboxRow, Delivery)> = stream::iter(composed)
+        stream::iter(claimed)
             .map(|(row, prepared)| {
                 let mailer = mailer.clone();
                 async move {
                     let delivery = match prepared {
+                        Prepared::Send(_) if !in_time => Delivery::LeaseExpired,
                         Prepared::Send(message) => match mailer.send(message).await {
                             Ok(()) => Delivery::Sent,
                             Err(e) => Delivery::Failed(e),
@@ -171,11 +223,7 @@ impl Worker {
             })
             .buffer_unordered(self.settings.concurrency)
             .collect()
-            .await;
-
-        let (encore, settings) = (self.encore.clone(), self.settings.clone());
-        blocking(move || record_results(&encore, &settings, results)).await?;
-        Ok(count)
+            .await
     }
 
     /// Queues every reminder whose time has come, once per (performance, offset). Returns how
@@ -196,7 +244,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 fn queue_due_reminders(encore: &Encore, message_id_domain: &str) -> service::Result<usize> {
-    let now = Utc::now().naive_utc();
+    let now = crate::service::now().naive_utc();
     let horizon = now + chrono::Duration::days(REMINDER_HORIZON_DAYS);
     let upcoming = encore
         .db
@@ -291,7 +339,11 @@ fn compose_all(
     Ok(rows
         .into_iter()
         .map(|row| {
-            let prepared = compose(encore, composer, base_url, &context, &row);
+            // One email that cannot be composed must not hold back the others.
+            let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                compose(encore, composer, base_url, &context, &row)
+            }))
+            .unwrap_or_else(|_| Prepared::Broken("composing the email panicked".into()));
             (row, prepared)
         })
         .collect())
@@ -375,28 +427,31 @@ pub fn patron_link(
 fn record_results(
     encore: &Encore,
     settings: &WorkerSettings,
+    claim: &str,
     results: Vec<(OutboxRow, Delivery)>,
 ) -> service::Result<()> {
-    let now: NaiveDateTime = Utc::now().naive_utc();
+    let now: NaiveDateTime = crate::service::now().naive_utc();
     let sent: Vec<i64> = results
         .iter()
         .filter(|(_, d)| matches!(d, Delivery::Sent))
         .map(|(r, _)| r.id)
         .collect();
     encore.db.write(|conn| {
-        outbox::mark_sent(conn, &sent, now)?;
+        outbox::mark_sent(conn, &sent, claim, now)?;
         for (row, delivery) in &results {
             match delivery {
-                Delivery::Sent => {}
-                Delivery::Skipped(reason) => outbox::release(conn, row.id, outbox::STATUS_SKIPPED, now, reason)?,
+                Delivery::Sent | Delivery::LeaseExpired => {}
+                Delivery::Skipped(reason) => {
+                    outbox::release(conn, row.id, claim, outbox::STATUS_SKIPPED, now, reason)?
+                }
                 Delivery::Failed(reason) if row.attempts >= settings.max_attempts => {
                     tracing::error!(id = row.id, kind = %row.kind, attempts = row.attempts, error = %reason, "email failed for good");
-                    outbox::release(conn, row.id, outbox::STATUS_FAILED, now, reason)?
+                    outbox::release(conn, row.id, claim, outbox::STATUS_FAILED, now, reason)?
                 }
                 Delivery::Failed(reason) => {
                     let next = now + settings.retry_delay(row.attempts);
                     tracing::warn!(id = row.id, kind = %row.kind, attempts = row.attempts, error = %reason, retry_at = %next, "email send failed; will retry");
-                    outbox::release(conn, row.id, outbox::STATUS_PENDING, next, reason)?
+                    outbox::release(conn, row.id, claim, outbox::STATUS_PENDING, next, reason)?
                 }
             }
         }

@@ -109,7 +109,7 @@ impl From<service::Error> for ApiError {
             E::Unwritten(_) => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "scan_not_recorded",
-                "The scan could not be recorded, so no one was admitted; scan again.",
+                "The scan may not have been recorded; scan again to see the ticket's state.",
             ),
             E::Keys(_) | E::Internal(_) => {
                 tracing::error!(error = %error, "internal error");

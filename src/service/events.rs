@@ -29,7 +29,7 @@ pub fn create_event(
                 name: &name,
                 venue: &venue,
                 time_zone: time_zone.name(),
-                created_at: Utc::now().naive_utc(),
+                created_at: crate::service::now().naive_utc(),
                 reminder_offsets_minutes: &reminders,
             },
         )
@@ -65,7 +65,7 @@ pub fn create_performance(
                 starts_at: schedule.starts_at.naive_utc(),
                 doors_open_at: schedule.doors_open_at.naive_utc(),
                 capacity: schedule.capacity,
-                created_at: Utc::now().naive_utc(),
+                created_at: crate::service::now().naive_utc(),
             },
         )?)
     })

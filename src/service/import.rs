@@ -94,15 +94,30 @@ pub fn import_csv(
         .from_reader(csv);
     let mut report = ImportReport::default();
     let mut occurrences = HashMap::new();
+    let mut first_line_of_ref: HashMap<String, u64> = HashMap::new();
     let mut batch: Vec<(u64, NewTicket)> = Vec::with_capacity(batch_size);
 
     for record in reader.deserialize::<CsvRow>() {
         report.rows += 1;
         let line = report.rows + 1; // the header is line 1
-        match record
+        let parsed = record
             .map_err(|e| e.to_string())
             .and_then(|row| parse_row(row, &mut occurrences))
-        {
+            .and_then(|ticket| {
+                // Two rows with one ref would be one ticket: refuse the second, by line.
+                let reference = ticket.external_ref.clone().unwrap_or_default();
+                match first_line_of_ref.get(&reference) {
+                    Some(first) => Err(format!(
+                        "ref: {:?} repeats line {first}",
+                        reference.trim_start_matches("csv:")
+                    )),
+                    None => {
+                        first_line_of_ref.insert(reference, line);
+                        Ok(ticket)
+                    }
+                }
+            });
+        match parsed {
             Ok(ticket) => batch.push((line, ticket)),
             Err(reason) => report.rejected.push(Rejected { line, reason }),
         }
@@ -129,7 +144,21 @@ fn issue_batch(
     mut batch: Vec<(u64, NewTicket)>,
     report: &mut ImportReport,
 ) -> Result<()> {
-    loop {
+    // Rows issued by an earlier run need no seat: set them aside first, so that "sold out"
+    // below is decided on the new rows alone.
+    let refs: Vec<String> = batch
+        .iter()
+        .filter_map(|(_, t)| t.external_ref.clone())
+        .collect();
+    let issued_before = tickets::already_issued(encore, performance_id, &refs)?;
+    batch.retain(|(_, t)| {
+        !t.external_ref
+            .as_ref()
+            .is_some_and(|r| issued_before.contains(r))
+    });
+    report.already_issued += issued_before.len() as u64;
+
+    while !batch.is_empty() {
         let tickets: Vec<NewTicket> = batch.iter().map(|(_, t)| t.clone()).collect();
         match tickets::issue(encore, performance_id, tickets, None) {
             Ok(Issued {
@@ -152,11 +181,9 @@ fn issue_batch(
                         reason: "sold out: the performance has no seats left".into(),
                     });
                 }
-                if batch.is_empty() {
-                    return Ok(());
-                }
             }
             Err(e) => return Err(e),
         }
     }
+    Ok(())
 }

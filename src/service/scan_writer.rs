@@ -132,7 +132,12 @@ fn write_batches(db: &Db, receiver: &std::sync::Mutex<mpsc::Receiver<Job>>) {
                 }
             }
         }
-        let written = write_with_retry(db, &batch);
+        // A panic must cost this batch its answers (each is told to scan again), not stop the
+        // door: the writer goes on with the next batch.
+        let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            write_with_retry(db, &batch)
+        }))
+        .unwrap_or_else(|_| Err(Error::Internal("writing the batch panicked".into())));
         match written {
             Ok(results) => {
                 for (job, result) in batch.drain(..).zip(results) {

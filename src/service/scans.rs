@@ -2,7 +2,7 @@
 //! conditional write and records the attempt as an arrival event in the same transaction: an
 //! "admitted" answer is only given once both are committed.
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 
 use super::{signing, Encore, Error, Result};
 use crate::db::models::NewArrivalEventRow;
@@ -109,7 +109,7 @@ pub enum Verdict {
 /// it is committed.
 pub async fn scan(encore: &Encore, scan: Scan) -> Result<ScanResult> {
     // Microseconds: what both backends store, so the answer equals what is recorded.
-    let at = Utc::now().trunc_subsecs(6);
+    let at = crate::service::now();
     let verdict = match verify(encore, &scan.token).await {
         Err(outcome) => Verdict::Refused {
             outcome,

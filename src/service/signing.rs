@@ -4,8 +4,6 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
-
 use super::{Encore, Error, Result};
 use crate::db::models::SigningKeyRow;
 use crate::db::{signing_keys, Db};
@@ -25,7 +23,7 @@ fn insert_new_key(db: &Db) -> Result<String> {
         kid: key.kid.clone(),
         private_key: key.private_key,
         public_key: key.public_key,
-        created_at: Utc::now().naive_utc(),
+        created_at: crate::service::now().naive_utc(),
         retired_at: None,
     };
     db.write(|conn| signing_keys::insert(conn, &row).map_err(Error::from))?;
@@ -55,16 +53,29 @@ pub fn rotate(db: &Db) -> Result<String> {
 }
 
 /// Retires a key: tokens signed with it stop admitting. The newest key cannot be retired
-/// (rotate first), so there is always a key to sign with.
-pub fn retire(db: &Db, kid: &str) -> Result<()> {
+/// (rotate first), so there is always a key to sign with; nor can any key until the newest has
+/// been in force for `grace` — long enough for every process to have started signing with it,
+/// so no process is still handing out tokens under the key being retired.
+pub fn retire(db: &Db, kid: &str, grace: std::time::Duration) -> Result<()> {
     db.write(|conn| {
         let in_force = signing_keys::in_force(conn)?;
+        let newest_age = in_force
+            .last()
+            .map(|k| (crate::service::now().naive_utc() - k.created_at).to_std().unwrap_or_default());
         match in_force.last() {
             Some(newest) if newest.kid == kid => Err(Error::Conflict {
                 code: "key_in_use",
                 message: format!("{kid} is the signing key; rotate before retiring it"),
             }),
-            _ if signing_keys::retire(conn, kid, Utc::now().naive_utc())? => Ok(()),
+            Some(newest) if newest_age.is_some_and(|age| age < grace) => Err(Error::Conflict {
+                code: "rotation_in_progress",
+                message: format!(
+                    "the new signing key {} is younger than {}s; running processes may still sign with {kid} — retire it after that",
+                    newest.kid,
+                    grace.as_secs()
+                ),
+            }),
+            _ if signing_keys::retire(conn, kid, crate::service::now().naive_utc())? => Ok(()),
             _ => Err(Error::not_found("signing key in force", kid)),
         }
     })
@@ -105,12 +116,33 @@ impl RefreshGate {
     }
 }
 
+/// Re-reads the keys every `every`, for as long as the process runs, so keys rotated by
+/// `encore keys rotate` (possibly on another machine) are picked up.
+pub async fn keep_fresh(encore: Encore, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.tick().await; // the first tick is immediate; the keys were just loaded
+    loop {
+        ticks.tick().await;
+        let encore = encore.clone();
+        match tokio::task::spawn_blocking(move || reload(&encore)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "could not refresh signing keys"),
+            Err(e) => tracing::warn!(error = %e, "key refresh task failed"),
+        }
+    }
+}
+
+fn reload(encore: &Encore) -> Result<()> {
+    let keys = keys_in_force(&encore.db)?;
+    encore.keys.replace(&keys)?;
+    Ok(())
+}
+
 /// Re-reads the keys in force (at most once a second); returns whether it did.
 pub fn refresh(encore: &Encore) -> Result<bool> {
     if !encore.key_refresh.try_pass() {
         return Ok(false);
     }
-    let keys = keys_in_force(&encore.db)?;
-    encore.keys.replace(&keys)?;
+    reload(encore)?;
     Ok(true)
 }

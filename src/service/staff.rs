@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use chrono::Utc;
 use sha2::{Digest, Sha256};
 
 use super::{Error, Result};
@@ -44,7 +43,7 @@ pub fn create_key(db: &Db, name: &str, role: Role) -> Result<(ApiKeyRow, String)
                 role: role.as_str(),
                 key_hash: &key_hash,
                 key_prefix: &secret[..KEY_PREFIX.len() + 6],
-                created_at: Utc::now().naive_utc(),
+                created_at: crate::service::now().naive_utc(),
             },
         )
         .map_err(Error::from)
@@ -57,8 +56,9 @@ pub fn list_keys(db: &Db) -> Result<Vec<ApiKeyRow>> {
 }
 
 pub fn revoke_key(db: &Db, id: i64) -> Result<()> {
-    let revoked =
-        db.write(|conn| api_keys::revoke(conn, id, Utc::now().naive_utc()).map_err(Error::from))?;
+    let revoked = db.write(|conn| {
+        api_keys::revoke(conn, id, crate::service::now().naive_utc()).map_err(Error::from)
+    })?;
     if revoked {
         Ok(())
     } else {

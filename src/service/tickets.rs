@@ -2,8 +2,6 @@
 
 use std::collections::HashSet;
 
-use chrono::Utc;
-
 use super::{Encore, Error, Result};
 use crate::db::models::{NewTicketRow, PerformanceRow, TicketRow};
 use crate::db::{events, idempotency, outbox, tickets};
@@ -73,7 +71,7 @@ pub fn issue(
         )
         .into());
     }
-    let issued_at = Utc::now();
+    let issued_at = crate::service::now();
     let now = issued_at.naive_utc();
     let issued = encore.db.write(|conn| {
         if let Some(idem) = &idempotency {
@@ -177,6 +175,21 @@ fn parse_ids(list: &str) -> Result<Vec<i64>> {
                 .map_err(|_| Error::Internal(format!("bad stored ticket id {s:?}")))
         })
         .collect()
+}
+
+/// Which of `refs` already name a ticket of the performance.
+pub fn already_issued(
+    encore: &Encore,
+    performance_id: i64,
+    refs: &[String],
+) -> Result<HashSet<String>> {
+    Ok(encore
+        .db
+        .read(|conn| {
+            tickets::existing_external_refs(conn, performance_id, refs).map_err(Error::from)
+        })?
+        .into_iter()
+        .collect())
 }
 
 /// A ticket with its performance, as the API shows it.

@@ -42,8 +42,15 @@ async fn bad_and_revoked_keys_are_refused(app: TestApp) {
             "invalid_api_key"
         );
     }
+    // A key in use (so remembered by the server) stops working within api_key_cache_seconds
+    // (1 s in tests) of its revocation.
     let (row, secret) = staff::create_key(&app.encore.db, "temp", Role::BoxOffice).unwrap();
+    assert_eq!(
+        app.get("/api/v1/events", &secret).await.status(),
+        StatusCode::OK
+    );
     staff::revoke_key(&app.encore.db, row.id).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let response = app.get("/api/v1/events", &secret).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use reqwest::StatusCode;
 
-use crate::helpers::{run_cli, Backend, TestApp, TestDatabase};
+use crate::helpers::{run_cli, run_cli_with, Backend, ServeProcess, TestApp, TestDatabase};
 
 #[tokio::test]
 async fn keys_create_prints_a_working_key_once() {
@@ -29,13 +29,27 @@ async fn keys_create_prints_a_working_key_once() {
     assert_eq!(code, 0);
     assert!(listing.contains("Front desk") && listing.contains("box_office"));
     assert!(!listing.contains(secret), "the secret is never shown again");
-    assert_eq!(
-        db.count(&format!(
-            "SELECT COUNT(*) AS n FROM api_keys WHERE key_hash = '{secret}'"
-        )),
-        0,
-        "only a hash is stored"
+    // Only its SHA-256 is stored.
+    let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(secret.as_bytes()));
+    let stored = format!("SELECT COUNT(*) AS n FROM api_keys WHERE key_hash = '{digest}'");
+    assert_eq!(db.count(&stored), 1);
+    let leaked = format!(
+        "SELECT COUNT(*) AS n FROM api_keys WHERE name = '{secret}' OR key_prefix = '{secret}' OR key_hash = '{secret}'"
     );
+    assert_eq!(db.count(&leaked), 0, "the secret itself is stored nowhere");
+
+    // The printed key works against a running server, with its role.
+    let server = ServeProcess::start(&db.url).await;
+    let client = reqwest::Client::new();
+    let event = serde_json::json!({"name": "Gala", "venue": "Hall", "time_zone": "UTC"});
+    let response = client
+        .post(format!("{}/api/v1/events", server.base))
+        .bearer_auth(secret)
+        .json(&event)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
 
     let (code, _, stderr) = run_cli(
         &db.url,
@@ -45,27 +59,108 @@ async fn keys_create_prints_a_working_key_once() {
     assert!(stderr.contains("janitor"), "{stderr}");
 }
 
-#[tokio::test]
+/// Rotation reaches running servers by themselves; an old key can be retired only once every
+/// process has had time to sign with the new one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_rotate_and_retire_from_the_command_line() {
     let db = TestDatabase::create(Backend::Sqlite);
-    let (code, _, _) = run_cli(&db.url, &["migrate"]);
+    let fast = [("ENCORE_KEY_REFRESH_SECONDS", "1")];
+    let (code, key, _) = run_cli_with(
+        &db.url,
+        &["keys", "create", "--role", "admin", "--name", "ops"],
+        &fast,
+    );
     assert_eq!(code, 0);
-    let (_, first, _) = run_cli(&db.url, &["keys", "signing"]);
-    let first_kid = first.split_whitespace().next().unwrap().to_string();
-    let (code, new_kid, _) = run_cli(&db.url, &["keys", "rotate"]);
+    let key = key.trim().to_string();
+    let server = ServeProcess::start_with(&db.url, &fast).await;
+    let client = reqwest::Client::new();
+    let post = |path: &str, body: serde_json::Value| {
+        client
+            .post(format!("{}{path}", server.base))
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+    };
+    let event: serde_json::Value = post(
+        "/api/v1/events",
+        serde_json::json!({"name": "G", "venue": "H", "time_zone": "UTC"}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let starts_at = chrono::Utc::now() + chrono::Duration::hours(1);
+    let performance: serde_json::Value = post(
+        &format!("/api/v1/events/{}/performances", event["id"]),
+        serde_json::json!({"starts_at": starts_at, "capacity": 5}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let ticket: serde_json::Value = post(
+        &format!("/api/v1/performances/{}/tickets", performance["id"]),
+        crate::helpers::ticket_request("Ada", "ada@example.org"),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let kid_of = |t: &serde_json::Value| {
+        jsonwebtoken::decode_header(t["token"].as_str().unwrap())
+            .unwrap()
+            .kid
+            .unwrap()
+    };
+    let first_kid = kid_of(&ticket);
+
+    let (code, new_kid, _) = run_cli_with(&db.url, &["keys", "rotate"], &fast);
     assert_eq!(code, 0);
-    let (_, listing, _) = run_cli(&db.url, &["keys", "signing"]);
+    let new_kid = new_kid.trim().to_string();
+    let (code, _, stderr) = run_cli_with(&db.url, &["keys", "retire", &first_kid], &fast);
+    assert_ne!(
+        code, 0,
+        "too early: a process may still sign with the old key"
+    );
+    assert!(stderr.contains("younger than"), "{stderr}");
+
+    // Within the refresh interval the running server signs with the new key, by itself.
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    let fetched: serde_json::Value = client
+        .get(format!("{}/api/v1/tickets/{}", server.base, ticket["id"]))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(kid_of(&fetched), new_kid);
+
+    let (_, listing, _) = run_cli_with(&db.url, &["keys", "signing"], &fast);
     assert!(
-        listing.contains(&format!("{} ", new_kid.trim()))
-            && listing.contains("signing")
-            && listing.contains("verifying"),
+        listing.contains(&format!("{new_kid} ")) && listing.contains("verifying"),
         "{listing}"
     );
-    let (code, _, stderr) = run_cli(&db.url, &["keys", "retire", new_kid.trim()]);
+    let (code, _, stderr) = run_cli_with(&db.url, &["keys", "retire", &new_kid], &fast);
     assert_ne!(code, 0, "the signing key cannot be retired");
     assert!(stderr.contains("rotate"), "{stderr}");
-    let (code, _, _) = run_cli(&db.url, &["keys", "retire", &first_kid]);
-    assert_eq!(code, 0);
+    let (code, _, stderr) = run_cli_with(&db.url, &["keys", "retire", &first_kid], &fast);
+    assert_eq!(code, 0, "{stderr}");
+
+    // The old token is refused by the server once it has re-read the keys.
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let scan = serde_json::json!({"token": ticket["token"], "gate": "g", "device": "d"});
+    let answer: serde_json::Value = post("/api/v1/scans", scan)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["outcome"], "unknown_key");
 }
 
 /// A CSV with good and bad rows: the good are issued, the bad reported by line; a re-run
@@ -138,6 +233,60 @@ async fn import_csv_reports_bad_rows_and_is_rerunnable(app: TestApp) {
     assert!(stderr.contains("cannot open"), "{stderr}");
 }
 
+/// Rows issued by an earlier run take no seat in the sold-out decision, and a repeated ref is
+/// refused by line rather than aborting the import.
+async fn import_decides_sold_out_on_new_rows_only(app: TestApp) {
+    let performance = app.create_performance(3).await;
+    let perf = performance.to_string();
+    let write_csv = |rows: &[&str]| {
+        let mut csv = tempfile::NamedTempFile::new().unwrap();
+        writeln!(csv, "holder_name,holder_email,price_minor,currency,ref").unwrap();
+        for r in rows {
+            writeln!(csv, "Guest,{r}@example.org,100,EUR,{r}").unwrap();
+        }
+        csv.flush().unwrap();
+        csv
+    };
+    let first = write_csv(&["r1", "r2"]);
+    let (code, stdout, _) = run_cli(
+        &app.db.url,
+        &[
+            "import",
+            first.path().to_str().unwrap(),
+            "--performance",
+            &perf,
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}");
+
+    let second = write_csv(&["r1", "r2", "r3", "r3", "r4"]);
+    let (code, stdout, _) = run_cli(
+        &app.db.url,
+        &[
+            "import",
+            second.path().to_str().unwrap(),
+            "--performance",
+            &perf,
+        ],
+    );
+    assert_eq!(code, 3, "{stdout}");
+    assert!(
+        stdout.contains("5 rows: 1 issued, 2 already issued before, 2 rejected"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("line 5: ref: \"r3\" repeats line 4"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("line 6: sold out"), "{stdout}");
+    assert_eq!(
+        app.db.count(&format!(
+            "SELECT tickets_issued AS n FROM performances WHERE id = {performance}"
+        )),
+        3
+    );
+}
+
 mod import {
     use super::*;
 
@@ -150,5 +299,15 @@ mod import {
     async fn postgres() {
         import_csv_reports_bad_rows_and_is_rerunnable(TestApp::spawn(Backend::Postgres).await)
             .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sold_out_is_decided_on_new_rows_sqlite() {
+        import_decides_sold_out_on_new_rows_only(TestApp::spawn(Backend::Sqlite).await).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sold_out_is_decided_on_new_rows_postgres() {
+        import_decides_sold_out_on_new_rows_only(TestApp::spawn(Backend::Postgres).await).await;
     }
 }

@@ -380,7 +380,30 @@ async fn a_killed_worker_loses_nothing(backend: Backend) {
 
     let _restarted = WorkerProcess::start(&app, &smtp, 1);
     wait_until_all_sent(&app, 60).await;
-    assert_each_delivered_once_or_resent_identically(&smtp.messages(), 60);
+    let messages = smtp.messages();
+    assert_each_delivered_once_or_resent_identically(&messages, 60);
+    // Only what the dead worker held could go twice: at most one claimed batch (20).
+    assert!(
+        messages.len() <= 60 + 20,
+        "{} messages for 60 emails",
+        messages.len()
+    );
+}
+
+/// Leases shorter than a batch takes to send: each worker stops sending what its lease no
+/// longer covers and records results only for its own claims, so nothing goes twice.
+async fn workers_whose_leases_run_out_never_send_twice(backend: Backend) {
+    let (app, smtp) = app_with_smtp(backend).await;
+    smtp.slow_down(Duration::from_millis(250)); // a batch of 20, two at a time: 2.5 s
+    let performance = app.create_performance_at(in_three_days(), 100).await;
+    app.issue_bulk(performance, 40).await;
+    let _one = WorkerProcess::start(&app, &smtp, 2);
+    let _two = WorkerProcess::start(&app, &smtp, 2);
+    wait_until_all_sent(&app, 40).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 40, "exactly one message per ticket");
+    assert_each_delivered_once_or_resent_identically(&messages, 40);
 }
 
 async fn two_workers_never_send_an_email_twice(backend: Backend) {
@@ -433,4 +456,5 @@ email_tests!(
     reminders_reach_valid_tickets_once,
     a_killed_worker_loses_nothing,
     two_workers_never_send_an_email_twice,
+    workers_whose_leases_run_out_never_send_twice,
 );

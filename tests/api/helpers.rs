@@ -163,6 +163,7 @@ pub fn test_config(database_url: &str, mail_dir: &std::path::Path) -> Config {
         email_lease_seconds: 2,
         outbox_poll_ms: 50,
         send_concurrency: 4,
+        api_key_cache_seconds: 1,
         ..Config::default()
     }
 }
@@ -346,6 +347,11 @@ pub struct ServeProcess {
 
 impl ServeProcess {
     pub async fn start(database_url: &str) -> ServeProcess {
+        Self::start_with(database_url, &[]).await
+    }
+
+    /// With extra environment settings. The email worker is off unless `env` turns it on.
+    pub async fn start_with(database_url: &str, env: &[(&str, &str)]) -> ServeProcess {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -355,7 +361,9 @@ impl ServeProcess {
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .env("DATABASE_URL", database_url)
             .env("ENCORE_WORKERS", "2")
+            .env("ENCORE_RUN_WORKER", "false")
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -386,10 +394,19 @@ impl Drop for ServeProcess {
 
 /// Runs the real `encore` binary with `args` against a database; returns (status, stdout, stderr).
 pub fn run_cli(database_url: &str, args: &[&str]) -> (i32, String, String) {
+    run_cli_with(database_url, args, &[])
+}
+
+pub fn run_cli_with(
+    database_url: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_encore"))
         .args(args)
         .env("DATABASE_URL", database_url)
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .output()
         .expect("run encore");
     (

@@ -402,8 +402,9 @@ async fn key_rotation_and_retirement(app: TestApp) {
     );
 
     // The signing key cannot be retired; the old one can.
-    assert!(signing::retire(&app.encore.db, &new_kid).is_err());
-    signing::retire(&app.encore.db, &old_kid).unwrap();
+    let no_grace = std::time::Duration::ZERO;
+    assert!(signing::retire(&app.encore.db, &new_kid, no_grace).is_err());
+    signing::retire(&app.encore.db, &old_kid, no_grace).unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     signing::refresh(&app.encore).unwrap();
     assert_refused(
