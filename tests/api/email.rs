@@ -117,12 +117,7 @@ async fn an_smtp_outage_is_retried_until_delivered(backend: Backend) {
     assert_eq!(worker.deliver_due().await.unwrap(), 1);
     tokio::time::sleep(Duration::from_millis(120)).await;
     assert_eq!(worker.deliver_due().await.unwrap(), 1);
-    let emails: Value = app
-        .get(&emails_path, &app.admin_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let emails: Value = app.get_json(&emails_path, &app.admin_key).await;
     assert_eq!(emails[0]["status"], "pending");
     assert_eq!(emails[0]["attempts"], 2);
     assert!(emails[0]["last_error"]
@@ -138,12 +133,7 @@ async fn an_smtp_outage_is_retried_until_delivered(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(smtp.messages().len(), 1);
-    let emails: Value = app
-        .get(&emails_path, &app.admin_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let emails: Value = app.get_json(&emails_path, &app.admin_key).await;
     assert_eq!(emails[0]["status"], "sent");
     assert!(emails[0]["attempts"].as_i64().unwrap() >= 3);
     assert_eq!(emails[0]["last_error"], Value::Null);
@@ -263,11 +253,8 @@ async fn reminders_reach_valid_tickets_once(backend: Backend) {
     }
 
     let emails: Value = app
-        .get(&format!("/api/v1/tickets/{c}/emails"), &app.admin_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/tickets/{c}/emails"), &app.admin_key)
+        .await;
     assert_eq!(emails[1]["kind"], "reminder");
     assert_eq!(emails[1]["status"], "skipped");
     assert_eq!(emails[1]["last_error"], "the ticket is canceled");

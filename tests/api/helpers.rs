@@ -238,6 +238,22 @@ impl TestApp {
             .expect("GET")
     }
 
+    /// GET, expecting JSON back.
+    pub async fn get_json(&self, path: &str, key: &str) -> Value {
+        self.get(path, key).await.json().await.expect("a JSON body")
+    }
+
+    /// The published public keys (no API key needed).
+    pub async fn jwks(&self) -> Value {
+        let response = self
+            .client
+            .get(self.url("/.well-known/jwks.json"))
+            .send()
+            .await
+            .unwrap();
+        response.json().await.expect("a JSON body")
+    }
+
     pub async fn post(&self, path: &str, key: &str, body: &Value) -> Response {
         self.client
             .post(self.url(path))

@@ -155,20 +155,12 @@ async fn idempotent_retries_return_the_same_tickets(app: TestApp) {
 /// Events and performances can be listed and fetched; unknown ones are 404.
 async fn events_and_performances_are_listed(app: TestApp) {
     let performance = app.create_performance(10).await;
-    let events: Value = app
-        .get("/api/v1/events", &app.admin_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let events: Value = app.get_json("/api/v1/events", &app.admin_key).await;
     let event_id = events[0]["id"].as_i64().unwrap();
     assert_eq!(events[0]["time_zone"], "Europe/London");
     let event: Value = app
-        .get(&format!("/api/v1/events/{event_id}"), &app.admin_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/events/{event_id}"), &app.admin_key)
+        .await;
     assert_eq!(event["venue"], "The Globe");
     let list: Value = app
         .get(

@@ -15,11 +15,8 @@ async fn the_whole_lifecycle(app: TestApp) {
 
     // The ticket can be fetched again, with the same token.
     let fetched: Value = app
-        .get(&format!("/api/v1/tickets/{id}"), &app.admin_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/tickets/{id}"), &app.admin_key)
+        .await;
     assert_eq!(fetched["token"], ticket["token"]);
     let token = fetched["token"].as_str().unwrap();
 
@@ -40,11 +37,8 @@ async fn the_whole_lifecycle(app: TestApp) {
 
     // The ticket shows its admission; arrivals count it once, at its gate, and both attempts.
     let fetched: Value = app
-        .get(&format!("/api/v1/tickets/{id}"), &app.admin_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/tickets/{id}"), &app.admin_key)
+        .await;
     assert_eq!(fetched["admitted_gate"], "north");
     let arrivals: Value = app
         .get(
@@ -99,15 +93,7 @@ async fn the_jwks_verifies_tokens_offline(app: TestApp) {
     let ticket = app.issue_ticket(performance).await;
     let token = ticket["token"].as_str().unwrap();
 
-    let jwks: Value = app
-        .client
-        .get(app.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = app.jwks().await;
     let header = jsonwebtoken::decode_header(token).unwrap();
     assert_eq!(header.alg, Algorithm::EdDSA);
     let kid = header.kid.unwrap();

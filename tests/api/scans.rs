@@ -119,15 +119,7 @@ async fn forged_and_garbage_tokens_are_refused(app: TestApp) {
     .await;
 
     // HS256 "signed" with the public key as the HMAC secret: the classic confusion attack.
-    let jwks: Value = app
-        .client
-        .get(app.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = app.jwks().await;
     let public_x = jwks["keys"][0]["x"].as_str().unwrap().to_string();
     let mut hs_header = Header::new(Algorithm::HS256);
     hs_header.kid = Some(kid.clone());
@@ -281,11 +273,8 @@ async fn ended_and_superseded_tickets_are_refused(app: TestApp) {
         "UPDATE tickets SET generation = 2 WHERE id = {id}"
     ));
     let current: Value = app
-        .get(&format!("/api/v1/tickets/{id}"), &app.admin_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/tickets/{id}"), &app.admin_key)
+        .await;
     let (status, _) = app
         .scan(&scanner, current["token"].as_str().unwrap(), "north")
         .await;
@@ -373,15 +362,7 @@ async fn key_rotation_and_retirement(app: TestApp) {
     // Every process re-reads keys periodically; do now what that timer would.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert!(signing::refresh(&app.encore).unwrap());
-    let jwks: Value = app
-        .client
-        .get(app.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = app.jwks().await;
     let kids: Vec<&str> = jwks["keys"]
         .as_array()
         .unwrap()
@@ -417,11 +398,8 @@ async fn key_rotation_and_retirement(app: TestApp) {
     .await;
     // Asking for the ticket again gives a token under the new key, which admits.
     let reissued: Value = app
-        .get(&format!("/api/v1/tickets/{}", old_b["id"]), &app.admin_key)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/tickets/{}", old_b["id"]), &app.admin_key)
+        .await;
     let (status, _) = app
         .scan(&scanner, reissued["token"].as_str().unwrap(), "north")
         .await;
