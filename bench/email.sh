@@ -634,8 +634,8 @@ write_report() {
     echo "Binary: $BIN, built $(date -u -r "$BIN" +%Y-%m-%dT%H:%M:%SZ)$(describe_source); sink: $SINK_BIN."
     echo "Machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), \
 $(free -g | awk '/^Mem:/ { print $2 }') GiB; worker, sink and database share them."
-    echo "Worker: ENCORE_SMTP_POOL_SIZE=${ENCORE_SMTP_POOL_SIZE:-8 (default)}, \
-ENCORE_SEND_CONCURRENCY=${ENCORE_SEND_CONCURRENCY:-16 (default)}, \
+    echo "Worker: ENCORE_SMTP_POOL_SIZE=${ENCORE_SMTP_POOL_SIZE:-default (64)}, \
+ENCORE_SEND_CONCURRENCY=${ENCORE_SEND_CONCURRENCY:-default (64)}, \
 ENCORE_OUTBOX_BATCH_SIZE=${ENCORE_OUTBOX_BATCH_SIZE:-200 (default)}, \
 ENCORE_OUTBOX_POLL_MS=${ENCORE_OUTBOX_POLL_MS:-500 (default)}, \
 ENCORE_DB_POOL_SIZE=${ENCORE_DB_POOL_SIZE:-8 (default)}; RUST_LOG=warn,encore::email::worker=info."
