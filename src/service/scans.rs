@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{signing, Encore, Error, Result};
-use crate::db::models::NewArrivalEventRow;
+use crate::db::models::{NewArrivalEventRow, TicketRow};
 use crate::db::{scans, tickets, Conn};
 use crate::domain::scan::{check_window, refusal_reason, TicketAtDoor};
 use crate::domain::text::label;
@@ -60,7 +60,26 @@ pub struct ScanResult {
 }
 
 impl ScanResult {
-    fn refused(outcome: ScanOutcome, claims: Option<&TicketClaims>, at: DateTime<Utc>) -> Self {
+    pub(crate) fn admitted(
+        claims: &TicketClaims,
+        at: DateTime<Utc>,
+        holder_name: String,
+        seat: Option<String>,
+        section: Option<String>,
+    ) -> Self {
+        ScanResult {
+            holder_name: Some(holder_name),
+            seat,
+            section,
+            ..ScanResult::refused(ScanOutcome::Admitted, Some(claims), at)
+        }
+    }
+
+    pub(crate) fn refused(
+        outcome: ScanOutcome,
+        claims: Option<&TicketClaims>,
+        at: DateTime<Utc>,
+    ) -> Self {
         ScanResult {
             outcome,
             ticket_id: claims.map(|c| c.ticket_id),
@@ -184,13 +203,13 @@ pub(crate) fn admit_or_explain(conn: &mut Conn<'_>, attempt: &Attempt) -> Result
         &attempt.scan.device,
     )?;
     match admitted {
-        Some(holder) => Ok(ScanResult {
-            outcome: ScanOutcome::Admitted,
-            holder_name: Some(holder.holder_name),
-            seat: holder.seat,
-            section: holder.section,
-            ..ScanResult::refused(ScanOutcome::Admitted, Some(claims), attempt.at)
-        }),
+        Some(holder) => Ok(ScanResult::admitted(
+            claims,
+            attempt.at,
+            holder.holder_name,
+            holder.seat,
+            holder.section,
+        )),
         None => explain_refusal(conn, claims, attempt.at),
     }
 }
@@ -200,20 +219,19 @@ fn explain_refusal(
     claims: &TicketClaims,
     now: DateTime<Utc>,
 ) -> Result<ScanResult> {
-    let Some(ticket) = tickets::find(conn, claims.ticket_id)? else {
-        return Ok(ScanResult::refused(
-            ScanOutcome::UnknownTicket,
-            Some(claims),
-            now,
-        ));
+    let ticket = tickets::find(conn, claims.ticket_id)?;
+    Ok(explain(ticket.as_ref(), claims, now))
+}
+
+/// Why a genuine token did not admit, from the ticket as it is now (`None`: not on record).
+pub(crate) fn explain(
+    ticket: Option<&TicketRow>,
+    claims: &TicketClaims,
+    now: DateTime<Utc>,
+) -> ScanResult {
+    let Some(ticket) = ticket.filter(|t| t.performance_id == claims.performance_id) else {
+        return ScanResult::refused(ScanOutcome::UnknownTicket, Some(claims), now);
     };
-    if ticket.performance_id != claims.performance_id {
-        return Ok(ScanResult::refused(
-            ScanOutcome::UnknownTicket,
-            Some(claims),
-            now,
-        ));
-    }
     let at_door = TicketAtDoor {
         status: TicketStatus::from_stored(&ticket.status),
         generation: ticket.generation,
@@ -222,18 +240,19 @@ fn explain_refusal(
     let outcome = refusal_reason(at_door, claims.generation);
     let mut result = ScanResult::refused(outcome, Some(claims), now);
     if outcome == ScanOutcome::AlreadyAdmitted {
-        result.holder_name = Some(ticket.holder_name);
-        result.seat = ticket.seat;
-        result.section = ticket.section;
-        result.first_admission = ticket
-            .admitted_at
-            .zip(ticket.admitted_gate)
-            .map(|(at, gate)| FirstAdmission {
-                at: at.and_utc(),
-                gate,
-            });
+        result.holder_name = Some(ticket.holder_name.clone());
+        result.seat = ticket.seat.clone();
+        result.section = ticket.section.clone();
+        result.first_admission =
+            ticket
+                .admitted_at
+                .zip(ticket.admitted_gate.clone())
+                .map(|(at, gate)| FirstAdmission {
+                    at: at.and_utc(),
+                    gate,
+                });
     }
-    Ok(result)
+    result
 }
 
 /// Records every attempt of a batch as an arrival event, in one statement.

@@ -406,6 +406,69 @@ async fn key_rotation_and_retirement(app: TestApp) {
     assert_eq!(status, StatusCode::OK);
 }
 
+/// Forty different tickets scanned at once — admittable, canceled, superseded and already
+/// admitted — each get their own right answer (on PostgreSQL they share one set-based write).
+async fn a_rush_of_different_tickets_gets_each_its_answer(app: TestApp) {
+    let scanner = app.key(Role::Scanner);
+    let performance = app.create_performance(100).await;
+    let tickets = app.issue_bulk(performance, 40).await;
+    let id = |i: usize| tickets[i]["id"].as_i64().unwrap();
+    let ids = |range: std::ops::Range<usize>| {
+        range
+            .map(id)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    app.db.execute(&format!(
+        "UPDATE tickets SET status = 'canceled' WHERE id IN ({})",
+        ids(10..20)
+    ));
+    app.db.execute(&format!(
+        "UPDATE tickets SET generation = 2 WHERE id IN ({})",
+        ids(20..30)
+    ));
+    for ticket in &tickets[30..40] {
+        let (status, _) = app
+            .scan(&scanner, ticket["token"].as_str().unwrap(), "early")
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let answers = join_all(
+        tickets
+            .iter()
+            .map(|t| app.scan(&scanner, t["token"].as_str().unwrap(), "rush")),
+    )
+    .await;
+    for (i, (status, body)) in answers.iter().enumerate() {
+        let expected = match i {
+            0..=9 => "admitted",
+            10..=19 => "canceled",
+            20..=29 => "superseded",
+            _ => "already_admitted",
+        };
+        assert_eq!(body["outcome"], expected, "ticket {i}: {body}");
+        assert_eq!(body["ticket_id"], id(i));
+        assert_eq!(*status == StatusCode::OK, expected == "admitted");
+        if expected == "admitted" {
+            assert_eq!(body["holder_name"], format!("Guest {i}"));
+        }
+        if expected == "already_admitted" {
+            assert_eq!(body["first_admission"]["gate"], "early");
+        }
+    }
+    assert_eq!(
+        app.db
+            .count("SELECT COUNT(*) AS n FROM tickets WHERE admitted_at IS NOT NULL"),
+        20
+    );
+    assert_eq!(
+        app.db
+            .count("SELECT COUNT(*) AS n FROM arrival_events WHERE gate = 'rush'"),
+        40
+    );
+}
+
 on_both_backends!(
     forged_and_garbage_tokens_are_refused,
     tokens_outside_their_window_are_refused,
@@ -414,4 +477,5 @@ on_both_backends!(
     sixty_four_concurrent_scans_admit_once,
     bad_scan_requests_are_refused_before_recording,
     key_rotation_and_retirement,
+    a_rush_of_different_tickets_gets_each_its_answer,
 );
