@@ -88,6 +88,7 @@ enum Delivery {
     Failed(String),
 }
 
+#[derive(Clone)]
 pub struct Worker {
     encore: Encore,
     mailer: Arc<Mailer>,
@@ -123,16 +124,31 @@ impl Worker {
     }
 
     /// Runs until the task is dropped: delivers whatever is due, wakes early when new email is
-    /// queued in this process, and queues reminders as they fall due.
+    /// queued in this process, and queues reminders as they fall due. Two delivery pipelines
+    /// share the sends in flight, so one's database work (claim, compose, record) overlaps the
+    /// other's sending instead of leaving the connections idle.
     pub async fn run(self, wakeup: Arc<Notify>) {
-        let mut last_reminder_check: Option<std::time::Instant> = None;
-        loop {
-            if last_reminder_check.is_none_or(|t| t.elapsed() >= self.settings.reminder_check) {
-                last_reminder_check = Some(std::time::Instant::now());
-                if let Err(e) = self.queue_due_reminders().await {
-                    tracing::error!(error = %e, "could not queue reminders");
+        const PIPELINES: usize = 2;
+        let mut pipeline = self.clone();
+        pipeline.settings.concurrency = (self.settings.concurrency / PIPELINES).max(1);
+        let reminders = {
+            let worker = self.clone();
+            async move {
+                loop {
+                    if let Err(e) = worker.queue_due_reminders().await {
+                        tracing::error!(error = %e, "could not queue reminders");
+                    }
+                    tokio::time::sleep(worker.settings.reminder_check).await;
                 }
             }
+        };
+        let deliveries = (0..PIPELINES).map(|_| pipeline.clone().deliver_forever(wakeup.clone()));
+        tokio::join!(reminders, futures::future::join_all(deliveries));
+    }
+
+    /// One delivery pipeline: claim, send, record; again at once while rounds come back full.
+    async fn deliver_forever(self, wakeup: Arc<Notify>) {
+        loop {
             match self.deliver_due().await {
                 Ok(n) if n as i64 >= self.settings.claim_size() => continue, // more may be waiting
                 Ok(_) => {}
