@@ -379,14 +379,11 @@ fn compose(
     if status != TicketStatus::Valid {
         return Prepared::Skip(format!("the ticket is {}", status.as_str()));
     }
-    let (Some(performance), Some(event)) = (
-        context.performances.get(&ticket.performance_id),
-        context
-            .performances
-            .get(&ticket.performance_id)
-            .and_then(|p| context.events.get(&p.event_id)),
-    ) else {
+    let Some(performance) = context.performances.get(&ticket.performance_id) else {
         return Prepared::Broken("the ticket's performance is missing".into());
+    };
+    let Some(event) = context.events.get(&performance.event_id) else {
+        return Prepared::Broken("the performance's event is missing".into());
     };
     let link = match patron_link(encore, base_url, ticket, performance) {
         Ok(link) => link,
