@@ -3,6 +3,7 @@
 //! through SMTP (or into a folder of `.eml` files) and marks them, retrying with backoff.
 
 pub mod messages;
+pub mod smtp;
 pub mod transport;
 pub mod worker;
 

@@ -1,8 +1,9 @@
-//! Where emails go: an SMTP server (pooled connections, lettre's tokio transport), or with no
-//! SMTP configured, `.eml` files in a folder a newcomer can open.
+//! Where emails go: an SMTP server (pooled connections, see `smtp.rs`), or with no SMTP
+//! configured, `.eml` files in a folder a newcomer can open.
 
-use lettre::transport::smtp::PoolConfig;
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
+
+use super::smtp::{SmtpPool, SmtpServer};
 
 use crate::config::Config;
 
@@ -15,7 +16,7 @@ pub enum TransportError {
 }
 
 pub enum Mailer {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(SmtpPool),
     Files {
         dir: String,
         transport: AsyncFileTransport<Tokio1Executor>,
@@ -26,11 +27,10 @@ impl Mailer {
     pub fn from_config(config: &Config) -> Result<Mailer, TransportError> {
         match &config.smtp_url {
             Some(url) => {
-                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                    .map_err(|e| TransportError::BadSmtpUrl(e.to_string()))?
-                    .pool_config(PoolConfig::new().max_size(config.smtp_pool_size))
-                    .build();
-                Ok(Mailer::Smtp(transport))
+                let server = SmtpServer::from_url(url).map_err(TransportError::BadSmtpUrl)?;
+                let pool = SmtpPool::new(server, config.smtp_pool_size as usize)
+                    .map_err(TransportError::BadSmtpUrl)?;
+                Ok(Mailer::Smtp(pool))
             }
             None => {
                 std::fs::create_dir_all(&config.mail_dir).map_err(|source| {
@@ -50,18 +50,14 @@ impl Mailer {
     /// Where mail goes, for the start-up log (no credentials).
     pub fn describe(&self) -> String {
         match self {
-            Mailer::Smtp(_) => "SMTP".into(),
+            Mailer::Smtp(pool) => pool.describe(),
             Mailer::Files { dir, .. } => format!(".eml files in {dir}"),
         }
     }
 
     pub async fn send(&self, message: Message) -> Result<(), String> {
         match self {
-            Mailer::Smtp(smtp) => smtp
-                .send(message)
-                .await
-                .map(drop)
-                .map_err(|e| e.to_string()),
+            Mailer::Smtp(pool) => pool.send(&message).await,
             Mailer::Files { transport, .. } => transport
                 .send(message)
                 .await
