@@ -187,7 +187,11 @@ impl TestApp {
     /// Spawns with settings adjusted by `configure` (e.g. an SMTP server to send through).
     pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
         let db = TestDatabase::create(backend);
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
         let mut config = test_config(&db.url, &db.dir().join("mail"));
+        // Links in emails lead back to this server.
+        config.public_base_url = base.clone();
         configure(&mut config);
         let encore = tokio::task::spawn_blocking({
             let config = config.clone();
@@ -195,8 +199,6 @@ impl TestApp {
         })
         .await
         .unwrap();
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
         let server = encore::http::server(encore.clone(), &config, listener).expect("server");
         let handle = server.handle();
         tokio::spawn(server);
