@@ -55,3 +55,34 @@ pub fn reserve_seats(conn: &mut Conn<'_>, performance_id: i64, count: i64) -> Qu
         .execute(c))
     .map(|n| n == 1)
 }
+
+/// Gives back one seat of a performance (a ticket that was exchanged away or canceled).
+pub fn release_seat(conn: &mut Conn<'_>, performance_id: i64) -> QueryResult<()> {
+    with_conn!(conn, c => diesel::update(performances::table)
+        .filter(performances::id.eq(performance_id))
+        .filter(performances::tickets_issued.gt(0))
+        .set(performances::tickets_issued.eq(performances::tickets_issued - 1))
+        .execute(c))
+    .map(drop)
+}
+
+/// Performances that start after `after`, with their events: the candidates for an exchange.
+pub fn upcoming_performances(
+    conn: &mut Conn<'_>,
+    event_id: Option<i64>,
+    after: chrono::NaiveDateTime,
+) -> QueryResult<Vec<(PerformanceRow, EventRow)>> {
+    with_conn!(conn, c => {
+        let mut query = performances::table
+            .inner_join(events::table)
+            .filter(performances::starts_at.gt(after))
+            .order((performances::starts_at, performances::id))
+            .select((PerformanceRow::as_select(), EventRow::as_select()))
+            .limit(200)
+            .into_boxed();
+        if let Some(event_id) = event_id {
+            query = query.filter(performances::event_id.eq(event_id));
+        }
+        query.load(c)
+    })
+}

@@ -9,12 +9,14 @@ pub mod models;
 pub mod schema;
 
 pub mod api_keys;
+pub mod credit;
 pub mod events;
 pub mod idempotency;
 pub mod outbox;
 pub mod scans;
 pub mod signing_keys;
 pub mod tickets;
+pub mod transfers;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

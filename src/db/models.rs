@@ -5,7 +5,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{
-    api_keys, arrival_events, events, outbox, performances, signing_keys, tickets,
+    api_keys, arrival_events, credit_ledger, events, outbox, performances, signing_keys, tickets,
+    transfers,
 };
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -49,6 +50,12 @@ pub struct EventRow {
     pub time_zone: String,
     pub created_at: NaiveDateTime,
     pub reminder_offsets_minutes: String,
+    pub exchange_allowed: i32,
+    pub exchange_any_event: i32,
+    pub exchange_fee_minor: i64,
+    pub transfer_allowed: i32,
+    pub change_cutoff_minutes: i32,
+    pub transfer_offer_hours: i32,
 }
 
 #[derive(Debug, Insertable)]
@@ -59,6 +66,12 @@ pub struct NewEventRow<'a> {
     pub time_zone: &'a str,
     pub created_at: NaiveDateTime,
     pub reminder_offsets_minutes: &'a str,
+    pub exchange_allowed: i32,
+    pub exchange_any_event: i32,
+    pub exchange_fee_minor: i64,
+    pub transfer_allowed: i32,
+    pub change_cutoff_minutes: i32,
+    pub transfer_offer_hours: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -71,6 +84,8 @@ pub struct PerformanceRow {
     pub capacity: i64,
     pub tickets_issued: i64,
     pub created_at: NaiveDateTime,
+    pub price_minor: Option<i64>,
+    pub currency: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -81,6 +96,8 @@ pub struct NewPerformanceRow {
     pub doors_open_at: NaiveDateTime,
     pub capacity: i64,
     pub created_at: NaiveDateTime,
+    pub price_minor: Option<i64>,
+    pub currency: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -101,6 +118,7 @@ pub struct TicketRow {
     pub admitted_at: Option<NaiveDateTime>,
     pub admitted_gate: Option<String>,
     pub admitted_device: Option<String>,
+    pub replaces_ticket_id: Option<i64>,
 }
 
 /// `None` is stored as NULL (not DEFAULT), which lets a batch insert be one statement on SQLite.
@@ -116,6 +134,8 @@ pub struct NewTicketRow {
     pub section: Option<String>,
     pub external_ref: Option<String>,
     pub issued_at: NaiveDateTime,
+    pub generation: i32,
+    pub replaces_ticket_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -174,4 +194,57 @@ pub struct NewOutboxRow {
     pub message_id: String,
     pub next_attempt_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = credit_ledger)]
+pub struct CreditEntryRow {
+    pub id: i64,
+    pub patron_email: String,
+    pub currency: String,
+    pub amount_minor: i64,
+    pub reason: String,
+    pub ticket_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = credit_ledger, treat_none_as_default_value = false)]
+pub struct NewCreditEntryRow<'a> {
+    pub patron_email: &'a str,
+    pub currency: &'a str,
+    pub amount_minor: i64,
+    pub reason: &'a str,
+    pub ticket_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = transfers)]
+pub struct TransferRow {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub generation: i32,
+    pub from_name: String,
+    pub from_email: String,
+    pub to_name: String,
+    pub to_email: String,
+    pub status: String,
+    pub offered_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub resolved_at: Option<NaiveDateTime>,
+    pub claimed_ticket_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = transfers)]
+pub struct NewTransferRow<'a> {
+    pub ticket_id: i64,
+    pub generation: i32,
+    pub from_name: &'a str,
+    pub from_email: &'a str,
+    pub to_name: &'a str,
+    pub to_email: &'a str,
+    pub offered_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
 }

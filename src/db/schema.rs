@@ -31,6 +31,12 @@ diesel::table! {
         time_zone -> Text,
         created_at -> Timestamp,
         reminder_offsets_minutes -> Text,
+        exchange_allowed -> Integer,
+        exchange_any_event -> Integer,
+        exchange_fee_minor -> BigInt,
+        transfer_allowed -> Integer,
+        change_cutoff_minutes -> Integer,
+        transfer_offer_hours -> Integer,
     }
 }
 
@@ -43,6 +49,8 @@ diesel::table! {
         capacity -> BigInt,
         tickets_issued -> BigInt,
         created_at -> Timestamp,
+        price_minor -> Nullable<BigInt>,
+        currency -> Nullable<Text>,
     }
 }
 
@@ -63,6 +71,7 @@ diesel::table! {
         admitted_at -> Nullable<Timestamp>,
         admitted_gate -> Nullable<Text>,
         admitted_device -> Nullable<Text>,
+        replaces_ticket_id -> Nullable<BigInt>,
     }
 }
 
@@ -118,10 +127,48 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    credit_accounts (patron_email, currency) {
+        patron_email -> Text,
+        currency -> Text,
+        balance_minor -> BigInt,
+    }
+}
+
+diesel::table! {
+    credit_ledger (id) {
+        id -> BigInt,
+        patron_email -> Text,
+        currency -> Text,
+        amount_minor -> BigInt,
+        reason -> Text,
+        ticket_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    transfers (id) {
+        id -> BigInt,
+        ticket_id -> BigInt,
+        generation -> Integer,
+        from_name -> Text,
+        from_email -> Text,
+        to_name -> Text,
+        to_email -> Text,
+        status -> Text,
+        offered_at -> Timestamp,
+        expires_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+        claimed_ticket_id -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(performances -> events (event_id));
 diesel::joinable!(tickets -> performances (performance_id));
 diesel::joinable!(arrival_events -> tickets (ticket_id));
 diesel::joinable!(idempotency_keys -> api_keys (api_key_id));
+diesel::joinable!(transfers -> tickets (ticket_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
@@ -133,4 +180,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     outbox,
     reminder_runs,
+    credit_accounts,
+    credit_ledger,
+    transfers,
 );

@@ -165,3 +165,47 @@ pub fn admit_all(
     }
     query.load(conn)
 }
+
+/// Ends a ticket (`exchanged`, `transferred`): one conditional write that succeeds only while
+/// the ticket is valid, unused and still at `generation`. A scan admitting the same ticket at
+/// the same moment writes the same row under the opposite condition, so exactly one of the two
+/// happens.
+pub fn end_unused(
+    conn: &mut Conn<'_>,
+    ticket_id: i64,
+    generation: i32,
+    new_status: &str,
+) -> QueryResult<bool> {
+    with_conn!(conn, c => diesel::update(tickets::table)
+        .filter(tickets::id.eq(ticket_id))
+        .filter(tickets::generation.eq(generation))
+        .filter(tickets::status.eq("valid"))
+        .filter(tickets::admitted_at.is_null())
+        .set(tickets::status.eq(new_status))
+        .execute(c))
+    .map(|n| n == 1)
+}
+
+/// Gives a ticket on offer back to its holder with a new generation, so any copy of the QR
+/// from before the offer stays dead.
+pub fn reinstate(conn: &mut Conn<'_>, ticket_id: i64, generation: i32) -> QueryResult<bool> {
+    with_conn!(conn, c => diesel::update(tickets::table)
+        .filter(tickets::id.eq(ticket_id))
+        .filter(tickets::generation.eq(generation))
+        .filter(tickets::status.eq("transferred"))
+        .set((
+            tickets::status.eq("valid"),
+            tickets::generation.eq(generation + 1),
+        ))
+        .execute(c))
+    .map(|n| n == 1)
+}
+
+/// The valid tickets held by an email address.
+pub fn held_by(conn: &mut Conn<'_>, email: &str) -> QueryResult<Vec<TicketRow>> {
+    with_conn!(conn, c => tickets::table
+        .filter(tickets::holder_email.eq(email))
+        .order(tickets::id)
+        .select(TicketRow::as_select())
+        .load(c))
+}

@@ -4,6 +4,7 @@
 pub mod email;
 pub mod event;
 pub mod money;
+pub mod policy;
 pub mod role;
 pub mod scan;
 pub mod text;

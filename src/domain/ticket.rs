@@ -44,6 +44,8 @@ pub struct NewTicket {
     pub section: Option<String>,
     /// The caller's own key for this ticket (a CSV row), so that a re-run issues nothing twice.
     pub external_ref: Option<String>,
+    /// Pay what the holder's stored credit covers of the price.
+    pub apply_credit: bool,
 }
 
 impl NewTicket {
@@ -62,7 +64,13 @@ impl NewTicket {
             seat: optional_label("seat", seat, 32)?,
             section: optional_label("section", section, 64)?,
             external_ref: None,
+            apply_credit: false,
         })
+    }
+
+    pub fn paying_with_credit(mut self, apply_credit: bool) -> Self {
+        self.apply_credit = apply_credit;
+        self
     }
 
     pub fn with_external_ref(mut self, external_ref: String) -> Self {

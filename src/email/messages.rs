@@ -10,7 +10,8 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 
-use crate::db::models::{EventRow, PerformanceRow, TicketRow};
+use crate::db::models::{EventRow, PerformanceRow, TicketRow, TransferRow};
+use crate::service::exchanges::Receipt;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ComposeError {
@@ -62,12 +63,7 @@ impl<'a> Shown<'a> {
             doors_open_at: local(facts.performance.doors_open_at),
             seat: ticket.seat.as_deref(),
             section: ticket.section.as_deref(),
-            price: format!(
-                "{}.{:02} {}",
-                ticket.price_minor / 100,
-                ticket.price_minor % 100,
-                ticket.currency
-            ),
+            price: format_money(ticket.price_minor, &ticket.currency),
             link: facts.link,
         }
     }
@@ -97,6 +93,57 @@ struct ReminderText<'a> {
 struct ReminderHtml<'a> {
     t: &'a Shown<'a>,
     when: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/transfer_offer.txt")]
+struct OfferText<'a> {
+    t: &'a Shown<'a>,
+    from_name: &'a str,
+    to_name: &'a str,
+    claim_link: &'a str,
+    expires_at: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/transfer_offer.html")]
+struct OfferHtml<'a> {
+    t: &'a Shown<'a>,
+    from_name: &'a str,
+    to_name: &'a str,
+    claim_link: &'a str,
+    expires_at: &'a str,
+}
+
+/// An exchange receipt as the templates show it: amounts formatted.
+struct ShownReceipt {
+    price: String,
+    fee: String,
+    credited: String,
+    spent: String,
+    balance: String,
+    new_ticket: bool,
+}
+
+#[derive(Template)]
+#[template(path = "email/exchange_receipt.txt")]
+struct ReceiptText<'a> {
+    t: &'a Shown<'a>,
+    r: &'a ShownReceipt,
+}
+
+#[derive(Template)]
+#[template(path = "email/exchange_receipt.html")]
+struct ReceiptHtml<'a> {
+    t: &'a Shown<'a>,
+    r: &'a ShownReceipt,
+}
+
+/// "45.00 EUR"
+pub fn format_money(minor: i64, currency: &str) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let minor = minor.abs();
+    format!("{sign}{}.{:02} {currency}", minor / 100, minor % 100)
 }
 
 /// "tomorrow", "in 2 hours", "in 25 minutes": how far the show is, as a reminder says it —
@@ -210,6 +257,80 @@ impl Composer {
                 .expect("a valid type"),
         );
         Ok(envelope.multipart(MultiPart::mixed().multipart(parts).singlepart(ics))?)
+    }
+}
+
+impl Composer {
+    /// To the friend: who offers which ticket, and the link to claim it.
+    pub fn transfer_offer(
+        &self,
+        facts: &TicketFacts<'_>,
+        offer: &TransferRow,
+        claim_link: &str,
+        message_id: &str,
+    ) -> Result<Message, ComposeError> {
+        let shown = Shown::from(facts);
+        let tz: Tz = facts.event.time_zone.parse().unwrap_or(chrono_tz::UTC);
+        let expires_at = offer
+            .expires_at
+            .and_utc()
+            .with_timezone(&tz)
+            .format("%A %-d %B %Y, %H:%M %Z")
+            .to_string();
+        let offer_text = OfferText {
+            t: &shown,
+            from_name: &offer.from_name,
+            to_name: &offer.to_name,
+            claim_link,
+            expires_at: &expires_at,
+        };
+        let text = offer_text.render()?;
+        let html = OfferHtml {
+            t: &shown,
+            from_name: &offer.from_name,
+            to_name: &offer.to_name,
+            claim_link,
+            expires_at: &expires_at,
+        }
+        .render()?;
+        // The holder's name goes into the subject as a header value: lettre encodes it, and
+        // names are single-line labels besides, so no header can be injected.
+        let subject = format!(
+            "{} is giving you a ticket for {}",
+            offer.from_name, facts.event.name
+        );
+        Ok(self
+            .envelope(&offer.to_email, subject, message_id)?
+            .multipart(MultiPart::alternative_plain_html(text, html))?)
+    }
+
+    /// To the holder after an exchange: the value, the fee, and what became of it.
+    pub fn exchange_receipt(
+        &self,
+        facts: &TicketFacts<'_>,
+        receipt: &Receipt,
+        message_id: &str,
+    ) -> Result<Message, ComposeError> {
+        let shown = Shown::from(facts);
+        let money = |minor| format_money(minor, &receipt.currency);
+        let r = ShownReceipt {
+            price: money(receipt.value.price_minor),
+            fee: money(receipt.value.fee_minor),
+            credited: money(receipt.credited_minor),
+            spent: money(receipt.spent_minor),
+            balance: money(receipt.balance_minor),
+            new_ticket: receipt.new_ticket_id.is_some(),
+        };
+        let text = ReceiptText { t: &shown, r: &r }.render()?;
+        let html = ReceiptHtml { t: &shown, r: &r }.render()?;
+        let subject = format!(
+            "Your exchange receipt: {} on {}",
+            facts.event.name,
+            short_date(facts)
+        );
+        Ok(self
+            .envelope(&facts.ticket.holder_email, subject, message_id)?
+            .multipart(MultiPart::alternative_plain_html(text, html))?)
     }
 }
 

@@ -14,6 +14,10 @@ use crate::db::models::NewOutboxRow;
 /// The kinds of email in the outbox.
 pub const KIND_CONFIRMATION: &str = "confirmation";
 pub const KIND_REMINDER: &str = "reminder";
+/// To the friend a ticket is offered to, with the claim link.
+pub const KIND_TRANSFER_OFFER: &str = "transfer_offer";
+/// To the holder after an exchange: what the ticket was worth, what was credited or bought.
+pub const KIND_EXCHANGE_RECEIPT: &str = "exchange_receipt";
 
 /// A fresh, globally unique Message-ID, fixed when the email is queued so that a resend after
 /// a crash is recognisably the same message.
@@ -21,6 +25,28 @@ pub fn new_message_id(domain: &str) -> String {
     let mut random = [0u8; 16];
     getrandom::fill(&mut random).expect("the operating system's random source");
     format!("<{}@{}>", hex::encode(random), domain)
+}
+
+/// An outbox row about a ticket, due now.
+pub fn ticket_email(
+    kind: &str,
+    dedupe_key: String,
+    ticket_id: i64,
+    detail: Option<String>,
+    recipient: &str,
+    message_id_domain: &str,
+    now: DateTime<Utc>,
+) -> NewOutboxRow {
+    NewOutboxRow {
+        kind: kind.into(),
+        dedupe_key,
+        ticket_id: Some(ticket_id),
+        detail,
+        recipient: recipient.into(),
+        message_id: new_message_id(message_id_domain),
+        next_attempt_at: now.naive_utc(),
+        created_at: now.naive_utc(),
+    }
 }
 
 /// The outbox row for a ticket's confirmation (one per ticket generation).
@@ -31,14 +57,13 @@ pub fn confirmation_row(
     message_id_domain: &str,
     now: DateTime<Utc>,
 ) -> NewOutboxRow {
-    NewOutboxRow {
-        kind: KIND_CONFIRMATION.into(),
-        dedupe_key: format!("{KIND_CONFIRMATION}:{ticket_id}:{generation}"),
-        ticket_id: Some(ticket_id),
-        detail: None,
-        recipient: recipient.into(),
-        message_id: new_message_id(message_id_domain),
-        next_attempt_at: now.naive_utc(),
-        created_at: now.naive_utc(),
-    }
+    ticket_email(
+        KIND_CONFIRMATION,
+        format!("{KIND_CONFIRMATION}:{ticket_id}:{generation}"),
+        ticket_id,
+        None,
+        recipient,
+        message_id_domain,
+        now,
+    )
 }

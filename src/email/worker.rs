@@ -16,7 +16,7 @@ use tokio::sync::Notify;
 
 use super::messages::{Composer, TicketFacts};
 use super::transport::Mailer;
-use super::{KIND_CONFIRMATION, KIND_REMINDER};
+use super::{KIND_CONFIRMATION, KIND_EXCHANGE_RECEIPT, KIND_REMINDER, KIND_TRANSFER_OFFER};
 use crate::config::Config;
 use crate::db::models::{EventRow, OutboxRow, PerformanceRow, TicketRow};
 use crate::db::{events, outbox, tickets, Conn};
@@ -138,6 +138,9 @@ impl Worker {
                     if let Err(e) = worker.queue_due_reminders().await {
                         tracing::error!(error = %e, "could not queue reminders");
                     }
+                    if let Err(e) = worker.expire_transfer_offers().await {
+                        tracing::error!(error = %e, "could not expire transfer offers");
+                    }
                     tokio::time::sleep(worker.settings.reminder_check).await;
                 }
             }
@@ -240,6 +243,12 @@ impl Worker {
             .buffer_unordered(self.settings.concurrency)
             .collect()
             .await
+    }
+
+    /// Gives unclaimed transfer offers whose time ran out back to their senders.
+    pub async fn expire_transfer_offers(&self) -> service::Result<usize> {
+        let encore = self.encore.clone();
+        blocking(move || crate::service::transfers::expire_due(&encore)).await
     }
 
     /// Queues every reminder whose time has come, once per (performance, offset). Returns how
@@ -375,8 +384,11 @@ fn compose(
     let Some(ticket) = row.ticket_id.and_then(|id| context.tickets.get(&id)) else {
         return Prepared::Skip("the ticket does not exist".into());
     };
+    // Confirmations and reminders are only worth sending for a ticket that still admits; a
+    // receipt or an offer is about a ticket that has ended or is on offer.
     let status = TicketStatus::from_stored(&ticket.status);
-    if status != TicketStatus::Valid {
+    let needs_valid = matches!(row.kind.as_str(), KIND_CONFIRMATION | KIND_REMINDER);
+    if needs_valid && status != TicketStatus::Valid {
         return Prepared::Skip(format!("the ticket is {}", status.as_str()));
     }
     let Some(performance) = context.performances.get(&ticket.performance_id) else {
@@ -385,7 +397,7 @@ fn compose(
     let Some(event) = context.events.get(&performance.event_id) else {
         return Prepared::Broken("the performance's event is missing".into());
     };
-    let link = match patron_link(encore, base_url, ticket, performance) {
+    let link = match ticket_service::view_link(encore, base_url, ticket, performance) {
         Ok(link) => link,
         Err(e) => return Prepared::Broken(e.to_string()),
     };
@@ -413,6 +425,17 @@ fn compose(
                 .reminder(&facts, with_calendar, &row.message_id)
                 .map_err(|e| e.to_string())
         }
+        KIND_TRANSFER_OFFER => return compose_offer(encore, composer, base_url, &facts, row),
+        KIND_EXCHANGE_RECEIPT => row
+            .detail
+            .as_deref()
+            .ok_or_else(|| "the receipt has no details".to_string())
+            .and_then(|d| serde_json::from_str(d).map_err(|e| e.to_string()))
+            .and_then(|receipt| {
+                composer
+                    .exchange_receipt(&facts, &receipt, &row.message_id)
+                    .map_err(|e| e.to_string())
+            }),
         other => Err(format!("unknown email kind {other:?}")),
     };
     match message {
@@ -421,20 +444,56 @@ fn compose(
     }
 }
 
-/// The patron's signed link to their ticket page, valid until a week after the performance.
-pub fn patron_link(
+/// The friend's email: who offers what, and the claim link, valid until the offer expires.
+/// An offer no longer open (claimed, canceled, expired before we got to it) is not sent.
+fn compose_offer(
+    encore: &Encore,
+    composer: &Composer,
+    base_url: &str,
+    facts: &TicketFacts<'_>,
+    row: &OutboxRow,
+) -> Prepared {
+    let Some(offer_id) = row.detail.as_deref().and_then(|d| d.parse::<i64>().ok()) else {
+        return Prepared::Broken("the offer email names no transfer".into());
+    };
+    let offer = match encore
+        .db
+        .read(|conn| crate::db::transfers::find(conn, offer_id).map_err(Error::from))
+    {
+        Ok(Some(offer)) => offer,
+        Ok(None) => return Prepared::Broken("the transfer does not exist".into()),
+        Err(e) => return Prepared::Broken(e.to_string()),
+    };
+    if offer.status != crate::db::transfers::OFFERED {
+        return Prepared::Skip(format!("the offer was {}", offer.status));
+    }
+    let message = claim_link(encore, base_url, &offer)
+        .map_err(|e| e.to_string())
+        .and_then(|link| {
+            composer
+                .transfer_offer(facts, &offer, &link, &row.message_id)
+                .map_err(|e| e.to_string())
+        });
+    match message {
+        Ok(message) => Prepared::Send(message),
+        Err(e) => Prepared::Broken(e),
+    }
+}
+
+/// The friend's signed claim link: bound to claiming, to this offer's ticket generation, and
+/// to the offer's expiry.
+pub fn claim_link(
     encore: &Encore,
     base_url: &str,
-    ticket: &TicketRow,
-    performance: &PerformanceRow,
+    offer: &crate::db::models::TransferRow,
 ) -> service::Result<String> {
     let claims = LinkClaims {
-        ticket_id: ticket.id,
-        generation: ticket.generation,
-        purpose: LinkPurpose::View,
-        exp: (performance.starts_at.and_utc() + chrono::Duration::days(7)).timestamp(),
+        ticket_id: offer.ticket_id,
+        generation: offer.generation,
+        purpose: LinkPurpose::Claim,
+        exp: offer.expires_at.and_utc().timestamp(),
     };
-    Ok(format!("{base_url}/t/{}", encore.keys.sign(&claims)?))
+    Ok(format!("{base_url}/claim/{}", encore.keys.sign(&claims)?))
 }
 
 fn record_results(

@@ -97,6 +97,9 @@ impl From<service::Error> for ApiError {
                 error.to_string(),
             ),
             E::Conflict { code, message } => ApiError::new(StatusCode::CONFLICT, code, message),
+            E::Refused(refusal) => {
+                ApiError::new(StatusCode::CONFLICT, refusal.code(), refusal.to_string())
+            }
             E::Unavailable(e) => {
                 tracing::error!(error = %e, "database pool unavailable");
                 ApiError::new(
@@ -116,6 +119,12 @@ impl From<service::Error> for ApiError {
                 ApiError::internal()
             }
         }
+    }
+}
+
+impl From<crate::domain::Invalid> for ApiError {
+    fn from(invalid: crate::domain::Invalid) -> Self {
+        service::Error::from(invalid).into()
     }
 }
 

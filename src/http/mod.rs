@@ -4,6 +4,7 @@ pub mod api;
 pub mod auth;
 pub mod error;
 mod ops;
+mod pages;
 
 use std::net::TcpListener;
 use std::time::Duration;
@@ -67,8 +68,30 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/tickets/{id}", web::get().to(api::tickets::get))
                 .route("/tickets/{id}/qr.png", web::get().to(api::tickets::qr_png))
                 .route("/tickets/{id}/qr.svg", web::get().to(api::tickets::qr_svg))
-                .route("/tickets/{id}/emails", web::get().to(api::tickets::emails)),
-        );
+                .route("/tickets/{id}/emails", web::get().to(api::tickets::emails))
+                .route(
+                    "/tickets/{id}/exchange",
+                    web::post().to(api::changes::exchange),
+                )
+                .route(
+                    "/tickets/{id}/transfer",
+                    web::post().to(api::changes::transfer),
+                )
+                .route(
+                    "/tickets/{id}/transfer/cancel",
+                    web::post().to(api::changes::cancel_transfer),
+                )
+                .route(
+                    "/tickets/{id}/transfers",
+                    web::get().to(api::changes::list_transfers),
+                )
+                .route(
+                    "/patrons/{email}/credit",
+                    web::get().to(api::changes::patron_credit),
+                ),
+        )
+        // The patron's pages, reached from the links in their emails.
+        .configure(pages::routes);
 }
 
 /// Builds the server on an already-bound listener (tests bind port 0 and read the port back).
@@ -87,7 +110,13 @@ pub fn server(encore: Encore, config: &Config, listener: TcpListener) -> std::io
             .app_data(json.clone())
             .app_data(web::PathConfig::default().error_handler(error::path_error))
             .app_data(web::QueryConfig::default().error_handler(error::query_error))
-            .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms").log_target("encore::http"))
+            // The path is logged without patron link tokens (they are capabilities).
+            .wrap(
+                middleware::Logger::new("%a \"%{method}xi %{path}xi\" %s %b %Dms")
+                    .custom_request_replace("method", |req| req.method().to_string())
+                    .custom_request_replace("path", |req| pages::path_for_log(req.path()))
+                    .log_target("encore::http"),
+            )
             .configure(routes)
             .default_service(web::to(error::no_such_route))
     })

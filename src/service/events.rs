@@ -6,7 +6,9 @@ use super::{Error, Result};
 use crate::db::models::{EventRow, NewEventRow, NewPerformanceRow, PerformanceRow};
 use crate::db::{events, Db};
 use crate::domain::event::{parse_reminder_offsets, parse_time_zone, PerformanceSchedule};
+use crate::domain::policy::ChangePolicy;
 use crate::domain::text::label;
+use crate::domain::Money;
 
 /// Reminders go out a day and two hours before each performance unless the event says otherwise.
 pub const DEFAULT_REMINDER_OFFSETS: [i64; 2] = [1440, 120];
@@ -17,6 +19,7 @@ pub fn create_event(
     venue: &str,
     time_zone: &str,
     reminder_offsets_minutes: &[i64],
+    policy: &ChangePolicy,
 ) -> Result<EventRow> {
     let reminders = parse_reminder_offsets(reminder_offsets_minutes)?;
     let name = label("name", name, 200)?;
@@ -31,6 +34,12 @@ pub fn create_event(
                 time_zone: time_zone.name(),
                 created_at: crate::service::now().naive_utc(),
                 reminder_offsets_minutes: &reminders,
+                exchange_allowed: policy.exchange_allowed.into(),
+                exchange_any_event: policy.exchange_any_event.into(),
+                exchange_fee_minor: policy.exchange_fee_minor,
+                transfer_allowed: policy.transfer_allowed.into(),
+                change_cutoff_minutes: policy.cutoff.num_minutes() as i32,
+                transfer_offer_hours: policy.offer_lifetime.num_hours() as i32,
             },
         )
         .map_err(Error::from)
@@ -52,6 +61,7 @@ pub fn create_performance(
     starts_at: DateTime<Utc>,
     doors_open_at: Option<DateTime<Utc>>,
     capacity: i64,
+    price: Option<Money>,
 ) -> Result<PerformanceRow> {
     let schedule = PerformanceSchedule::parse(starts_at, doors_open_at, capacity)?;
     db.write(|conn| {
@@ -66,6 +76,8 @@ pub fn create_performance(
                 doors_open_at: schedule.doors_open_at.naive_utc(),
                 capacity: schedule.capacity,
                 created_at: crate::service::now().naive_utc(),
+                price_minor: price.map(|p| p.minor),
+                currency: price.map(|p| p.currency.as_str().to_string()),
             },
         )?)
     })
@@ -83,4 +95,16 @@ pub fn list_performances(db: &Db, event_id: i64) -> Result<Vec<PerformanceRow>> 
 pub fn get_performance(db: &Db, id: i64) -> Result<PerformanceRow> {
     db.read(|conn| events::find_performance(conn, id).map_err(Error::from))?
         .ok_or_else(|| Error::not_found("performance", id))
+}
+
+/// An event's rules for patron changes, as stored.
+pub fn change_policy(event: &EventRow) -> ChangePolicy {
+    ChangePolicy {
+        exchange_allowed: event.exchange_allowed != 0,
+        exchange_any_event: event.exchange_any_event != 0,
+        exchange_fee_minor: event.exchange_fee_minor,
+        transfer_allowed: event.transfer_allowed != 0,
+        cutoff: chrono::Duration::minutes(event.change_cutoff_minutes.into()),
+        offer_lifetime: chrono::Duration::hours(event.transfer_offer_hours.into()),
+    }
 }

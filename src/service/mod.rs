@@ -3,7 +3,9 @@
 //! the CLI calls them directly.
 
 pub mod arrivals;
+pub mod credit;
 pub mod events;
+pub mod exchanges;
 pub mod import;
 pub mod outbox;
 pub mod scan_writer;
@@ -11,6 +13,7 @@ pub mod scans;
 pub mod signing;
 pub mod staff;
 pub mod tickets;
+pub mod transfers;
 
 use std::sync::Arc;
 
@@ -46,6 +49,8 @@ pub struct Settings {
     pub max_bulk_tickets: usize,
     /// The domain of our Message-IDs (that of the From address).
     pub message_id_domain: String,
+    /// Where patron links point (no trailing slash).
+    pub public_base_url: String,
 }
 
 impl Settings {
@@ -60,6 +65,7 @@ impl Settings {
                 .parse::<lettre::message::Mailbox>()
                 .map(|m| m.email.domain().to_string())
                 .unwrap_or_else(|_| "encore.localhost".into()),
+            public_base_url: config.public_base_url.trim_end_matches('/').to_string(),
         }
     }
 }
@@ -104,6 +110,9 @@ pub enum Error {
     IdempotencyKeyReused,
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// A patron change the rules do not allow now (policy, cut-off, the ticket's state).
+    #[error(transparent)]
+    Refused(#[from] crate::domain::policy::Refusal),
     #[error("the database is unavailable: {0}")]
     Unavailable(#[from] PoolError),
     #[error("database error: {0}")]

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use super::{Encore, Error, Result};
 use crate::db::models::{NewTicketRow, PerformanceRow, TicketRow};
-use crate::db::{events, idempotency, outbox, tickets};
+use crate::db::{credit, events, idempotency, outbox, tickets};
 use crate::domain::event::ScanWindow;
 use crate::domain::ticket::NewTicket;
 use crate::domain::Invalid;
@@ -47,6 +47,8 @@ pub struct Issued {
     pub replayed: bool,
     /// External references skipped because a ticket with that reference already exists.
     pub already_issued: Vec<String>,
+    /// Stored credit spent on each ticket (in the order of `tickets`; 0 when none was asked).
+    pub credit_applied: Vec<i64>,
 }
 
 /// Issues tickets for one performance in one transaction: all of them or none. Capacity is
@@ -84,11 +86,18 @@ pub fn issue(
                 let ids = parse_ids(&seen.ticket_ids)?;
                 let performance = events::find_performance(conn, performance_id)?
                     .ok_or_else(|| Error::not_found("performance", performance_id))?;
+                let tickets = tickets::find_many(conn, &ids)?;
+                let applied = credit::spent_on(conn, &ids)?;
+                let credit_applied = tickets
+                    .iter()
+                    .map(|t| applied.get(&t.id).copied().unwrap_or(0))
+                    .collect();
                 return Ok(Issued {
                     performance,
-                    tickets: tickets::find_many(conn, &ids)?,
+                    tickets,
                     replayed: true,
                     already_issued: Vec::new(),
+                    credit_applied,
                 });
             }
         }
@@ -107,9 +116,13 @@ pub fn issue(
                 .into_iter()
                 .collect()
         };
-        let rows: Vec<NewTicketRow> = new_tickets
+        let wanted: Vec<NewTicket> = new_tickets
             .into_iter()
             .filter(|t| t.external_ref.as_ref().is_none_or(|r| !already.contains(r)))
+            .collect();
+        let pays_with_credit: Vec<bool> = wanted.iter().map(|t| t.apply_credit).collect();
+        let rows: Vec<NewTicketRow> = wanted
+            .into_iter()
             .map(|t| NewTicketRow {
                 performance_id,
                 holder_name: t.holder_name,
@@ -120,6 +133,8 @@ pub fn issue(
                 section: t.section,
                 external_ref: t.external_ref,
                 issued_at: now,
+                generation: 1,
+                replaces_ticket_id: None,
             })
             .collect();
 
@@ -135,6 +150,24 @@ pub fn issue(
             }
             tickets::insert_many(conn, &rows)?
         };
+
+        // In the same transaction: a ticket and the credit that paid for it go together.
+        let mut credit_applied = Vec::with_capacity(issued.len());
+        for (ticket, pays) in issued.iter().zip(pays_with_credit) {
+            credit_applied.push(if pays {
+                super::credit::spend_up_to(
+                    conn,
+                    &ticket.holder_email,
+                    &ticket.currency,
+                    ticket.price_minor,
+                    credit::REASON_BOX_OFFICE_PURCHASE,
+                    Some(ticket.id),
+                    now,
+                )?
+            } else {
+                0
+            });
+        }
 
         let confirmations: Vec<_> = issued
             .iter()
@@ -159,6 +192,7 @@ pub fn issue(
             tickets: issued,
             replayed: false,
             already_issued: already.into_iter().collect(),
+            credit_applied,
         })
     })?;
     if !issued.tickets.is_empty() && !issued.replayed {
@@ -224,4 +258,88 @@ pub fn token_for(
         exp: window.expires.timestamp(),
     };
     Ok(encore.keys.sign(&claims)?)
+}
+
+/// A ticket with its performance, event and the event's change policy: what every patron
+/// change reads first.
+pub struct TicketInContext {
+    pub ticket: TicketRow,
+    pub performance: PerformanceRow,
+    pub event: crate::db::models::EventRow,
+    pub policy: crate::domain::policy::ChangePolicy,
+}
+
+impl TicketInContext {
+    pub fn load(conn: &mut crate::db::Conn<'_>, ticket_id: i64) -> Result<TicketInContext> {
+        let ticket =
+            tickets::find(conn, ticket_id)?.ok_or_else(|| Error::not_found("ticket", ticket_id))?;
+        let performance = events::find_performance(conn, ticket.performance_id)?
+            .ok_or_else(|| Error::not_found("performance", ticket.performance_id))?;
+        let event = events::find_event(conn, performance.event_id)?
+            .ok_or_else(|| Error::not_found("event", performance.event_id))?;
+        let policy = super::events::change_policy(&event);
+        Ok(TicketInContext {
+            ticket,
+            performance,
+            event,
+            policy,
+        })
+    }
+
+    pub fn status(&self) -> crate::domain::TicketStatus {
+        crate::domain::TicketStatus::from_stored(&self.ticket.status)
+    }
+
+    /// May `change` be made now? The policy's rule applied to this ticket.
+    pub fn check(
+        &self,
+        change: crate::domain::policy::Change,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), crate::domain::policy::Refusal> {
+        self.policy.check(
+            change,
+            now,
+            self.performance.starts_at.and_utc(),
+            self.status(),
+            self.ticket.admitted_at.is_some(),
+        )
+    }
+}
+
+/// The confirmation email for a ticket's current generation.
+pub fn confirmation_email(
+    encore: &Encore,
+    ticket: &TicketRow,
+    now: chrono::DateTime<chrono::Utc>,
+) -> crate::db::models::NewOutboxRow {
+    email::confirmation_row(
+        ticket.id,
+        ticket.generation,
+        &ticket.holder_email,
+        &encore.settings.message_id_domain,
+        now,
+    )
+}
+
+/// Inserts one ticket taking the place of another (after an exchange or a claimed transfer).
+pub fn insert_successor(conn: &mut crate::db::Conn<'_>, row: NewTicketRow) -> Result<TicketRow> {
+    tickets::insert_many(conn, std::slice::from_ref(&row))?
+        .pop()
+        .ok_or_else(|| Error::Internal("insert returned no ticket".into()))
+}
+
+/// The ticket's patron page link: signed, bound to viewing, valid until a week after the show.
+pub fn view_link(
+    encore: &Encore,
+    base_url: &str,
+    ticket: &TicketRow,
+    performance: &PerformanceRow,
+) -> Result<String> {
+    let claims = crate::tokens::LinkClaims {
+        ticket_id: ticket.id,
+        generation: ticket.generation,
+        purpose: crate::tokens::LinkPurpose::View,
+        exp: (performance.starts_at.and_utc() + chrono::Duration::days(7)).timestamp(),
+    };
+    Ok(format!("{base_url}/t/{}", encore.keys.sign(&claims)?))
 }

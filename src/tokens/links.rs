@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 pub enum LinkPurpose {
     /// Open the ticket page (and act on the ticket from there).
     View,
+    /// Claim a ticket offered by a friend: `tid` and `gen` name the ticket as it was offered.
+    Claim,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -193,7 +193,10 @@ async fn a_patron_offers_her_ticket_and_her_friend_claims_it() {
     let smtp = SmtpServer::start().await;
     let url = smtp.url();
     let app = TestApp::spawn_with(Backend::Sqlite, move |c| c.smtp_url = Some(url)).await;
-    let performance = app.create_performance(10).await;
+    // Four hours ahead: before the two-hour cut-off for changes, and inside the scan window.
+    let performance = app
+        .create_performance_at(chrono::Utc::now() + chrono::Duration::hours(4), 10)
+        .await;
     let ada_ticket = app.issue_ticket(performance).await; // Ada Lovelace, for Hamlet
     app.worker().deliver_due().await.unwrap();
     let ada_page = link_in_email(&smtp, 0, "ada@example.org", &app.url("/t/")).await;

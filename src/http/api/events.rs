@@ -2,6 +2,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use super::views::EventView;
+use crate::domain::policy::ChangePolicy;
 use crate::domain::Role;
 use crate::http::auth::StaffKey;
 use crate::http::error::ApiError;
@@ -17,6 +18,35 @@ pub struct CreateEvent {
     /// Minutes before each performance at which reminders are emailed (default 1440 and 120).
     #[serde(default)]
     reminder_offsets_minutes: Option<Vec<i64>>,
+    /// What patrons may change, and until when (each has a default).
+    #[serde(default)]
+    policy: PolicyInput,
+}
+
+/// An event's change policy as the API takes it; every field has the default shown.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicyInput {
+    exchange_allowed: bool,
+    exchange_any_event: bool,
+    exchange_fee_minor: i64,
+    transfer_allowed: bool,
+    change_cutoff_minutes: i64,
+    transfer_offer_hours: i64,
+}
+
+impl Default for PolicyInput {
+    fn default() -> Self {
+        let d = ChangePolicy::default();
+        PolicyInput {
+            exchange_allowed: d.exchange_allowed,
+            exchange_any_event: d.exchange_any_event,
+            exchange_fee_minor: d.exchange_fee_minor,
+            transfer_allowed: d.transfer_allowed,
+            change_cutoff_minutes: d.cutoff.num_minutes(),
+            transfer_offer_hours: d.offer_lifetime.num_hours(),
+        }
+    }
 }
 
 /// `POST /api/v1/events` (box_office)
@@ -30,6 +60,15 @@ pub async fn create(
     let reminders = body
         .reminder_offsets_minutes
         .unwrap_or_else(|| events::DEFAULT_REMINDER_OFFSETS.to_vec());
+    let p = &body.policy;
+    let policy = ChangePolicy::parse(
+        p.exchange_allowed,
+        p.exchange_any_event,
+        p.exchange_fee_minor,
+        p.transfer_allowed,
+        p.change_cutoff_minutes,
+        p.transfer_offer_hours,
+    )?;
     let event = run_blocking(move || {
         events::create_event(
             &encore.db,
@@ -37,6 +76,7 @@ pub async fn create(
             &body.venue,
             &body.time_zone,
             &reminders,
+            &policy,
         )
     })
     .await?;

@@ -3,7 +3,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::views::PerformanceView;
-use crate::domain::Role;
+use crate::domain::{Invalid, Money, Role};
 use crate::http::auth::StaffKey;
 use crate::http::error::ApiError;
 use crate::http::run_blocking;
@@ -17,6 +17,10 @@ pub struct CreatePerformance {
     /// Defaults to an hour before `starts_at`.
     doors_open_at: Option<DateTime<Utc>>,
     capacity: i64,
+    /// The price of a ticket bought with an exchange or credit; without it the performance is
+    /// not a target for exchanges. Both or neither.
+    price_minor: Option<i64>,
+    currency: Option<String>,
 }
 
 /// `POST /api/v1/events/{id}/performances` (box_office)
@@ -29,6 +33,11 @@ pub async fn create(
     staff.require(Role::BoxOffice)?;
     let event_id = event_id.into_inner();
     let body = body.into_inner();
+    let price = match (body.price_minor, body.currency.as_deref()) {
+        (Some(minor), Some(currency)) => Some(Money::parse(minor, currency)?),
+        (None, None) => None,
+        _ => return Err(Invalid::new("currency", "price_minor and currency go together").into()),
+    };
     let performance = run_blocking(move || {
         events::create_performance(
             &encore.db,
@@ -36,6 +45,7 @@ pub async fn create(
             body.starts_at,
             body.doors_open_at,
             body.capacity,
+            price,
         )
     })
     .await?;

@@ -24,6 +24,9 @@ pub struct TicketRequest {
     seat: Option<String>,
     #[serde(default)]
     section: Option<String>,
+    /// Pay what the holder's stored credit covers of the price (the rest is due as usual).
+    #[serde(default)]
+    apply_credit: bool,
 }
 
 impl TicketRequest {
@@ -36,6 +39,7 @@ impl TicketRequest {
             self.seat.as_deref(),
             self.section.as_deref(),
         )
+        .map(|t| t.paying_with_credit(self.apply_credit))
     }
 }
 
@@ -74,17 +78,25 @@ async fn issue(
     idempotency: Option<IdempotencyKey>,
 ) -> Result<(Vec<TicketView>, bool), ApiError> {
     run_blocking(move || {
+        let asked_for_credit = new_tickets.iter().any(|t| t.apply_credit);
         let Issued {
             performance,
             tickets: rows,
             replayed,
+            credit_applied,
             ..
         } = tickets::issue(&encore, performance_id, new_tickets, idempotency)?;
         let views = rows
             .into_iter()
-            .map(|row| {
+            .zip(credit_applied)
+            .map(|(row, applied)| {
                 let token = tickets::token_for(&encore, &row, &performance)?;
-                Ok(TicketView::new(row, token))
+                let view = TicketView::new(row, token);
+                Ok(if asked_for_credit {
+                    view.with_credit_applied(applied)
+                } else {
+                    view
+                })
             })
             .collect::<Result<Vec<_>, Error>>()?;
         Ok((views, replayed))

@@ -74,6 +74,11 @@ pub struct TicketView {
     pub token: String,
     pub qr_png: String,
     pub qr_svg: String,
+    /// The ticket this one replaced (after an exchange or a claimed transfer).
+    pub replaces_ticket_id: Option<i64>,
+    /// Stored credit spent on this ticket when it was issued with `apply_credit`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credit_applied_minor: Option<i64>,
 }
 
 impl TicketView {
@@ -94,8 +99,15 @@ impl TicketView {
             issued_at: row.issued_at.and_utc(),
             admitted_at: row.admitted_at.map(|t| t.and_utc()),
             admitted_gate: row.admitted_gate,
+            replaces_ticket_id: row.replaces_ticket_id,
+            credit_applied_minor: None,
             token,
         }
+    }
+
+    pub fn with_credit_applied(mut self, minor: i64) -> Self {
+        self.credit_applied_minor = Some(minor);
+        self
     }
 }
 

@@ -1,0 +1,12 @@
+DROP TABLE transfers;
+DROP TABLE credit_ledger;
+DROP TABLE credit_accounts;
+ALTER TABLE tickets DROP COLUMN replaces_ticket_id;
+ALTER TABLE performances DROP COLUMN currency;
+ALTER TABLE performances DROP COLUMN price_minor;
+ALTER TABLE events DROP COLUMN transfer_offer_hours;
+ALTER TABLE events DROP COLUMN change_cutoff_minutes;
+ALTER TABLE events DROP COLUMN transfer_allowed;
+ALTER TABLE events DROP COLUMN exchange_fee_minor;
+ALTER TABLE events DROP COLUMN exchange_any_event;
+ALTER TABLE events DROP COLUMN exchange_allowed;

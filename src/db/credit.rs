@@ -1,0 +1,107 @@
+//! The credit ledger: append-only entries per (email, currency), and the account row that holds
+//! their sum. Both change in one transaction; the account's CHECK keeps it from going negative.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::models::{CreditEntryRow, NewCreditEntryRow};
+use super::schema::{credit_accounts, credit_ledger};
+use super::{with_conn, Conn};
+
+/// The balance, locking the account row on PostgreSQL until the transaction ends, so that what
+/// is read is what the next write builds on. (SQLite's writes are serialized already.)
+pub fn balance_for_update(conn: &mut Conn<'_>, email: &str, currency: &str) -> QueryResult<i64> {
+    let query = credit_accounts::table
+        .find((email, currency))
+        .select(credit_accounts::balance_minor);
+    let balance = match conn {
+        Conn::Sqlite(c) => query.first(&mut **c).optional()?,
+        Conn::Postgres(c) => query.for_update().first(&mut **c).optional()?,
+    };
+    Ok(balance.unwrap_or(0))
+}
+
+pub fn balances(conn: &mut Conn<'_>, email: &str) -> QueryResult<Vec<(String, i64)>> {
+    with_conn!(conn, c => credit_accounts::table
+        .filter(credit_accounts::patron_email.eq(email))
+        .order(credit_accounts::currency)
+        .select((credit_accounts::currency, credit_accounts::balance_minor))
+        .load(c))
+}
+
+pub fn entries(conn: &mut Conn<'_>, email: &str) -> QueryResult<Vec<CreditEntryRow>> {
+    with_conn!(conn, c => credit_ledger::table
+        .filter(credit_ledger::patron_email.eq(email))
+        .order(credit_ledger::id)
+        .select(CreditEntryRow::as_select())
+        .load(c))
+}
+
+/// Appends an entry and moves the balance by its amount. Returns false, writing nothing, when
+/// a debit is larger than the balance: the conditional update finds no row to change.
+pub fn post(conn: &mut Conn<'_>, entry: &NewCreditEntryRow<'_>) -> QueryResult<bool> {
+    let amount = entry.amount_minor;
+    let moved = if amount >= 0 {
+        with_conn!(conn, c => diesel::insert_into(credit_accounts::table)
+            .values((
+                credit_accounts::patron_email.eq(entry.patron_email),
+                credit_accounts::currency.eq(entry.currency),
+                credit_accounts::balance_minor.eq(amount),
+            ))
+            .on_conflict((credit_accounts::patron_email, credit_accounts::currency))
+            .do_update()
+            .set(credit_accounts::balance_minor.eq(credit_accounts::balance_minor + amount))
+            .execute(c))?
+    } else {
+        with_conn!(conn, c => diesel::update(credit_accounts::table)
+            .filter(credit_accounts::patron_email.eq(entry.patron_email))
+            .filter(credit_accounts::currency.eq(entry.currency))
+            .filter(credit_accounts::balance_minor.ge(-amount))
+            .set(credit_accounts::balance_minor.eq(credit_accounts::balance_minor + amount))
+            .execute(c))?
+    };
+    if moved != 1 {
+        return Ok(false);
+    }
+    with_conn!(conn, c => diesel::insert_into(credit_ledger::table).values(entry).execute(c))?;
+    Ok(true)
+}
+
+/// Reasons a ledger entry is written (the table's CHECK lists the same).
+pub const REASON_EXCHANGE: &str = "exchange";
+pub const REASON_EXCHANGE_PURCHASE: &str = "exchange_purchase";
+pub const REASON_BOX_OFFICE_PURCHASE: &str = "box_office_purchase";
+
+pub fn entry<'a>(
+    email: &'a str,
+    currency: &'a str,
+    amount_minor: i64,
+    reason: &'a str,
+    ticket_id: Option<i64>,
+    at: NaiveDateTime,
+) -> NewCreditEntryRow<'a> {
+    NewCreditEntryRow {
+        patron_email: email,
+        currency,
+        amount_minor,
+        reason,
+        ticket_id,
+        created_at: at,
+    }
+}
+
+/// Credit spent at the box office on each of these tickets.
+pub fn spent_on(
+    conn: &mut Conn<'_>,
+    ticket_ids: &[i64],
+) -> QueryResult<std::collections::HashMap<i64, i64>> {
+    let rows: Vec<(Option<i64>, i64)> = with_conn!(conn, c => credit_ledger::table
+        .filter(credit_ledger::ticket_id.eq_any(ticket_ids))
+        .filter(credit_ledger::reason.eq(REASON_BOX_OFFICE_PURCHASE))
+        .select((credit_ledger::ticket_id, credit_ledger::amount_minor))
+        .load(c))?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, amount)| id.map(|id| (id, -amount)))
+        .collect())
+}

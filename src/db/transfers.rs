@@ -1,0 +1,83 @@
+//! Transfer offers: one row per (ticket, generation), moved from `offered` to `claimed`,
+//! `canceled` or `expired` by conditional writes, so two resolutions can never both happen.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::models::{NewTransferRow, TransferRow};
+use super::schema::transfers;
+use super::{with_conn, Conn};
+
+pub const OFFERED: &str = "offered";
+pub const CLAIMED: &str = "claimed";
+pub const CANCELED: &str = "canceled";
+pub const EXPIRED: &str = "expired";
+
+pub fn insert(conn: &mut Conn<'_>, row: &NewTransferRow<'_>) -> QueryResult<TransferRow> {
+    with_conn!(conn, c => diesel::insert_into(transfers::table)
+        .values(row)
+        .returning(TransferRow::as_returning())
+        .get_result(c))
+}
+
+pub fn find(conn: &mut Conn<'_>, id: i64) -> QueryResult<Option<TransferRow>> {
+    with_conn!(conn, c => transfers::table.find(id).select(TransferRow::as_select()).first(c).optional())
+}
+
+/// The offer made of a ticket at one of its generations.
+pub fn for_generation(
+    conn: &mut Conn<'_>,
+    ticket_id: i64,
+    generation: i32,
+) -> QueryResult<Option<TransferRow>> {
+    with_conn!(conn, c => transfers::table
+        .filter(transfers::ticket_id.eq(ticket_id))
+        .filter(transfers::generation.eq(generation))
+        .select(TransferRow::as_select())
+        .first(c)
+        .optional())
+}
+
+/// Every offer made of a ticket, oldest first.
+pub fn of_ticket(conn: &mut Conn<'_>, ticket_id: i64) -> QueryResult<Vec<TransferRow>> {
+    with_conn!(conn, c => transfers::table
+        .filter(transfers::ticket_id.eq(ticket_id))
+        .order(transfers::id)
+        .select(TransferRow::as_select())
+        .load(c))
+}
+
+/// Moves an open offer to `status`. False when it was no longer open: someone else resolved it.
+pub fn resolve(
+    conn: &mut Conn<'_>,
+    id: i64,
+    status: &str,
+    at: NaiveDateTime,
+    claimed_ticket_id: Option<i64>,
+) -> QueryResult<bool> {
+    with_conn!(conn, c => diesel::update(transfers::table)
+        .filter(transfers::id.eq(id))
+        .filter(transfers::status.eq(OFFERED))
+        .set((
+            transfers::status.eq(status),
+            transfers::resolved_at.eq(at),
+            transfers::claimed_ticket_id.eq(claimed_ticket_id),
+        ))
+        .execute(c))
+    .map(|n| n == 1)
+}
+
+/// Open offers whose time ran out, a bounded batch at a time.
+pub fn expired_offers(
+    conn: &mut Conn<'_>,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<TransferRow>> {
+    with_conn!(conn, c => transfers::table
+        .filter(transfers::status.eq(OFFERED))
+        .filter(transfers::expires_at.le(now))
+        .order(transfers::id)
+        .limit(limit)
+        .select(TransferRow::as_select())
+        .load(c))
+}

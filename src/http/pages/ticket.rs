@@ -1,0 +1,481 @@
+//! The ticket page and the claim page: each handler checks the signed link, calls the same
+//! services as the staff API, and answers with a page or a redirect back to one.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use askama::Template;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use super::{bad_link, html, private, see_other};
+use crate::db::transfers as offers;
+use crate::domain::policy::Change;
+use crate::domain::TicketStatus;
+use crate::email::messages::format_money;
+use crate::http::error::ApiError;
+use crate::http::run_blocking;
+use crate::service::exchanges::{self, ExchangeInto};
+use crate::service::tickets::{self, TicketInContext};
+use crate::service::{transfers, Encore, Error};
+use crate::tokens::{render_svg, LinkPurpose};
+
+/// A performance an exchange may go to, as the select shows it.
+struct TargetShown {
+    id: i64,
+    label: String,
+}
+
+struct OfferShown {
+    to_name: String,
+    expires_at: String,
+}
+
+/// Everything the ticket page shows, formatted.
+struct Shown {
+    event_name: String,
+    venue: String,
+    starts_at: String,
+    doors_open_at: String,
+    holder_name: String,
+    seat: Option<String>,
+    section: Option<String>,
+    price: String,
+    ticket_id: i64,
+    status_text: String,
+    status_class: &'static str,
+    qr_svg: Option<String>,
+    offer: Option<OfferShown>,
+    closes_at: String,
+    transfer_refusal: Option<String>,
+    exchange_refusal: Option<String>,
+    exchange_value: String,
+    exchange_fee: String,
+    has_fee: bool,
+    balance: Option<String>,
+    targets: Vec<TargetShown>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/ticket.html")]
+struct TicketPage<'a> {
+    token: &'a str,
+    p: &'a Shown,
+    notice: Option<String>,
+    refused: bool,
+}
+
+fn local(t: DateTime<Utc>, tz: &Tz) -> String {
+    t.with_timezone(tz)
+        .format("%A %-d %B %Y, %H:%M %Z")
+        .to_string()
+}
+
+/// Reads what the page shows, in one read transaction.
+fn load_page(encore: &Encore, ticket_id: i64) -> crate::service::Result<Shown> {
+    let now = crate::service::now();
+    encore.db.read(|conn| {
+        let current = TicketInContext::load(conn, ticket_id)?;
+        let TicketInContext {
+            ticket,
+            performance,
+            event,
+            policy,
+        } = &current;
+        let tz: Tz = event.time_zone.parse().unwrap_or(chrono_tz::UTC);
+        let status = current.status();
+        let offer = offers::for_generation(conn, ticket.id, ticket.generation)?
+            .filter(|o| status == TicketStatus::Transferred && o.status == offers::OFFERED);
+        let successor = if status == TicketStatus::Transferred && offer.is_none() {
+            offers::for_generation(conn, ticket.id, ticket.generation)?
+        } else {
+            None
+        };
+        let (status_text, status_class) = match (status, &offer, &successor) {
+            (TicketStatus::Valid, _, _) if ticket.admitted_at.is_some() => {
+                ("Valid: you are in. Enjoy the show!".to_string(), "valid")
+            }
+            (TicketStatus::Valid, _, _) => ("Valid".to_string(), "valid"),
+            (TicketStatus::Transferred, Some(o), _) => (
+                format!("Offered to {}: this QR code no longer admits", o.to_name),
+                "offered",
+            ),
+            (TicketStatus::Transferred, None, Some(o)) => (
+                format!(
+                    "Transferred to {}: this QR code no longer admits",
+                    o.to_name
+                ),
+                "ended",
+            ),
+            (other, _, _) => (
+                format!(
+                    "{}: this QR code no longer admits",
+                    capitalized(other.as_str())
+                ),
+                "ended",
+            ),
+        };
+        let qr_svg = if status == TicketStatus::Valid {
+            let token = tickets::token_for(encore, ticket, performance)?;
+            Some(render_svg(&token).map_err(|e| Error::Internal(e.to_string()))?)
+        } else {
+            None
+        };
+        let refusal = |change| {
+            current
+                .check(change, now)
+                .err()
+                .map(|refusal| match (&offer, change) {
+                    (Some(o), _) => format!(
+                        "The ticket is on offer to {}; take it back first.",
+                        o.to_name
+                    ),
+                    _ => refusal.to_string(),
+                })
+        };
+        let transfer_refusal = refusal(Change::Transfer);
+        let exchange_refusal = refusal(Change::Exchange);
+        let value = policy.exchange_value(ticket.price_minor);
+        let balance = crate::db::credit::balances(conn, &ticket.holder_email)?
+            .into_iter()
+            .find(|(currency, _)| currency == &ticket.currency)
+            .map(|(currency, minor)| format_money(minor, &currency));
+        let targets = if exchange_refusal.is_none() {
+            exchanges::exchange_targets(conn, &current, now)?
+                .into_iter()
+                .filter(|t| {
+                    t.seats_left > 0
+                        && t.price_minor.is_some()
+                        && t.currency.as_deref() == Some(ticket.currency.as_str())
+                })
+                .map(|t| {
+                    let tz: Tz = t.time_zone.parse().unwrap_or(chrono_tz::UTC);
+                    TargetShown {
+                        id: t.performance_id,
+                        label: format!(
+                            "{}, {} ({})",
+                            t.event_name,
+                            local(t.starts_at, &tz),
+                            format_money(t.price_minor.unwrap_or(0), &ticket.currency)
+                        ),
+                    }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(Shown {
+            event_name: event.name.clone(),
+            venue: event.venue.clone(),
+            starts_at: local(performance.starts_at.and_utc(), &tz),
+            doors_open_at: local(performance.doors_open_at.and_utc(), &tz),
+            holder_name: ticket.holder_name.clone(),
+            seat: ticket.seat.clone(),
+            section: ticket.section.clone(),
+            price: format_money(ticket.price_minor, &ticket.currency),
+            ticket_id: ticket.id,
+            status_text,
+            status_class,
+            qr_svg,
+            offer: offer.map(|o| OfferShown {
+                to_name: o.to_name,
+                expires_at: local(o.expires_at.and_utc(), &tz),
+            }),
+            closes_at: local(policy.closes_at(performance.starts_at.and_utc()), &tz),
+            transfer_refusal,
+            exchange_refusal,
+            exchange_value: format_money(value.value_minor, &ticket.currency),
+            exchange_fee: format_money(value.fee_minor, &ticket.currency),
+            has_fee: value.fee_minor > 0,
+            balance,
+            targets,
+        })
+    })
+}
+
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// The ticket id a view link names, if the link is genuine, unexpired and made for viewing.
+fn view_link_ticket(encore: &Encore, token: &str) -> Option<i64> {
+    encore
+        .keys
+        .verify_link(token, LinkPurpose::View, Utc::now().timestamp())
+        .map(|claims| claims.ticket_id)
+}
+
+/// What the page says after a change went through (`?done=…`): a fixed set of messages, so
+/// the URL cannot put words on the page.
+#[derive(Debug, Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
+fn done_message(done: Option<&str>) -> Option<String> {
+    Some(
+        match done? {
+            "offered" => "Sent. Your friend has an email with a link to claim the ticket.",
+            "taken_back" => "The ticket is yours again, with a new QR code.",
+            "exchanged" => "Exchanged. A receipt is on its way to your email.",
+            _ => return None,
+        }
+        .to_string(),
+    )
+}
+
+async fn render_ticket(
+    encore: web::Data<Encore>,
+    token: String,
+    ticket_id: i64,
+    status: StatusCode,
+    notice: Option<String>,
+    refused: bool,
+) -> Result<HttpResponse, ApiError> {
+    let shown = run_blocking(move || load_page(&encore, ticket_id)).await?;
+    Ok(html(
+        status,
+        &TicketPage {
+            token: &token,
+            p: &shown,
+            notice,
+            refused,
+        },
+    ))
+}
+
+/// `GET /t/{token}`: the ticket page.
+pub async fn page(
+    encore: web::Data<Encore>,
+    token: web::Path<String>,
+    query: web::Query<Done>,
+) -> Result<HttpResponse, ApiError> {
+    let token = token.into_inner();
+    let Some(ticket_id) = view_link_ticket(&encore, &token) else {
+        return Ok(bad_link());
+    };
+    let notice = done_message(query.done.as_deref());
+    render_ticket(encore, token, ticket_id, StatusCode::OK, notice, false).await
+}
+
+/// Runs a change for the page: on success, back to the page with a message; when refused or
+/// invalid, the page again with the reason.
+async fn act(
+    encore: web::Data<Encore>,
+    token: String,
+    ticket_id: i64,
+    done: &'static str,
+    change: impl FnOnce(&Encore) -> crate::service::Result<()> + Send + 'static,
+) -> Result<HttpResponse, ApiError> {
+    let acting = encore.clone();
+    match run_blocking(move || change(&acting)).await {
+        Ok(()) => Ok(see_other(format!("/t/{token}?done={done}"))),
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+            render_ticket(encore, token, ticket_id, e.status, Some(e.message), true).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TransferForm {
+    name: String,
+    email: String,
+}
+
+/// `POST /t/{token}/transfer`: offer the ticket to a friend.
+pub async fn offer_transfer(
+    encore: web::Data<Encore>,
+    token: web::Path<String>,
+    form: web::Form<TransferForm>,
+) -> Result<HttpResponse, ApiError> {
+    let token = token.into_inner();
+    let Some(ticket_id) = view_link_ticket(&encore, &token) else {
+        return Ok(bad_link());
+    };
+    let form = form.into_inner();
+    act(encore, token, ticket_id, "offered", move |encore| {
+        let friend = transfers::Friend::parse(&form.name, &form.email)?;
+        transfers::offer(encore, ticket_id, friend).map(drop)
+    })
+    .await
+}
+
+/// `POST /t/{token}/transfer/cancel`: take an open offer back.
+pub async fn take_back(
+    encore: web::Data<Encore>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let token = token.into_inner();
+    let Some(ticket_id) = view_link_ticket(&encore, &token) else {
+        return Ok(bad_link());
+    };
+    act(encore, token, ticket_id, "taken_back", move |encore| {
+        transfers::cancel(encore, ticket_id).map(drop)
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ExchangeForm {
+    into: String,
+    performance_id: Option<i64>,
+}
+
+/// `POST /t/{token}/exchange`: into credit, or into another performance.
+pub async fn exchange(
+    encore: web::Data<Encore>,
+    token: web::Path<String>,
+    form: web::Form<ExchangeForm>,
+) -> Result<HttpResponse, ApiError> {
+    let token = token.into_inner();
+    let Some(ticket_id) = view_link_ticket(&encore, &token) else {
+        return Ok(bad_link());
+    };
+    let into = match (form.into.as_str(), form.performance_id) {
+        ("credit", _) => ExchangeInto::Credit,
+        ("performance", Some(id)) => ExchangeInto::Performance(id),
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_form",
+                "Choose credit or a performance.",
+            ))
+        }
+    };
+    act(encore, token, ticket_id, "exchanged", move |encore| {
+        exchanges::exchange(encore, ticket_id, into).map(drop)
+    })
+    .await
+}
+
+/// `GET /t/{token}/calendar.ics`: the performance for the patron's calendar.
+pub async fn calendar(
+    encore: web::Data<Encore>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let token = token.into_inner();
+    let Some(ticket_id) = view_link_ticket(&encore, &token) else {
+        return Ok(bad_link());
+    };
+    let base = encore.settings.public_base_url.clone();
+    let ics = run_blocking(move || {
+        let current = encore
+            .db
+            .read(|conn| TicketInContext::load(conn, ticket_id))?;
+        let link = format!("{base}/t/{token}");
+        Ok(crate::email::messages::calendar(
+            &crate::email::messages::TicketFacts {
+                ticket: &current.ticket,
+                performance: &current.performance,
+                event: &current.event,
+                link: &link,
+            },
+        ))
+    })
+    .await?;
+    Ok(private(StatusCode::OK)
+        .content_type("text/calendar; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"performance.ics\"",
+        ))
+        .body(ics))
+}
+
+#[derive(Template)]
+#[template(path = "pages/claim.html")]
+struct ClaimPage<'a> {
+    token: &'a str,
+    event_name: String,
+    venue: String,
+    starts_at: String,
+    from_name: String,
+    to_name: String,
+    expires_at: String,
+    open: bool,
+    notice: Option<String>,
+}
+
+/// `GET /claim/{token}`: the friend's page for an offer.
+pub async fn claim_page(
+    encore: web::Data<Encore>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let token = token.into_inner();
+    let Some(claims) = encore
+        .keys
+        .verify_link(&token, LinkPurpose::Claim, Utc::now().timestamp())
+    else {
+        return Ok(bad_link());
+    };
+    let view = run_blocking(move || {
+        transfers::offer_for_link(&encore, claims.ticket_id, claims.generation)
+    })
+    .await?;
+    let tz: Tz = view
+        .current
+        .event
+        .time_zone
+        .parse()
+        .unwrap_or(chrono_tz::UTC);
+    let offer = &view.offer;
+    let open = offer.status == offers::OFFERED && offer.expires_at > Utc::now().naive_utc();
+    let notice = (!open).then(|| match offer.status.as_str() {
+        offers::CLAIMED => "This ticket was already claimed.".to_string(),
+        offers::CANCELED => "The sender took this offer back.".to_string(),
+        _ => "This offer has expired; the ticket went back to the sender.".to_string(),
+    });
+    Ok(html(
+        if open {
+            StatusCode::OK
+        } else {
+            StatusCode::GONE
+        },
+        &ClaimPage {
+            token: &token,
+            event_name: view.current.event.name.clone(),
+            venue: view.current.event.venue.clone(),
+            starts_at: local(view.current.performance.starts_at.and_utc(), &tz),
+            from_name: offer.from_name.clone(),
+            to_name: offer.to_name.clone(),
+            expires_at: local(offer.expires_at.and_utc(), &tz),
+            open,
+            notice,
+        },
+    ))
+}
+
+/// `POST /claim/{token}`: claim the offer; on to the new ticket's own page.
+pub async fn claim(
+    encore: web::Data<Encore>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let token = token.into_inner();
+    let Some(claims) = encore
+        .keys
+        .verify_link(&token, LinkPurpose::Claim, Utc::now().timestamp())
+    else {
+        return Ok(bad_link());
+    };
+    let acting = encore.clone();
+    let claimed = run_blocking(move || {
+        let ticket = transfers::claim(&acting, claims.ticket_id, claims.generation)?;
+        let (_, performance) = tickets::get(&acting, ticket.id)?;
+        tickets::view_link(&acting, "", &ticket, &performance)
+    })
+    .await;
+    match claimed {
+        Ok(path) => Ok(see_other(path)),
+        Err(e) if e.status == StatusCode::CONFLICT => Ok(super::problem(
+            StatusCode::CONFLICT,
+            "This offer is closed",
+            &e.message,
+        )),
+        Err(e) => Err(e),
+    }
+}

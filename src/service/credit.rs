@@ -1,0 +1,104 @@
+//! Stored credit: what a patron's email address holds, per currency, and every entry behind it.
+
+use serde::Serialize;
+
+use super::{Encore, Result};
+use crate::db::models::CreditEntryRow;
+use crate::db::{credit, Conn};
+use crate::domain::policy::Refusal;
+use crate::domain::EmailAddress;
+
+#[derive(Debug, Serialize)]
+pub struct Balance {
+    pub currency: String,
+    pub balance_minor: i64,
+}
+
+/// A patron's credit: balances per currency and the ledger, oldest entry first.
+pub struct PatronCredit {
+    pub email: String,
+    pub balances: Vec<Balance>,
+    pub entries: Vec<CreditEntryRow>,
+}
+
+pub fn of_patron(encore: &Encore, email: &EmailAddress) -> Result<PatronCredit> {
+    let email = email.as_str().to_string();
+    encore.db.read(|conn| {
+        let balances = credit::balances(conn, &email)?
+            .into_iter()
+            .map(|(currency, balance_minor)| Balance {
+                currency,
+                balance_minor,
+            })
+            .collect();
+        let entries = credit::entries(conn, &email)?;
+        Ok(PatronCredit {
+            email: email.clone(),
+            balances,
+            entries,
+        })
+    })
+}
+
+/// Spends up to `wanted` of a patron's credit inside the caller's transaction; returns how
+/// much was spent. The balance is read with a row lock, and the debit is conditional besides:
+/// two concurrent spenders can never take the balance below zero.
+pub fn spend_up_to(
+    conn: &mut Conn<'_>,
+    email: &str,
+    currency: &str,
+    wanted: i64,
+    reason: &'static str,
+    ticket_id: Option<i64>,
+    at: chrono::NaiveDateTime,
+) -> Result<i64> {
+    let available = credit::balance_for_update(conn, email, currency)?;
+    let amount = wanted.min(available);
+    if amount > 0 {
+        spend_exactly(conn, email, currency, amount, reason, ticket_id, at)?;
+    }
+    Ok(amount)
+}
+
+/// Spends exactly `amount` inside the caller's transaction, or refuses with what is missing.
+pub fn spend_exactly(
+    conn: &mut Conn<'_>,
+    email: &str,
+    currency: &str,
+    amount: i64,
+    reason: &'static str,
+    ticket_id: Option<i64>,
+    at: chrono::NaiveDateTime,
+) -> Result<()> {
+    if amount == 0 {
+        return Ok(());
+    }
+    let entry = credit::entry(email, currency, -amount, reason, ticket_id, at);
+    if !credit::post(conn, &entry)? {
+        let available = credit::balance_for_update(conn, email, currency)?;
+        return Err(Refusal::InsufficientCredit {
+            needed: amount - available,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// Adds credit inside the caller's transaction.
+pub fn add(
+    conn: &mut Conn<'_>,
+    email: &str,
+    currency: &str,
+    amount: i64,
+    reason: &'static str,
+    ticket_id: Option<i64>,
+    at: chrono::NaiveDateTime,
+) -> Result<()> {
+    if amount > 0 {
+        credit::post(
+            conn,
+            &credit::entry(email, currency, amount, reason, ticket_id, at),
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,226 @@
+//! Exchanging a ticket: into stored credit, or into a ticket for another performance paid
+//! with the old ticket's value plus stored credit. One transaction each; the old ticket ends
+//! with a conditional write, so a concurrent scan or a second exchange can never also succeed.
+
+use serde::Serialize;
+
+use super::tickets::{confirmation_email, insert_successor, TicketInContext};
+use super::{credit, Encore, Error, Result};
+use crate::db::models::NewTicketRow;
+use crate::db::{credit as ledger, events, outbox, tickets, Conn};
+use crate::domain::policy::{Change, ExchangeValue, Refusal};
+use crate::domain::TicketStatus;
+use crate::email;
+
+/// What the ticket is exchanged into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExchangeInto {
+    Credit,
+    Performance(i64),
+}
+
+/// What an exchange did: the receipt the patron is emailed and the API answers with.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct Receipt {
+    pub ticket_id: i64,
+    pub currency: String,
+    #[serde(flatten)]
+    pub value: ExchangeValue,
+    /// Credit added for the old ticket (its value).
+    pub credited_minor: i64,
+    /// Credit spent on the new ticket (its price), when exchanged into a performance.
+    pub spent_minor: i64,
+    pub new_ticket_id: Option<i64>,
+    /// The patron's balance in this currency afterwards.
+    pub balance_minor: i64,
+}
+
+pub fn exchange(encore: &Encore, ticket_id: i64, into: ExchangeInto) -> Result<Receipt> {
+    let now = super::now();
+    let receipt = encore.db.write(|conn| {
+        let current = TicketInContext::load(conn, ticket_id)?;
+        current
+            .check(Change::Exchange, now)
+            .map_err(|refusal| explain_transferred(conn, &current, refusal))?;
+        let old = &current.ticket;
+        let at = now.naive_utc();
+
+        // Check the target before anything is written, so a refusal says the right thing.
+        let target = match into {
+            ExchangeInto::Credit => None,
+            ExchangeInto::Performance(id) => Some(exchange_target(conn, &current, id, now)?),
+        };
+
+        if !tickets::end_unused(
+            conn,
+            old.id,
+            old.generation,
+            TicketStatus::Exchanged.as_str(),
+        )? {
+            // A scan, or another change, got there first: say what the ticket is now.
+            let now_is = TicketInContext::load(conn, ticket_id)?;
+            let refusal = now_is
+                .check(Change::Exchange, now)
+                .err()
+                .unwrap_or(Refusal::NotValid(TicketStatus::Exchanged));
+            return Err(Error::from(refusal));
+        }
+        events::release_seat(conn, old.performance_id)?;
+
+        let value = current.policy.exchange_value(old.price_minor);
+        let (email, currency) = (old.holder_email.as_str(), old.currency.as_str());
+        credit::add(
+            conn,
+            email,
+            currency,
+            value.value_minor,
+            ledger::REASON_EXCHANGE,
+            Some(old.id),
+            at,
+        )?;
+
+        let mut new_ticket = None;
+        let mut spent = 0;
+        if let Some((performance_id, price_minor)) = target {
+            if !events::reserve_seats(conn, performance_id, 1)? {
+                return Err(Refusal::TargetSoldOut.into());
+            }
+            let ticket = insert_successor(
+                conn,
+                NewTicketRow {
+                    performance_id,
+                    holder_name: old.holder_name.clone(),
+                    holder_email: old.holder_email.clone(),
+                    price_minor,
+                    currency: old.currency.clone(),
+                    seat: None,
+                    section: None,
+                    external_ref: None,
+                    issued_at: at,
+                    generation: 1,
+                    replaces_ticket_id: Some(old.id),
+                },
+            )?;
+            credit::spend_exactly(
+                conn,
+                email,
+                currency,
+                price_minor,
+                ledger::REASON_EXCHANGE_PURCHASE,
+                Some(ticket.id),
+                at,
+            )?;
+            spent = price_minor;
+            new_ticket = Some(ticket);
+        }
+
+        let receipt = Receipt {
+            ticket_id: old.id,
+            currency: old.currency.clone(),
+            value,
+            credited_minor: value.value_minor,
+            spent_minor: spent,
+            new_ticket_id: new_ticket.as_ref().map(|t| t.id),
+            balance_minor: ledger::balance_for_update(conn, email, currency)?,
+        };
+        let mut emails = vec![email::ticket_email(
+            email::KIND_EXCHANGE_RECEIPT,
+            format!("{}:{}", email::KIND_EXCHANGE_RECEIPT, old.id),
+            old.id,
+            Some(serde_json::to_string(&receipt).map_err(|e| Error::Internal(e.to_string()))?),
+            email,
+            &encore.settings.message_id_domain,
+            now,
+        )];
+        if let Some(ticket) = &new_ticket {
+            emails.push(confirmation_email(encore, ticket, now));
+        }
+        outbox::enqueue(conn, &emails)?;
+        Ok::<_, Error>(receipt)
+    })?;
+    encore.outbox_wakeup.notify_one();
+    Ok(receipt)
+}
+
+/// The performance an exchange may go to, and its price; or why not.
+fn exchange_target(
+    conn: &mut Conn<'_>,
+    current: &TicketInContext,
+    performance_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(i64, i64)> {
+    let candidates = exchange_targets(conn, current, now)?;
+    let target = candidates
+        .into_iter()
+        .find(|t| t.performance_id == performance_id)
+        .ok_or(Refusal::NotAnExchangeTarget)?;
+    let price = target.price_minor.ok_or(Refusal::TargetUnpriced)?;
+    if target.currency.as_deref() != Some(current.ticket.currency.as_str()) {
+        return Err(Refusal::CurrencyMismatch {
+            ticket: current.ticket.currency.clone(),
+            target: target.currency.unwrap_or_default(),
+        }
+        .into());
+    }
+    if target.seats_left <= 0 {
+        return Err(Refusal::TargetSoldOut.into());
+    }
+    Ok((performance_id, price))
+}
+
+/// A performance a ticket could be exchanged into, as the ticket page lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExchangeTarget {
+    pub performance_id: i64,
+    pub event_name: String,
+    pub starts_at: chrono::DateTime<chrono::Utc>,
+    pub time_zone: String,
+    pub price_minor: Option<i64>,
+    pub currency: Option<String>,
+    pub seats_left: i64,
+}
+
+/// The other performances this ticket may be exchanged into: of the same event (or of any,
+/// when the policy says so), still open for changes under their own event's policy.
+pub fn exchange_targets(
+    conn: &mut Conn<'_>,
+    current: &TicketInContext,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<ExchangeTarget>> {
+    let event_filter = (!current.policy.exchange_any_event).then_some(current.event.id);
+    let rows = events::upcoming_performances(conn, event_filter, now.naive_utc())?;
+    Ok(rows
+        .into_iter()
+        .filter(|(p, e)| {
+            let policy = super::events::change_policy(e);
+            p.id != current.performance.id && now < policy.closes_at(p.starts_at.and_utc())
+        })
+        .map(|(p, e)| ExchangeTarget {
+            performance_id: p.id,
+            event_name: e.name,
+            starts_at: p.starts_at.and_utc(),
+            time_zone: e.time_zone,
+            price_minor: p.price_minor,
+            currency: p.currency,
+            seats_left: p.capacity - p.tickets_issued,
+        })
+        .collect())
+}
+
+/// A ticket on offer to a friend says so, rather than only "transferred".
+pub(super) fn explain_transferred(
+    conn: &mut Conn<'_>,
+    current: &TicketInContext,
+    refusal: Refusal,
+) -> Error {
+    if refusal == Refusal::NotValid(TicketStatus::Transferred) {
+        if let Ok(Some(offer)) =
+            crate::db::transfers::for_generation(conn, current.ticket.id, current.ticket.generation)
+        {
+            if offer.status == crate::db::transfers::OFFERED {
+                return Refusal::OfferPending(offer.to_name).into();
+            }
+        }
+    }
+    refusal.into()
+}

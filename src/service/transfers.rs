@@ -1,0 +1,234 @@
+//! Transferring a ticket to a friend. The offer ends the holder's QR at once (the ticket is
+//! `transferred` while on offer); claiming issues the friend a ticket of their own; canceling
+//! or letting the offer expire gives the holder their ticket back with a new generation, so no
+//! copy of the QR from before the offer ever admits again.
+
+use chrono::{DateTime, Utc};
+
+use super::exchanges::explain_transferred;
+use super::tickets::{confirmation_email, insert_successor, TicketInContext};
+use super::{Encore, Error, Result};
+use crate::db::models::{NewTicketRow, NewTransferRow, TicketRow, TransferRow};
+use crate::db::{outbox, tickets, transfers, Conn};
+use crate::domain::policy::{Change, Refusal};
+use crate::domain::text::label;
+use crate::domain::{EmailAddress, TicketStatus};
+use crate::email;
+
+/// The friend a holder names.
+#[derive(Debug, Clone)]
+pub struct Friend {
+    pub name: String,
+    pub email: EmailAddress,
+}
+
+impl Friend {
+    pub fn parse(name: &str, email: &str) -> Result<Friend> {
+        Ok(Friend {
+            name: label("name", name, 200)?,
+            email: EmailAddress::parse("email", email)?,
+        })
+    }
+}
+
+/// Offers the ticket to a friend, who is emailed a claim link.
+pub fn offer(encore: &Encore, ticket_id: i64, friend: Friend) -> Result<TransferRow> {
+    let now = super::now();
+    let offer = encore.db.write(|conn| {
+        let current = TicketInContext::load(conn, ticket_id)?;
+        current
+            .check(Change::Transfer, now)
+            .map_err(|refusal| explain_transferred(conn, &current, refusal))?;
+        let ticket = &current.ticket;
+        if friend
+            .email
+            .as_str()
+            .eq_ignore_ascii_case(&ticket.holder_email)
+        {
+            return Err(Refusal::TransferToSelf.into());
+        }
+        if !tickets::end_unused(
+            conn,
+            ticket.id,
+            ticket.generation,
+            TicketStatus::Transferred.as_str(),
+        )? {
+            let now_is = TicketInContext::load(conn, ticket_id)?;
+            let refusal = now_is
+                .check(Change::Transfer, now)
+                .err()
+                .unwrap_or(Refusal::NotValid(TicketStatus::Transferred));
+            return Err(explain_transferred(conn, &now_is, refusal));
+        }
+        let expires_at = current
+            .policy
+            .offer_expires_at(now, current.performance.starts_at.and_utc());
+        let offer = transfers::insert(
+            conn,
+            &NewTransferRow {
+                ticket_id: ticket.id,
+                generation: ticket.generation,
+                from_name: &ticket.holder_name,
+                from_email: &ticket.holder_email,
+                to_name: &friend.name,
+                to_email: friend.email.as_str(),
+                offered_at: now.naive_utc(),
+                expires_at: expires_at.naive_utc(),
+            },
+        )?;
+        outbox::enqueue(
+            conn,
+            &[email::ticket_email(
+                email::KIND_TRANSFER_OFFER,
+                format!("{}:{}", email::KIND_TRANSFER_OFFER, offer.id),
+                ticket.id,
+                Some(offer.id.to_string()),
+                friend.email.as_str(),
+                &encore.settings.message_id_domain,
+                now,
+            )],
+        )?;
+        Ok::<_, Error>(offer)
+    })?;
+    encore.outbox_wakeup.notify_one();
+    Ok(offer)
+}
+
+/// The holder takes their offer back: the ticket is theirs again, with a new QR.
+pub fn cancel(encore: &Encore, ticket_id: i64) -> Result<TicketRow> {
+    let now = super::now();
+    let ticket = encore.db.write(|conn| {
+        let ticket =
+            tickets::find(conn, ticket_id)?.ok_or_else(|| Error::not_found("ticket", ticket_id))?;
+        let offer = transfers::for_generation(conn, ticket.id, ticket.generation)?
+            .filter(|o| o.status == transfers::OFFERED)
+            .ok_or(Refusal::NoOpenOffer)?;
+        give_back(encore, conn, &offer, transfers::CANCELED, now)?;
+        Ok::<_, Error>(tickets::find(conn, ticket_id)?.expect("the ticket was just read"))
+    })?;
+    encore.outbox_wakeup.notify_one();
+    Ok(ticket)
+}
+
+/// What a claim link leads to: the offer, and whether it can still be claimed.
+pub struct OfferView {
+    pub offer: TransferRow,
+    pub current: TicketInContext,
+}
+
+/// The offer behind a claim link (ticket id and generation from the signed link).
+pub fn offer_for_link(encore: &Encore, ticket_id: i64, generation: i32) -> Result<OfferView> {
+    encore.db.read(|conn| {
+        let offer =
+            transfers::for_generation(conn, ticket_id, generation)?.ok_or(Refusal::NoOpenOffer)?;
+        let current = TicketInContext::load(conn, ticket_id)?;
+        Ok(OfferView { offer, current })
+    })
+}
+
+/// The friend claims the offer: a ticket in their name (a new id, a new token), confirmed by
+/// email. Claiming twice, or after a cancel or expiry, is refused and changes nothing.
+pub fn claim(encore: &Encore, ticket_id: i64, generation: i32) -> Result<TicketRow> {
+    let now = super::now();
+    let claimed = encore.db.write(|conn| {
+        let offer =
+            transfers::for_generation(conn, ticket_id, generation)?.ok_or(Refusal::NoOpenOffer)?;
+        if offer.status != transfers::OFFERED {
+            return Err(Refusal::OfferClosed(closed_word(&offer.status)).into());
+        }
+        if offer.expires_at <= now.naive_utc() {
+            // Expire it here and now: the holder gets the ticket back even if no sweep ran.
+            give_back(encore, conn, &offer, transfers::EXPIRED, now)?;
+            return Ok(None);
+        }
+        let old =
+            tickets::find(conn, ticket_id)?.ok_or_else(|| Error::not_found("ticket", ticket_id))?;
+        let ticket = insert_successor(
+            conn,
+            NewTicketRow {
+                performance_id: old.performance_id,
+                holder_name: offer.to_name.clone(),
+                holder_email: offer.to_email.clone(),
+                price_minor: old.price_minor,
+                currency: old.currency.clone(),
+                seat: old.seat.clone(),
+                section: old.section.clone(),
+                external_ref: None,
+                issued_at: now.naive_utc(),
+                generation: old.generation + 1,
+                replaces_ticket_id: Some(old.id),
+            },
+        )?;
+        if !transfers::resolve(
+            conn,
+            offer.id,
+            transfers::CLAIMED,
+            now.naive_utc(),
+            Some(ticket.id),
+        )? {
+            // Resolved by someone else between our read and this write: nothing happened.
+            return Err(Refusal::OfferClosed("already resolved").into());
+        }
+        outbox::enqueue(conn, &[confirmation_email(encore, &ticket, now)])?;
+        Ok::<_, Error>(Some(ticket))
+    })?;
+    encore.outbox_wakeup.notify_one();
+    claimed.ok_or_else(|| Refusal::OfferClosed("not claimed in time and has expired").into())
+}
+
+/// Returns every offer whose time ran out to its sender. Returns how many.
+pub fn expire_due(encore: &Encore) -> Result<usize> {
+    let now = super::now();
+    let mut expired = 0;
+    loop {
+        let due = encore.db.read(|conn| {
+            transfers::expired_offers(conn, now.naive_utc(), 100).map_err(Error::from)
+        })?;
+        if due.is_empty() {
+            break;
+        }
+        for offer in &due {
+            encore
+                .db
+                .write(|conn| give_back(encore, conn, offer, transfers::EXPIRED, now))?;
+            expired += 1;
+        }
+    }
+    if expired > 0 {
+        encore.outbox_wakeup.notify_one();
+    }
+    Ok(expired)
+}
+
+/// Closes an open offer as `status` and gives the ticket back to its holder with a new
+/// generation and a fresh confirmation. Does nothing if the offer was resolved meanwhile.
+fn give_back(
+    encore: &Encore,
+    conn: &mut Conn<'_>,
+    offer: &TransferRow,
+    status: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if !transfers::resolve(conn, offer.id, status, now.naive_utc(), None)? {
+        let offer = transfers::find(conn, offer.id)?.expect("the offer exists");
+        return Err(Refusal::OfferClosed(closed_word(&offer.status)).into());
+    }
+    if !tickets::reinstate(conn, offer.ticket_id, offer.generation)? {
+        return Err(Error::Internal(format!(
+            "ticket {} was not on offer at generation {}",
+            offer.ticket_id, offer.generation
+        )));
+    }
+    let ticket = tickets::find(conn, offer.ticket_id)?.expect("the ticket exists");
+    outbox::enqueue(conn, &[confirmation_email(encore, &ticket, now)])?;
+    Ok(())
+}
+
+fn closed_word(status: &str) -> &'static str {
+    match status {
+        transfers::CLAIMED => "already claimed",
+        transfers::CANCELED => "canceled by the sender",
+        transfers::EXPIRED => "not claimed in time and has expired",
+        _ => "closed",
+    }
+}
