@@ -7,6 +7,7 @@ mod smtp;
 mod auth;
 mod bad_input;
 mod browser;
+mod changes;
 mod cli;
 mod email;
 mod issuance;
