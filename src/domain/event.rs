@@ -16,6 +16,19 @@ pub fn parse_time_zone(raw: &str) -> Result<Tz, Invalid> {
     })
 }
 
+/// A moment in the venue's time zone. Stored zones were checked by `parse_time_zone`, so the
+/// UTC fallback only guards against a hand-edited database.
+pub fn in_venue_time(at: DateTime<Utc>, time_zone: &str) -> DateTime<Tz> {
+    at.with_timezone(&time_zone.parse::<Tz>().unwrap_or(chrono_tz::UTC))
+}
+
+/// A moment as patrons read it, on pages and in emails: "Wednesday 25 November 2026, 19:30 GMT".
+pub fn venue_time_text(at: DateTime<Utc>, time_zone: &str) -> String {
+    in_venue_time(at, time_zone)
+        .format("%A %-d %B %Y, %H:%M %Z")
+        .to_string()
+}
+
 /// The most reminders an event may send before each performance.
 pub const MAX_REMINDERS: usize = 5;
 
@@ -136,6 +149,19 @@ impl ScanWindow {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn patrons_read_times_in_the_venues_zone() {
+        let at = Utc.with_ymd_and_hms(2026, 7, 1, 18, 30, 0).unwrap();
+        assert_eq!(
+            venue_time_text(at, "Europe/London"),
+            "Wednesday 1 July 2026, 19:30 BST"
+        );
+        assert_eq!(
+            venue_time_text(at, "Asia/Tokyo"),
+            "Thursday 2 July 2026, 03:30 JST"
+        );
+    }
 
     fn at(h: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 12, 1, h, 0, 0).unwrap()

@@ -11,6 +11,7 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 
 use crate::db::models::{EventRow, PerformanceRow, TicketRow, TransferRow};
+use crate::domain::event::{in_venue_time, venue_time_text};
 use crate::service::exchanges::Receipt;
 
 #[derive(Debug, thiserror::Error)]
@@ -47,13 +48,7 @@ struct Shown<'a> {
 
 impl<'a> Shown<'a> {
     fn from(facts: &TicketFacts<'a>) -> Self {
-        let tz: Tz = facts.event.time_zone.parse().unwrap_or(chrono_tz::UTC);
-        let local = |t: chrono::NaiveDateTime| {
-            t.and_utc()
-                .with_timezone(&tz)
-                .format("%A %-d %B %Y, %H:%M %Z")
-                .to_string()
-        };
+        let local = |t: chrono::NaiveDateTime| venue_time_text(t.and_utc(), &facts.event.time_zone);
         let ticket = facts.ticket;
         Shown {
             holder_name: &ticket.holder_name,
@@ -270,13 +265,7 @@ impl Composer {
         message_id: &str,
     ) -> Result<Message, ComposeError> {
         let shown = Shown::from(facts);
-        let tz: Tz = facts.event.time_zone.parse().unwrap_or(chrono_tz::UTC);
-        let expires_at = offer
-            .expires_at
-            .and_utc()
-            .with_timezone(&tz)
-            .format("%A %-d %B %Y, %H:%M %Z")
-            .to_string();
+        let expires_at = venue_time_text(offer.expires_at.and_utc(), &facts.event.time_zone);
         let offer_text = OfferText {
             t: &shown,
             from_name: &offer.from_name,
@@ -335,8 +324,10 @@ impl Composer {
 }
 
 fn venue_time(facts: &TicketFacts<'_>) -> DateTime<Tz> {
-    let tz: Tz = facts.event.time_zone.parse().unwrap_or(chrono_tz::UTC);
-    facts.performance.starts_at.and_utc().with_timezone(&tz)
+    in_venue_time(
+        facts.performance.starts_at.and_utc(),
+        &facts.event.time_zone,
+    )
 }
 
 fn short_date(facts: &TicketFacts<'_>) -> String {

@@ -4,12 +4,12 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
+use chrono::Utc;
 use serde::Deserialize;
 
 use super::{bad_link, html, private, see_other};
 use crate::db::transfers as offers;
+use crate::domain::event::venue_time_text;
 use crate::domain::policy::Change;
 use crate::domain::TicketStatus;
 use crate::email::messages::format_money;
@@ -65,12 +65,6 @@ struct TicketPage<'a> {
     refused: bool,
 }
 
-fn local(t: DateTime<Utc>, tz: &Tz) -> String {
-    t.with_timezone(tz)
-        .format("%A %-d %B %Y, %H:%M %Z")
-        .to_string()
-}
-
 /// Reads what the page shows, in one read transaction.
 fn load_page(encore: &Encore, ticket_id: i64) -> crate::service::Result<Shown> {
     let now = crate::service::now();
@@ -82,7 +76,7 @@ fn load_page(encore: &Encore, ticket_id: i64) -> crate::service::Result<Shown> {
             event,
             policy,
         } = &current;
-        let tz: Tz = event.time_zone.parse().unwrap_or(chrono_tz::UTC);
+        let tz = event.time_zone.as_str();
         let status = current.status();
         let offer = offers::for_generation(conn, ticket.id, ticket.generation)?
             .filter(|o| status == TicketStatus::Transferred && o.status == offers::OFFERED);
@@ -148,17 +142,14 @@ fn load_page(encore: &Encore, ticket_id: i64) -> crate::service::Result<Shown> {
                         && t.price_minor.is_some()
                         && t.currency.as_deref() == Some(ticket.currency.as_str())
                 })
-                .map(|t| {
-                    let tz: Tz = t.time_zone.parse().unwrap_or(chrono_tz::UTC);
-                    TargetShown {
-                        id: t.performance_id,
-                        label: format!(
-                            "{}, {} ({})",
-                            t.event_name,
-                            local(t.starts_at, &tz),
-                            format_money(t.price_minor.unwrap_or(0), &ticket.currency)
-                        ),
-                    }
+                .map(|t| TargetShown {
+                    id: t.performance_id,
+                    label: format!(
+                        "{}, {} ({})",
+                        t.event_name,
+                        venue_time_text(t.starts_at, &t.time_zone),
+                        format_money(t.price_minor.unwrap_or(0), &ticket.currency)
+                    ),
                 })
                 .collect()
         } else {
@@ -167,8 +158,8 @@ fn load_page(encore: &Encore, ticket_id: i64) -> crate::service::Result<Shown> {
         Ok(Shown {
             event_name: event.name.clone(),
             venue: event.venue.clone(),
-            starts_at: local(performance.starts_at.and_utc(), &tz),
-            doors_open_at: local(performance.doors_open_at.and_utc(), &tz),
+            starts_at: venue_time_text(performance.starts_at.and_utc(), tz),
+            doors_open_at: venue_time_text(performance.doors_open_at.and_utc(), tz),
             holder_name: ticket.holder_name.clone(),
             seat: ticket.seat.clone(),
             section: ticket.section.clone(),
@@ -179,9 +170,9 @@ fn load_page(encore: &Encore, ticket_id: i64) -> crate::service::Result<Shown> {
             qr_svg,
             offer: offer.map(|o| OfferShown {
                 to_name: o.to_name,
-                expires_at: local(o.expires_at.and_utc(), &tz),
+                expires_at: venue_time_text(o.expires_at.and_utc(), tz),
             }),
-            closes_at: local(policy.closes_at(performance.starts_at.and_utc()), &tz),
+            closes_at: venue_time_text(policy.closes_at(performance.starts_at.and_utc()), tz),
             transfer_refusal,
             exchange_refusal,
             exchange_value: format_money(value.value_minor, &ticket.currency),
@@ -417,12 +408,7 @@ pub async fn claim_page(
         transfers::offer_for_link(&encore, claims.ticket_id, claims.generation)
     })
     .await?;
-    let tz: Tz = view
-        .current
-        .event
-        .time_zone
-        .parse()
-        .unwrap_or(chrono_tz::UTC);
+    let tz = view.current.event.time_zone.as_str();
     let offer = &view.offer;
     let open = offer.status == offers::OFFERED && offer.expires_at > Utc::now().naive_utc();
     let notice = (!open).then(|| match offer.status.as_str() {
@@ -440,10 +426,10 @@ pub async fn claim_page(
             token: &token,
             event_name: view.current.event.name.clone(),
             venue: view.current.event.venue.clone(),
-            starts_at: local(view.current.performance.starts_at.and_utc(), &tz),
+            starts_at: venue_time_text(view.current.performance.starts_at.and_utc(), tz),
             from_name: offer.from_name.clone(),
             to_name: offer.to_name.clone(),
-            expires_at: local(offer.expires_at.and_utc(), &tz),
+            expires_at: venue_time_text(offer.expires_at.and_utc(), tz),
             open,
             notice,
         },
