@@ -37,7 +37,6 @@ pub struct WorkerSettings {
     pub max_attempts: i32,
     pub lease: chrono::Duration,
     pub reminder_check: Duration,
-    pub public_base_url: String,
 }
 
 impl WorkerSettings {
@@ -50,7 +49,6 @@ impl WorkerSettings {
             max_attempts: config.email_max_attempts,
             lease: chrono::Duration::seconds(config.email_lease_seconds),
             reminder_check: Duration::from_secs(config.reminder_check_seconds),
-            public_base_url: config.public_base_url.trim_end_matches('/').to_string(),
         }
     }
 
@@ -200,12 +198,8 @@ impl Worker {
         }
         let count = claimed.len();
 
-        let (encore, composer, base) = (
-            self.encore.clone(),
-            self.composer.clone(),
-            self.settings.public_base_url.clone(),
-        );
-        let composed = blocking(move || compose_all(&encore, &composer, &base, claimed)).await?;
+        let (encore, composer) = (self.encore.clone(), self.composer.clone());
+        let composed = blocking(move || compose_all(&encore, &composer, claimed)).await?;
 
         // No send starts when our lease is about to end: past it another worker may take the
         // row over, and then it would go twice.
@@ -357,9 +351,9 @@ fn load_context(conn: &mut Conn<'_>, rows: &[OutboxRow]) -> service::Result<Cont
 fn compose_all(
     encore: &Encore,
     composer: &Composer,
-    base_url: &str,
     rows: Vec<OutboxRow>,
 ) -> service::Result<Vec<(OutboxRow, Prepared)>> {
+    let base_url = encore.settings.public_base_url.as_str();
     let context = encore.db.read(|conn| load_context(conn, &rows))?;
     Ok(rows
         .into_iter()
