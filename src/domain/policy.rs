@@ -38,7 +38,7 @@ pub enum Refusal {
     NotValid(TicketStatus),
     #[error("This ticket was already used to enter.")]
     AlreadyAdmitted,
-    #[error("The ticket is already on offer to {0}; cancel that offer first.")]
+    #[error("The ticket is on offer to {0}; take that offer back first.")]
     OfferPending(String),
     #[error("A ticket cannot be transferred to its own holder.")]
     TransferToSelf,

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::tickets::{confirmation_email, insert_successor, TicketInContext};
 use super::{credit, Encore, Error, Result};
 use crate::db::models::NewTicketRow;
-use crate::db::{credit as ledger, events, outbox, tickets, Conn};
+use crate::db::{credit as ledger, events, outbox, Conn};
 use crate::domain::policy::{Change, ExchangeValue, Refusal};
 use crate::domain::TicketStatus;
 use crate::email;
@@ -39,9 +39,7 @@ pub fn exchange(encore: &Encore, ticket_id: i64, into: ExchangeInto) -> Result<R
     let now = super::now();
     let receipt = encore.db.write(|conn| {
         let current = TicketInContext::load(conn, ticket_id)?;
-        current
-            .check(Change::Exchange, now)
-            .map_err(|refusal| explain_transferred(conn, &current, refusal))?;
+        current.check_change(conn, Change::Exchange, now)?;
         let old = &current.ticket;
         let at = now.naive_utc();
 
@@ -51,20 +49,7 @@ pub fn exchange(encore: &Encore, ticket_id: i64, into: ExchangeInto) -> Result<R
             ExchangeInto::Performance(id) => Some(exchange_target(conn, &current, id, now)?),
         };
 
-        if !tickets::end_unused(
-            conn,
-            old.id,
-            old.generation,
-            TicketStatus::Exchanged.as_str(),
-        )? {
-            // A scan, or another change, got there first: say what the ticket is now.
-            let now_is = TicketInContext::load(conn, ticket_id)?;
-            let refusal = now_is
-                .check(Change::Exchange, now)
-                .err()
-                .unwrap_or(Refusal::NotValid(TicketStatus::Exchanged));
-            return Err(Error::from(refusal));
-        }
+        current.end_for(conn, Change::Exchange, TicketStatus::Exchanged, now)?;
         events::release_seat(conn, old.performance_id)?;
 
         let value = current.policy.exchange_value(old.price_minor);
@@ -205,22 +190,4 @@ pub fn exchange_targets(
             seats_left: p.capacity - p.tickets_issued,
         })
         .collect())
-}
-
-/// A ticket on offer to a friend says so, rather than only "transferred".
-pub(super) fn explain_transferred(
-    conn: &mut Conn<'_>,
-    current: &TicketInContext,
-    refusal: Refusal,
-) -> Error {
-    if refusal == Refusal::NotValid(TicketStatus::Transferred) {
-        if let Ok(Some(offer)) =
-            crate::db::transfers::for_generation(conn, current.ticket.id, current.ticket.generation)
-        {
-            if offer.status == crate::db::transfers::OFFERED {
-                return Refusal::OfferPending(offer.to_name).into();
-            }
-        }
-    }
-    refusal.into()
 }

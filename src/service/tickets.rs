@@ -290,6 +290,46 @@ impl TicketInContext {
         crate::domain::TicketStatus::from_stored(&self.ticket.status)
     }
 
+    /// May `change` be made now? As `check`, but a ticket on offer to a friend says to whom
+    /// rather than only "transferred".
+    pub fn check_change(
+        &self,
+        conn: &mut crate::db::Conn<'_>,
+        change: crate::domain::policy::Change,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        use crate::db::transfers as offers;
+        use crate::domain::policy::Refusal;
+        let Err(refusal) = self.check(change, now) else {
+            return Ok(());
+        };
+        if refusal == Refusal::NotValid(crate::domain::TicketStatus::Transferred) {
+            let offer = offers::for_generation(conn, self.ticket.id, self.ticket.generation)?;
+            if let Some(offer) = offer.filter(|o| o.status == offers::OFFERED) {
+                return Err(Refusal::OfferPending(offer.to_name).into());
+            }
+        }
+        Err(refusal.into())
+    }
+
+    /// Ends the ticket for `change`, leaving it `ends_as`, with the conditional write that a
+    /// racing scan or change also contends for. If one of them got there first, the refusal
+    /// says what the ticket is now.
+    pub fn end_for(
+        &self,
+        conn: &mut crate::db::Conn<'_>,
+        change: crate::domain::policy::Change,
+        ends_as: crate::domain::TicketStatus,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        let ticket = &self.ticket;
+        if tickets::end_unused(conn, ticket.id, ticket.generation, ends_as.as_str())? {
+            return Ok(());
+        }
+        TicketInContext::load(conn, ticket.id)?.check_change(conn, change, now)?;
+        Err(crate::domain::policy::Refusal::NotValid(ends_as).into())
+    }
+
     /// May `change` be made now? The policy's rule applied to this ticket.
     pub fn check(
         &self,

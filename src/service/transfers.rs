@@ -5,7 +5,6 @@
 
 use chrono::{DateTime, Utc};
 
-use super::exchanges::explain_transferred;
 use super::tickets::{confirmation_email, insert_successor, TicketInContext};
 use super::{Encore, Error, Result};
 use crate::db::models::{NewTicketRow, NewTransferRow, TicketRow, TransferRow};
@@ -36,9 +35,7 @@ pub fn offer(encore: &Encore, ticket_id: i64, friend: Friend) -> Result<Transfer
     let now = super::now();
     let offer = encore.db.write(|conn| {
         let current = TicketInContext::load(conn, ticket_id)?;
-        current
-            .check(Change::Transfer, now)
-            .map_err(|refusal| explain_transferred(conn, &current, refusal))?;
+        current.check_change(conn, Change::Transfer, now)?;
         let ticket = &current.ticket;
         if friend
             .email
@@ -47,19 +44,7 @@ pub fn offer(encore: &Encore, ticket_id: i64, friend: Friend) -> Result<Transfer
         {
             return Err(Refusal::TransferToSelf.into());
         }
-        if !tickets::end_unused(
-            conn,
-            ticket.id,
-            ticket.generation,
-            TicketStatus::Transferred.as_str(),
-        )? {
-            let now_is = TicketInContext::load(conn, ticket_id)?;
-            let refusal = now_is
-                .check(Change::Transfer, now)
-                .err()
-                .unwrap_or(Refusal::NotValid(TicketStatus::Transferred));
-            return Err(explain_transferred(conn, &now_is, refusal));
-        }
+        current.end_for(conn, Change::Transfer, TicketStatus::Transferred, now)?;
         let expires_at = current
             .policy
             .offer_expires_at(now, current.performance.starts_at.and_utc());

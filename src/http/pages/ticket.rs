@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::{bad_link, html, private, see_other};
 use crate::db::transfers as offers;
 use crate::domain::event::venue_time_text;
-use crate::domain::policy::Change;
+use crate::domain::policy::{Change, Refusal};
 use crate::domain::TicketStatus;
 use crate::email::messages::format_money;
 use crate::http::error::ApiError;
@@ -78,12 +78,15 @@ fn load_page(encore: &Encore, ticket_id: i64) -> crate::service::Result<Shown> {
         } = &current;
         let tz = event.time_zone.as_str();
         let status = current.status();
-        let offer = offers::for_generation(conn, ticket.id, ticket.generation)?
-            .filter(|o| status == TicketStatus::Transferred && o.status == offers::OFFERED);
-        let successor = if status == TicketStatus::Transferred && offer.is_none() {
-            offers::for_generation(conn, ticket.id, ticket.generation)?
-        } else {
-            None
+        // A transferred ticket is either still on offer, or was claimed by the friend.
+        let (offer, successor) = match status {
+            TicketStatus::Transferred => {
+                match offers::for_generation(conn, ticket.id, ticket.generation)? {
+                    Some(o) if o.status == offers::OFFERED => (Some(o), None),
+                    claimed => (None, claimed),
+                }
+            }
+            _ => (None, None),
         };
         let (status_text, status_class) = match (status, &offer, &successor) {
             (TicketStatus::Valid, _, _) if ticket.admitted_at.is_some() => {
@@ -119,12 +122,9 @@ fn load_page(encore: &Encore, ticket_id: i64) -> crate::service::Result<Shown> {
             current
                 .check(change, now)
                 .err()
-                .map(|refusal| match (&offer, change) {
-                    (Some(o), _) => format!(
-                        "The ticket is on offer to {}; take it back first.",
-                        o.to_name
-                    ),
-                    _ => refusal.to_string(),
+                .map(|refusal| match &offer {
+                    Some(o) => Refusal::OfferPending(o.to_name.clone()).to_string(),
+                    None => refusal.to_string(),
                 })
         };
         let transfer_refusal = refusal(Change::Transfer);
