@@ -134,23 +134,11 @@ fn exchange_target(
     performance_id: i64,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(i64, i64)> {
-    let candidates = exchange_targets(conn, current, now)?;
-    let target = candidates
+    let target = exchange_targets(conn, current, now)?
         .into_iter()
         .find(|t| t.performance_id == performance_id)
         .ok_or(Refusal::NotAnExchangeTarget)?;
-    let price = target.price_minor.ok_or(Refusal::TargetUnpriced)?;
-    if target.currency.as_deref() != Some(current.ticket.currency.as_str()) {
-        return Err(Refusal::CurrencyMismatch {
-            ticket: current.ticket.currency.clone(),
-            target: target.currency.unwrap_or_default(),
-        }
-        .into());
-    }
-    if target.seats_left <= 0 {
-        return Err(Refusal::TargetSoldOut.into());
-    }
-    Ok((performance_id, price))
+    Ok((performance_id, target.price_for(&current.ticket.currency)?))
 }
 
 /// A performance a ticket could be exchanged into, as the ticket page lists it.
@@ -163,6 +151,23 @@ pub struct ExchangeTarget {
     pub price_minor: Option<i64>,
     pub currency: Option<String>,
     pub seats_left: i64,
+}
+
+impl ExchangeTarget {
+    /// What a ticket paid in `currency` pays for a seat here; or why it cannot have one.
+    pub fn price_for(&self, currency: &str) -> Result<i64, Refusal> {
+        let price = self.price_minor.ok_or(Refusal::TargetUnpriced)?;
+        if self.currency.as_deref() != Some(currency) {
+            return Err(Refusal::CurrencyMismatch {
+                ticket: currency.to_string(),
+                target: self.currency.clone().unwrap_or_default(),
+            });
+        }
+        if self.seats_left <= 0 {
+            return Err(Refusal::TargetSoldOut);
+        }
+        Ok(price)
+    }
 }
 
 /// The other performances this ticket may be exchanged into: of the same event (or of any,

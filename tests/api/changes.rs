@@ -185,6 +185,26 @@ async fn exchange_into_another_performance_pays_with_value_and_credit(app: TestA
 
     // A fresh ticket exchanges into the second performance: 4500 + 4500 - 6000 = 3000 left.
     let ticket = issue(&app, first, ticket_request("Ada", "ada@example.org")).await;
+    // Its page offers the performances it can be exchanged into, at their price.
+    let view = sign_link(
+        &app,
+        ticket["id"].as_i64().unwrap(),
+        1,
+        LinkPurpose::View,
+        (Utc::now() + Duration::hours(1)).timestamp(),
+    );
+    let page = app
+        .client
+        .get(app.url(&format!("/t/{view}")))
+        .send()
+        .await
+        .unwrap();
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains(&format!(r#"<option value="{second}">"#)),
+        "{page}"
+    );
+    assert!(page.contains("60.00 EUR"), "{page}");
     let (status, receipt) = exchange(
         &app,
         ticket["id"].as_i64().unwrap(),

@@ -137,19 +137,17 @@ fn load_page(encore: &Encore, ticket_id: i64) -> crate::service::Result<Shown> {
         let targets = if exchange_refusal.is_none() {
             exchanges::exchange_targets(conn, &current, now)?
                 .into_iter()
-                .filter(|t| {
-                    t.seats_left > 0
-                        && t.price_minor.is_some()
-                        && t.currency.as_deref() == Some(ticket.currency.as_str())
-                })
-                .map(|t| TargetShown {
-                    id: t.performance_id,
-                    label: format!(
-                        "{}, {} ({})",
-                        t.event_name,
-                        venue_time_text(t.starts_at, &t.time_zone),
-                        format_money(t.price_minor.unwrap_or(0), &ticket.currency)
-                    ),
+                .filter_map(|t| {
+                    let price = t.price_for(&ticket.currency).ok()?;
+                    Some(TargetShown {
+                        id: t.performance_id,
+                        label: format!(
+                            "{}, {} ({})",
+                            t.event_name,
+                            venue_time_text(t.starts_at, &t.time_zone),
+                            format_money(price, &ticket.currency)
+                        ),
+                    })
                 })
                 .collect()
         } else {
