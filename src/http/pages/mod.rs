@@ -6,9 +6,16 @@
 
 mod ticket;
 
+use std::future::{ready, Ready};
+use std::marker::PhantomData;
+
+use actix_web::dev::Payload;
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpResponse};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
+
+use crate::service::Encore;
+use crate::tokens::{LinkClaims, LinkPurpose};
 
 /// Patron page routes (outside `/api/v1`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -83,6 +90,72 @@ fn bad_link() -> HttpResponse {
         "This link does not work",
         "It may have expired, or been copied incompletely. The newest email about your ticket has a working link; the box office can send it again.",
     )
+}
+
+/// A link in the path (`{token}`) that verified for `P`: the token, kept to build the page's
+/// own links, and what it names. A handler that takes one never sees an untrusted link: any
+/// other answers with the `bad_link` page.
+pub struct SignedLink<P: Purpose> {
+    pub token: String,
+    pub claims: LinkClaims,
+    purpose: PhantomData<P>,
+}
+
+/// What a link must have been made for, as a type, so each handler states its own.
+pub trait Purpose {
+    const PURPOSE: LinkPurpose;
+}
+
+pub struct View;
+impl Purpose for View {
+    const PURPOSE: LinkPurpose = LinkPurpose::View;
+}
+
+pub struct Claim;
+impl Purpose for Claim {
+    const PURPOSE: LinkPurpose = LinkPurpose::Claim;
+}
+
+/// The answer to a link we cannot trust.
+#[derive(Debug)]
+pub struct BadLink;
+
+impl std::fmt::Display for BadLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("bad patron link")
+    }
+}
+
+impl actix_web::ResponseError for BadLink {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::NOT_FOUND
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        bad_link()
+    }
+}
+
+impl<P: Purpose> FromRequest for SignedLink<P> {
+    type Error = BadLink;
+    type Future = Ready<Result<Self, BadLink>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let verified = (|| {
+            let encore = req.app_data::<web::Data<Encore>>()?;
+            let token = req.match_info().get("token")?;
+            let claims =
+                encore
+                    .keys
+                    .verify_link(token, P::PURPOSE, chrono::Utc::now().timestamp())?;
+            Some(SignedLink {
+                token: token.to_string(),
+                claims,
+                purpose: PhantomData,
+            })
+        })();
+        ready(verified.ok_or(BadLink))
+    }
 }
 
 async fn stylesheet() -> HttpResponse {

@@ -7,7 +7,7 @@ use askama::Template;
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::{bad_link, html, private, see_other};
+use super::{html, private, see_other, Claim, SignedLink, View};
 use crate::db::transfers as offers;
 use crate::domain::event::venue_time_text;
 use crate::domain::policy::{Change, Refusal};
@@ -18,7 +18,7 @@ use crate::http::run_blocking;
 use crate::service::exchanges::{self, ExchangeInto};
 use crate::service::tickets::{self, TicketInContext};
 use crate::service::{transfers, Encore, Error};
-use crate::tokens::{render_svg, LinkPurpose};
+use crate::tokens::render_svg;
 
 /// A performance an exchange may go to, as the select shows it.
 struct TargetShown {
@@ -190,14 +190,6 @@ fn capitalized(word: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The ticket id a view link names, if the link is genuine, unexpired and made for viewing.
-fn view_link_ticket(encore: &Encore, token: &str) -> Option<i64> {
-    encore
-        .keys
-        .verify_link(token, LinkPurpose::View, Utc::now().timestamp())
-        .map(|claims| claims.ticket_id)
-}
-
 /// What the page says after a change went through (`?done=…`): a fixed set of messages, so
 /// the URL cannot put words on the page.
 #[derive(Debug, Deserialize)]
@@ -219,17 +211,17 @@ fn done_message(done: Option<&str>) -> Option<String> {
 
 async fn render_ticket(
     encore: web::Data<Encore>,
-    token: String,
-    ticket_id: i64,
+    link: SignedLink<View>,
     status: StatusCode,
     notice: Option<String>,
     refused: bool,
 ) -> Result<HttpResponse, ApiError> {
+    let ticket_id = link.claims.ticket_id;
     let shown = run_blocking(move || load_page(&encore, ticket_id)).await?;
     Ok(html(
         status,
         &TicketPage {
-            token: &token,
+            token: &link.token,
             p: &shown,
             notice,
             refused,
@@ -240,31 +232,26 @@ async fn render_ticket(
 /// `GET /t/{token}`: the ticket page.
 pub async fn page(
     encore: web::Data<Encore>,
-    token: web::Path<String>,
+    link: SignedLink<View>,
     query: web::Query<Done>,
 ) -> Result<HttpResponse, ApiError> {
-    let token = token.into_inner();
-    let Some(ticket_id) = view_link_ticket(&encore, &token) else {
-        return Ok(bad_link());
-    };
     let notice = done_message(query.done.as_deref());
-    render_ticket(encore, token, ticket_id, StatusCode::OK, notice, false).await
+    render_ticket(encore, link, StatusCode::OK, notice, false).await
 }
 
 /// Runs a change for the page: on success, back to the page with a message; when refused or
 /// invalid, the page again with the reason.
 async fn act(
     encore: web::Data<Encore>,
-    token: String,
-    ticket_id: i64,
+    link: SignedLink<View>,
     done: &'static str,
-    change: impl FnOnce(&Encore) -> crate::service::Result<()> + Send + 'static,
+    change: impl FnOnce(&Encore, i64) -> crate::service::Result<()> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
-    let acting = encore.clone();
-    match run_blocking(move || change(&acting)).await {
-        Ok(()) => Ok(see_other(format!("/t/{token}?done={done}"))),
+    let (acting, ticket_id) = (encore.clone(), link.claims.ticket_id);
+    match run_blocking(move || change(&acting, ticket_id)).await {
+        Ok(()) => Ok(see_other(format!("/t/{}?done={done}", link.token))),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            render_ticket(encore, token, ticket_id, e.status, Some(e.message), true).await
+            render_ticket(encore, link, e.status, Some(e.message), true).await
         }
         Err(e) => Err(e),
     }
@@ -279,15 +266,11 @@ pub struct TransferForm {
 /// `POST /t/{token}/transfer`: offer the ticket to a friend.
 pub async fn offer_transfer(
     encore: web::Data<Encore>,
-    token: web::Path<String>,
+    link: SignedLink<View>,
     form: web::Form<TransferForm>,
 ) -> Result<HttpResponse, ApiError> {
-    let token = token.into_inner();
-    let Some(ticket_id) = view_link_ticket(&encore, &token) else {
-        return Ok(bad_link());
-    };
     let form = form.into_inner();
-    act(encore, token, ticket_id, "offered", move |encore| {
+    act(encore, link, "offered", move |encore, ticket_id| {
         let friend = transfers::Friend::parse(&form.name, &form.email)?;
         transfers::offer(encore, ticket_id, friend).map(drop)
     })
@@ -297,13 +280,9 @@ pub async fn offer_transfer(
 /// `POST /t/{token}/transfer/cancel`: take an open offer back.
 pub async fn take_back(
     encore: web::Data<Encore>,
-    token: web::Path<String>,
+    link: SignedLink<View>,
 ) -> Result<HttpResponse, ApiError> {
-    let token = token.into_inner();
-    let Some(ticket_id) = view_link_ticket(&encore, &token) else {
-        return Ok(bad_link());
-    };
-    act(encore, token, ticket_id, "taken_back", move |encore| {
+    act(encore, link, "taken_back", move |encore, ticket_id| {
         transfers::cancel(encore, ticket_id).map(drop)
     })
     .await
@@ -318,13 +297,9 @@ pub struct ExchangeForm {
 /// `POST /t/{token}/exchange`: into credit, or into another performance.
 pub async fn exchange(
     encore: web::Data<Encore>,
-    token: web::Path<String>,
+    link: SignedLink<View>,
     form: web::Form<ExchangeForm>,
 ) -> Result<HttpResponse, ApiError> {
-    let token = token.into_inner();
-    let Some(ticket_id) = view_link_ticket(&encore, &token) else {
-        return Ok(bad_link());
-    };
     let into = match (form.into.as_str(), form.performance_id) {
         ("credit", _) => ExchangeInto::Credit,
         ("performance", Some(id)) => ExchangeInto::Performance(id),
@@ -336,7 +311,7 @@ pub async fn exchange(
             ))
         }
     };
-    act(encore, token, ticket_id, "exchanged", move |encore| {
+    act(encore, link, "exchanged", move |encore, ticket_id| {
         exchanges::exchange(encore, ticket_id, into).map(drop)
     })
     .await
@@ -345,12 +320,9 @@ pub async fn exchange(
 /// `GET /t/{token}/calendar.ics`: the performance for the patron's calendar.
 pub async fn calendar(
     encore: web::Data<Encore>,
-    token: web::Path<String>,
+    link: SignedLink<View>,
 ) -> Result<HttpResponse, ApiError> {
-    let token = token.into_inner();
-    let Some(ticket_id) = view_link_ticket(&encore, &token) else {
-        return Ok(bad_link());
-    };
+    let (ticket_id, token) = (link.claims.ticket_id, link.token);
     let base = encore.settings.public_base_url.clone();
     let ics = run_blocking(move || {
         let current = encore
@@ -393,15 +365,9 @@ struct ClaimPage<'a> {
 /// `GET /claim/{token}`: the friend's page for an offer.
 pub async fn claim_page(
     encore: web::Data<Encore>,
-    token: web::Path<String>,
+    link: SignedLink<Claim>,
 ) -> Result<HttpResponse, ApiError> {
-    let token = token.into_inner();
-    let Some(claims) = encore
-        .keys
-        .verify_link(&token, LinkPurpose::Claim, Utc::now().timestamp())
-    else {
-        return Ok(bad_link());
-    };
+    let claims = link.claims;
     let view = run_blocking(move || {
         transfers::offer_for_link(&encore, claims.ticket_id, claims.generation)
     })
@@ -421,7 +387,7 @@ pub async fn claim_page(
             StatusCode::GONE
         },
         &ClaimPage {
-            token: &token,
+            token: &link.token,
             event_name: view.current.event.name.clone(),
             venue: view.current.event.venue.clone(),
             starts_at: venue_time_text(view.current.performance.starts_at.and_utc(), tz),
@@ -437,16 +403,9 @@ pub async fn claim_page(
 /// `POST /claim/{token}`: claim the offer; on to the new ticket's own page.
 pub async fn claim(
     encore: web::Data<Encore>,
-    token: web::Path<String>,
+    link: SignedLink<Claim>,
 ) -> Result<HttpResponse, ApiError> {
-    let token = token.into_inner();
-    let Some(claims) = encore
-        .keys
-        .verify_link(&token, LinkPurpose::Claim, Utc::now().timestamp())
-    else {
-        return Ok(bad_link());
-    };
-    let acting = encore.clone();
+    let (acting, claims) = (encore.clone(), link.claims);
     let claimed = run_blocking(move || {
         let ticket = transfers::claim(&acting, claims.ticket_id, claims.generation)?;
         let (_, performance) = tickets::get(&acting, ticket.id)?;
