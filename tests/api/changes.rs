@@ -186,25 +186,17 @@ async fn exchange_into_another_performance_pays_with_value_and_credit(app: TestA
     // A fresh ticket exchanges into the second performance: 4500 + 4500 - 6000 = 3000 left.
     let ticket = issue(&app, first, ticket_request("Ada", "ada@example.org")).await;
     // Its page offers the performances it can be exchanged into, at their price.
-    let view = sign_link(
-        &app,
-        ticket["id"].as_i64().unwrap(),
-        1,
-        LinkPurpose::View,
-        (Utc::now() + Duration::hours(1)).timestamp(),
-    );
-    let page = app
-        .client
-        .get(app.url(&format!("/t/{view}")))
-        .send()
+    let view = link(&app, ticket["id"].as_i64().unwrap(), LinkPurpose::View);
+    let html = page(&app, reqwest::Method::GET, &format!("/t/{view}"))
+        .await
+        .text()
         .await
         .unwrap();
-    let page = page.text().await.unwrap();
     assert!(
-        page.contains(&format!(r#"<option value="{second}">"#)),
-        "{page}"
+        html.contains(&format!(r#"<option value="{second}">"#)),
+        "{html}"
     );
-    assert!(page.contains("60.00 EUR"), "{page}");
+    assert!(html.contains("60.00 EUR"), "{html}");
     let (status, receipt) = exchange(
         &app,
         ticket["id"].as_i64().unwrap(),
@@ -363,6 +355,17 @@ async fn spending_credit_concurrently_never_goes_negative(app: TestApp) {
     );
 }
 
+/// A patron link for the ticket's first generation, valid for an hour.
+fn link(app: &TestApp, ticket_id: i64, purpose: LinkPurpose) -> String {
+    sign_link(
+        app,
+        ticket_id,
+        1,
+        purpose,
+        (Utc::now() + Duration::hours(1)).timestamp(),
+    )
+}
+
 fn sign_link(
     app: &TestApp,
     ticket_id: i64,
@@ -390,17 +393,21 @@ async fn transfer(app: &TestApp, ticket: i64, name: &str, email: &str) -> (Statu
     (response.status(), response.json().await.unwrap())
 }
 
-fn no_redirects() -> reqwest::Client {
+/// A patron page as the browser asks for it, but with redirects left for the test to see.
+async fn page(app: &TestApp, method: reqwest::Method, path: &str) -> reqwest::Response {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
+        .unwrap()
+        .request(method, app.url(path))
+        .send()
+        .await
         .unwrap()
 }
 
 async fn a_transfer_racing_a_scan_never_admits_twice(app: TestApp) {
     let (_, performance) = performance_with(&app, json!({}), 40).await;
     let scanner = app.key(Role::Scanner);
-    let client = no_redirects();
     for i in 0..10 {
         let ticket = issue(
             &app,
@@ -421,18 +428,8 @@ async fn a_transfer_racing_a_scan_never_admits_twice(app: TestApp) {
             continue;
         }
         // The friend claims; the old QR stays dead, the new one admits once.
-        let claim = sign_link(
-            &app,
-            id,
-            1,
-            LinkPurpose::Claim,
-            (Utc::now() + Duration::hours(1)).timestamp(),
-        );
-        let response = client
-            .post(app.url(&format!("/claim/{claim}")))
-            .send()
-            .await
-            .unwrap();
+        let claim = link(&app, id, LinkPurpose::Claim);
+        let response = page(&app, reqwest::Method::POST, &format!("/claim/{claim}")).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         let new_id = app.db.count(&format!(
             "SELECT claimed_ticket_id AS n FROM transfers WHERE ticket_id = {id}"
@@ -458,14 +455,12 @@ async fn links_refuse_replay_wrong_purpose_tampering_and_expiry(app: TestApp) {
         transfer(&app, id, "Grace", "grace@example.org").await.0,
         StatusCode::CREATED
     );
-    let client = no_redirects();
-    let later = (Utc::now() + Duration::hours(1)).timestamp();
     let tickets_now = || app.db.count("SELECT COUNT(*) AS n FROM tickets");
     let before = tickets_now();
 
     // A view link is not a claim link; a tampered or expired one is nothing.
-    let view = sign_link(&app, id, 1, LinkPurpose::View, later);
-    let claim = sign_link(&app, id, 1, LinkPurpose::Claim, later);
+    let view = link(&app, id, LinkPurpose::View);
+    let claim = link(&app, id, LinkPurpose::Claim);
     let mut tampered = claim.clone().into_bytes();
     let last = tampered.len() - 3;
     tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
@@ -478,11 +473,7 @@ async fn links_refuse_replay_wrong_purpose_tampering_and_expiry(app: TestApp) {
         (Utc::now() - Duration::minutes(1)).timestamp(),
     );
     for bad in [&view, &tampered, &expired] {
-        let response = client
-            .post(app.url(&format!("/claim/{bad}")))
-            .send()
-            .await
-            .unwrap();
+        let response = page(&app, reqwest::Method::POST, &format!("/claim/{bad}")).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
         assert!(response
             .text()
@@ -491,28 +482,16 @@ async fn links_refuse_replay_wrong_purpose_tampering_and_expiry(app: TestApp) {
             .contains("This link does not work"));
     }
     // Nor is a claim link a view link.
-    let response = client
-        .get(app.url(&format!("/t/{claim}")))
-        .send()
-        .await
-        .unwrap();
+    let response = page(&app, reqwest::Method::GET, &format!("/t/{claim}")).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(tickets_now(), before, "no refused link changed anything");
 
     // The real claim works once; replayed, it is refused and changes nothing.
-    let response = client
-        .post(app.url(&format!("/claim/{claim}")))
-        .send()
-        .await
-        .unwrap();
+    let response = page(&app, reqwest::Method::POST, &format!("/claim/{claim}")).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["cache-control"], "no-store");
     assert_eq!(response.headers()["referrer-policy"], "no-referrer");
-    let response = client
-        .post(app.url(&format!("/claim/{claim}")))
-        .send()
-        .await
-        .unwrap();
+    let response = page(&app, reqwest::Method::POST, &format!("/claim/{claim}")).await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     assert!(response.text().await.unwrap().contains("already claimed"));
     assert_eq!(tickets_now(), before + 1);
@@ -549,18 +528,8 @@ async fn an_unclaimed_offer_returns_to_the_sender_with_a_new_qr(app: TestApp) {
     );
 
     // The claim link of the expired offer is refused.
-    let claim = sign_link(
-        &app,
-        id,
-        1,
-        LinkPurpose::Claim,
-        (Utc::now() + Duration::hours(1)).timestamp(),
-    );
-    let response = no_redirects()
-        .post(app.url(&format!("/claim/{claim}")))
-        .send()
-        .await
-        .unwrap();
+    let claim = link(&app, id, LinkPurpose::Claim);
+    let response = page(&app, reqwest::Method::POST, &format!("/claim/{claim}")).await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     let offers = app
         .get_json(&format!("/api/v1/tickets/{id}/transfers"), &app.admin_key)
@@ -582,19 +551,13 @@ async fn the_sender_can_take_an_offer_back(app: TestApp) {
         (StatusCode::CONFLICT, Some("transfer_pending"))
     );
 
-    let client = no_redirects();
-    let view = sign_link(
+    let view = link(&app, id, LinkPurpose::View);
+    let response = page(
         &app,
-        id,
-        1,
-        LinkPurpose::View,
-        (Utc::now() + Duration::hours(1)).timestamp(),
-    );
-    let response = client
-        .post(app.url(&format!("/t/{view}/transfer/cancel")))
-        .send()
-        .await
-        .unwrap();
+        reqwest::Method::POST,
+        &format!("/t/{view}/transfer/cancel"),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let back = app
         .get_json(&format!("/api/v1/tickets/{id}"), &app.admin_key)
@@ -605,18 +568,8 @@ async fn the_sender_can_take_an_offer_back(app: TestApp) {
     );
 
     // The friend's link now leads to a closed offer.
-    let claim = sign_link(
-        &app,
-        id,
-        1,
-        LinkPurpose::Claim,
-        (Utc::now() + Duration::hours(1)).timestamp(),
-    );
-    let page = client
-        .get(app.url(&format!("/claim/{claim}")))
-        .send()
-        .await
-        .unwrap();
+    let claim = link(&app, id, LinkPurpose::Claim);
+    let page = page(&app, reqwest::Method::GET, &format!("/claim/{claim}")).await;
     assert_eq!(page.status(), StatusCode::GONE);
     assert!(page.text().await.unwrap().contains("took this offer back"));
 }
