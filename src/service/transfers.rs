@@ -158,7 +158,7 @@ pub fn claim(encore: &Encore, ticket_id: i64, generation: i32) -> Result<TicketR
         Ok::<_, Error>(Some(ticket))
     })?;
     encore.outbox_wakeup.notify_one();
-    claimed.ok_or_else(|| Refusal::OfferClosed("not claimed in time and has expired").into())
+    claimed.ok_or_else(|| Refusal::OfferClosed(closed_word(transfers::EXPIRED)).into())
 }
 
 /// Returns every offer whose time ran out to its sender. Returns how many.
@@ -186,7 +186,8 @@ pub fn expire_due(encore: &Encore) -> Result<usize> {
 }
 
 /// Closes an open offer as `status` and gives the ticket back to its holder with a new
-/// generation and a fresh confirmation. Does nothing if the offer was resolved meanwhile.
+/// generation and a fresh confirmation. Refused (`offer_closed`) if the offer was resolved
+/// meanwhile.
 fn give_back(
     encore: &Encore,
     conn: &mut Conn<'_>,
