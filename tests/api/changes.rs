@@ -567,6 +567,30 @@ async fn the_sender_can_take_an_offer_back(app: TestApp) {
         (Some("valid"), Some(2))
     );
 
+    // The box office does the same for a patron on the phone: offer again, then take it back.
+    assert_eq!(
+        transfer(&app, id, "Grace", "grace@example.org").await.0,
+        StatusCode::CREATED
+    );
+    let response = app
+        .post(
+            &format!("/api/v1/tickets/{id}/transfer/cancel"),
+            &app.admin_key,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let again: Value = response.json().await.unwrap();
+    assert_eq!(
+        (again["status"].as_str(), again["generation"].as_i64()),
+        (Some("valid"), Some(3))
+    );
+    let scanner = app.key(Role::Scanner);
+    assert_eq!(
+        app.scan(&scanner, token(&again), "north").await.0,
+        StatusCode::OK
+    );
+
     // The friend's link now leads to a closed offer.
     let claim = link(&app, id, LinkPurpose::Claim);
     let page = page(&app, reqwest::Method::GET, &format!("/claim/{claim}")).await;

@@ -11,7 +11,7 @@ use crate::http::auth::StaffKey;
 use crate::http::error::ApiError;
 use crate::http::run_blocking;
 use crate::service::exchanges::{self, ExchangeInto};
-use crate::service::{credit, tickets, transfers, Encore, Error};
+use crate::service::{credit, events, tickets, transfers, Encore, Error};
 
 #[derive(Debug, Deserialize)]
 #[serde(tag = "into", rename_all = "snake_case", deny_unknown_fields)]
@@ -108,7 +108,7 @@ pub async fn cancel_transfer(
     let ticket_id = ticket_id.into_inner();
     let view = run_blocking(move || {
         let ticket = transfers::cancel(&encore, ticket_id)?;
-        let (_, performance) = tickets::get(&encore, ticket_id)?;
+        let performance = events::get_performance(&encore.db, ticket.performance_id)?;
         let token = tickets::token_for(&encore, &ticket, &performance)?;
         Ok(TicketView::new(ticket, token))
     })
