@@ -40,6 +40,9 @@ TARGET_RATE=1000    # emails/s asked for by issue 4
 PG_DB_PREFIX=encore_emailbench
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DB_NAME=email # each backend's database: $WORK/email.db, or ${PG_DB_PREFIX}_email
+# shellcheck source=bench/lib.sh
+source "$REPO/bench/lib.sh"
 BENCH_DIR=$REPO/bench
 BIN=${BENCH_BIN:-$REPO/target/release/encore}
 SINK_BIN=${BENCH_SINK:-$REPO/target/release/examples/smtp_sink}
@@ -50,7 +53,7 @@ OUT_DIR=$BENCH_DIR/out
 RUN_DIR=$OUT_DIR/email-$STAMP # logs, per-poll samples, outbox status
 REPORT=$OUT_DIR/email-$STAMP.md
 WORK=""        # SQLite files, bulk request bodies; removed on exit unless KEEP=1
-API_KEY=""
+BENCH_API_KEY=""
 
 SERVER_PID=""
 WORKER_PID=""
@@ -65,19 +68,6 @@ declare -A M=()      # the figures of the measurement just run
 
 # ---------------------------------------------------------------------------------------------
 # Small helpers
-
-log() { printf '%s  %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-die() {
-  log "error: $*"
-  exit 1
-}
-problem() {
-  PROBLEMS+=("$*")
-  log "PROBLEM: $*"
-}
-
-# Floating-point arithmetic and formatting: calc '%.1f' 'a / b'
-calc() { awk "BEGIN { printf \"$1\", ($2) }"; }
 
 now() { echo "$EPOCHREALTIME"; } # seconds since the epoch, microseconds
 
@@ -128,50 +118,12 @@ port_is_listening() { [[ -n $(ss -Htln "( sport = :$1 )") ]]; }
 # ---------------------------------------------------------------------------------------------
 # Databases
 
-pg_admin() {
-  # (client_min_messages: no NOTICE for DROP DATABASE IF EXISTS of a database that is not there)
-  PGOPTIONS='-c client_min_messages=warning' \
-    psql "$BENCH_PG/postgres" -v ON_ERROR_STOP=1 -Atq -c "$1" >/dev/null
-}
-
-db_url() { # backend -> DATABASE_URL
-  case $1 in
-    sqlite) echo "$WORK/email.db" ;;
-    postgres) echo "$BENCH_PG/${PG_DB_PREFIX}_$1" ;;
-  esac
-}
-
-create_empty_database() {
-  local backend=$1
-  case $backend in
-    sqlite) rm -f "$WORK/email.db" "$WORK/email.db-wal" "$WORK/email.db-shm" ;;
-    postgres)
-      pg_admin "DROP DATABASE IF EXISTS ${PG_DB_PREFIX}_$backend"
-      pg_admin "CREATE DATABASE ${PG_DB_PREFIX}_$backend"
-      PG_DATABASES+=("${PG_DB_PREFIX}_$backend")
-      ;;
-  esac
-}
-
 drop_database() {
   local backend=$1
   [[ $KEEP == 1 ]] && return 0
   case $backend in
-    sqlite) rm -f "$WORK/email.db" "$WORK/email.db-wal" "$WORK/email.db-shm" ;;
-    postgres) pg_admin "DROP DATABASE IF EXISTS ${PG_DB_PREFIX}_$backend" ;;
-  esac
-}
-
-# Runs a query; prints rows as a|b|c. Reads run while the worker writes: SQLite waits up to 5 s
-# for a lock rather than failing at once.
-sql() {
-  local backend=$1 query=$2
-  case $backend in
-    sqlite) sqlite3 -batch -noheader -cmd '.timeout 5000' "$(db_url sqlite)" "$query" ;;
-    postgres)
-      PGCONNECT_TIMEOUT=10 PGOPTIONS='-c statement_timeout=120000' \
-        psql "$(db_url postgres)" -v ON_ERROR_STOP=1 -Atq -c "$query"
-      ;;
+    sqlite) rm -f "$WORK/$DB_NAME.db" "$WORK/$DB_NAME.db-wal" "$WORK/$DB_NAME.db-shm" ;;
+    postgres) pg_admin "DROP DATABASE IF EXISTS ${PG_DB_PREFIX}_$DB_NAME" ;;
   esac
 }
 
@@ -300,28 +252,6 @@ stop_worker() {
 # ---------------------------------------------------------------------------------------------
 # CPU and memory, from /proc
 
-# utime + stime of one process (all its threads), in clock ticks.
-process_cpu_ticks() {
-  local stat rest
-  stat=$(<"/proc/$1/stat") || return 1
-  rest=${stat##*) } # the command name may contain spaces; fields resume after ") "
-  # shellcheck disable=SC2086
-  set -- $rest # $1 is field 3 (state), so utime (14) is $12 and stime (15) is $13
-  echo $((${12} + ${13}))
-}
-
-# All processes named postgres: the backends, walwriter, checkpointer... (the whole server, so
-# anything else using it at the same time is counted too).
-postgres_cpu_ticks() {
-  local total=0 dir ticks
-  for dir in /proc/[0-9]*; do
-    [[ $(cat "$dir/comm" 2>/dev/null) == postgres ]] || continue
-    ticks=$(process_cpu_ticks "${dir#/proc/}" 2>/dev/null) || continue
-    total=$((total + ticks))
-  done
-  echo "$total"
-}
-
 status_kb() { awk -v key="$2:" '$1 == key { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 seconds_of_ticks() { calc '%.1f' "$1 / $CLK_TCK"; }
@@ -334,36 +264,15 @@ smtp_client_ports() {
 # ---------------------------------------------------------------------------------------------
 # Step 1: tickets, issued through the API with the worker off
 
-api_post() { # path body-or-@file response-file -> prints "status seconds"
-  curl -sS --max-time 120 -o "$3" -w '%{http_code} %{time_total}' \
-    -H "Authorization: Bearer $API_KEY" -H 'Content-Type: application/json' \
-    --data-binary "$2" "$BASE_URL$1"
-}
-
-json_id() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["id"])' "$1"; }
-
-write_bulk_bodies() { # dir: one JSON body per BATCH_SIZE tickets, made before the clock starts
-  python3 - "$1" "$N" "$BATCH_SIZE" <<'EOF'
-import json, sys
-out, total, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-for batch, start in enumerate(range(0, total, size)):
-    tickets = [{"holder_name": f"Guest {n}", "holder_email": f"g{n}@example.org",
-                "price_minor": 4500, "currency": "EUR"}
-               for n in range(start + 1, min(start + size, total) + 1)]
-    with open(f"{out}/bulk-{batch:03d}.json", "w") as f:
-        json.dump({"tickets": tickets}, f)
-EOF
-}
-
 issue_tickets() {
   local backend=$1 url answer event performance starts_at
   local dir=$WORK/$backend-issue # request bodies and answers: up to ~85 MB of JSON
   mkdir -p "$dir"
-  create_empty_database "$backend"
-  url=$(db_url "$backend")
-  API_KEY=$(encore "$url" keys create --role admin --name bench 2>>"$RUN_DIR/$backend-keys.log") ||
+  create_empty_database "$backend" "$DB_NAME"
+  url=$(db_url "$backend" "$DB_NAME")
+  BENCH_API_KEY=$(encore "$url" keys create --role admin --name bench 2>>"$RUN_DIR/$backend-keys.log") ||
     die "encore keys create failed: $(tail -n 3 "$RUN_DIR/$backend-keys.log")"
-  [[ $API_KEY =~ ^[A-Za-z0-9_-]+$ ]] || die "keys create printed no key (see $RUN_DIR/$backend-keys.log)"
+  [[ $BENCH_API_KEY =~ ^[A-Za-z0-9_-]+$ ]] || die "keys create printed no key (see $RUN_DIR/$backend-keys.log)"
 
   start_server "$url" "$RUN_DIR/$backend-server.log"
   answer=$(api_post /api/v1/events \
@@ -378,7 +287,7 @@ issue_tickets() {
   [[ $answer == 201* ]] || die "creating the performance answered $answer: $(cat "$dir/performance.json")"
   performance=$(json_id "$dir/performance.json")
 
-  write_bulk_bodies "$dir"
+  write_bulk_bodies "$dir" "$N"
   log "$backend: issuing $N tickets in batches of $BATCH_SIZE"
   local body curl_seconds=0 requests=0 status seconds started
   started=$(now)
@@ -396,8 +305,8 @@ issue_tickets() {
   rm -rf "$dir"
 
   local tickets confirmations
-  tickets=$(sql "$backend" "SELECT count(*) FROM tickets")
-  confirmations=$(sql "$backend" "SELECT count(*) FROM outbox WHERE kind = 'confirmation' AND status = 'pending'")
+  tickets=$(sql "$backend" "$DB_NAME" "SELECT count(*) FROM tickets")
+  confirmations=$(sql "$backend" "$DB_NAME" "SELECT count(*) FROM outbox WHERE kind = 'confirmation' AND status = 'pending'")
   [[ $tickets == "$N" ]] || problem "$backend: $tickets tickets stored, $N issued"
   [[ $confirmations == "$N" ]] || problem "$backend: $confirmations pending confirmations queued for $N tickets"
   ISSUANCE_ROWS+=("| $backend | $N | $requests | $(calc '%.2f' "$curl_seconds") | \
@@ -411,12 +320,12 @@ $(calc '%.0f' "$N / $curl_seconds") | $wall | $confirmations |")
 # Sets the confirmations aside: they are not what the reminder run measures (and with
 # CONFIRMATIONS=1 they are timed on their own afterwards).
 set_confirmations_aside() {
-  sql "$1" "UPDATE outbox SET status = 'sent', sent_at = created_at WHERE kind = 'confirmation'"
+  sql "$1" "$DB_NAME" "UPDATE outbox SET status = 'sent', sent_at = created_at WHERE kind = 'confirmation'"
 }
 
 # Puts the confirmations back as issuance left them: pending, never tried.
 restore_confirmations() {
-  sql "$1" "UPDATE outbox SET status = 'pending', sent_at = NULL WHERE kind = 'confirmation'"
+  sql "$1" "$DB_NAME" "UPDATE outbox SET status = 'pending', sent_at = NULL WHERE kind = 'confirmation'"
 }
 
 # measure_sending BACKEND KIND LABEL: starts a sink and the worker, and polls the outbox until
@@ -424,7 +333,7 @@ restore_confirmations() {
 measure_sending() {
   local backend=$1 kind=$2 label=$3
   local url sink_log worker_log samples
-  url=$(db_url "$backend")
+  url=$(db_url "$backend" "$DB_NAME")
   sink_log=$RUN_DIR/$backend-$label-sink.log
   worker_log=$RUN_DIR/$backend-$label-worker.log
   samples=$RUN_DIR/$backend-$label-samples.tsv
@@ -454,7 +363,7 @@ measure_sending() {
       WORKER_PID=""
       break
     fi
-    sent=$(sql "$backend" "SELECT count(*) FROM outbox WHERE kind = '$kind' AND status = 'sent'")
+    sent=$(sql "$backend" "$DB_NAME" "SELECT count(*) FROM outbox WHERE kind = '$kind' AND status = 'sent'")
     elapsed=$(calc '%.2f' "$(now) - $started")
     rss_kb=$(status_kb "$WORKER_PID" VmRSS)
     smtp_client_ports >"$WORK/ports-now"
@@ -502,7 +411,7 @@ measure_sending() {
 collect_outbox_figures() {
   local backend=$1 kind=$2 worker_log=$3 row
   local created sent_first sent_last
-  row=$(sql "$backend" "SELECT count(*), $(epoch_of "$backend" 'min(created_at)'),
+  row=$(sql "$backend" "$DB_NAME" "SELECT count(*), $(epoch_of "$backend" 'min(created_at)'),
       $(epoch_of "$backend" 'max(created_at)'), $(epoch_of "$backend" 'min(sent_at)'),
       $(epoch_of "$backend" 'max(sent_at)'),
       sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END),
@@ -514,7 +423,7 @@ collect_outbox_figures() {
   IFS='|' read -r rows created created_last sent_first sent_last failed skipped unsent retried <<<"$row"
   M[rows]=$rows M[failed]=$failed M[skipped]=$skipped M[unsent]=$unsent M[retried]=$retried
   M[created_first]=$created M[created_last]=$created_last
-  M[errors]=$(sql "$backend" "SELECT count(*) || ' × ' || last_error FROM outbox
+  M[errors]=$(sql "$backend" "$DB_NAME" "SELECT count(*) || ' × ' || last_error FROM outbox
     WHERE kind = '$kind' AND last_error IS NOT NULL GROUP BY last_error ORDER BY count(*) DESC LIMIT 3")
   if [[ -n $sent_last && -n $created ]]; then
     # From when the emails were queued, or when the worker started if they waited for it (the
@@ -615,14 +524,6 @@ run_backend() {
 
 # ---------------------------------------------------------------------------------------------
 # Report
-
-describe_source() { # which sources the binary is from, when it is this checkout's own build
-  [[ -z ${BENCH_BIN:-} ]] || return 0
-  local dirty=""
-  [[ -z $(git -C "$REPO" status --porcelain -- src migrations templates Cargo.toml Cargo.lock 2>/dev/null) ]] ||
-    dirty=" plus uncommitted changes"
-  echo " from commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$dirty"
-}
 
 write_report() {
   {

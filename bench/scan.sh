@@ -33,6 +33,8 @@ WRK_MAX_THREADS=2
 PG_DB_PREFIX=encore_bench
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$REPO/bench/lib.sh"
 BENCH_DIR=$REPO/bench
 BIN=${BENCH_BIN:-$REPO/target/release/encore}
 BASE_URL=http://127.0.0.1:$PORT
@@ -42,7 +44,7 @@ OUT_DIR=$BENCH_DIR/out
 RUN_DIR=$OUT_DIR/scan-$STAMP # raw wrk output and server logs
 REPORT=$OUT_DIR/scan-$STAMP.md
 WORK=""        # databases and token files; removed on exit unless KEEP=1
-API_KEY_NOW="" # the key api_post sends
+BENCH_API_KEY="" # the key api_post sends
 
 SERVER_PID=""
 WRK_PID=""
@@ -60,15 +62,6 @@ declare -A SNAP=()     # the last database snapshot
 # ---------------------------------------------------------------------------------------------
 # Small helpers
 
-log() { printf '%s  %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-die() {
-  log "error: $*"
-  exit 1
-}
-
-# Floating-point arithmetic and formatting: calc '%.1f' 'a / b'
-calc() { awk "BEGIN { printf \"$1\", ($2) }"; }
-
 # "20s", "2m" or "20" -> seconds
 seconds_of() {
   case $1 in
@@ -76,11 +69,6 @@ seconds_of() {
     *m) echo $((${1%m} * 60)) ;;
     *) echo "$1" ;;
   esac
-}
-
-problem() {
-  PROBLEMS+=("$*")
-  log "PROBLEM: $*"
 }
 
 # check LABEL CONDITION-RESULT(0/1) DETAILS: records a PASS/FAIL line; a FAIL is a problem.
@@ -135,25 +123,6 @@ port_is_free() { ! curl -s --max-time 1 -o /dev/null "$BASE_URL/" 2>/dev/null; }
 # ---------------------------------------------------------------------------------------------
 # Databases
 
-# (client_min_messages: no NOTICE for DROP DATABASE IF EXISTS of a database that is not there)
-pg_admin() {
-  PGOPTIONS='-c client_min_messages=warning' \
-    psql "$BENCH_PG/postgres" -v ON_ERROR_STOP=1 -Atq -c "$1" >/dev/null
-}
-
-# A new, empty database (the first `encore` command migrates it).
-create_empty_database() {
-  local backend=$1 name=$2
-  case $backend in
-    sqlite) rm -f "$WORK/$name.db" "$WORK/$name.db-wal" "$WORK/$name.db-shm" ;;
-    postgres)
-      pg_admin "DROP DATABASE IF EXISTS ${PG_DB_PREFIX}_$name"
-      pg_admin "CREATE DATABASE ${PG_DB_PREFIX}_$name"
-      PG_DATABASES+=("${PG_DB_PREFIX}_$name")
-      ;;
-  esac
-}
-
 # A copy of the database holding the issued tickets, so every concurrency level starts equal.
 copy_issued_database() {
   local backend=$1 name=$2
@@ -173,22 +142,6 @@ copy_issued_database() {
       pg_admin "CREATE DATABASE ${PG_DB_PREFIX}_$name TEMPLATE ${PG_DB_PREFIX}_issued"
       PG_DATABASES+=("${PG_DB_PREFIX}_$name")
       ;;
-  esac
-}
-
-db_url() { # backend name -> DATABASE_URL
-  case $1 in
-    sqlite) echo "$WORK/$2.db" ;;
-    postgres) echo "$BENCH_PG/${PG_DB_PREFIX}_$2" ;;
-  esac
-}
-
-# Runs a query; prints rows as a|b|c.
-sql() {
-  local backend=$1 name=$2 query=$3
-  case $backend in
-    sqlite) sqlite3 -batch -noheader "$WORK/$name.db" "$query" ;;
-    postgres) psql "$(db_url postgres "$name")" -v ON_ERROR_STOP=1 -Atq -c "$query" ;;
   esac
 }
 
@@ -284,27 +237,6 @@ stop_server() {
 # ---------------------------------------------------------------------------------------------
 # CPU and memory, from /proc
 
-# utime + stime of one process (all its threads), in clock ticks.
-process_cpu_ticks() {
-  local stat rest
-  stat=$(<"/proc/$1/stat") || return 1
-  rest=${stat##*) } # the command name may contain spaces; fields resume after ") "
-  # shellcheck disable=SC2086
-  set -- $rest       # $1 is field 3 (state), so utime (14) is $12 and stime (15) is $13
-  echo $((${12} + ${13}))
-}
-
-# All processes named postgres: the backends serving the pool, plus walwriter, checkpointer...
-postgres_cpu_ticks() {
-  local total=0 dir ticks
-  for dir in /proc/[0-9]*; do
-    [[ $(cat "$dir/comm" 2>/dev/null) == postgres ]] || continue
-    ticks=$(process_cpu_ticks "${dir#/proc/}" 2>/dev/null) || continue
-    total=$((total + ticks))
-  done
-  echo "$total"
-}
-
 # What a phase costs: the server's CPU, plus PostgreSQL's when it is the database.
 cpu_ticks() {
   local backend=$1 ticks
@@ -331,27 +263,6 @@ postgres_pss_mb() {
 # ---------------------------------------------------------------------------------------------
 # Issuance: key, event, performance, then TICKETS tickets through the bulk endpoint.
 
-api_post() { # path body-or-@file response-file -> prints "status seconds"
-  curl -sS --max-time 120 -o "$3" -w '%{http_code} %{time_total}' \
-    -H "Authorization: Bearer $API_KEY_NOW" -H 'Content-Type: application/json' \
-    --data-binary "$2" "$BASE_URL$1"
-}
-
-json_id() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["id"])' "$1"; }
-
-write_bulk_bodies() { # dir: one JSON body per BATCH_SIZE tickets, made before the clock starts
-  python3 - "$1" "$TICKETS" "$BATCH_SIZE" <<'EOF'
-import json, sys
-out, total, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-for batch, start in enumerate(range(0, total, size)):
-    tickets = [{"holder_name": f"Bench Holder {n}", "holder_email": f"a{n}@example.org",
-                "price_minor": 4500, "currency": "EUR"}
-               for n in range(start + 1, min(start + size, total) + 1)]
-    with open(f"{out}/bulk-{batch:03d}.json", "w") as f:
-        json.dump({"tickets": tickets}, f)
-EOF
-}
-
 issue_tickets() {
   local backend=$1 url key
   local dir=$WORK/$backend-issue
@@ -362,7 +273,7 @@ issue_tickets() {
     die "encore keys create failed: $(tail -n 3 "$RUN_DIR/$backend-keys.log")"
   [[ $key =~ ^[A-Za-z0-9_-]+$ ]] || die "keys create printed no key (see $RUN_DIR/$backend-keys.log)"
   API_KEY[$backend]=$key
-  API_KEY_NOW=$key
+  BENCH_API_KEY=$key
 
   start_server "$url" "$RUN_DIR/$backend-issue-server.log"
   local answer event performance starts_at
@@ -376,7 +287,7 @@ issue_tickets() {
   [[ $answer == 201* ]] || die "creating the performance answered $answer: $(cat "$dir/performance.json")"
   performance=$(json_id "$dir/performance.json")
 
-  write_bulk_bodies "$dir"
+  write_bulk_bodies "$dir" "$TICKETS"
   log "$backend: issuing $TICKETS tickets in batches of $BATCH_SIZE"
   local body seconds_total=0 slowest=0 requests=0 status seconds
   for body in "$dir"/bulk-*.json; do
@@ -616,15 +527,6 @@ first request to the last answer."$'\n'
 
 # ---------------------------------------------------------------------------------------------
 # Report
-
-# Which sources the binary is from, when it is this checkout's own build.
-describe_source() {
-  [[ -z ${BENCH_BIN:-} ]] || return 0
-  local dirty=""
-  [[ -z $(git -C "$REPO" status --porcelain -- src migrations Cargo.toml Cargo.lock 2>/dev/null) ]] ||
-    dirty=" plus uncommitted changes"
-  echo " from commit $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$dirty"
-}
 
 write_report() {
   local backend
