@@ -74,41 +74,14 @@ async fn keys_rotate_and_retire_from_the_command_line() {
     let key = key.trim().to_string();
     let server = ServeProcess::start_with(&db.url, &fast).await;
     let client = reqwest::Client::new();
-    let post = |path: &str, body: serde_json::Value| {
-        client
-            .post(format!("{}{path}", server.base))
-            .bearer_auth(&key)
-            .json(&body)
-            .send()
-    };
-    let event: serde_json::Value = post(
-        "/api/v1/events",
-        serde_json::json!({"name": "G", "venue": "H", "time_zone": "UTC"}),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    let starts_at = chrono::Utc::now() + chrono::Duration::hours(1);
-    let performance: serde_json::Value = post(
-        &format!("/api/v1/events/{}/performances", event["id"]),
-        serde_json::json!({"starts_at": starts_at, "capacity": 5}),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    let ticket: serde_json::Value = post(
-        &format!("/api/v1/performances/{}/tickets", performance["id"]),
-        crate::helpers::ticket_request("Ada", "ada@example.org"),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let performance = server.create_performance(&key, 5).await;
+    let ticket = server
+        .post_json(
+            &key,
+            &format!("/api/v1/performances/{performance}/tickets"),
+            &crate::helpers::ticket_request("Ada", "ada@example.org"),
+        )
+        .await;
     let kid_of = |t: &serde_json::Value| {
         jsonwebtoken::decode_header(t["token"].as_str().unwrap())
             .unwrap()
@@ -154,12 +127,7 @@ async fn keys_rotate_and_retire_from_the_command_line() {
     // The old token is refused by the server once it has re-read the keys.
     tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
     let scan = serde_json::json!({"token": ticket["token"], "gate": "g", "device": "d"});
-    let answer: serde_json::Value = post("/api/v1/scans", scan)
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = server.post_json(&key, "/api/v1/scans", &scan).await;
     assert_eq!(answer["outcome"], "unknown_key");
 }
 

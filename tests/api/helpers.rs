@@ -401,6 +401,40 @@ impl ServeProcess {
         }
         panic!("encore serve did not become ready at {}", process.base);
     }
+
+    /// POSTs `body` to this process with the staff `key`; the answer's JSON.
+    pub async fn post_json(&self, key: &str, path: &str, body: &Value) -> Value {
+        reqwest::Client::new()
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(key)
+            .json(body)
+            .send()
+            .await
+            .expect("POST")
+            .json()
+            .await
+            .expect("a JSON answer")
+    }
+
+    /// A performance of a new event, starting in an hour (its tickets admit now); its id.
+    pub async fn create_performance(&self, key: &str, capacity: i64) -> i64 {
+        let event = self
+            .post_json(
+                key,
+                "/api/v1/events",
+                &json!({"name": "Gala", "venue": "Hall", "time_zone": "UTC"}),
+            )
+            .await;
+        let starts_at = Utc::now() + chrono::Duration::hours(1);
+        let performance = self
+            .post_json(
+                key,
+                &format!("/api/v1/events/{}/performances", event["id"]),
+                &json!({"starts_at": starts_at, "capacity": capacity}),
+            )
+            .await;
+        performance["id"].as_i64().expect("a performance id")
+    }
 }
 
 impl Drop for ServeProcess {

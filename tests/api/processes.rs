@@ -29,40 +29,17 @@ async fn two_processes_admit_each_ticket_once(backend: Backend) {
             .send()
     };
 
-    let event: Value = post(
-        &a.base,
-        "/api/v1/events",
-        json!({"name": "Gala", "venue": "Hall", "time_zone": "UTC"}),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    let starts_at = chrono::Utc::now() + chrono::Duration::hours(1);
-    let performance: Value = post(
-        &a.base,
-        &format!("/api/v1/events/{}/performances", event["id"]),
-        json!({"starts_at": starts_at, "capacity": 500}),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let performance = a.create_performance(&key, 500).await;
     let tickets: Vec<Value> = (0..500)
         .map(|i| ticket_request("Guest", &format!("g{i}@example.org")))
         .collect();
-    let issued: Value = post(
-        &a.base,
-        &format!("/api/v1/performances/{}/tickets/bulk", performance["id"]),
-        json!({ "tickets": tickets }),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let issued = a
+        .post_json(
+            &key,
+            &format!("/api/v1/performances/{performance}/tickets/bulk"),
+            &json!({ "tickets": tickets }),
+        )
+        .await;
     let tokens: Vec<String> = issued["tickets"]
         .as_array()
         .unwrap()
