@@ -605,24 +605,12 @@ cleanup() {
   [[ -n $WORKER_PID ]] && stop_worker
   [[ -n $SINK_PID ]] && stop_sink
   [[ -n $SERVER_PID ]] && stop_server
-  if [[ $KEEP != 1 ]]; then
-    local db
-    for db in "${PG_DATABASES[@]}"; do
-      psql "$BENCH_PG/postgres" -Atq -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1
-    done
-    [[ -n $WORK ]] && rm -rf "$WORK"
-  else
-    log "kept: $WORK ${PG_DATABASES[*]}"
-  fi
+  discard_work
   exit "$status"
 }
 
 main() {
-  case $BACKENDS_ARG in
-    sqlite | postgres) BACKENDS=("$BACKENDS_ARG") ;;
-    both) BACKENDS=(sqlite postgres) ;;
-    *) die "usage: bench/email.sh [sqlite|postgres|both]" ;;
-  esac
+  choose_backends "$BACKENDS_ARG" "bench/email.sh"
   [[ $N =~ ^[1-9][0-9]*$ ]] || die "N must be a positive integer"
   # set -e stops at the first failing command; say which one (-E: also inside functions).
   trap 'log "error: line $LINENO: $BASH_COMMAND failed"' ERR

@@ -1,6 +1,6 @@
 # Helpers shared by bench/scan.sh and bench/email.sh; sourced, not run.
 # They read the caller's globals: PROBLEMS, BENCH_PG, PG_DB_PREFIX, PG_DATABASES, WORK, REPO,
-# BENCH_BIN, BASE_URL, BENCH_API_KEY and BATCH_SIZE.
+# BENCH_BIN, BASE_URL, BENCH_API_KEY, BATCH_SIZE and KEEP; choose_backends sets BACKENDS.
 # shellcheck shell=bash
 
 log() { printf '%s  %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
@@ -15,6 +15,29 @@ problem() {
 
 # Floating-point arithmetic and formatting: calc '%.1f' 'a / b'
 calc() { awk "BEGIN { printf \"$1\", ($2) }"; }
+
+# The script's argument (sqlite, postgres or both) -> the BACKENDS array.
+# shellcheck disable=SC2034 # (BACKENDS is the calling script's)
+choose_backends() {
+  case $1 in
+    sqlite | postgres) BACKENDS=("$1") ;;
+    both) BACKENDS=(sqlite postgres) ;;
+    *) die "usage: $2 [sqlite|postgres|both]" ;;
+  esac
+}
+
+# At exit: drops the benchmark's databases and removes its work folder, unless KEEP=1.
+discard_work() {
+  if [[ $KEEP != 1 ]]; then
+    local db
+    for db in "${PG_DATABASES[@]}"; do
+      psql "$BENCH_PG/postgres" -Atq -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1
+    done
+    [[ -n $WORK ]] && rm -rf "$WORK"
+  else
+    log "kept: $WORK ${PG_DATABASES[*]}"
+  fi
+}
 
 # ---------------------------------------------------------------------------------------------
 # Databases: one per (backend, name), a file in WORK or a database on BENCH_PG

@@ -591,24 +591,12 @@ cleanup() {
     wait "$WRK_PID" 2>/dev/null
   fi
   stop_server
-  if [[ $KEEP != 1 ]]; then
-    local db
-    for db in "${PG_DATABASES[@]}"; do
-      psql "$BENCH_PG/postgres" -Atq -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1
-    done
-    [[ -n $WORK ]] && rm -rf "$WORK"
-  else
-    log "kept: $WORK ${PG_DATABASES[*]}"
-  fi
+  discard_work
   exit "$status"
 }
 
 main() {
-  case $BACKENDS_ARG in
-    sqlite | postgres) BACKENDS=("$BACKENDS_ARG") ;;
-    both) BACKENDS=(sqlite postgres) ;;
-    *) die "usage: bench/scan.sh [sqlite|postgres|both]" ;;
-  esac
+  choose_backends "$BACKENDS_ARG" "bench/scan.sh"
   # set -e stops at the first failing command; say which one (-E: also inside functions).
   trap 'log "error: line $LINENO: $BASH_COMMAND failed"' ERR
   trap cleanup EXIT
