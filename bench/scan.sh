@@ -12,6 +12,7 @@
 #   BENCH_PORT=18181          the server listens on 127.0.0.1:BENCH_PORT
 #   BENCH_PG=postgres://postgres@127.0.0.1:5432    PostgreSQL server (trust auth)
 #   ENCORE_WORKERS, ENCORE_DB_POOL_SIZE           passed through to the server
+#   ENCORE_METRICS_ENABLED=false                  the same binary without metrics (default on)
 #   KEEP=1                    keep the databases (SQLite files and PostgreSQL copies)
 #   BENCH_BIN=path            benchmark this binary as it is (default: target/release/encore,
 #                             rebuilt with `cargo build --release` when older than the sources)

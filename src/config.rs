@@ -75,6 +75,12 @@ pub struct Config {
     pub email_lease_seconds: i64,
     /// How often the worker checks whether reminders are due, in seconds.
     pub reminder_check_seconds: u64,
+    /// Whether this process records metrics and serves them at `/metrics`. Off, every
+    /// recording is a no-op (to measure what they cost) and `/metrics` answers 404.
+    pub metrics_enabled: bool,
+    /// A second listen address serving only `/metrics`, without an API key (for a scraper on a
+    /// private network). Unset: `/metrics` is on `bind` only, for an `admin` key.
+    pub metrics_bind: Option<String>,
 }
 
 impl Default for Config {
@@ -107,13 +113,20 @@ impl Default for Config {
             email_max_attempts: 8,
             email_lease_seconds: 300,
             reminder_check_seconds: 30,
+            metrics_enabled: true,
+            metrics_bind: None,
         }
     }
 }
 
 impl Config {
+    /// The configuration file read (if it exists): `ENCORE_CONFIG`, else `encore.toml`.
+    pub fn file() -> String {
+        std::env::var("ENCORE_CONFIG").unwrap_or_else(|_| "encore.toml".into())
+    }
+
     pub fn load() -> Result<Config, Box<figment::Error>> {
-        let file = std::env::var("ENCORE_CONFIG").unwrap_or_else(|_| "encore.toml".into());
+        let file = Config::file();
         let config: Config = Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(file))
             .merge(Env::prefixed("ENCORE_").ignore(&["config"]))

@@ -9,6 +9,7 @@ pub mod db;
 pub mod domain;
 pub mod email;
 pub mod http;
+pub mod metrics;
 pub mod service;
 pub mod telemetry;
 pub mod tokens;

@@ -35,6 +35,11 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Performances: cancel one.
+    Performances {
+        #[command(subcommand)]
+        command: PerformancesCommand,
+    },
     /// Issue tickets from a CSV file (columns: holder_name, holder_email, price_minor,
     /// currency, and optionally seat, section, ref). Safe to run again: nothing is issued twice.
     Import {
@@ -45,12 +50,37 @@ enum Command {
         #[arg(long, default_value_t = 500)]
         batch_size: usize,
     },
+    /// Print the effective configuration as TOML (defaults < encore.toml < ENCORE_* <
+    /// DATABASE_URL, SMTP_URL), passwords and secrets redacted.
+    Config,
+    /// Write a consistent copy of the SQLite database to FILE, also while `encore serve` runs.
+    /// Never overwrites FILE. (PostgreSQL: use pg_dump.)
+    Backup { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
 enum OutboxCommand {
     /// Emails by state, and the age of the oldest one not yet sent.
     Status,
+}
+
+#[derive(Debug, Subcommand)]
+enum PerformancesCommand {
+    /// Cancel a performance: every unused ticket is canceled, its holder emailed once and
+    /// credited as the event's policy says. Shows progress; run it again to resume after a
+    /// crash (nobody is credited twice).
+    Cancel {
+        id: i64,
+        /// Why, in the words the holders will read.
+        #[arg(long)]
+        reason: String,
+        /// Holders per transaction.
+        #[arg(long, default_value_t = encore::service::cancellations::DEFAULT_HOLDERS_PER_BATCH)]
+        batch_holders: i64,
+        /// Pause between batches, in milliseconds, to leave a busy database room.
+        #[arg(long, default_value_t = 0)]
+        pause_ms: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,11 +121,27 @@ fn main() -> ExitCode {
             KeysCommand::Retire { kid } => cli::keys::retire(&kid),
             KeysCommand::Signing => cli::keys::signing(),
         },
+        Command::Performances {
+            command:
+                PerformancesCommand::Cancel {
+                    id,
+                    reason,
+                    batch_holders,
+                    pause_ms,
+                },
+        } => cli::performances::cancel(
+            id,
+            &reason,
+            batch_holders,
+            std::time::Duration::from_millis(pause_ms),
+        ),
         Command::Import {
             file,
             performance,
             batch_size,
         } => cli::import::run(&file, performance, batch_size),
+        Command::Config => cli::config::run(),
+        Command::Backup { file } => cli::backup::run(&file),
     };
     match result {
         Ok(code) => code,

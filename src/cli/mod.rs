@@ -1,9 +1,12 @@
 //! The `encore` subcommands; each a few lines over the library.
 
+pub mod backup;
+pub mod config;
 pub mod import;
 pub mod keys;
 pub mod migrate;
 pub mod outbox;
+pub mod performances;
 pub mod serve;
 
 use anyhow::Context;

@@ -8,11 +8,17 @@ use crate::service::{outbox, signing};
 /// Runs the email worker alone until interrupted.
 pub fn worker() -> anyhow::Result<ExitCode> {
     let (config, encore) = super::open()?;
+    let metrics_listener = super::serve::metrics_listener(&config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
         let worker = Worker::from_config(encore.clone(), &config)?;
+        // Its sends and failures are counted here: this process serves them too.
+        if let Some(listener) = metrics_listener {
+            tracing::info!(address = %listener.local_addr()?, "serving /metrics without a key");
+            tokio::spawn(crate::http::metrics::server(encore.clone(), listener)?);
+        }
         // The worker signs QR codes and links: it must sign with the key in force, too.
         tokio::spawn(signing::keep_fresh(encore.clone(), config.key_refresh()));
         tracing::info!("email worker running; Ctrl-C stops it");

@@ -3,9 +3,22 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
+use crate::config::Config;
 use crate::db::redact_url;
 use crate::email::worker::Worker;
 use crate::service::signing;
+
+/// The `metrics_bind` listener, when metrics are on and it is set.
+pub(super) fn metrics_listener(config: &Config) -> anyhow::Result<Option<TcpListener>> {
+    match &config.metrics_bind {
+        Some(address) if config.metrics_enabled => {
+            Ok(Some(TcpListener::bind(address).with_context(|| {
+                format!("cannot listen on metrics_bind {address}")
+            })?))
+        }
+        _ => Ok(None),
+    }
+}
 
 pub fn run(bind: Option<String>) -> anyhow::Result<ExitCode> {
     let (mut config, encore) = super::open()?;
@@ -14,6 +27,7 @@ pub fn run(bind: Option<String>) -> anyhow::Result<ExitCode> {
     }
     let listener = TcpListener::bind(&config.bind)
         .with_context(|| format!("cannot listen on {}", config.bind))?;
+    let metrics_listener = metrics_listener(&config)?;
     tracing::info!(
         address = %listener.local_addr()?,
         database = %redact_url(&config.database_url),
@@ -21,12 +35,18 @@ pub fn run(bind: Option<String>) -> anyhow::Result<ExitCode> {
         "encore is serving"
     );
     // actix handles SIGINT/SIGTERM: it stops accepting, finishes requests in flight, then exits.
+    // A performance cancellation a stopped process left unfinished carries on.
+    crate::service::cancellations::resume_unfinished(&encore)?;
     actix_web::rt::System::new().block_on(async move {
         actix_web::rt::spawn(signing::keep_fresh(encore.clone(), config.key_refresh()));
         if config.run_worker {
             let worker =
                 Worker::from_config(encore.clone(), &config).map_err(std::io::Error::other)?;
             actix_web::rt::spawn(worker.run(encore.outbox_wakeup.clone()));
+        }
+        if let Some(listener) = metrics_listener {
+            tracing::info!(address = %listener.local_addr()?, "serving /metrics without a key");
+            actix_web::rt::spawn(crate::http::metrics::server(encore.clone(), listener)?);
         }
         crate::http::server(encore, &config, listener)?.await
     })?;

@@ -71,6 +71,7 @@ pub fn post(conn: &mut Conn<'_>, entry: &NewCreditEntryRow<'_>) -> QueryResult<b
 pub const REASON_EXCHANGE: &str = "exchange";
 pub const REASON_EXCHANGE_PURCHASE: &str = "exchange_purchase";
 pub const REASON_BOX_OFFICE_PURCHASE: &str = "box_office_purchase";
+pub const REASON_CANCEL_REFUND: &str = "cancel_refund";
 
 pub fn entry<'a>(
     email: &'a str,

@@ -56,17 +56,18 @@ pub fn reserve_seats(conn: &mut Conn<'_>, performance_id: i64, count: i64) -> Qu
     .map(|n| n == 1)
 }
 
-/// Gives back one seat of a performance (a ticket that was exchanged away or canceled).
-pub fn release_seat(conn: &mut Conn<'_>, performance_id: i64) -> QueryResult<()> {
+/// Gives back `count` seats of a performance (tickets exchanged away or canceled).
+pub fn release_seats(conn: &mut Conn<'_>, performance_id: i64, count: i64) -> QueryResult<()> {
     with_conn!(conn, c => diesel::update(performances::table)
         .filter(performances::id.eq(performance_id))
-        .filter(performances::tickets_issued.gt(0))
-        .set(performances::tickets_issued.eq(performances::tickets_issued - 1))
+        .filter(performances::tickets_issued.ge(count))
+        .set(performances::tickets_issued.eq(performances::tickets_issued - count))
         .execute(c))
     .map(drop)
 }
 
-/// Performances that start after `after`, with their events: the candidates for an exchange.
+/// Performances that start after `after` and are not canceled, with their events: the
+/// candidates for an exchange.
 pub fn upcoming_performances(
     conn: &mut Conn<'_>,
     event_id: Option<i64>,
@@ -76,6 +77,7 @@ pub fn upcoming_performances(
         let mut query = performances::table
             .inner_join(events::table)
             .filter(performances::starts_at.gt(after))
+            .filter(performances::canceled_at.is_null())
             .order((performances::starts_at, performances::id))
             .select((PerformanceRow::as_select(), EventRow::as_select()))
             .limit(200)

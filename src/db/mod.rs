@@ -9,9 +9,13 @@ pub mod models;
 pub mod schema;
 
 pub mod api_keys;
+pub mod backup;
+pub mod cancellations;
 pub mod credit;
+pub mod door;
 pub mod events;
 pub mod idempotency;
+pub mod journey;
 pub mod outbox;
 pub mod scans;
 pub mod signing_keys;
@@ -283,6 +287,19 @@ impl Db {
         Ok(applied)
     }
 
+    /// The pool's connections right now (r2d2's `state()`), for `/metrics`.
+    pub fn pool_state(&self) -> PoolState {
+        let (state, max_size) = match &*self.pool {
+            PoolKind::Sqlite(p) => (p.state(), p.max_size()),
+            PoolKind::Postgres(p) => (p.state(), p.max_size()),
+        };
+        PoolState {
+            connections: state.connections,
+            idle: state.idle_connections,
+            max_size,
+        }
+    }
+
     /// A cheap round-trip, for `/readyz`.
     pub fn ping(&self) -> Result<(), SetupError> {
         let mut pooled = self.get()?;
@@ -291,8 +308,36 @@ impl Db {
     }
 }
 
-/// The URL without its password, for messages and logs.
+/// How many connections a pool holds, how many of them are idle, and its limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolState {
+    pub connections: u32,
+    pub idle: u32,
+    pub max_size: u32,
+}
+
+/// The URL without its password (in the user part, or a `password=` query parameter as
+/// libpq accepts), for messages, logs and `encore config`.
 pub fn redact_url(url: &str) -> String {
+    let url = redact_userinfo(url);
+    match url.split_once('?') {
+        Some((base, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((name, _)) if name.eq_ignore_ascii_case("password") => {
+                        format!("{name}=***")
+                    }
+                    _ => pair.to_string(),
+                })
+                .collect();
+            format!("{base}?{}", query.join("&"))
+        }
+        None => url,
+    }
+}
+
+fn redact_userinfo(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let userinfo = &url[scheme_end + 3..at];
@@ -331,5 +376,13 @@ mod tests {
             "postgres://postgres@db/x"
         );
         assert_eq!(redact_url("encore.db"), "encore.db");
+        assert_eq!(
+            redact_url("postgresql://db/encore?user=e&password=s3cret&sslmode=require"),
+            "postgresql://db/encore?user=e&password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact_url("smtps://mailer:p%40ss@mail.example.org:465?tls=required"),
+            "smtps://mailer:***@mail.example.org:465?tls=required"
+        );
     }
 }

@@ -8,6 +8,7 @@ use super::schema::{
     api_keys, arrival_events, credit_ledger, events, outbox, performances, signing_keys, tickets,
     transfers,
 };
+use super::schema::{link_opens, performance_cancellations, ticket_cancellations};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = api_keys)]
@@ -56,6 +57,8 @@ pub struct EventRow {
     pub transfer_allowed: i32,
     pub change_cutoff_minutes: i32,
     pub transfer_offer_hours: i32,
+    pub refund_on_cancel: i32,
+    pub lobby_message: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -72,6 +75,8 @@ pub struct NewEventRow<'a> {
     pub transfer_allowed: i32,
     pub change_cutoff_minutes: i32,
     pub transfer_offer_hours: i32,
+    pub refund_on_cancel: i32,
+    pub lobby_message: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -86,6 +91,7 @@ pub struct PerformanceRow {
     pub created_at: NaiveDateTime,
     pub price_minor: Option<i64>,
     pub currency: Option<String>,
+    pub canceled_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]
@@ -160,7 +166,12 @@ pub struct NewArrivalEventRow<'a> {
     pub gate: &'a str,
     pub device: &'a str,
     pub outcome: &'a str,
+    /// For a scan made offline, the device's clock.
     pub scanned_at: NaiveDateTime,
+    /// Set for a scan made offline and uploaded later: its idempotency key, and when the
+    /// upload reached us.
+    pub upload_key: Option<&'a str>,
+    pub uploaded_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
@@ -247,4 +258,39 @@ pub struct NewTransferRow<'a> {
     pub to_email: &'a str,
     pub offered_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = performance_cancellations)]
+pub struct PerformanceCancellationRow {
+    pub id: i64,
+    pub performance_id: i64,
+    pub reason: String,
+    pub refund_to_credit: i32,
+    pub status: String,
+    pub total: i64,
+    pub canceled: i64,
+    pub started_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = ticket_cancellations)]
+pub struct TicketCancellationRow {
+    pub ticket_id: i64,
+    pub reason: String,
+    pub refund_minor: i64,
+    pub currency: String,
+    pub cancellation_id: Option<i64>,
+    pub canceled_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = link_opens)]
+pub struct LinkOpenRow {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub purpose: String,
+    pub opened_at: NaiveDateTime,
 }

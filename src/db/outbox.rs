@@ -145,9 +145,10 @@ pub fn release(
     Ok(())
 }
 
-pub fn for_ticket(conn: &mut Conn<'_>, ticket_id: i64) -> QueryResult<Vec<OutboxRow>> {
+/// Every email queued about these tickets, oldest first.
+pub fn for_tickets(conn: &mut Conn<'_>, ticket_ids: &[i64]) -> QueryResult<Vec<OutboxRow>> {
     with_conn!(conn, c => outbox::table
-        .filter(outbox::ticket_id.eq(ticket_id))
+        .filter(outbox::ticket_id.eq_any(ticket_ids))
         .order(outbox::id)
         .select(OutboxRow::as_select())
         .load(c))

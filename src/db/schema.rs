@@ -37,6 +37,8 @@ diesel::table! {
         transfer_allowed -> Integer,
         change_cutoff_minutes -> Integer,
         transfer_offer_hours -> Integer,
+        refund_on_cancel -> Integer,
+        lobby_message -> Nullable<Text>,
     }
 }
 
@@ -51,6 +53,8 @@ diesel::table! {
         created_at -> Timestamp,
         price_minor -> Nullable<BigInt>,
         currency -> Nullable<Text>,
+        canceled_at -> Nullable<Timestamp>,
+        door_version -> BigInt,
     }
 }
 
@@ -85,6 +89,8 @@ diesel::table! {
         device -> Text,
         outcome -> Text,
         scanned_at -> Timestamp,
+        upload_key -> Nullable<Text>,
+        uploaded_at -> Nullable<Timestamp>,
     }
 }
 
@@ -164,6 +170,52 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    performance_cancellations (id) {
+        id -> BigInt,
+        performance_id -> BigInt,
+        reason -> Text,
+        refund_to_credit -> Integer,
+        status -> Text,
+        total -> BigInt,
+        canceled -> BigInt,
+        started_at -> Timestamp,
+        updated_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    ticket_cancellations (ticket_id) {
+        ticket_id -> BigInt,
+        reason -> Text,
+        refund_minor -> BigInt,
+        currency -> Text,
+        cancellation_id -> Nullable<BigInt>,
+        canceled_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    link_opens (id) {
+        id -> BigInt,
+        ticket_id -> BigInt,
+        purpose -> Text,
+        opened_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    door_changes (id) {
+        id -> BigInt,
+        performance_id -> BigInt,
+        ticket_id -> BigInt,
+        generation -> Integer,
+        status -> Text,
+        version -> BigInt,
+    }
+}
+
 diesel::joinable!(performances -> events (event_id));
 diesel::joinable!(tickets -> performances (performance_id));
 diesel::joinable!(arrival_events -> tickets (ticket_id));
@@ -183,4 +235,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     credit_accounts,
     credit_ledger,
     transfers,
+    door_changes,
 );

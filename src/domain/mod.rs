@@ -3,6 +3,7 @@
 
 pub mod email;
 pub mod event;
+pub mod lobby;
 pub mod money;
 pub mod policy;
 pub mod role;

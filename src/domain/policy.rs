@@ -38,6 +38,8 @@ pub enum Refusal {
     NotValid(TicketStatus),
     #[error("This ticket was already used to enter.")]
     AlreadyAdmitted,
+    #[error("This ticket was already canceled.")]
+    AlreadyCanceled,
     #[error("The ticket is on offer to {0}; take that offer back first.")]
     OfferPending(String),
     #[error("A ticket cannot be transferred to its own holder.")]
@@ -68,6 +70,7 @@ impl Refusal {
             Refusal::PastCutoff { .. } => "past_cutoff",
             Refusal::NotValid(_) => "ticket_not_valid",
             Refusal::AlreadyAdmitted => "already_admitted",
+            Refusal::AlreadyCanceled => "already_canceled",
             Refusal::OfferPending(_) => "transfer_pending",
             Refusal::TransferToSelf => "transfer_to_self",
             Refusal::NoOpenOffer => "no_open_offer",
@@ -94,6 +97,8 @@ pub struct ChangePolicy {
     pub cutoff: Duration,
     /// An unclaimed transfer returns to the sender after this long (or at the cut-off).
     pub offer_lifetime: Duration,
+    /// When a performance is canceled, its holders are credited what they paid.
+    pub refund_on_cancel: bool,
 }
 
 impl Default for ChangePolicy {
@@ -105,6 +110,7 @@ impl Default for ChangePolicy {
             transfer_allowed: true,
             cutoff: Duration::minutes(120),
             offer_lifetime: Duration::hours(72),
+            refund_on_cancel: true,
         }
     }
 }
@@ -152,6 +158,7 @@ impl ChangePolicy {
             transfer_allowed,
             cutoff: Duration::minutes(cutoff_minutes),
             offer_lifetime: Duration::hours(offer_hours),
+            refund_on_cancel: true,
         })
     }
 

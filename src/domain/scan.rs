@@ -25,10 +25,13 @@ pub enum ScanOutcome {
     /// A correctly signed token whose ticket this database does not hold (e.g. restored from
     /// an older backup). Never expected in normal operation.
     UnknownTicket,
+    /// An offline upload: the ticket was also admitted by another device (two entries on one
+    /// ticket). Only uploads of offline scans give it.
+    Conflict,
 }
 
 impl ScanOutcome {
-    pub const ALL: [ScanOutcome; 13] = [
+    pub const ALL: [ScanOutcome; 14] = [
         ScanOutcome::Admitted,
         ScanOutcome::AlreadyAdmitted,
         ScanOutcome::InvalidSignature,
@@ -42,6 +45,7 @@ impl ScanOutcome {
         ScanOutcome::Exchanged,
         ScanOutcome::Transferred,
         ScanOutcome::UnknownTicket,
+        ScanOutcome::Conflict,
     ];
 
     pub fn code(self) -> &'static str {
@@ -59,6 +63,7 @@ impl ScanOutcome {
             ScanOutcome::Exchanged => "exchanged",
             ScanOutcome::Transferred => "transferred",
             ScanOutcome::UnknownTicket => "unknown_ticket",
+            ScanOutcome::Conflict => "conflict",
         }
     }
 
@@ -75,6 +80,7 @@ impl ScanOutcome {
         matches!(
             self,
             ScanOutcome::AlreadyAdmitted
+                | ScanOutcome::Conflict
                 | ScanOutcome::Superseded
                 | ScanOutcome::Canceled
                 | ScanOutcome::Exchanged
@@ -98,6 +104,7 @@ impl ScanOutcome {
             ScanOutcome::Exchanged => "This ticket was exchanged.",
             ScanOutcome::Transferred => "This ticket was transferred to someone else.",
             ScanOutcome::UnknownTicket => "No such ticket is on record.",
+            ScanOutcome::Conflict => "This ticket was also admitted by another device.",
         }
     }
 }

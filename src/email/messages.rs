@@ -12,6 +12,7 @@ use lettre::Message;
 
 use crate::db::models::{EventRow, PerformanceRow, TicketRow, TransferRow};
 use crate::domain::event::{in_venue_time, venue_time_text};
+use crate::service::cancellations::CancellationNotice;
 use crate::service::exchanges::Receipt;
 
 #[derive(Debug, thiserror::Error)]
@@ -132,6 +133,43 @@ struct ReceiptText<'a> {
 struct ReceiptHtml<'a> {
     t: &'a Shown<'a>,
     r: &'a ShownReceipt,
+}
+
+/// A cancellation as the templates show it.
+struct ShownCancellation<'a> {
+    reason: &'a str,
+    performance_canceled: bool,
+    tickets: usize,
+    /// "45.00 EUR", one per currency credited.
+    refunds: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "email/cancellation.txt")]
+struct CancellationText<'a> {
+    t: &'a Shown<'a>,
+    c: &'a ShownCancellation<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "email/cancellation.html")]
+struct CancellationHtml<'a> {
+    t: &'a Shown<'a>,
+    c: &'a ShownCancellation<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "email/lobby.txt")]
+struct LobbyText<'a> {
+    t: &'a Shown<'a>,
+    message: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/lobby.html")]
+struct LobbyHtml<'a> {
+    t: &'a Shown<'a>,
+    message: &'a str,
 }
 
 /// "45.00 EUR"
@@ -317,6 +355,59 @@ impl Composer {
             facts.event.name,
             short_date(facts)
         );
+        Ok(self
+            .envelope(&facts.ticket.holder_email, subject, message_id)?
+            .multipart(MultiPart::alternative_plain_html(text, html))?)
+    }
+}
+
+impl Composer {
+    /// To the holder: their ticket (or the whole performance) is canceled, why, and what was
+    /// credited.
+    pub fn cancellation(
+        &self,
+        facts: &TicketFacts<'_>,
+        notice: &CancellationNotice,
+        message_id: &str,
+    ) -> Result<Message, ComposeError> {
+        let shown = Shown::from(facts);
+        let c = ShownCancellation {
+            reason: &notice.reason,
+            performance_canceled: notice.performance_canceled,
+            tickets: notice.ticket_ids.len(),
+            refunds: notice
+                .refunds
+                .iter()
+                .map(|(currency, minor)| format_money(*minor, currency))
+                .collect(),
+        };
+        let text = CancellationText { t: &shown, c: &c }.render()?;
+        let html = CancellationHtml { t: &shown, c: &c }.render()?;
+        let subject = if notice.performance_canceled {
+            format!("Canceled: {} on {}", facts.event.name, short_date(facts))
+        } else {
+            format!(
+                "Your ticket for {} on {} is canceled",
+                facts.event.name,
+                short_date(facts)
+            )
+        };
+        Ok(self
+            .envelope(&facts.ticket.holder_email, subject, message_id)?
+            .multipart(MultiPart::alternative_plain_html(text, html))?)
+    }
+
+    /// To the holder on admission: the event's lobby message, filled in for them.
+    pub fn lobby(
+        &self,
+        facts: &TicketFacts<'_>,
+        message: &str,
+        message_id: &str,
+    ) -> Result<Message, ComposeError> {
+        let shown = Shown::from(facts);
+        let text = LobbyText { t: &shown, message }.render()?;
+        let html = LobbyHtml { t: &shown, message }.render()?;
+        let subject = format!("Welcome to {}", facts.event.name);
         Ok(self
             .envelope(&facts.ticket.holder_email, subject, message_id)?
             .multipart(MultiPart::alternative_plain_html(text, html))?)

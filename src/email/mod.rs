@@ -18,6 +18,10 @@ pub const KIND_REMINDER: &str = "reminder";
 pub const KIND_TRANSFER_OFFER: &str = "transfer_offer";
 /// To the holder after an exchange: what the ticket was worth, what was credited or bought.
 pub const KIND_EXCHANGE_RECEIPT: &str = "exchange_receipt";
+/// To the holder when their ticket, or the whole performance, is canceled.
+pub const KIND_CANCELLATION: &str = "cancellation";
+/// To the holder on admission: the event's lobby message (at most one per ticket).
+pub const KIND_LOBBY: &str = "lobby";
 
 /// A fresh, globally unique Message-ID, fixed when the email is queued so that a resend after
 /// a crash is recognisably the same message.

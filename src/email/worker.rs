@@ -16,11 +16,15 @@ use tokio::sync::Notify;
 
 use super::messages::{Composer, TicketFacts};
 use super::transport::Mailer;
-use super::{KIND_CONFIRMATION, KIND_EXCHANGE_RECEIPT, KIND_REMINDER, KIND_TRANSFER_OFFER};
+use super::{
+    KIND_CANCELLATION, KIND_CONFIRMATION, KIND_EXCHANGE_RECEIPT, KIND_LOBBY, KIND_REMINDER,
+    KIND_TRANSFER_OFFER,
+};
 use crate::config::Config;
 use crate::db::models::{EventRow, OutboxRow, PerformanceRow, TicketRow};
 use crate::db::{events, outbox, tickets, Conn};
 use crate::domain::event::reminder_offsets;
+use crate::domain::lobby::{LobbyFacts, LobbyMessage};
 use crate::domain::TicketStatus;
 use crate::service::{self, tickets as ticket_service, Encore, Error};
 use crate::tokens::{render_png, LinkClaims, LinkPurpose};
@@ -420,6 +424,23 @@ fn compose(
                 .map_err(|e| e.to_string())
         }
         KIND_TRANSFER_OFFER => return compose_offer(encore, composer, base_url, &facts, row),
+        KIND_LOBBY => {
+            // The message as the event says it now: one removed since is not sent.
+            let Some(template) = event.lobby_message.clone() else {
+                return Prepared::Skip("the event has no lobby message".into());
+            };
+            let message = LobbyMessage::from_stored(template).render(&LobbyFacts {
+                holder_name: &ticket.holder_name,
+                event_name: &event.name,
+                venue: &event.venue,
+                seat: ticket.seat.as_deref(),
+                section: ticket.section.as_deref(),
+                gate: ticket.admitted_gate.as_deref(),
+            });
+            composer
+                .lobby(&facts, &message, &row.message_id)
+                .map_err(|e| e.to_string())
+        }
         KIND_EXCHANGE_RECEIPT => row
             .detail
             .as_deref()
@@ -428,6 +449,16 @@ fn compose(
             .and_then(|receipt| {
                 composer
                     .exchange_receipt(&facts, &receipt, &row.message_id)
+                    .map_err(|e| e.to_string())
+            }),
+        KIND_CANCELLATION => row
+            .detail
+            .as_deref()
+            .ok_or_else(|| "the cancellation has no details".to_string())
+            .and_then(|d| serde_json::from_str(d).map_err(|e| e.to_string()))
+            .and_then(|notice| {
+                composer
+                    .cancellation(&facts, &notice, &row.message_id)
                     .map_err(|e| e.to_string())
             }),
         other => Err(format!("unknown email kind {other:?}")),
@@ -502,6 +533,15 @@ fn record_results(
         .filter(|(_, d)| matches!(d, Delivery::Sent))
         .map(|(r, _)| r.id)
         .collect();
+    // The sends happened whatever becomes of recording them: count them now.
+    encore.metrics.emails_sent(sent.len() as u64);
+    for (row, delivery) in &results {
+        if matches!(delivery, Delivery::Failed(_)) {
+            encore
+                .metrics
+                .email_send_failed(row.attempts >= settings.max_attempts);
+        }
+    }
     encore.db.write(|conn| {
         outbox::mark_sent(conn, &sent, claim, now)?;
         for (row, delivery) in &results {

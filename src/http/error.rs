@@ -13,13 +13,23 @@ use serde::Serialize;
 
 use crate::service;
 
-#[derive(Debug, Clone, Serialize)]
+/// An error, as `application/problem+json`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = Problem)]
 pub struct ApiError {
+    /// The HTTP status, repeated.
     #[serde(serialize_with = "serialize_status")]
+    #[schema(value_type = u16, example = 422)]
     pub status: StatusCode,
+    /// Stable and machine-readable.
+    #[schema(example = "validation_failed")]
     pub code: &'static str,
+    /// For people.
+    #[schema(example = "holder_email: not an email address")]
     pub message: String,
+    /// The input field at fault, when one is.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "holder_email")]
     pub field: Option<&'static str>,
 }
 
@@ -200,4 +210,18 @@ pub fn query_error(error: QueryPayloadError, _req: &HttpRequest) -> actix_web::E
 /// Any route the service does not have.
 pub async fn no_such_route() -> Result<HttpResponse, ApiError> {
     Err(ApiError::not_found("No such route."))
+}
+
+/// A route the service has, asked with a method it does not answer: 405 with `Allow`.
+pub fn method_not_allowed(allow: &str) -> HttpResponse {
+    let mut response = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("This route answers {allow} only."),
+    )
+    .error_response();
+    if let Ok(value) = header::HeaderValue::from_str(allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
 }

@@ -3,6 +3,8 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod metrics;
+pub mod openapi;
 mod ops;
 mod pages;
 
@@ -10,7 +12,9 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::{middleware, web, App, HttpServer};
+use actix_web::http::Method;
+use actix_web::web::to;
+use actix_web::{middleware, web, App, HttpServer, Route};
 
 use crate::config::Config;
 use crate::service::staff::Authenticator;
@@ -32,66 +36,86 @@ where
     }
 }
 
-/// The route table: every route the service has, in one place.
+/// The JSON API's route table, one line per route: method, full path, handler. Routes are
+/// matched in this order. Each handler also carries a `#[utoipa::path]` and is listed in
+/// `openapi::ApiDoc`; `tests/api/openapi.rs` names any route here the document lacks.
+#[rustfmt::skip] // one line per route
+fn api_routes() -> Vec<(Method, &'static str, Route)> {
+    const GET: Method = Method::GET;
+    const POST: Method = Method::POST;
+    vec![
+        (GET, "/healthz", to(ops::healthz)),
+        (GET, "/readyz", to(ops::readyz)),
+        (GET, "/metrics", to(metrics::scrape)),
+        (GET, "/.well-known/jwks.json", to(api::keys::jwks)),
+        (GET, "/api/v1/openapi.json", to(openapi::document)),
+        // The door's hot path first.
+        (POST, "/api/v1/scans", to(api::scans::scan)),
+        // The door offline: the bundle scanners decide with, the upload of their scans.
+        (POST, "/api/v1/scans/batch", to(api::door::upload)),
+        (GET, "/api/v1/performances/{id}/offline-bundle", to(api::door::offline_bundle)),
+        (POST, "/api/v1/events", to(api::events::create)),
+        (GET, "/api/v1/events", to(api::events::list)),
+        (GET, "/api/v1/events/{id}", to(api::events::get)),
+        (POST, "/api/v1/events/{id}/performances", to(api::performances::create)),
+        (GET, "/api/v1/events/{id}/performances", to(api::performances::list)),
+        (GET, "/api/v1/performances/{id}", to(api::performances::get)),
+        (GET, "/api/v1/performances/{id}/arrivals", to(api::performances::arrivals)),
+        (POST, "/api/v1/performances/{id}/tickets", to(api::tickets::issue_one)),
+        (POST, "/api/v1/performances/{id}/tickets/bulk", to(api::tickets::issue_bulk)),
+        (GET, "/api/v1/tickets/{id}", to(api::tickets::get)),
+        (GET, "/api/v1/tickets/{id}/qr.png", to(api::tickets::qr_png)),
+        (GET, "/api/v1/tickets/{id}/qr.svg", to(api::tickets::qr_svg)),
+        (GET, "/api/v1/tickets/{id}/emails", to(api::tickets::emails)),
+        (POST, "/api/v1/tickets/{id}/exchange", to(api::changes::exchange)),
+        (POST, "/api/v1/tickets/{id}/transfer", to(api::changes::transfer)),
+        (POST, "/api/v1/tickets/{id}/transfer/cancel", to(api::changes::cancel_transfer)),
+        (GET, "/api/v1/tickets/{id}/transfers", to(api::changes::list_transfers)),
+        (GET, "/api/v1/patrons/{email}/credit", to(api::changes::patron_credit)),
+        // Cancellations.
+        (POST, "/api/v1/tickets/{id}/cancel", to(api::cancellations::cancel_ticket)),
+        (POST, "/api/v1/performances/{id}/cancel", to(api::cancellations::cancel_performance)),
+        (GET, "/api/v1/performances/{id}/cancellation", to(api::cancellations::cancellation_job)),
+        // The patron journey.
+        (GET, "/api/v1/tickets/{id}/history", to(api::journey::ticket_history)),
+        (GET, "/api/v1/patrons/{email}", to(api::journey::patron)),
+    ]
+}
+
+/// Method and path of every JSON API route, as the route table serves them.
+pub fn api_route_table() -> Vec<(Method, &'static str)> {
+    api_routes()
+        .into_iter()
+        .map(|(method, path, _)| (method, path))
+        .collect()
+}
+
+/// Every route the service has: the JSON API, then the patron's pages.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(ops::healthz))
-        .route("/readyz", web::get().to(ops::readyz))
-        .route("/.well-known/jwks.json", web::get().to(api::keys::jwks))
-        .service(
-            web::scope("/api/v1")
-                // The door's hot path first: routes are matched in order.
-                .route("/scans", web::post().to(api::scans::scan))
-                .route("/events", web::post().to(api::events::create))
-                .route("/events", web::get().to(api::events::list))
-                .route("/events/{id}", web::get().to(api::events::get))
-                .route(
-                    "/events/{id}/performances",
-                    web::post().to(api::performances::create),
-                )
-                .route(
-                    "/events/{id}/performances",
-                    web::get().to(api::performances::list),
-                )
-                .route("/performances/{id}", web::get().to(api::performances::get))
-                .route(
-                    "/performances/{id}/arrivals",
-                    web::get().to(api::performances::arrivals),
-                )
-                .route(
-                    "/performances/{id}/tickets",
-                    web::post().to(api::tickets::issue_one),
-                )
-                .route(
-                    "/performances/{id}/tickets/bulk",
-                    web::post().to(api::tickets::issue_bulk),
-                )
-                .route("/tickets/{id}", web::get().to(api::tickets::get))
-                .route("/tickets/{id}/qr.png", web::get().to(api::tickets::qr_png))
-                .route("/tickets/{id}/qr.svg", web::get().to(api::tickets::qr_svg))
-                .route("/tickets/{id}/emails", web::get().to(api::tickets::emails))
-                .route(
-                    "/tickets/{id}/exchange",
-                    web::post().to(api::changes::exchange),
-                )
-                .route(
-                    "/tickets/{id}/transfer",
-                    web::post().to(api::changes::transfer),
-                )
-                .route(
-                    "/tickets/{id}/transfer/cancel",
-                    web::post().to(api::changes::cancel_transfer),
-                )
-                .route(
-                    "/tickets/{id}/transfers",
-                    web::get().to(api::changes::list_transfers),
-                )
-                .route(
-                    "/patrons/{email}/credit",
-                    web::get().to(api::changes::patron_credit),
-                ),
-        )
-        // The patron's pages, reached from the links in their emails.
-        .configure(pages::routes);
+    // One resource per path, so that a method the path lacks is a 405 naming those it has.
+    let mut paths: Vec<(&'static str, Vec<(Method, Route)>)> = Vec::new();
+    for (method, path, route) in api_routes() {
+        match paths.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, routes)) => routes.push((method, route)),
+            None => paths.push((path, vec![(method, route)])),
+        }
+    }
+    for (path, routes) in paths {
+        let allow = routes
+            .iter()
+            .map(|(method, _)| method.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let resource = routes.into_iter().fold(
+            web::resource(path).name(path),
+            |resource, (method, route)| resource.route(route.method(method)),
+        );
+        cfg.service(resource.default_service(to(move || {
+            std::future::ready(error::method_not_allowed(&allow))
+        })));
+    }
+    // The patron's pages, reached from the links in their emails.
+    cfg.configure(pages::routes);
 }
 
 /// Builds the server on an already-bound listener (tests bind port 0 and read the port back).
@@ -103,6 +127,7 @@ pub fn server(encore: Encore, config: &Config, listener: TcpListener) -> std::io
     let json = web::JsonConfig::default()
         .limit(config.max_body_bytes)
         .error_handler(error::json_error);
+    let request_metrics = encore.metrics.clone();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(encore.clone())
@@ -117,6 +142,11 @@ pub fn server(encore: Encore, config: &Config, listener: TcpListener) -> std::io
                     .custom_request_replace("path", |req| pages::path_for_log(req.path()))
                     .log_target("encore::http"),
             )
+            // Outermost, so it times everything and sees the final status. Off, it is not there.
+            .wrap(middleware::Condition::new(
+                request_metrics.is_enabled(),
+                metrics::RequestMetrics::new(request_metrics.clone()),
+            ))
             .configure(routes)
             .default_service(web::to(error::no_such_route))
     })

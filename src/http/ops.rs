@@ -1,24 +1,44 @@
 //! Liveness and readiness for orchestrators and load balancers.
 
 use actix_web::{web, HttpResponse};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::error::ApiError;
 use crate::service::Encore;
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthView {
+    #[schema(example = "ok")]
+    status: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadyView {
+    #[schema(example = "ready")]
+    status: &'static str,
+    /// The database backend: `sqlite` or `postgres`.
+    database: &'static str,
+}
+
 /// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "ops", security(()),
+    responses((status = 200, body = HealthView)))]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "status": "ok" }))
+    HttpResponse::Ok().json(HealthView { status: "ok" })
 }
 
 /// The process can serve: its database answers.
+#[utoipa::path(get, path = "/readyz", tag = "ops", security(()),
+    responses((status = 200, body = ReadyView), (status = 503)))]
 pub async fn readyz(encore: web::Data<Encore>) -> Result<HttpResponse, ApiError> {
     let db = encore.db.clone();
     let backend = db.backend().name();
     match web::block(move || db.ping()).await {
-        Ok(Ok(())) => {
-            Ok(HttpResponse::Ok().json(json!({ "status": "ready", "database": backend })))
-        }
+        Ok(Ok(())) => Ok(HttpResponse::Ok().json(ReadyView {
+            status: "ready",
+            database: backend,
+        })),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness check failed");
             Err(ApiError::new(

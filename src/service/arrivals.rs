@@ -7,6 +7,7 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
 use super::{Error, Result};
 use crate::db::{events, scans, tickets, Db};
+use crate::domain::ScanOutcome;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Arrivals {
@@ -17,6 +18,9 @@ pub struct Arrivals {
     pub by_gate: BTreeMap<String, i64>,
     pub per_minute: Vec<(DateTime<Utc>, i64)>,
     pub attempts_by_outcome: BTreeMap<String, i64>,
+    /// Offline admissions of a ticket another device had admitted too (two entries on one
+    /// ticket), as uploads reported them.
+    pub conflicts: i64,
 }
 
 pub fn for_performance(db: &Db, performance_id: i64) -> Result<Arrivals> {
@@ -39,6 +43,7 @@ pub fn for_performance(db: &Db, performance_id: i64) -> Result<Arrivals> {
                 _ => per_minute.push((minute, 1)),
             }
         }
+        let attempts_by_outcome: BTreeMap<String, i64> = outcomes.into_iter().collect();
         Ok(Arrivals {
             performance_id,
             capacity: performance.capacity,
@@ -46,7 +51,11 @@ pub fn for_performance(db: &Db, performance_id: i64) -> Result<Arrivals> {
             admitted: admissions.len() as i64,
             by_gate,
             per_minute,
-            attempts_by_outcome: outcomes.into_iter().collect(),
+            conflicts: attempts_by_outcome
+                .get(ScanOutcome::Conflict.code())
+                .copied()
+                .unwrap_or(0),
+            attempts_by_outcome,
         })
     })
 }

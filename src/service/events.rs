@@ -6,6 +6,7 @@ use super::{Error, Result};
 use crate::db::models::{EventRow, NewEventRow, NewPerformanceRow, PerformanceRow};
 use crate::db::{events, Db};
 use crate::domain::event::{parse_reminder_offsets, parse_time_zone, PerformanceSchedule};
+use crate::domain::lobby::LobbyMessage;
 use crate::domain::policy::ChangePolicy;
 use crate::domain::text::label;
 use crate::domain::Money;
@@ -20,6 +21,7 @@ pub fn create_event(
     time_zone: &str,
     reminder_offsets_minutes: &[i64],
     policy: &ChangePolicy,
+    lobby_message: Option<&LobbyMessage>,
 ) -> Result<EventRow> {
     let reminders = parse_reminder_offsets(reminder_offsets_minutes)?;
     let name = label("name", name, 200)?;
@@ -40,6 +42,8 @@ pub fn create_event(
                 transfer_allowed: policy.transfer_allowed.into(),
                 change_cutoff_minutes: policy.cutoff.num_minutes() as i32,
                 transfer_offer_hours: policy.offer_lifetime.num_hours() as i32,
+                refund_on_cancel: policy.refund_on_cancel.into(),
+                lobby_message: lobby_message.map(LobbyMessage::as_str),
             },
         )
         .map_err(Error::from)
@@ -106,5 +110,6 @@ pub fn change_policy(event: &EventRow) -> ChangePolicy {
         transfer_allowed: event.transfer_allowed != 0,
         cutoff: chrono::Duration::minutes(event.change_cutoff_minutes.into()),
         offer_lifetime: chrono::Duration::hours(event.transfer_offer_hours.into()),
+        refund_on_cancel: event.refund_on_cancel != 0,
     }
 }

@@ -50,7 +50,7 @@ pub fn exchange(encore: &Encore, ticket_id: i64, into: ExchangeInto) -> Result<R
         };
 
         current.end_for(conn, Change::Exchange, TicketStatus::Exchanged, now)?;
-        events::release_seat(conn, old.performance_id)?;
+        events::release_seats(conn, old.performance_id, 1)?;
 
         let value = current.policy.exchange_value(old.price_minor);
         let (email, currency) = (old.holder_email.as_str(), old.currency.as_str());

@@ -3,10 +3,13 @@
 //! the CLI calls them directly.
 
 pub mod arrivals;
+pub mod cancellations;
 pub mod credit;
+pub mod door;
 pub mod events;
 pub mod exchanges;
 pub mod import;
+pub mod journey;
 pub mod outbox;
 pub mod scan_writer;
 pub mod scans;
@@ -37,6 +40,8 @@ pub struct Encore {
     pub outbox_wakeup: Arc<Notify>,
     /// Where scans are written, in batches (group commit).
     pub scan_writer: scan_writer::ScanWriter,
+    /// This process's metrics (no-ops when `metrics_enabled` is off).
+    pub metrics: Arc<crate::metrics::Metrics>,
     key_refresh: Arc<signing::RefreshGate>,
 }
 
@@ -85,12 +90,27 @@ impl Encore {
             tracing::info!(applied, backend = db.backend().name(), "applied migrations");
         }
         let keys = signing::load_keyring(&db).context("cannot load the token signing keys")?;
+        let settings = Settings::from_config(config);
+        let outbox_wakeup = Arc::new(Notify::new());
+        let lobby = door::LobbyMail {
+            message_id_domain: settings.message_id_domain.clone(),
+            wakeup: outbox_wakeup.clone(),
+        };
         Ok(Encore {
-            scan_writer: scan_writer::ScanWriter::start(db.clone(), config.postgres_scan_writers),
+            scan_writer: scan_writer::ScanWriter::start(
+                db.clone(),
+                config.postgres_scan_writers,
+                lobby,
+            ),
             db,
             keys: Arc::new(keys),
-            settings: Settings::from_config(config),
-            outbox_wakeup: Arc::new(Notify::new()),
+            settings,
+            outbox_wakeup,
+            metrics: if config.metrics_enabled {
+                crate::metrics::Metrics::enabled()
+            } else {
+                crate::metrics::Metrics::disabled()
+            },
             key_refresh: Arc::new(signing::RefreshGate::default()),
         })
     }

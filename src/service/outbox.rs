@@ -14,7 +14,7 @@ pub fn history(db: &Db, ticket_id: i64) -> Result<Vec<OutboxRow>> {
         if tickets::find(conn, ticket_id)?.is_none() {
             return Err(Error::not_found("ticket", ticket_id));
         }
-        Ok(outbox::for_ticket(conn, ticket_id)?)
+        Ok(outbox::for_tickets(conn, &[ticket_id])?)
     })
 }
 

@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use std::collections::{HashMap, HashSet};
 
+use super::door::{queue_lobby_emails, LobbyMail};
 use super::scans::{admit_or_explain, explain, record_all, Attempt, ScanResult, Verdict};
 use super::Error;
 use crate::db::models::TicketRow;
@@ -41,8 +42,9 @@ pub struct ScanWriter {
 
 impl ScanWriter {
     /// Starts the writer threads: one for SQLite (it has one writer anyway), `postgres_writers`
-    /// for PostgreSQL, whose row locks let batches overlap.
-    pub fn start(db: Db, postgres_writers: usize) -> ScanWriter {
+    /// for PostgreSQL, whose row locks let batches overlap. Admissions queue their lobby
+    /// emails through `lobby`.
+    pub fn start(db: Db, postgres_writers: usize, lobby: LobbyMail) -> ScanWriter {
         let (queue, receiver) = mpsc::channel(QUEUE_DEPTH);
         let writers = match db.backend() {
             Backend::Sqlite => 1,
@@ -50,10 +52,10 @@ impl ScanWriter {
         };
         let receiver = std::sync::Arc::new(std::sync::Mutex::new(receiver));
         for n in 0..writers {
-            let (db, receiver) = (db.clone(), receiver.clone());
+            let (db, receiver, lobby) = (db.clone(), receiver.clone(), lobby.clone());
             thread::Builder::new()
                 .name(format!("scan-writer-{n}"))
-                .spawn(move || write_batches(&db, &receiver))
+                .spawn(move || write_batches(&db, &lobby, &receiver))
                 .expect("the scan writer thread starts");
         }
         ScanWriter { queue }
@@ -72,6 +74,33 @@ impl ScanWriter {
     }
 }
 
+/// A batch's answers, and how many lobby emails its admissions queued.
+type Written = (Vec<ScanResult>, usize);
+
+/// Applies a batch, records every attempt, and queues the lobby emails of its admissions (one
+/// statement for the batch, at most one email per ticket, never for a refusal).
+fn apply(
+    conn: &mut crate::db::Conn<'_>,
+    lobby: &LobbyMail,
+    batch: &[Job],
+) -> Result<Written, Error> {
+    let results = apply_in_lock_order(conn, batch)?;
+    record_all(conn, batch.iter().map(|job| &job.attempt).zip(&results))?;
+    let admitted: Vec<i64> = results
+        .iter()
+        .filter(|r| r.outcome.is_admitted())
+        .filter_map(|r| r.ticket_id)
+        .collect();
+    // No statement at all for a batch that admitted no one.
+    let queued = queue_lobby_emails(
+        conn,
+        &admitted,
+        &lobby.message_id_domain,
+        crate::service::now().naive_utc(),
+    )?;
+    Ok((results, queued))
+}
+
 /// Every batch takes its ticket locks in ascending ticket order, so concurrent batches (other
 /// writers, other processes) can wait for each other but never deadlock. The sort is stable:
 /// two scans of one ticket keep their arrival order, and the first one scanned is admitted.
@@ -80,7 +109,6 @@ fn apply_in_lock_order(
     batch: &[Job],
 ) -> Result<Vec<ScanResult>, Error> {
     if let Some(results) = apply_set_based(conn, batch)? {
-        record_all(conn, batch.iter().map(|job| &job.attempt).zip(&results))?;
         return Ok(results);
     }
     let mut order: Vec<usize> = (0..batch.len()).collect();
@@ -89,12 +117,10 @@ fn apply_in_lock_order(
     for i in order {
         results[i] = Some(admit_or_explain(conn, &batch[i].attempt)?);
     }
-    let results: Vec<ScanResult> = results
+    Ok(results
         .into_iter()
         .map(|r| r.expect("every scan applied"))
-        .collect();
-    record_all(conn, batch.iter().map(|job| &job.attempt).zip(&results))?;
-    Ok(results)
+        .collect())
 }
 
 /// PostgreSQL, when every genuine scan of the batch names a different ticket: all admissions in
@@ -172,11 +198,11 @@ fn apply_set_based(
 
 /// Writes a batch in one transaction; a transient conflict (a deadlock another client caused,
 /// a serialization failure) rolls it back whole, so it is simply tried again.
-fn write_with_retry(db: &Db, batch: &[Job]) -> Result<Vec<ScanResult>, Error> {
+fn write_with_retry(db: &Db, lobby: &LobbyMail, batch: &[Job]) -> Result<Written, Error> {
     const ATTEMPTS: usize = 3;
     let mut attempt = 1;
     loop {
-        match db.write(|conn| apply_in_lock_order(conn, batch)) {
+        match db.write(|conn| apply(conn, lobby, batch)) {
             Err(Error::Database(e)) if attempt < ATTEMPTS && is_transient(&e) => {
                 tracing::warn!(error = %e, attempt, "retrying a batch of scans");
                 attempt += 1;
@@ -197,7 +223,7 @@ fn is_transient(error: &diesel::result::Error) -> bool {
 
 /// The writer loop: wait for one scan, take whatever else is waiting, write them all in one
 /// transaction, answer. Ends when every [`ScanWriter`] handle is gone.
-fn write_batches(db: &Db, receiver: &std::sync::Mutex<mpsc::Receiver<Job>>) {
+fn write_batches(db: &Db, lobby: &LobbyMail, receiver: &std::sync::Mutex<mpsc::Receiver<Job>>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     loop {
         {
@@ -217,11 +243,14 @@ fn write_batches(db: &Db, receiver: &std::sync::Mutex<mpsc::Receiver<Job>>) {
         // A panic must cost this batch its answers (each is told to scan again), not stop the
         // door: the writer goes on with the next batch.
         let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            write_with_retry(db, &batch)
+            write_with_retry(db, lobby, &batch)
         }))
         .unwrap_or_else(|_| Err(Error::Internal("writing the batch panicked".into())));
         match written {
-            Ok(results) => {
+            Ok((results, lobby_emails)) => {
+                if lobby_emails > 0 {
+                    lobby.wakeup.notify_one(); // committed: the worker may send them now
+                }
                 for (job, result) in batch.drain(..).zip(results) {
                     let _ = job.reply.send(Ok(result)); // a scanner that gave up needs no answer
                 }

@@ -123,64 +123,104 @@ pub enum Verdict {
     Genuine(TicketClaims),
 }
 
+impl Verdict {
+    /// The token's claims, when its signature held.
+    pub fn claims(&self) -> Option<&TicketClaims> {
+        match self {
+            Verdict::Genuine(claims) => Some(claims),
+            Verdict::Refused { claims, .. } => claims.as_ref(),
+        }
+    }
+}
+
 /// Admit or refuse, and record the attempt. The token is checked here, with no database work;
 /// the writer then applies the attempt with others in one transaction, and this answers once
 /// it is committed.
 pub async fn scan(encore: &Encore, scan: Scan) -> Result<ScanResult> {
     // Microseconds: what both backends store, so the answer equals what is recorded.
     let at = crate::service::now();
-    let verdict = match verify(encore, &scan.token).await {
-        Err(outcome) => Verdict::Refused {
-            outcome,
-            claims: None,
-        },
-        Ok(claims) => {
-            let early_refusal = check_window(
-                timestamp(claims.nbf),
-                timestamp(claims.exp),
-                at,
-                encore.settings.scan_clock_leeway,
-            )
-            .err()
-            .or_else(|| {
-                scan.performance_id
-                    .filter(|&at_door| at_door != claims.performance_id)
-                    .map(|_| ScanOutcome::WrongPerformance)
-            });
-            match early_refusal {
-                Some(outcome) => Verdict::Refused {
-                    outcome,
-                    claims: Some(claims),
-                },
-                None => Verdict::Genuine(claims),
-            }
-        }
-    };
-    encore
+    let verdict = judge(
+        encore,
+        verify(encore, &scan.token).await,
+        at,
+        scan.performance_id,
+    );
+    let result = encore
         .scan_writer
         .submit(Attempt { scan, at, verdict })
-        .await
+        .await;
+    if let Ok(answer) = &result {
+        encore.metrics.scanned(answer.outcome);
+    }
+    result
 }
 
-/// Verifies the token; meeting an unknown key id, re-reads the keys once (another process may
-/// have rotated) before refusing.
+/// What the token alone says of a scan made at `at`: refused (garbage, bad signature, outside
+/// its window, another performance's door), or genuine, and then the ticket's state decides.
+pub(crate) fn judge(
+    encore: &Encore,
+    verified: Result<TicketClaims, ScanOutcome>,
+    at: DateTime<Utc>,
+    performance_at_door: Option<i64>,
+) -> Verdict {
+    let claims = match verified {
+        Err(outcome) => {
+            return Verdict::Refused {
+                outcome,
+                claims: None,
+            }
+        }
+        Ok(claims) => claims,
+    };
+    let early_refusal = check_window(
+        timestamp(claims.nbf),
+        timestamp(claims.exp),
+        at,
+        encore.settings.scan_clock_leeway,
+    )
+    .err()
+    .or_else(|| {
+        performance_at_door
+            .filter(|&at_door| at_door != claims.performance_id)
+            .map(|_| ScanOutcome::WrongPerformance)
+    });
+    match early_refusal {
+        Some(outcome) => Verdict::Refused {
+            outcome,
+            claims: Some(claims),
+        },
+        None => Verdict::Genuine(claims),
+    }
+}
+
+/// Verifies the token on the async path; only an unknown key id needs the blocking refresh.
 async fn verify(encore: &Encore, token: &str) -> Result<TicketClaims, ScanOutcome> {
     match encore.keys.verify(token) {
         Err(ScanOutcome::UnknownKey) => {
-            let refreshing = encore.clone();
-            match tokio::task::spawn_blocking(move || signing::refresh(&refreshing)).await {
-                Ok(Ok(true)) => encore.keys.verify(token),
-                Ok(Ok(false)) => Err(ScanOutcome::UnknownKey),
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "could not refresh signing keys");
-                    Err(ScanOutcome::UnknownKey)
-                }
-                Err(e) => {
+            let (refreshing, token) = (encore.clone(), token.to_owned());
+            tokio::task::spawn_blocking(move || verify_refreshing(&refreshing, &token))
+                .await
+                .unwrap_or_else(|e| {
                     tracing::warn!(error = %e, "key refresh task failed");
                     Err(ScanOutcome::UnknownKey)
-                }
-            }
+                })
         }
+        other => other,
+    }
+}
+
+/// Verifies the token; meeting an unknown key id, re-reads the keys once (another process may
+/// have rotated) before refusing. Blocking.
+pub(crate) fn verify_refreshing(encore: &Encore, token: &str) -> Result<TicketClaims, ScanOutcome> {
+    match encore.keys.verify(token) {
+        Err(ScanOutcome::UnknownKey) => match signing::refresh(encore) {
+            Ok(true) => encore.keys.verify(token),
+            Ok(false) => Err(ScanOutcome::UnknownKey),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not refresh signing keys");
+                Err(ScanOutcome::UnknownKey)
+            }
+        },
         other => other,
     }
 }
@@ -264,18 +304,13 @@ pub(crate) fn record_all<'a>(
         .map(|(attempt, result)| NewArrivalEventRow {
             ticket_id: result.ticket_id,
             performance_id: result.performance_id,
-            token_generation: match &attempt.verdict {
-                Verdict::Genuine(claims)
-                | Verdict::Refused {
-                    claims: Some(claims),
-                    ..
-                } => Some(claims.generation),
-                Verdict::Refused { claims: None, .. } => None,
-            },
+            token_generation: attempt.verdict.claims().map(|c| c.generation),
             gate: &attempt.scan.gate,
             device: &attempt.scan.device,
             outcome: result.outcome.code(),
             scanned_at: result.scanned_at.naive_utc(),
+            upload_key: None,
+            uploaded_at: None,
         })
         .collect();
     scans::insert_arrival_events(conn, &rows)?;

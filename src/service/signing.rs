@@ -138,6 +138,13 @@ fn reload(encore: &Encore) -> Result<()> {
     Ok(())
 }
 
+/// The public keys in force as the database has them now (another process may have rotated
+/// since this one last looked), for offline scanners; this process's ring is updated with them.
+pub fn public_keys(encore: &Encore) -> Result<Vec<crate::tokens::PublicJwk>> {
+    reload(encore)?;
+    Ok(encore.keys.jwks())
+}
+
 /// Re-reads the keys in force (at most once a second); returns whether it did.
 pub fn refresh(encore: &Encore) -> Result<bool> {
     if !encore.key_refresh.try_pass() {

@@ -104,6 +104,12 @@ pub fn issue(
 
         let performance = events::find_performance(conn, performance_id)?
             .ok_or_else(|| Error::not_found("performance", performance_id))?;
+        if performance.canceled_at.is_some() {
+            return Err(Error::Conflict {
+                code: "performance_canceled",
+                message: format!("performance {performance_id} is canceled"),
+            });
+        }
 
         let refs: Vec<String> = new_tickets
             .iter()

@@ -22,20 +22,20 @@ use crate::smtp::SmtpServer;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const WAIT: Duration = Duration::from_secs(15);
+pub const WAIT: Duration = Duration::from_secs(15);
 
 /// A chromedriver on a free loopback port. It runs in a process group of its own, with the
 /// Chromium it starts, so dropping it (even when a test panics) kills the browser too: killing
 /// chromedriver alone leaves Chromium running. Their temporary files (the browser profile among
 /// them) go to a folder of the test's own, removed afterwards.
-struct Chromedriver {
+pub struct Chromedriver {
     url: String,
     child: Child,
     _temp: tempfile::TempDir,
 }
 
 impl Chromedriver {
-    async fn start() -> Chromedriver {
+    pub async fn start() -> Chromedriver {
         for binary in [CHROMIUM, CHROMEDRIVER] {
             assert!(
                 Path::new(binary).exists(),
@@ -81,7 +81,7 @@ impl Chromedriver {
     }
 
     /// A headless Chromium the size of a phone screen.
-    async fn browser(&self) -> Client {
+    pub async fn browser(&self) -> Client {
         let options = json!({
             "binary": CHROMIUM,
             "args": [
@@ -113,7 +113,7 @@ impl Drop for Chromedriver {
 }
 
 /// Where test output worth looking at goes: `test-artifacts` in the target folder.
-fn artifacts_dir() -> PathBuf {
+pub fn artifacts_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
@@ -150,7 +150,7 @@ async fn link_in_email(smtp: &SmtpServer, seen: usize, to: &str, prefix: &str) -
 
 /// Waits until the element at `css` shows `needle` (case-insensitive): after a click the browser
 /// may still be on the old page, or loading the new one.
-async fn wait_for_text(browser: &Client, css: &str, needle: &str) {
+pub async fn wait_for_text(browser: &Client, css: &str, needle: &str) {
     let deadline = Instant::now() + WAIT;
     loop {
         if let Ok(element) = browser.find(Locator::Css(css)).await {
@@ -169,7 +169,7 @@ async fn wait_for_text(browser: &Client, css: &str, needle: &str) {
     }
 }
 
-async fn find(browser: &Client, css: &str) -> Element {
+pub async fn find(browser: &Client, css: &str) -> Element {
     browser
         .find(Locator::Css(css))
         .await

@@ -73,7 +73,6 @@ async fn keys_rotate_and_retire_from_the_command_line() {
     assert_eq!(code, 0);
     let key = key.trim().to_string();
     let server = ServeProcess::start_with(&db.url, &fast).await;
-    let client = reqwest::Client::new();
     let performance = server.create_performance(&key, 5).await;
     let ticket = server
         .post_json(
@@ -102,15 +101,9 @@ async fn keys_rotate_and_retire_from_the_command_line() {
 
     // Within the refresh interval the running server signs with the new key, by itself.
     tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
-    let fetched: serde_json::Value = client
-        .get(format!("{}/api/v1/tickets/{}", server.base, ticket["id"]))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let fetched = server
+        .get_json(&key, &format!("/api/v1/tickets/{}", ticket["id"]))
+        .await;
     assert_eq!(kid_of(&fetched), new_kid);
 
     let (_, listing, _) = run_cli_with(&db.url, &["keys", "signing"], &fast);
@@ -278,4 +271,116 @@ mod import {
     async fn sold_out_is_decided_on_new_rows_postgres() {
         import_decides_sold_out_on_new_rows_only(TestApp::spawn(Backend::Postgres).await).await;
     }
+}
+
+/// `encore config` prints what `encore serve` would run with: each source in its order of
+/// precedence, passwords redacted, and it opens no database (this one is unreachable).
+#[test]
+fn config_prints_the_effective_settings_with_secrets_redacted() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("encore.toml");
+    std::fs::write(
+        &file,
+        "db_pool_size = 3\nbind = \"127.0.0.1:7000\"\nsmtp_url = \"smtp://mailer:hunter2@mail.invalid:25\"\n",
+    )
+    .unwrap();
+    let database_url = "postgres://encore:s3cret@db.invalid:5432/encore?password=n0pe";
+    let (code, stdout, stderr) = run_cli_with(
+        database_url,
+        &["config"],
+        &[
+            ("ENCORE_CONFIG", file.to_str().unwrap()),
+            ("ENCORE_BIND", "0.0.0.0:9000"),
+            ("SMTP_URL", "smtps://relay:correct-horse@smtp.invalid:465"),
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    for line in [
+        "db_pool_size = 3",        // from the file
+        "bind = \"0.0.0.0:9000\"", // the environment beats the file
+        "workers = 0",             // a default
+        "metrics_enabled = true",
+        "database_url = \"postgres://encore:***@db.invalid:5432/encore?password=***\"",
+        "smtp_url = \"smtps://relay:***@smtp.invalid:465\"", // SMTP_URL beats both
+        "# metrics_bind is unset",
+    ] {
+        assert!(
+            stdout.lines().any(|l| l == line),
+            "{line:?} missing from\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("(read)"), "{stdout}");
+    for secret in ["s3cret", "n0pe", "hunter2", "correct-horse"] {
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret),
+            "{secret} leaked:\n{stdout}\n{stderr}"
+        );
+    }
+}
+
+/// Runs `encore serve` with a bad setting; it must stop at once. Returns what it said.
+fn serve_refuses(env: &[(&str, &str)]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_encore"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("DATABASE_URL", dir.path().join("encore.db"))
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start encore serve");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("encore serve started despite the bad setting {env:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success(), "{stderr}");
+    stderr
+}
+
+#[test]
+fn a_bad_setting_stops_start_up_and_names_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let unknown = dir.path().join("unknown.toml");
+    std::fs::write(&unknown, "db_pool_sise = 4\n").unwrap();
+    let unparsable = dir.path().join("unparsable.toml");
+    std::fs::write(&unparsable, "bind = [\n").unwrap();
+    let cases: [(&[(&str, &str)], &str); 6] = [
+        (&[("ENCORE_DB_POOL_SIZE", "lots")], "DB_POOL_SIZE"),
+        (&[("ENCORE_DB_POOL_SIZE", "0")], "db_pool_size"),
+        (&[("ENCORE_LOG_FORMAT", "xml")], "LOG_FORMAT"),
+        (&[("ENCORE_METRICS_ENABLED", "maybe")], "METRICS_ENABLED"),
+        (&[("ENCORE_POOL_SIZE", "4")], "pool_size"),
+        (
+            &[("ENCORE_CONFIG", unknown.to_str().unwrap())],
+            "db_pool_sise",
+        ),
+    ];
+    for (env, named) in cases {
+        let said = serve_refuses(env);
+        assert!(
+            said.contains("invalid configuration") && said.contains(named),
+            "{env:?} should name {named}: {said}"
+        );
+    }
+    let said = serve_refuses(&[("ENCORE_CONFIG", unparsable.to_str().unwrap())]);
+    assert!(said.contains("unparsable.toml"), "{said}");
+    // `encore config` refuses the same way.
+    let (code, _, said) = run_cli_with(
+        "encore.db",
+        &["config"],
+        &[("ENCORE_MAIL_FROM", "not an address")],
+    );
+    assert_ne!(code, 0);
+    assert!(said.contains("mail_from"), "{said}");
 }

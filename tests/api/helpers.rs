@@ -303,11 +303,17 @@ impl TestApp {
     }
 
     pub async fn issue_ticket(&self, performance: i64) -> Value {
+        self.issue_to(performance, "Ada Lovelace", "ada@example.org")
+            .await
+    }
+
+    /// Issues one ticket for `name` at `email`; the ticket with its token.
+    pub async fn issue_to(&self, performance: i64, name: &str, email: &str) -> Value {
         let response = self
             .post(
                 &format!("/api/v1/performances/{performance}/tickets"),
                 &self.admin_key,
-                &ticket_request("Ada Lovelace", "ada@example.org"),
+                &ticket_request(name, email),
             )
             .await;
         assert_eq!(response.status(), StatusCode::CREATED);
@@ -375,6 +381,12 @@ impl ServeProcess {
             .local_addr()
             .unwrap()
             .port();
+        Self::start_on(database_url, port, env).await
+    }
+
+    /// On a given loopback port: a server stopped and started again keeps its address (a
+    /// browser's page and storage stay with it).
+    pub async fn start_on(database_url: &str, port: u16, env: &[(&str, &str)]) -> ServeProcess {
         let child = Command::new(env!("CARGO_BIN_EXE_encore"))
             .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
             .env("DATABASE_URL", database_url)
@@ -411,6 +423,19 @@ impl ServeProcess {
             .send()
             .await
             .expect("POST")
+            .json()
+            .await
+            .expect("a JSON answer")
+    }
+
+    /// GETs `path` from this process with the staff `key`; the answer's JSON.
+    pub async fn get_json(&self, key: &str, path: &str) -> Value {
+        reqwest::Client::new()
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("GET")
             .json()
             .await
             .expect("a JSON answer")

@@ -3,6 +3,7 @@
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::views::TicketView;
 use crate::db::models::{CreditEntryRow, TransferRow};
@@ -13,7 +14,7 @@ use crate::http::run_blocking;
 use crate::service::exchanges::{self, ExchangeInto};
 use crate::service::{credit, events, tickets, transfers, Encore, Error};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(tag = "into", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ExchangeRequest {
     Credit,
@@ -22,6 +23,9 @@ pub enum ExchangeRequest {
 
 /// `POST /api/v1/tickets/{id}/exchange` (box_office): `{"into": "credit"}` or
 /// `{"into": "performance", "performance_id": 7}`. Answers with the receipt.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/exchange", params(("id" = i64, Path, description = "The ticket's id")),
+    request_body = ExchangeRequest,
+    responses((status = 200, body = ReceiptView), (status = 403), (status = 409)))]
 pub async fn exchange(
     staff: StaffKey,
     encore: web::Data<Encore>,
@@ -37,17 +41,55 @@ pub async fn exchange(
     };
     let ticket_id = ticket_id.into_inner();
     let receipt = run_blocking(move || exchanges::exchange(&encore, ticket_id, into)).await?;
-    Ok(HttpResponse::Ok().json(receipt))
+    Ok(HttpResponse::Ok().json(ReceiptView::from(receipt)))
 }
 
-#[derive(Debug, Deserialize)]
+/// What an exchange did, in the ticket's currency.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceiptView {
+    ticket_id: i64,
+    currency: String,
+    /// What the ticket was bought for.
+    price_minor: i64,
+    /// Kept by the event's policy.
+    fee_minor: i64,
+    /// The price less the fee.
+    value_minor: i64,
+    /// Credit added for the old ticket (its value).
+    credited_minor: i64,
+    /// Credit spent on the new ticket (its price), when exchanged into a performance.
+    spent_minor: i64,
+    new_ticket_id: Option<i64>,
+    /// The patron's balance in this currency afterwards.
+    balance_minor: i64,
+}
+
+impl From<exchanges::Receipt> for ReceiptView {
+    fn from(r: exchanges::Receipt) -> Self {
+        ReceiptView {
+            ticket_id: r.ticket_id,
+            currency: r.currency,
+            price_minor: r.value.price_minor,
+            fee_minor: r.value.fee_minor,
+            value_minor: r.value.value_minor,
+            credited_minor: r.credited_minor,
+            spent_minor: r.spent_minor,
+            new_ticket_id: r.new_ticket_id,
+            balance_minor: r.balance_minor,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransferRequest {
+    #[schema(schema_with = super::schema::label_200, example = "Grace Hopper")]
     name: String,
+    #[schema(format = "email", example = "grace@example.com")]
     email: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TransferView {
     pub id: i64,
     pub ticket_id: i64,
@@ -84,6 +126,9 @@ impl From<TransferRow> for TransferView {
 
 /// `POST /api/v1/tickets/{id}/transfer` (box_office): offer the ticket to a friend, who is
 /// emailed a claim link. The ticket's QR stops admitting at once.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/transfer", params(("id" = i64, Path, description = "The ticket's id")),
+    request_body = TransferRequest,
+    responses((status = 201, body = TransferView), (status = 403), (status = 409), (status = 422)))]
 pub async fn transfer(
     staff: StaffKey,
     encore: web::Data<Encore>,
@@ -99,6 +144,8 @@ pub async fn transfer(
 
 /// `POST /api/v1/tickets/{id}/transfer/cancel` (box_office): take the open offer back; the
 /// ticket returns to its holder with a new generation (a new QR).
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/transfer/cancel", params(("id" = i64, Path, description = "The ticket's id")),
+    responses((status = 200, body = TicketView), (status = 403), (status = 409)))]
 pub async fn cancel_transfer(
     staff: StaffKey,
     encore: web::Data<Encore>,
@@ -117,6 +164,8 @@ pub async fn cancel_transfer(
 }
 
 /// `GET /api/v1/tickets/{id}/transfers` (box_office): every offer made of the ticket.
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/transfers", params(("id" = i64, Path, description = "The ticket's id")),
+    responses((status = 200, body = Vec<TransferView>), (status = 403)))]
 pub async fn list_transfers(
     staff: StaffKey,
     encore: web::Data<Encore>,
@@ -139,8 +188,8 @@ pub async fn list_transfers(
     ))
 }
 
-#[derive(Debug, Serialize)]
-struct CreditEntryView {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreditEntryView {
     id: i64,
     currency: String,
     amount_minor: i64,
@@ -162,14 +211,46 @@ impl From<CreditEntryRow> for CreditEntryView {
     }
 }
 
-#[derive(Debug, Serialize)]
-struct CreditView {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BalanceView {
+    currency: String,
+    balance_minor: i64,
+}
+
+impl From<credit::Balance> for BalanceView {
+    fn from(b: credit::Balance) -> Self {
+        BalanceView {
+            currency: b.currency,
+            balance_minor: b.balance_minor,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreditView {
     email: String,
-    balances: Vec<credit::Balance>,
+    balances: Vec<BalanceView>,
     ledger: Vec<CreditEntryView>,
 }
 
+impl From<credit::PatronCredit> for CreditView {
+    fn from(found: credit::PatronCredit) -> Self {
+        CreditView {
+            email: found.email,
+            balances: found.balances.into_iter().map(BalanceView::from).collect(),
+            ledger: found
+                .entries
+                .into_iter()
+                .map(CreditEntryView::from)
+                .collect(),
+        }
+    }
+}
+
 /// `GET /api/v1/patrons/{email}/credit` (box_office): balances and the ledger behind them.
+#[utoipa::path(get, path = "/api/v1/patrons/{email}/credit",
+    params(("email" = String, Path, format = "email", description = "The patron's email address")),
+    responses((status = 200, body = CreditView), (status = 403), (status = 422)))]
 pub async fn patron_credit(
     staff: StaffKey,
     encore: web::Data<Encore>,
@@ -178,13 +259,5 @@ pub async fn patron_credit(
     staff.require(Role::BoxOffice)?;
     let email = EmailAddress::parse("email", &email)?;
     let found = run_blocking(move || credit::of_patron(&encore, &email)).await?;
-    Ok(HttpResponse::Ok().json(CreditView {
-        email: found.email,
-        balances: found.balances,
-        ledger: found
-            .entries
-            .into_iter()
-            .map(CreditEntryView::from)
-            .collect(),
-    }))
+    Ok(HttpResponse::Ok().json(CreditView::from(found)))
 }

@@ -1,6 +1,7 @@
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::views::PerformanceView;
 use crate::domain::{Invalid, Money, Role};
@@ -9,21 +10,28 @@ use crate::http::error::ApiError;
 use crate::http::run_blocking;
 use crate::service::{arrivals, events, Encore};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePerformance {
     /// RFC 3339, e.g. "2026-12-24T19:30:00+01:00"; stored in UTC.
+    #[schema(example = "2026-12-24T19:30:00+01:00")]
     starts_at: DateTime<Utc>,
     /// Defaults to an hour before `starts_at`.
     doors_open_at: Option<DateTime<Utc>>,
+    #[schema(minimum = 0, maximum = 1_000_000)]
     capacity: i64,
     /// The price of a ticket bought with an exchange or credit; without it the performance is
     /// not a target for exchanges. Both or neither.
+    #[schema(minimum = 0, maximum = 100_000_000_000_i64)]
     price_minor: Option<i64>,
+    #[schema(pattern = "^[A-Z]{3}$", example = "EUR")]
     currency: Option<String>,
 }
 
 /// `POST /api/v1/events/{id}/performances` (box_office)
+#[utoipa::path(post, path = "/api/v1/events/{id}/performances", params(("id" = i64, Path, description = "The event's id")),
+    request_body = CreatePerformance,
+    responses((status = 201, body = PerformanceView), (status = 403)))]
 pub async fn create(
     staff: StaffKey,
     encore: web::Data<Encore>,
@@ -53,6 +61,8 @@ pub async fn create(
 }
 
 /// `GET /api/v1/events/{id}/performances` (any staff)
+#[utoipa::path(get, path = "/api/v1/events/{id}/performances", params(("id" = i64, Path, description = "The event's id")),
+    responses((status = 200, body = Vec<PerformanceView>)))]
 pub async fn list(
     _staff: StaffKey,
     encore: web::Data<Encore>,
@@ -68,6 +78,8 @@ pub async fn list(
 }
 
 /// `GET /api/v1/performances/{id}` (any staff)
+#[utoipa::path(get, path = "/api/v1/performances/{id}", params(("id" = i64, Path, description = "The performance's id")),
+    responses((status = 200, body = PerformanceView)))]
 pub async fn get(
     _staff: StaffKey,
     encore: web::Data<Encore>,
@@ -78,20 +90,20 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(PerformanceView::from(performance)))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct GateCount {
     gate: String,
     admitted: i64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct MinuteCount {
     minute: DateTime<Utc>,
     admitted: i64,
 }
 
-#[derive(Debug, Serialize)]
-struct ArrivalsView {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArrivalsView {
     performance_id: i64,
     capacity: i64,
     tickets_issued: i64,
@@ -99,9 +111,12 @@ struct ArrivalsView {
     by_gate: Vec<GateCount>,
     per_minute: Vec<MinuteCount>,
     attempts_by_outcome: std::collections::BTreeMap<String, i64>,
+    conflicts: i64,
 }
 
 /// `GET /api/v1/performances/{id}/arrivals` (any staff): who has arrived, by gate and minute.
+#[utoipa::path(get, path = "/api/v1/performances/{id}/arrivals", params(("id" = i64, Path, description = "The performance's id")),
+    responses((status = 200, body = ArrivalsView)))]
 pub async fn arrivals(
     _staff: StaffKey,
     encore: web::Data<Encore>,
@@ -125,5 +140,6 @@ pub async fn arrivals(
             .map(|(minute, admitted)| MinuteCount { minute, admitted })
             .collect(),
         attempts_by_outcome: a.attempts_by_outcome,
+        conflicts: a.conflicts,
     }))
 }

@@ -2,31 +2,47 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa::ToSchema;
 
 use crate::domain::{Role, ScanOutcome};
 use crate::http::auth::StaffKey;
 use crate::http::error::ApiError;
-use crate::service::scans::{self, Scan, ScanResult};
+use crate::service::scans::{self, FirstAdmission, Scan, ScanResult};
 use crate::service::{Encore, Error};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScanRequest {
+    /// The signed token the QR code carries.
     token: String,
+    #[schema(schema_with = super::schema::label_64, example = "North")]
     gate: String,
+    #[schema(schema_with = super::schema::label_64, example = "scanner-7")]
     device: String,
     /// The performance this door admits to; tickets for another are refused.
     #[serde(default)]
     performance_id: Option<i64>,
 }
 
-#[derive(Debug, Serialize)]
-struct FirstAdmissionView<'a> {
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct FirstAdmissionView<'a> {
     at: DateTime<Utc>,
     gate: &'a str,
 }
 
-#[derive(Debug, Serialize)]
+impl<'a> From<&'a FirstAdmission> for FirstAdmissionView<'a> {
+    fn from(first: &'a FirstAdmission) -> Self {
+        FirstAdmissionView {
+            at: first.at,
+            gate: &first.gate,
+        }
+    }
+}
+
+/// The door's answer, admitted or not.
+#[derive(Debug, Serialize, ToSchema)]
 struct ScanView<'a> {
     admitted: bool,
     outcome: ScanOutcome,
@@ -42,6 +58,18 @@ struct ScanView<'a> {
     scanned_at: DateTime<Utc>,
 }
 
+/// The outcome's schema is its codes, straight from the domain.
+impl utoipa::PartialSchema for ScanOutcome {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(ScanOutcome::ALL.map(ScanOutcome::code)))
+            .into()
+    }
+}
+
+impl ToSchema for ScanOutcome {}
+
 /// The status tells the class of answer at a glance: 200 admitted; 409 the ticket's state
 /// refuses (already admitted, superseded, canceled, exchanged, transferred); 404 no such
 /// ticket; 422 the token itself is unusable here (signature, key, shape, window, performance).
@@ -55,6 +83,12 @@ fn status_of(outcome: ScanOutcome) -> StatusCode {
 }
 
 /// `POST /api/v1/scans` (scanner): admit or refuse, and record the attempt either way.
+#[utoipa::path(post, path = "/api/v1/scans", request_body = ScanRequest, responses(
+    (status = 200, body = ScanView, description = "Admitted"),
+    (status = 404, body = ScanView, description = "No such ticket (`unknown_ticket`)"),
+    (status = 409, body = ScanView, description = "The ticket's state refuses"),
+    (status = 422, body = ScanView, description = "The token is unusable here"),
+    (status = 403)))]
 pub async fn scan(
     staff: StaffKey,
     encore: web::Data<Encore>,
@@ -76,10 +110,10 @@ pub async fn scan(
             holder_name: result.holder_name.as_deref(),
             seat: result.seat.as_deref(),
             section: result.section.as_deref(),
-            first_admission: result.first_admission.as_ref().map(|f| FirstAdmissionView {
-                at: f.at,
-                gate: &f.gate,
-            }),
+            first_admission: result
+                .first_admission
+                .as_ref()
+                .map(FirstAdmissionView::from),
             scanned_at: result.scanned_at,
         }),
     )

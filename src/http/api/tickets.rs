@@ -2,6 +2,7 @@ use actix_web::http::header::ContentType;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 
 use super::views::{EmailView, TicketView};
 use crate::domain::ticket::NewTicket;
@@ -13,16 +14,22 @@ use crate::service::tickets::{self, IdempotencyKey, Issued};
 use crate::service::{Encore, Error};
 use crate::tokens;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TicketRequest {
+    #[schema(schema_with = super::schema::label_200, example = "Ada Lovelace")]
     holder_name: String,
+    #[schema(format = "email", example = "ada@example.com")]
     holder_email: String,
+    #[schema(minimum = 0, maximum = 100_000_000_000_i64)]
     price_minor: i64,
+    #[schema(pattern = "^[A-Z]{3}$", example = "EUR")]
     currency: String,
     #[serde(default)]
+    #[schema(schema_with = super::schema::optional_label_32)]
     seat: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = super::schema::optional_label_64)]
     section: Option<String>,
     /// Pay what the holder's stored credit covers of the price (the rest is due as usual).
     #[serde(default)]
@@ -43,9 +50,10 @@ impl TicketRequest {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkRequest {
+    #[schema(min_items = 1)]
     tickets: Vec<TicketRequest>,
 }
 
@@ -113,6 +121,9 @@ fn created(replayed: bool) -> actix_web::HttpResponseBuilder {
 }
 
 /// `POST /api/v1/performances/{id}/tickets` (box_office): issue one ticket.
+#[utoipa::path(post, path = "/api/v1/performances/{id}/tickets", params(("id" = i64, Path, description = "The performance's id")),
+    request_body = TicketRequest,
+    responses((status = 201, body = TicketView), (status = 403), (status = 409)))]
 pub async fn issue_one(
     staff: StaffKey,
     req: HttpRequest,
@@ -129,13 +140,16 @@ pub async fn issue_one(
     Ok(created(replayed).json(view))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct BulkResponse {
     tickets: Vec<TicketView>,
 }
 
 /// `POST /api/v1/performances/{id}/tickets/bulk` (box_office): issue up to `max_bulk_tickets`
 /// tickets in one transaction — all or none.
+#[utoipa::path(post, path = "/api/v1/performances/{id}/tickets/bulk", params(("id" = i64, Path, description = "The performance's id")),
+    request_body = BulkRequest,
+    responses((status = 201, body = BulkResponse), (status = 403), (status = 409)))]
 pub async fn issue_bulk(
     staff: StaffKey,
     req: HttpRequest,
@@ -174,6 +188,8 @@ async fn ticket_and_token(
 }
 
 /// `GET /api/v1/tickets/{id}` (box_office): the ticket with its current token.
+#[utoipa::path(get, path = "/api/v1/tickets/{id}", params(("id" = i64, Path, description = "The ticket's id")),
+    responses((status = 200, body = TicketView), (status = 403)))]
 pub async fn get(
     staff: StaffKey,
     encore: web::Data<Encore>,
@@ -190,6 +206,8 @@ fn qr_failed(e: tokens::QrError) -> ApiError {
 }
 
 /// `GET /api/v1/tickets/{id}/qr.png` (box_office)
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/qr.png", params(("id" = i64, Path, description = "The ticket's id")),
+    responses((status = 200, body = [u8], content_type = "image/png"), (status = 403)))]
 pub async fn qr_png(
     staff: StaffKey,
     encore: web::Data<Encore>,
@@ -207,6 +225,8 @@ pub async fn qr_png(
 }
 
 /// `GET /api/v1/tickets/{id}/emails` (box_office): every email queued for the ticket and its state.
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/emails", params(("id" = i64, Path, description = "The ticket's id")),
+    responses((status = 200, body = Vec<EmailView>), (status = 403)))]
 pub async fn emails(
     staff: StaffKey,
     encore: web::Data<Encore>,
@@ -219,6 +239,8 @@ pub async fn emails(
 }
 
 /// `GET /api/v1/tickets/{id}/qr.svg` (box_office)
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/qr.svg", params(("id" = i64, Path, description = "The ticket's id")),
+    responses((status = 200, body = String, content_type = "image/svg+xml"), (status = 403)))]
 pub async fn qr_svg(
     staff: StaffKey,
     encore: web::Data<Encore>,

@@ -2,10 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::db::models::{EventRow, PerformanceRow, TicketRow};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct EventView {
     pub id: i64,
     pub name: String,
@@ -13,6 +14,7 @@ pub struct EventView {
     pub time_zone: String,
     pub reminder_offsets_minutes: Vec<i32>,
     pub created_at: DateTime<Utc>,
+    pub lobby_message: Option<String>,
 }
 
 impl From<EventRow> for EventView {
@@ -26,11 +28,12 @@ impl From<EventRow> for EventView {
                 &row.reminder_offsets_minutes,
             ),
             created_at: row.created_at.and_utc(),
+            lobby_message: row.lobby_message,
         }
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PerformanceView {
     pub id: i64,
     pub event_id: i64,
@@ -39,6 +42,8 @@ pub struct PerformanceView {
     pub capacity: i64,
     pub tickets_issued: i64,
     pub available: i64,
+    /// Set when the performance was canceled.
+    pub canceled_at: Option<DateTime<Utc>>,
 }
 
 impl From<PerformanceRow> for PerformanceView {
@@ -51,11 +56,12 @@ impl From<PerformanceRow> for PerformanceView {
             capacity: row.capacity,
             tickets_issued: row.tickets_issued,
             available: (row.capacity - row.tickets_issued).max(0),
+            canceled_at: row.canceled_at.map(|t| t.and_utc()),
         }
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TicketView {
     pub id: i64,
     pub performance_id: i64,
@@ -111,7 +117,7 @@ impl TicketView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct EmailView {
     pub id: i64,
     pub kind: String,

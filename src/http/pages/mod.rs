@@ -3,7 +3,12 @@
 //!
 //! A link is a capability, and it lives in the URL: every page is sent with no caching, no
 //! referrer and a strict Content-Security-Policy, and the request log never shows the token.
+//!
+//! The door's pages (the scanner, the arrivals dashboard) live in `door.rs`, the box office's
+//! patron journey in `journey.rs`.
 
+mod door;
+mod journey;
 mod ticket;
 
 use std::future::{ready, Ready};
@@ -32,7 +37,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/t/{token}/exchange", web::post().to(ticket::exchange))
         .route("/claim/{token}", web::get().to(ticket::claim_page))
-        .route("/claim/{token}", web::post().to(ticket::claim));
+        .route("/claim/{token}", web::post().to(ticket::claim))
+        .configure(door::routes)
+        .configure(journey::routes);
 }
 
 const CONTENT_SECURITY_POLICY: &str =
@@ -41,23 +48,32 @@ const CONTENT_SECURITY_POLICY: &str =
 
 /// Headers every patron response carries: the URL holds a capability.
 fn private(status: StatusCode) -> actix_web::HttpResponseBuilder {
+    private_under(status, CONTENT_SECURITY_POLICY)
+}
+
+/// The private headers with a page's own Content-Security-Policy.
+fn private_under(status: StatusCode, policy: &'static str) -> actix_web::HttpResponseBuilder {
     let mut response = HttpResponse::build(status);
     response
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::REFERRER_POLICY, "no-referrer"))
-        .insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+        .insert_header((header::CONTENT_SECURITY_POLICY, policy))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
     response
 }
 
 fn html(status: StatusCode, page: &impl Template) -> HttpResponse {
+    html_under(status, page, CONTENT_SECURITY_POLICY)
+}
+
+fn html_under(status: StatusCode, page: &impl Template, policy: &'static str) -> HttpResponse {
     match page.render() {
-        Ok(body) => private(status)
+        Ok(body) => private_under(status, policy)
             .content_type("text/html; charset=utf-8")
             .body(body),
         Err(e) => {
             tracing::error!(error = %e, "page template failed");
-            private(StatusCode::INTERNAL_SERVER_ERROR)
+            private_under(StatusCode::INTERNAL_SERVER_ERROR, policy)
                 .content_type("text/plain; charset=utf-8")
                 .body("Something went wrong on our side.")
         }
@@ -159,10 +175,19 @@ impl<P: Purpose> FromRequest for SignedLink<P> {
 }
 
 async fn stylesheet() -> HttpResponse {
+    asset(CSS, include_str!("../../../templates/pages/patron.css"))
+}
+
+const CSS: &str = "text/css; charset=utf-8";
+const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
+
+/// A file compiled into the binary (stylesheet, script), cacheable for an hour.
+fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
     HttpResponse::Ok()
-        .content_type("text/css; charset=utf-8")
+        .content_type(content_type)
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-        .body(include_str!("../../../templates/pages/patron.css"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(body)
 }
 
 /// The request path as the log may show it: a patron link's token replaced by `…`.

@@ -17,8 +17,9 @@ use crate::http::error::ApiError;
 use crate::http::run_blocking;
 use crate::service::exchanges::{self, ExchangeInto};
 use crate::service::tickets::{self, TicketInContext};
-use crate::service::{transfers, Encore, Error};
+use crate::service::{journey, transfers, Encore, Error};
 use crate::tokens::render_svg;
+use crate::tokens::LinkPurpose;
 
 /// A performance an exchange may go to, as the select shows it.
 struct TargetShown {
@@ -229,12 +230,22 @@ async fn render_ticket(
     ))
 }
 
+/// Notes the open in the patron's journey. A failure to note it is logged, not shown: the
+/// patron still gets their page.
+async fn record_open(encore: &web::Data<Encore>, ticket_id: i64, purpose: LinkPurpose) {
+    let encore = encore.clone();
+    if let Err(e) = run_blocking(move || journey::link_opened(&encore, ticket_id, purpose)).await {
+        tracing::warn!(ticket_id, error = ?e, "could not record a patron link open");
+    }
+}
+
 /// `GET /t/{token}`: the ticket page.
 pub async fn page(
     encore: web::Data<Encore>,
     link: SignedLink<View>,
     query: web::Query<Done>,
 ) -> Result<HttpResponse, ApiError> {
+    record_open(&encore, link.claims.ticket_id, LinkPurpose::View).await;
     let notice = done_message(query.done.as_deref());
     render_ticket(encore, link, StatusCode::OK, notice, false).await
 }
@@ -368,6 +379,7 @@ pub async fn claim_page(
     link: SignedLink<Claim>,
 ) -> Result<HttpResponse, ApiError> {
     let claims = link.claims;
+    record_open(&encore, claims.ticket_id, LinkPurpose::Claim).await;
     let view = run_blocking(move || {
         transfers::offer_for_link(&encore, claims.ticket_id, claims.generation)
     })

@@ -1,0 +1,53 @@
+use std::process::ExitCode;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::service::cancellations::{self, Reason};
+
+/// Cancels a performance in the foreground with a progress bar: starts its job, or resumes the
+/// one a stopped run (or the service) left unfinished.
+pub fn cancel(
+    performance_id: i64,
+    reason: &str,
+    holders_per_batch: i64,
+    pause: Duration,
+) -> anyhow::Result<ExitCode> {
+    let (_, encore) = super::open()?;
+    let reason = Reason::parse(reason)?;
+    let (job, started) =
+        cancellations::begin_performance_cancellation(&encore, performance_id, &reason)?;
+    if started {
+        println!(
+            "canceling performance {performance_id}: {} tickets",
+            job.total
+        );
+    } else {
+        println!(
+            "resuming the cancellation of performance {performance_id} (started {}, reason {:?}): {} of {} tickets canceled",
+            job.started_at, job.reason, job.canceled, job.total
+        );
+    }
+    let bar = ProgressBar::new(job.total as u64).with_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} tickets ({per_sec}, eta {eta})",
+        )
+        .expect("a valid template"),
+    );
+    bar.set_position(job.canceled as u64);
+    let done = cancellations::run_to_end(&encore, job.id, holders_per_batch, pause, |job| {
+        bar.set_length(job.total as u64);
+        bar.set_position(job.canceled as u64);
+    })?;
+    bar.finish_and_clear();
+    println!(
+        "performance {performance_id} canceled: {} tickets canceled{}; holders are emailed by the worker",
+        done.canceled,
+        if done.refund_to_credit != 0 {
+            ", each credited its price"
+        } else {
+            ", no credit (the event's policy)"
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,201 @@
+//! Cancellations: the tickets a cancellation may still take, the one conditional write that
+//! cancels them, and the performance-cancellation job's row.
+
+use chrono::NaiveDateTime;
+use diesel::dsl::exists;
+use diesel::prelude::*;
+
+use super::models::{PerformanceCancellationRow, TicketCancellationRow, TicketRow};
+use super::schema::{
+    performance_cancellations as jobs, performances, ticket_cancellations, tickets, transfers,
+};
+use super::{transfers::OFFERED, with_conn, Conn};
+
+pub const RUNNING: &str = "running";
+pub const DONE: &str = "done";
+
+/// A ticket a cancellation may still take: unused, and either valid or on offer to a friend
+/// (an open offer is withdrawn with it). A ticket whose offer was claimed stays `transferred`
+/// for good; the friend's new ticket is the one to cancel.
+macro_rules! cancelable {
+    () => {
+        tickets::admitted_at.is_null().and(
+            tickets::status
+                .eq("valid")
+                .or(tickets::status.eq("transferred").and(exists(
+                    transfers::table
+                        .filter(transfers::ticket_id.eq(tickets::id))
+                        .filter(transfers::generation.eq(tickets::generation))
+                        .filter(transfers::status.eq(OFFERED)),
+                ))),
+        )
+    };
+}
+
+/// How many tickets of the performance a cancellation would still take.
+pub fn count_cancelable(conn: &mut Conn<'_>, performance_id: i64) -> QueryResult<i64> {
+    with_conn!(conn, c => tickets::table
+        .filter(tickets::performance_id.eq(performance_id))
+        .filter(cancelable!())
+        .count()
+        .get_result(c))
+}
+
+/// The next holders (by email) with tickets still to cancel: a batch takes whole holders, so
+/// each is emailed once, about all their tickets.
+pub fn next_holders(
+    conn: &mut Conn<'_>,
+    performance_id: i64,
+    limit: i64,
+) -> QueryResult<Vec<String>> {
+    with_conn!(conn, c => tickets::table
+        .filter(tickets::performance_id.eq(performance_id))
+        .filter(cancelable!())
+        .select(tickets::holder_email)
+        .distinct()
+        .order(tickets::holder_email)
+        .limit(limit)
+        .load(c))
+}
+
+/// The tickets of these holders still to cancel, locked in id order on PostgreSQL (the order
+/// the scan writer locks in, so the two never deadlock).
+pub fn cancelable_of_holders(
+    conn: &mut Conn<'_>,
+    performance_id: i64,
+    holders: &[String],
+) -> QueryResult<Vec<TicketRow>> {
+    // `as_select` is bound to one backend, so each arm builds its own query.
+    macro_rules! query {
+        () => {
+            tickets::table
+                .filter(tickets::performance_id.eq(performance_id))
+                .filter(tickets::holder_email.eq_any(holders))
+                .filter(cancelable!())
+                .order(tickets::id)
+                .select(TicketRow::as_select())
+        };
+    }
+    match conn {
+        Conn::Sqlite(c) => query!().load(&mut **c),
+        Conn::Postgres(c) => query!().for_update().load(&mut **c),
+    }
+}
+
+/// The cancellation itself: one conditional write per ticket, which succeeds only while the
+/// ticket is unused and in the state it was read in. A scan admitting it, an exchange, a claim
+/// or a second cancellation contends for the same row, so only one of them happens.
+pub fn cancel_unused(conn: &mut Conn<'_>, ticket: &TicketRow) -> QueryResult<bool> {
+    with_conn!(conn, c => diesel::update(tickets::table)
+        .filter(tickets::id.eq(ticket.id))
+        .filter(tickets::generation.eq(ticket.generation))
+        .filter(tickets::status.eq(&ticket.status))
+        .filter(tickets::status.eq_any(["valid", "transferred"]))
+        .filter(tickets::admitted_at.is_null())
+        .set(tickets::status.eq("canceled"))
+        .execute(c))
+    .map(|n| n == 1)
+}
+
+pub fn record(conn: &mut Conn<'_>, rows: &[TicketCancellationRow]) -> QueryResult<usize> {
+    with_conn!(conn, c => diesel::insert_into(ticket_cancellations::table).values(rows).execute(c))
+}
+
+pub fn of_tickets(
+    conn: &mut Conn<'_>,
+    ticket_ids: &[i64],
+) -> QueryResult<Vec<TicketCancellationRow>> {
+    with_conn!(conn, c => ticket_cancellations::table
+        .filter(ticket_cancellations::ticket_id.eq_any(ticket_ids))
+        .select(TicketCancellationRow::as_select())
+        .load(c))
+}
+
+/// Marks the performance canceled (once; the first time is kept).
+pub fn mark_performance_canceled(
+    conn: &mut Conn<'_>,
+    performance_id: i64,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    with_conn!(conn, c => diesel::update(performances::table)
+        .filter(performances::id.eq(performance_id))
+        .filter(performances::canceled_at.is_null())
+        .set(performances::canceled_at.eq(at))
+        .execute(c))
+    .map(drop)
+}
+
+/// Starts the job for a performance, or finds the one already started (one per performance).
+/// Returns the job and whether this call started it.
+pub fn start_job(
+    conn: &mut Conn<'_>,
+    performance_id: i64,
+    reason: &str,
+    refund_to_credit: bool,
+    total: i64,
+    at: NaiveDateTime,
+) -> QueryResult<(PerformanceCancellationRow, bool)> {
+    let inserted = with_conn!(conn, c => diesel::insert_into(jobs::table)
+        .values((
+            jobs::performance_id.eq(performance_id),
+            jobs::reason.eq(reason),
+            jobs::refund_to_credit.eq(i32::from(refund_to_credit)),
+            jobs::status.eq(RUNNING),
+            jobs::total.eq(total),
+            jobs::started_at.eq(at),
+            jobs::updated_at.eq(at),
+        ))
+        .on_conflict(jobs::performance_id)
+        .do_nothing()
+        .execute(c))?;
+    let job = job_of_performance(conn, performance_id)?.ok_or(diesel::NotFound)?;
+    Ok((job, inserted == 1))
+}
+
+pub fn job_of_performance(
+    conn: &mut Conn<'_>,
+    performance_id: i64,
+) -> QueryResult<Option<PerformanceCancellationRow>> {
+    with_conn!(conn, c => jobs::table
+        .filter(jobs::performance_id.eq(performance_id))
+        .select(PerformanceCancellationRow::as_select())
+        .first(c)
+        .optional())
+}
+
+pub fn find_job(conn: &mut Conn<'_>, id: i64) -> QueryResult<Option<PerformanceCancellationRow>> {
+    with_conn!(conn, c => jobs::table
+        .find(id)
+        .select(PerformanceCancellationRow::as_select())
+        .first(c)
+        .optional())
+}
+
+pub fn unfinished_jobs(conn: &mut Conn<'_>) -> QueryResult<Vec<i64>> {
+    with_conn!(conn, c => jobs::table
+        .filter(jobs::status.eq(RUNNING))
+        .order(jobs::id)
+        .select(jobs::id)
+        .load(c))
+}
+
+/// Moves the job's counters by one batch, in the batch's transaction.
+pub fn advance_job(
+    conn: &mut Conn<'_>,
+    id: i64,
+    canceled: i64,
+    remaining: i64,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    let finished = remaining == 0;
+    with_conn!(conn, c => diesel::update(jobs::table.find(id))
+        .set((
+            jobs::canceled.eq(jobs::canceled + canceled),
+            jobs::total.eq(jobs::canceled + canceled + remaining),
+            jobs::updated_at.eq(at),
+            jobs::status.eq(if finished { DONE } else { RUNNING }),
+            jobs::finished_at.eq(finished.then_some(at)),
+        ))
+        .execute(c))
+    .map(drop)
+}

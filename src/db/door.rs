@@ -1,0 +1,177 @@
+//! The door's storage beyond the single scan: the journal of ticket changes a scanner refuses by
+//! (written by the triggers of migration 000006, never by this code), scans uploaded after
+//! working offline, and the lobby email queued with admissions.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{Text, Timestamp};
+
+use super::models::TicketRow;
+use super::schema::{arrival_events, door_changes, performances, tickets};
+use super::{with_conn, Conn};
+use crate::domain::ScanOutcome;
+
+/// A ticket's state as a scanner needs it: which generation admits, and whether it is valid.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct DoorEntry {
+    pub ticket_id: i64,
+    pub generation: i32,
+    pub status: String,
+}
+
+/// The performance's count of door changes; `None` when there is no such performance.
+pub fn door_version(conn: &mut Conn<'_>, performance_id: i64) -> QueryResult<Option<i64>> {
+    with_conn!(conn, c => performances::table
+        .find(performance_id)
+        .select(performances::door_version)
+        .first(c)
+        .optional())
+}
+
+/// Every ticket of the performance that is not valid at its first generation: for each, some
+/// token that was issued must be refused (or, for a ticket born at a later generation, no
+/// earlier one exists, and listing it is harmless).
+pub fn refused_tickets(conn: &mut Conn<'_>, performance_id: i64) -> QueryResult<Vec<DoorEntry>> {
+    with_conn!(conn, c => tickets::table
+        .filter(tickets::performance_id.eq(performance_id))
+        .filter(tickets::status.ne("valid").or(tickets::generation.ne(1)))
+        .order(tickets::id)
+        .select((tickets::id, tickets::generation, tickets::status))
+        .load(c))
+}
+
+/// The journal's entries with `after < version <= up_to`, oldest first.
+pub fn changes_between(
+    conn: &mut Conn<'_>,
+    performance_id: i64,
+    after: i64,
+    up_to: i64,
+) -> QueryResult<Vec<DoorEntry>> {
+    with_conn!(conn, c => door_changes::table
+        .filter(door_changes::performance_id.eq(performance_id))
+        .filter(door_changes::version.gt(after))
+        .filter(door_changes::version.le(up_to))
+        .order(door_changes::version)
+        .select((door_changes::ticket_id, door_changes::generation, door_changes::status))
+        .load(c))
+}
+
+/// The tickets named, in id order; on PostgreSQL locked for the rest of the transaction, in
+/// the order every scan batch locks in, so an upload and the scan writer never deadlock.
+/// (SQLite's single writer already holds everything still.)
+pub fn lock_tickets(conn: &mut Conn<'_>, ids: &[i64]) -> QueryResult<Vec<TicketRow>> {
+    let query = tickets::table
+        .filter(tickets::id.eq_any(ids))
+        .order(tickets::id);
+    match conn {
+        Conn::Sqlite(c) => query.select(TicketRow::as_select()).load(&mut **c),
+        Conn::Postgres(c) => query
+            .select(TicketRow::as_select())
+            .for_update()
+            .load(&mut **c),
+    }
+}
+
+/// Which devices have admitted each of these tickets (an admission or a conflict on record).
+pub fn admitting_devices(
+    conn: &mut Conn<'_>,
+    ticket_ids: &[i64],
+) -> QueryResult<Vec<(i64, String)>> {
+    with_conn!(conn, c => arrival_events::table
+        .filter(arrival_events::ticket_id.eq_any(ticket_ids))
+        .filter(arrival_events::outcome.eq_any([
+            ScanOutcome::Admitted.code(),
+            ScanOutcome::Conflict.code(),
+        ]))
+        .select((arrival_events::ticket_id.assume_not_null(), arrival_events::device))
+        .distinct()
+        .load(c))
+}
+
+/// Records a ticket's (earliest known) admission. The caller holds the ticket's lock.
+pub fn set_admission(
+    conn: &mut Conn<'_>,
+    ticket_id: i64,
+    at: NaiveDateTime,
+    gate: &str,
+    device: &str,
+) -> QueryResult<()> {
+    with_conn!(conn, c => diesel::update(tickets::table.find(ticket_id))
+        .set((
+            tickets::admitted_at.eq(at),
+            tickets::admitted_gate.eq(gate),
+            tickets::admitted_device.eq(device),
+        ))
+        .execute(c))
+    .map(drop)
+}
+
+/// An uploaded scan as it was recorded: its key, its ticket, what it was answered.
+#[derive(Debug, Clone, Queryable)]
+pub struct UploadedScan {
+    pub upload_key: String,
+    pub ticket_id: Option<i64>,
+    pub outcome: String,
+}
+
+/// The scans among `keys` that were uploaded before.
+pub fn uploaded(conn: &mut Conn<'_>, keys: &[String]) -> QueryResult<Vec<UploadedScan>> {
+    with_conn!(conn, c => arrival_events::table
+        .filter(arrival_events::upload_key.eq_any(keys))
+        .select((
+            arrival_events::upload_key.assume_not_null(),
+            arrival_events::ticket_id,
+            arrival_events::outcome,
+        ))
+        .load(c))
+}
+
+const QUEUE_LOBBY_SQLITE: &str = "
+    INSERT INTO outbox (kind, dedupe_key, ticket_id, detail, recipient, message_id, status, attempts,
+                        next_attempt_at, created_at)
+    SELECT ?1, ?1 || ':' || t.id, t.id, NULL, t.holder_email,
+           '<' || lower(hex(randomblob(16))) || '@' || ?2 || '>', 'pending', 0, ?3, ?3
+    FROM tickets t
+    JOIN performances p ON p.id = t.performance_id
+    JOIN events e ON e.id = p.event_id
+    WHERE e.lobby_message IS NOT NULL AND t.id IN (SELECT value FROM json_each(?4))
+    ON CONFLICT (dedupe_key) DO NOTHING";
+
+const QUEUE_LOBBY_POSTGRES: &str = "
+    INSERT INTO outbox (kind, dedupe_key, ticket_id, detail, recipient, message_id, status, attempts,
+                        next_attempt_at, created_at)
+    SELECT $1, $1 || ':' || t.id, t.id, NULL, t.holder_email,
+           '<' || md5(random()::text || t.id::text || clock_timestamp()::text) || '@' || $2 || '>',
+           'pending', 0, $3, $3
+    FROM tickets t
+    JOIN performances p ON p.id = t.performance_id
+    JOIN events e ON e.id = p.event_id
+    WHERE e.lobby_message IS NOT NULL AND t.id IN (SELECT json_array_elements_text($4::json)::bigint)
+    ON CONFLICT (dedupe_key) DO NOTHING";
+
+/// Queues the `kind` email (the lobby message) for each of these just-admitted tickets whose
+/// event has one: one statement for a whole batch, at most one email per ticket ever (the
+/// dedupe key is `kind:ticket`). Returns how many were queued.
+pub fn queue_lobby_emails(
+    conn: &mut Conn<'_>,
+    kind: &str,
+    ticket_ids: &[i64],
+    message_id_domain: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    if ticket_ids.is_empty() {
+        return Ok(0);
+    }
+    // The ids travel as one JSON array parameter, whatever their number.
+    let ids = serde_json::to_string(ticket_ids).expect("integers serialise");
+    let sql = match conn {
+        Conn::Sqlite(_) => QUEUE_LOBBY_SQLITE,
+        Conn::Postgres(_) => QUEUE_LOBBY_POSTGRES,
+    };
+    with_conn!(conn, c => diesel::sql_query(sql)
+        .bind::<Text, _>(kind)
+        .bind::<Text, _>(message_id_domain)
+        .bind::<Timestamp, _>(now)
+        .bind::<Text, _>(&ids)
+        .execute(c))
+}

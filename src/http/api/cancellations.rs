@@ -1,0 +1,164 @@
+//! Canceling at the box office: one ticket, or a whole performance (a job to poll).
+
+use actix_web::{http::header, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::models::{PerformanceCancellationRow, TicketCancellationRow};
+use crate::domain::Role;
+use crate::http::auth::StaffKey;
+use crate::http::error::ApiError;
+use crate::http::run_blocking;
+use crate::service::cancellations::{self, Reason};
+use crate::service::Encore;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelTicket {
+    #[schema(example = "The holder asked")]
+    reason: String,
+    /// Credit the ticket's price to the holder's stored credit (true), or refund nothing.
+    refund_to_credit: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketCancellationView {
+    pub ticket_id: i64,
+    pub reason: String,
+    pub refund_minor: i64,
+    pub currency: String,
+    /// The performance cancellation this was part of, if any.
+    pub cancellation_id: Option<i64>,
+    pub canceled_at: DateTime<Utc>,
+}
+
+impl From<TicketCancellationRow> for TicketCancellationView {
+    fn from(row: TicketCancellationRow) -> Self {
+        TicketCancellationView {
+            ticket_id: row.ticket_id,
+            reason: row.reason,
+            refund_minor: row.refund_minor,
+            currency: row.currency,
+            cancellation_id: row.cancellation_id,
+            canceled_at: row.canceled_at.and_utc(),
+        }
+    }
+}
+
+/// `POST /api/v1/tickets/{id}/cancel` (box_office): the QR stops admitting at once, the seat
+/// returns, the holder is emailed. A second cancel is 409 `already_canceled`.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/cancel", params(("id" = i64, Path, description = "The ticket's id")),
+    request_body = CancelTicket,
+    responses((status = 200, body = TicketCancellationView), (status = 403), (status = 409)))]
+pub async fn cancel_ticket(
+    staff: StaffKey,
+    encore: web::Data<Encore>,
+    ticket_id: web::Path<i64>,
+    body: web::Json<CancelTicket>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Role::BoxOffice)?;
+    let reason = Reason::parse(&body.reason)?;
+    let refund = body.refund_to_credit;
+    let ticket_id = ticket_id.into_inner();
+    let canceled =
+        run_blocking(move || cancellations::cancel_ticket(&encore, ticket_id, &reason, refund))
+            .await?;
+    Ok(HttpResponse::Ok().json(TicketCancellationView::from(canceled)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelPerformance {
+    #[schema(example = "The tenor is ill")]
+    reason: String,
+}
+
+/// A performance's cancellation job, as it is polled.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CancellationJobView {
+    pub id: i64,
+    pub performance_id: i64,
+    pub reason: String,
+    pub refund_to_credit: bool,
+    /// `running` or `done`.
+    pub status: String,
+    pub total: i64,
+    pub canceled: i64,
+    pub remaining: i64,
+    pub started_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<PerformanceCancellationRow> for CancellationJobView {
+    fn from(row: PerformanceCancellationRow) -> Self {
+        CancellationJobView {
+            id: row.id,
+            performance_id: row.performance_id,
+            reason: row.reason,
+            refund_to_credit: row.refund_to_credit != 0,
+            status: row.status,
+            total: row.total,
+            canceled: row.canceled,
+            remaining: (row.total - row.canceled).max(0),
+            started_at: row.started_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+            finished_at: row.finished_at.map(|t| t.and_utc()),
+        }
+    }
+}
+
+/// `POST /api/v1/performances/{id}/cancel` (box_office): starts canceling every unused ticket
+/// in the background and answers 202 with the job (`Location` says where to poll). Asking
+/// again answers 200 with the job already under way.
+#[utoipa::path(post, path = "/api/v1/performances/{id}/cancel", params(("id" = i64, Path, description = "The performance's id")),
+    request_body = CancelPerformance,
+    responses(
+        (status = 202, body = CancellationJobView, description = "The job has started",
+            headers(("Location" = String, description = "Where to poll the job"))),
+        (status = 200, body = CancellationJobView, description = "The job was already under way",
+            headers(("Location" = String, description = "Where to poll the job"))),
+        (status = 403), (status = 409)))]
+pub async fn cancel_performance(
+    staff: StaffKey,
+    encore: web::Data<Encore>,
+    performance_id: web::Path<i64>,
+    body: web::Json<CancelPerformance>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Role::BoxOffice)?;
+    let reason = Reason::parse(&body.reason)?;
+    let performance_id = performance_id.into_inner();
+    let runner = encore.clone();
+    let (job, started) = run_blocking(move || {
+        cancellations::begin_performance_cancellation(&encore, performance_id, &reason)
+    })
+    .await?;
+    if started {
+        cancellations::run_in_background(runner.get_ref().clone(), job.id);
+    }
+    let location = format!("/api/v1/performances/{performance_id}/cancellation");
+    let mut answer = if started {
+        HttpResponse::Accepted()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(answer
+        .insert_header((header::LOCATION, location))
+        .json(CancellationJobView::from(job)))
+}
+
+/// `GET /api/v1/performances/{id}/cancellation` (box_office): the job's progress.
+#[utoipa::path(get, path = "/api/v1/performances/{id}/cancellation", params(("id" = i64, Path, description = "The performance's id")),
+    responses((status = 200, body = CancellationJobView), (status = 403)))]
+pub async fn cancellation_job(
+    staff: StaffKey,
+    encore: web::Data<Encore>,
+    performance_id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Role::BoxOffice)?;
+    let performance_id = performance_id.into_inner();
+    let job =
+        run_blocking(move || cancellations::job_of_performance(&encore, performance_id)).await?;
+    Ok(HttpResponse::Ok().json(CancellationJobView::from(job)))
+}

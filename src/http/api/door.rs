@@ -1,0 +1,170 @@
+//! The door without a network: the offline bundle and the upload of offline scans
+//! (the contract the scanner page builds on: /work/team/DOOR_CONTRACT.md, README "Offline
+//! scanning").
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::keys::JwksView;
+use super::scans::FirstAdmissionView;
+use crate::db::door::DoorEntry;
+use crate::domain::{Role, ScanOutcome};
+use crate::http::auth::StaffKey;
+use crate::http::error::ApiError;
+use crate::http::run_blocking;
+use crate::service::door::{self, OfflineScan, Upload, UploadResult};
+use crate::service::Encore;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BundleQuery {
+    /// A bundle's `version`: only what changed after it.
+    #[param(minimum = 0)]
+    since: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+struct RefusedView<'a> {
+    ticket_id: i64,
+    generation: i32,
+    status: &'a str,
+}
+
+impl<'a> From<&'a DoorEntry> for RefusedView<'a> {
+    fn from(entry: &'a DoorEntry) -> Self {
+        RefusedView {
+            ticket_id: entry.ticket_id,
+            generation: entry.generation,
+            status: &entry.status,
+        }
+    }
+}
+
+/// What a scanner needs to decide offline: the keys, and every ticket whose earlier tokens
+/// must be refused.
+#[derive(Debug, Serialize, ToSchema)]
+struct BundleView<'a> {
+    performance_id: i64,
+    /// Pass it back as `since` to get only what changed after this bundle.
+    version: i64,
+    /// Whether `refused` is everything (true) or only the changes after `since`.
+    complete: bool,
+    keys: JwksView,
+    refused: Vec<RefusedView<'a>>,
+    starts_at: DateTime<Utc>,
+    doors_open_at: DateTime<Utc>,
+}
+
+/// `GET /api/v1/performances/{id}/offline-bundle[?since=VERSION]` (scanner)
+#[utoipa::path(get, path = "/api/v1/performances/{id}/offline-bundle",
+    params(("id" = i64, Path, description = "The performance's id"), BundleQuery),
+    responses((status = 200, body = BundleView), (status = 400), (status = 403)))]
+pub async fn offline_bundle(
+    staff: StaffKey,
+    encore: web::Data<Encore>,
+    id: web::Path<i64>,
+    query: web::Query<BundleQuery>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Role::Scanner)?;
+    let (id, since) = (id.into_inner(), query.into_inner().since);
+    if since.is_some_and(|v| v < 0) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "since: must be a version a bundle gave (a non-negative integer)",
+        ));
+    }
+    let bundle = run_blocking(move || door::offline_bundle(&encore, id, since)).await?;
+    let p = &bundle.performance;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(BundleView {
+            performance_id: p.id,
+            version: bundle.version,
+            complete: bundle.complete,
+            keys: JwksView::from(bundle.keys.clone()),
+            refused: bundle.refused.iter().map(RefusedView::from).collect(),
+            starts_at: p.starts_at.and_utc(),
+            doors_open_at: p.doors_open_at.and_utc(),
+        }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UploadRequest {
+    #[schema(schema_with = super::schema::label_64, example = "scanner-7")]
+    device: String,
+    scans: Vec<ScanInput>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScanInput {
+    /// The signed token the QR code carries.
+    token: String,
+    #[schema(schema_with = super::schema::label_64, example = "North")]
+    gate: String,
+    /// The device's own clock, RFC 3339.
+    scanned_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+struct UploadResultView<'a> {
+    outcome: ScanOutcome,
+    ticket_id: Option<i64>,
+    holder_name: Option<&'a str>,
+    first_admission: Option<FirstAdmissionView<'a>>,
+    replayed: bool,
+}
+
+impl<'a> From<&'a UploadResult> for UploadResultView<'a> {
+    fn from(r: &'a UploadResult) -> Self {
+        UploadResultView {
+            outcome: r.outcome,
+            ticket_id: r.ticket_id,
+            holder_name: r.holder_name.as_deref(),
+            first_admission: r.first_admission.as_ref().map(FirstAdmissionView::from),
+            replayed: r.replayed,
+        }
+    }
+}
+
+/// The upload's outcome: one result per scan, in the upload's order.
+#[derive(Debug, Serialize, ToSchema)]
+struct UploadView<'a> {
+    results: Vec<UploadResultView<'a>>,
+    admitted: usize,
+    conflicts: usize,
+}
+
+/// `POST /api/v1/scans/batch` (scanner): scans made offline, merged idempotently.
+#[utoipa::path(post, path = "/api/v1/scans/batch", request_body = UploadRequest,
+    responses((status = 200, body = UploadView), (status = 403)))]
+pub async fn upload(
+    staff: StaffKey,
+    encore: web::Data<Encore>,
+    body: web::Json<UploadRequest>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Role::Scanner)?;
+    let body = body.into_inner();
+    let scans = body
+        .scans
+        .into_iter()
+        .map(|s| OfflineScan {
+            token: s.token,
+            gate: s.gate,
+            scanned_at: s.scanned_at,
+        })
+        .collect();
+    let upload = Upload::parse(&body.device, scans)?;
+    let summary = run_blocking(move || door::upload(&encore, upload)).await?;
+    Ok(HttpResponse::Ok().json(UploadView {
+        results: summary.results.iter().map(UploadResultView::from).collect(),
+        admitted: summary.admitted,
+        conflicts: summary.conflicts,
+    }))
+}

@@ -1,0 +1,136 @@
+//! The patron journey for the box office: one ticket's history, or everything about a patron.
+
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::changes::CreditView;
+use crate::db::models::TicketRow;
+use crate::domain::{EmailAddress, Role};
+use crate::http::auth::StaffKey;
+use crate::http::error::ApiError;
+use crate::http::run_blocking;
+use crate::service::journey::{self, Touch};
+use crate::service::Encore;
+
+/// A ticket as the journey lists it (no token: this is about what happened, not a QR).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketSummary {
+    pub id: i64,
+    pub performance_id: i64,
+    pub holder_name: String,
+    pub holder_email: String,
+    pub status: String,
+    pub generation: i32,
+    pub price_minor: i64,
+    pub currency: String,
+    pub issued_at: DateTime<Utc>,
+    pub admitted_at: Option<DateTime<Utc>>,
+    pub admitted_gate: Option<String>,
+    pub replaces_ticket_id: Option<i64>,
+}
+
+impl From<TicketRow> for TicketSummary {
+    fn from(t: TicketRow) -> Self {
+        TicketSummary {
+            id: t.id,
+            performance_id: t.performance_id,
+            holder_name: t.holder_name,
+            holder_email: t.holder_email,
+            status: t.status,
+            generation: t.generation,
+            price_minor: t.price_minor,
+            currency: t.currency,
+            issued_at: t.issued_at.and_utc(),
+            admitted_at: t.admitted_at.map(|a| a.and_utc()),
+            admitted_gate: t.admitted_gate,
+            replaces_ticket_id: t.replaces_ticket_id,
+        }
+    }
+}
+
+/// One touch of the journey.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TouchView {
+    pub at: DateTime<Utc>,
+    /// The ticket it concerns (an offer received names the offered ticket).
+    pub ticket_id: i64,
+    /// What happened: `issued`, `email_queued`, `email_sent`, `email_failed`, `email_skipped`,
+    /// `email_retry_scheduled`, `link_opened`, `transfer_offered`, `transfer_claimed`,
+    /// `transfer_canceled`, `transfer_expired`, `exchanged`, `credit`, `canceled`, `scan`.
+    pub what: &'static str,
+    /// The facts of that touch (gate and outcome of a scan, an email's kind, an amount…).
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+}
+
+impl From<Touch> for TouchView {
+    fn from(touch: Touch) -> Self {
+        TouchView {
+            at: touch.at,
+            ticket_id: touch.ticket_id,
+            what: touch.what,
+            detail: touch.detail,
+        }
+    }
+}
+
+fn timeline(touches: Vec<Touch>) -> Vec<TouchView> {
+    touches.into_iter().map(TouchView::from).collect()
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketHistoryView {
+    pub ticket: TicketSummary,
+    pub replaced_by: Vec<i64>,
+    pub timeline: Vec<TouchView>,
+}
+
+/// `GET /api/v1/tickets/{id}/history` (box_office): every touch of the ticket, oldest first.
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/history", params(("id" = i64, Path, description = "The ticket's id")),
+    responses((status = 200, body = TicketHistoryView), (status = 403)))]
+pub async fn ticket_history(
+    staff: StaffKey,
+    encore: web::Data<Encore>,
+    ticket_id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Role::BoxOffice)?;
+    let ticket_id = ticket_id.into_inner();
+    let history = run_blocking(move || journey::of_ticket(&encore, ticket_id)).await?;
+    Ok(HttpResponse::Ok().json(TicketHistoryView {
+        ticket: history.ticket.into(),
+        replaced_by: history.replaced_by,
+        timeline: timeline(history.timeline),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PatronView {
+    pub email: String,
+    pub tickets: Vec<TicketSummary>,
+    pub credit: CreditView,
+    pub timeline: Vec<TouchView>,
+}
+
+/// `GET /api/v1/patrons/{email}` (box_office): the patron's tickets, credit and one timeline
+/// (including offers made to them by friends).
+#[utoipa::path(get, path = "/api/v1/patrons/{email}",
+    params(("email" = String, Path, format = "email", description = "The patron's email address")),
+    responses((status = 200, body = PatronView), (status = 403), (status = 422)))]
+pub async fn patron(
+    staff: StaffKey,
+    encore: web::Data<Encore>,
+    email: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Role::BoxOffice)?;
+    let email = EmailAddress::parse("email", &email)?;
+    let shown = email.as_str().to_string();
+    let found = run_blocking(move || journey::of_patron(&encore, &email)).await?;
+    Ok(HttpResponse::Ok().json(PatronView {
+        email: shown,
+        tickets: found.tickets.into_iter().map(TicketSummary::from).collect(),
+        credit: found.credit.into(),
+        timeline: timeline(found.timeline),
+    }))
+}

@@ -1,0 +1,455 @@
+//! The door without a network: the bundle a scanner takes along to decide admit/refuse on its
+//! own, the upload of the scans it made meanwhile (merged into the arrival events), and the
+//! lobby email that every admission, online or uploaded, queues in its own transaction.
+
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use sha2::{Digest, Sha256};
+use tokio::sync::Notify;
+
+use super::scans::{judge, verify_refreshing, FirstAdmission, Verdict};
+use super::{signing, Encore, Error, Result};
+use crate::db::door::{self, DoorEntry, UploadedScan};
+use crate::db::models::{NewArrivalEventRow, PerformanceRow, TicketRow};
+use crate::db::{events, scans, Conn};
+use crate::domain::scan::{refusal_reason, TicketAtDoor};
+use crate::domain::text::label;
+use crate::domain::{Invalid, ScanOutcome, TicketStatus};
+use crate::email;
+use crate::tokens::{PublicJwk, TicketClaims};
+
+/// What a scanner needs to decide at the door with no server.
+#[derive(Debug, Clone)]
+pub struct OfflineBundle {
+    pub performance: PerformanceRow,
+    /// Pass it back as `since` to get only what changed after this bundle.
+    pub version: i64,
+    /// Whether `refused` is everything (true) or only the changes after `since`.
+    pub complete: bool,
+    pub keys: Vec<PublicJwk>,
+    /// The latest state of every ticket whose earlier tokens must be refused.
+    pub refused: Vec<DoorEntry>,
+}
+
+/// The bundle for a performance: complete, or the changes after `since` (a version an earlier
+/// bundle gave). A `since` this database never gave (newer than its version: a restored
+/// backup) gets a complete bundle.
+pub fn offline_bundle(
+    encore: &Encore,
+    performance_id: i64,
+    since: Option<i64>,
+) -> Result<OfflineBundle> {
+    let keys = signing::public_keys(encore)?;
+    encore.db.read(|conn| {
+        let missing = || Error::not_found("performance", performance_id);
+        // The version is read first. Versions commit in order, so every change up to it is
+        // already visible to what is read next; a change committed in between may show up
+        // too, and again in the next refresh, where it replaces itself: harmless.
+        let version = door::door_version(conn, performance_id)?.ok_or_else(missing)?;
+        let performance = events::find_performance(conn, performance_id)?.ok_or_else(missing)?;
+        let (complete, refused) = match since {
+            Some(since) if since <= version => (
+                false,
+                latest_per_ticket(door::changes_between(conn, performance_id, since, version)?),
+            ),
+            _ => (true, door::refused_tickets(conn, performance_id)?),
+        };
+        Ok(OfflineBundle {
+            performance,
+            version,
+            complete,
+            keys,
+            refused,
+        })
+    })
+}
+
+/// Of several journal entries for one ticket, only the last counts; kept in journal order.
+fn latest_per_ticket(entries: Vec<DoorEntry>) -> Vec<DoorEntry> {
+    let mut seen = HashSet::new();
+    let mut latest: Vec<DoorEntry> = entries
+        .into_iter()
+        .rev()
+        .filter(|e| seen.insert(e.ticket_id))
+        .collect();
+    latest.reverse();
+    latest
+}
+
+/// Most scans in one upload.
+pub const MAX_UPLOAD: usize = 1000;
+
+/// A scan made offline, as the device recorded it.
+#[derive(Debug, Clone)]
+pub struct OfflineScan {
+    pub token: String,
+    pub gate: String,
+    /// The device's own clock.
+    pub scanned_at: DateTime<Utc>,
+}
+
+/// An upload, parsed: one device's offline scans.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    device: String,
+    scans: Vec<OfflineScan>,
+}
+
+impl Upload {
+    pub fn parse(device: &str, mut scans: Vec<OfflineScan>) -> Result<Upload, Invalid> {
+        let device = label("device", device, 64)?;
+        if scans.is_empty() || scans.len() > MAX_UPLOAD {
+            return Err(Invalid::new(
+                "scans",
+                format!("must hold 1 to {MAX_UPLOAD} scans, not {}", scans.len()),
+            ));
+        }
+        for (i, scan) in scans.iter_mut().enumerate() {
+            scan.gate = label("gate", &scan.gate, 64)
+                .map_err(|e| Invalid::new("scans", format!("scan {i}: {e}")))?;
+            // What both backends store, so a replay's key matches the recorded scan's.
+            scan.scanned_at = scan.scanned_at.trunc_subsecs(6);
+        }
+        Ok(Upload { device, scans })
+    }
+}
+
+/// What the server made of one uploaded scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadResult {
+    pub outcome: ScanOutcome,
+    pub ticket_id: Option<i64>,
+    pub holder_name: Option<String>,
+    /// For `already_admitted` and `conflict`: the ticket's earliest admission.
+    pub first_admission: Option<FirstAdmission>,
+    /// This scan had been uploaded before; the outcome is the one it got then.
+    pub replayed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadSummary {
+    /// One per uploaded scan, in the upload's order.
+    pub results: Vec<UploadResult>,
+    pub admitted: usize,
+    pub conflicts: usize,
+}
+
+/// A scan with what its token alone says, and the key that makes its upload idempotent.
+struct Judged {
+    scan: OfflineScan,
+    verdict: Verdict,
+    key: String,
+}
+
+/// Merges a device's offline scans into the arrival events, in one transaction. Each token is
+/// judged as at the device's `scanned_at` (signature, key, window); then the ticket's state
+/// decides. Uploading the same scans again records nothing and answers as the first time.
+pub fn upload(encore: &Encore, upload: Upload) -> Result<UploadSummary> {
+    let received = super::now().naive_utc();
+    let Upload { device, scans } = upload;
+    let judged: Vec<Judged> = scans
+        .into_iter()
+        .map(|scan| Judged {
+            verdict: judge(
+                encore,
+                verify_refreshing(encore, &scan.token),
+                scan.scanned_at,
+                None,
+            ),
+            key: upload_key(&device, &scan),
+            scan,
+        })
+        .collect();
+    // A retried upload racing its original (PostgreSQL) finds its scans new, then trips on
+    // their keys at insert; tried again, it finds them recorded.
+    let mut attempt = 1;
+    let (results, queued) = loop {
+        match encore
+            .db
+            .write(|conn| merge(encore, conn, &device, &judged, received))
+        {
+            Err(Error::Database(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ))) if attempt == 1 => attempt += 1,
+            other => break other?,
+        }
+    };
+    if queued > 0 {
+        encore.outbox_wakeup.notify_one();
+    }
+    for result in results.iter().filter(|r| !r.replayed) {
+        encore.metrics.scanned_offline(result.outcome);
+    }
+    let count = |o: ScanOutcome| results.iter().filter(|r| r.outcome == o).count();
+    Ok(UploadSummary {
+        admitted: count(ScanOutcome::Admitted),
+        conflicts: count(ScanOutcome::Conflict),
+        results,
+    })
+}
+
+/// One scan, however often uploaded: the device, the gate, the device's time and the token.
+fn upload_key(device: &str, scan: &OfflineScan) -> String {
+    let mut hasher = Sha256::new();
+    for part in [
+        device,
+        &scan.gate,
+        &scan.scanned_at.timestamp_micros().to_string(),
+        &scan.token,
+    ] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// What became of a scan of the upload.
+enum Fate<'a> {
+    New,
+    /// Uploaded before, in an earlier upload.
+    Recorded(&'a UploadedScan),
+    /// The same scan as an earlier one of this upload.
+    SameAs(usize),
+}
+
+fn merge(
+    encore: &Encore,
+    conn: &mut Conn<'_>,
+    device: &str,
+    judged: &[Judged],
+    received: NaiveDateTime,
+) -> Result<(Vec<UploadResult>, usize)> {
+    let keys: Vec<String> = judged.iter().map(|j| j.key.clone()).collect();
+    let recorded: HashMap<String, UploadedScan> = door::uploaded(conn, &keys)?
+        .into_iter()
+        .map(|u| (u.upload_key.clone(), u))
+        .collect();
+    let mut first_with_key: HashMap<&str, usize> = HashMap::new();
+    let fates: Vec<Fate<'_>> = judged
+        .iter()
+        .enumerate()
+        .map(|(i, j)| match recorded.get(&j.key) {
+            Some(r) => Fate::Recorded(r),
+            None => match first_with_key.entry(&j.key) {
+                Entry::Occupied(first) => Fate::SameAs(*first.get()),
+                Entry::Vacant(slot) => {
+                    slot.insert(i);
+                    Fate::New
+                }
+            },
+        })
+        .collect();
+
+    let mut ids: Vec<i64> = judged
+        .iter()
+        .zip(&fates)
+        .filter_map(|(j, fate)| match fate {
+            Fate::New => j.verdict.claims().map(|c| c.ticket_id),
+            Fate::Recorded(r) => r.ticket_id,
+            Fate::SameAs(_) => None,
+        })
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut tickets: HashMap<i64, TicketRow> = door::lock_tickets(conn, &ids)?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    let mut admitted_by: HashMap<i64, HashSet<String>> = HashMap::new();
+    for (ticket_id, by) in door::admitting_devices(conn, &ids)? {
+        admitted_by.entry(ticket_id).or_default().insert(by);
+    }
+
+    // In the device's time order, so its first scan of a ticket is the one that admits.
+    let mut order: Vec<usize> = (0..judged.len())
+        .filter(|&i| matches!(fates[i], Fate::New))
+        .collect();
+    order.sort_by_key(|&i| judged[i].scan.scanned_at);
+    let mut outcomes: Vec<Option<ScanOutcome>> = vec![None; judged.len()];
+    let mut moved: HashSet<i64> = HashSet::new();
+    let mut newly_admitted: Vec<i64> = Vec::new();
+    for i in order {
+        let j = &judged[i];
+        outcomes[i] = Some(match &j.verdict {
+            Verdict::Refused { outcome, .. } => *outcome,
+            Verdict::Genuine(claims) => {
+                let (outcome, admission_moved) = decide(
+                    tickets.get_mut(&claims.ticket_id),
+                    admitted_by.entry(claims.ticket_id).or_default(),
+                    claims,
+                    &j.scan,
+                    device,
+                );
+                if admission_moved {
+                    moved.insert(claims.ticket_id);
+                }
+                if outcome == ScanOutcome::Admitted {
+                    newly_admitted.push(claims.ticket_id);
+                }
+                outcome
+            }
+        });
+    }
+
+    for id in &moved {
+        let t = &tickets[id];
+        if let (Some(at), Some(gate), Some(by)) = (
+            t.admitted_at,
+            t.admitted_gate.as_deref(),
+            t.admitted_device.as_deref(),
+        ) {
+            door::set_admission(conn, *id, at, gate, by)?;
+        }
+    }
+    let rows: Vec<NewArrivalEventRow<'_>> = judged
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| matches!(fates[*i], Fate::New))
+        .map(|(i, j)| {
+            let claims = j.verdict.claims();
+            NewArrivalEventRow {
+                ticket_id: claims.map(|c| c.ticket_id),
+                performance_id: claims.map(|c| c.performance_id),
+                token_generation: claims.map(|c| c.generation),
+                gate: &j.scan.gate,
+                device,
+                outcome: outcomes[i].expect("every new scan decided").code(),
+                scanned_at: j.scan.scanned_at.naive_utc(),
+                upload_key: Some(&j.key),
+                uploaded_at: Some(received),
+            }
+        })
+        .collect();
+    scans::insert_arrival_events(conn, &rows)?;
+    let queued = queue_lobby_emails(
+        conn,
+        &newly_admitted,
+        &encore.settings.message_id_domain,
+        received,
+    )?;
+
+    let mut results: Vec<UploadResult> = Vec::with_capacity(judged.len());
+    for (i, fate) in fates.iter().enumerate() {
+        let (outcome, ticket_id) = match fate {
+            Fate::New => (
+                outcomes[i].expect("every new scan decided"),
+                judged[i].verdict.claims().map(|c| c.ticket_id),
+            ),
+            Fate::Recorded(r) => (
+                ScanOutcome::from_code(&r.outcome).ok_or_else(|| {
+                    Error::Internal(format!("unknown recorded outcome {:?}", r.outcome))
+                })?,
+                r.ticket_id,
+            ),
+            Fate::SameAs(first) => (results[*first].outcome, results[*first].ticket_id),
+        };
+        results.push(shown(
+            outcome,
+            ticket_id.and_then(|id| tickets.get(&id)),
+            ticket_id,
+            !matches!(fate, Fate::New),
+        ));
+    }
+    Ok((results, queued))
+}
+
+/// What a new offline scan of a genuine token was, given the ticket as merged so far, and
+/// whether it became the ticket's admission.
+///
+/// Earliest wins: the ticket keeps the earliest admission known, so a scan earlier than the one
+/// on record takes its place — that is when the holder really came in, what the arrivals count
+/// per minute, and what a later duplicate is told. Its outcome still says what it was when it
+/// reached us: `conflict` if another device had admitted the ticket (two entries on one
+/// ticket: counted whichever device uploads first), `already_admitted` if this device had
+/// (its own duplicate, which it refused at the door).
+fn decide(
+    ticket: Option<&mut TicketRow>,
+    admitting_devices: &mut HashSet<String>,
+    claims: &TicketClaims,
+    scan: &OfflineScan,
+    device: &str,
+) -> (ScanOutcome, bool) {
+    let Some(ticket) = ticket.filter(|t| t.performance_id == claims.performance_id) else {
+        return (ScanOutcome::UnknownTicket, false);
+    };
+    let status = TicketStatus::from_stored(&ticket.status);
+    if status != TicketStatus::Valid || ticket.generation != claims.generation {
+        let at_door = TicketAtDoor {
+            status,
+            generation: ticket.generation,
+            admitted: ticket.admitted_at.is_some(),
+        };
+        return (refusal_reason(at_door, claims.generation), false);
+    }
+    let outcome = match ticket.admitted_at {
+        None => ScanOutcome::Admitted,
+        Some(_) if admitting_devices.contains(device) => ScanOutcome::AlreadyAdmitted,
+        Some(_) => ScanOutcome::Conflict,
+    };
+    let at = scan.scanned_at.naive_utc();
+    let earliest = ticket.admitted_at.is_none_or(|first| at < first);
+    if earliest {
+        ticket.admitted_at = Some(at);
+        ticket.admitted_gate = Some(scan.gate.clone());
+        ticket.admitted_device = Some(device.to_string());
+    }
+    admitting_devices.insert(device.to_string());
+    (outcome, earliest)
+}
+
+/// A result as the device is told it: the holder for any admission, where the ticket first
+/// came in for a duplicate or a conflict.
+fn shown(
+    outcome: ScanOutcome,
+    ticket: Option<&TicketRow>,
+    ticket_id: Option<i64>,
+    replayed: bool,
+) -> UploadResult {
+    let admission = matches!(
+        outcome,
+        ScanOutcome::Admitted | ScanOutcome::AlreadyAdmitted | ScanOutcome::Conflict
+    );
+    let ticket = ticket.filter(|_| admission);
+    UploadResult {
+        outcome,
+        ticket_id,
+        holder_name: ticket.map(|t| t.holder_name.clone()),
+        first_admission: ticket
+            .filter(|_| outcome != ScanOutcome::Admitted)
+            .and_then(|t| t.admitted_at.zip(t.admitted_gate.clone()))
+            .map(|(at, gate)| FirstAdmission {
+                at: at.and_utc(),
+                gate,
+            }),
+        replayed,
+    }
+}
+
+/// Queues the lobby email of each just-admitted ticket whose event has a lobby message, in the
+/// admitting transaction: one statement for the whole batch, at most one email per ticket.
+pub(crate) fn queue_lobby_emails(
+    conn: &mut Conn<'_>,
+    admitted: &[i64],
+    message_id_domain: &str,
+    now: NaiveDateTime,
+) -> Result<usize> {
+    Ok(door::queue_lobby_emails(
+        conn,
+        email::KIND_LOBBY,
+        admitted,
+        message_id_domain,
+        now,
+    )?)
+}
+
+/// What the scan writer needs to queue lobby emails with its admissions, and to wake the
+/// email worker once they are committed.
+#[derive(Clone)]
+pub struct LobbyMail {
+    pub message_id_domain: String,
+    pub wakeup: Arc<Notify>,
+}

@@ -1,0 +1,241 @@
+//! The patron journey: every touch of a ticket, in order, so the box office can answer for it —
+//! issued, each email queued / sent / failed, each patron-link open, transfers, exchanges,
+//! credit, cancellation, every scan attempt. Read from the rows each use case writes in its own
+//! transaction (tickets, outbox, link opens, transfers, ledger, cancellations, arrival events):
+//! there is no second copy that could drift.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::credit::{self, PatronCredit};
+use super::{Encore, Error, Result};
+use crate::db::models::TicketRow;
+use crate::db::{cancellations, journey, outbox, tickets, Conn};
+use crate::domain::EmailAddress;
+use crate::email::KIND_EXCHANGE_RECEIPT;
+use crate::tokens::LinkPurpose;
+
+/// One touch of the journey.
+#[derive(Debug, Clone, Serialize)]
+pub struct Touch {
+    pub at: DateTime<Utc>,
+    /// The ticket it concerns (an offer received names the offered ticket).
+    pub ticket_id: i64,
+    /// What happened: `issued`, `email_queued`, `email_sent`, `email_failed`, `email_skipped`,
+    /// `email_retry_scheduled`, `link_opened`, `transfer_offered`, `transfer_claimed`,
+    /// `transfer_canceled`, `transfer_expired`, `exchanged`, `credit`, `canceled`, `scan`.
+    pub what: &'static str,
+    /// The facts of that touch (gate and outcome of a scan, an email's kind, an amount…).
+    pub detail: Value,
+}
+
+/// A ticket's journey, and the tickets before and after it.
+pub struct TicketHistory {
+    pub ticket: TicketRow,
+    /// The tickets that took this one's place (an exchange's new ticket, a friend's claim).
+    pub replaced_by: Vec<i64>,
+    pub timeline: Vec<Touch>,
+}
+
+pub fn of_ticket(encore: &Encore, ticket_id: i64) -> Result<TicketHistory> {
+    encore.db.read(|conn| {
+        let ticket =
+            tickets::find(conn, ticket_id)?.ok_or_else(|| Error::not_found("ticket", ticket_id))?;
+        let timeline = timeline(conn, std::slice::from_ref(&ticket), None)?;
+        let replaced_by = journey::successors(conn, &[ticket_id])?
+            .into_iter()
+            .map(|(_, id)| id)
+            .collect();
+        Ok(TicketHistory {
+            ticket,
+            replaced_by,
+            timeline,
+        })
+    })
+}
+
+/// Everything about one email address: its tickets, its credit, and one timeline.
+pub struct PatronJourney {
+    pub tickets: Vec<TicketRow>,
+    pub credit: PatronCredit,
+    pub timeline: Vec<Touch>,
+}
+
+pub fn of_patron(encore: &Encore, email: &EmailAddress) -> Result<PatronJourney> {
+    let credit = credit::of_patron(encore, email)?;
+    encore.db.read(|conn| {
+        let held = tickets::held_by(conn, email.as_str())?;
+        let timeline = timeline(conn, &held, Some(email.as_str()))?;
+        Ok(PatronJourney {
+            tickets: held,
+            credit,
+            timeline,
+        })
+    })
+}
+
+/// Records that a patron opened a signed link to a ticket.
+pub fn link_opened(encore: &Encore, ticket_id: i64, purpose: LinkPurpose) -> Result<()> {
+    let purpose = match purpose {
+        LinkPurpose::View => "view",
+        LinkPurpose::Claim => "claim",
+    };
+    encore.db.write(|conn| {
+        journey::record_link_open(conn, ticket_id, purpose, super::now().naive_utc())
+            .map_err(Error::from)
+    })
+}
+
+/// The touches of `tickets` (and of offers made to `offers_to`), oldest first.
+fn timeline(
+    conn: &mut Conn<'_>,
+    tickets: &[TicketRow],
+    offers_to: Option<&str>,
+) -> Result<Vec<Touch>> {
+    let ids: Vec<i64> = tickets.iter().map(|t| t.id).collect();
+    let mut touches = Vec::new();
+    let mut touch = |at: NaiveDateTime, ticket_id: i64, what: &'static str, detail: Value| {
+        touches.push(Touch {
+            at: at.and_utc(),
+            ticket_id,
+            what,
+            detail,
+        })
+    };
+
+    for t in tickets {
+        touch(
+            t.issued_at,
+            t.id,
+            "issued",
+            json!({"holder_name": t.holder_name, "holder_email": t.holder_email,
+                   "performance_id": t.performance_id, "price_minor": t.price_minor,
+                   "currency": t.currency, "generation": t.generation,
+                   "replaces_ticket_id": t.replaces_ticket_id}),
+        );
+    }
+    for e in outbox::for_tickets(conn, &ids)? {
+        let ticket_id = e.ticket_id.unwrap_or_default();
+        let about = json!({"email_id": e.id, "kind": e.kind, "recipient": e.recipient});
+        touch(e.created_at, ticket_id, "email_queued", about.clone());
+        if e.kind == KIND_EXCHANGE_RECEIPT {
+            // The receipt is queued in the exchange's own transaction: it dates the exchange.
+            let receipt = e
+                .detail
+                .as_deref()
+                .and_then(|d| serde_json::from_str(d).ok());
+            touch(
+                e.created_at,
+                ticket_id,
+                "exchanged",
+                receipt.unwrap_or(Value::Null),
+            );
+        }
+        let with = |key: &str, value: Value| {
+            let mut detail = about.clone();
+            detail[key] = value;
+            detail["attempts"] = json!(e.attempts);
+            detail
+        };
+        match e.status.as_str() {
+            outbox::STATUS_SENT => {
+                let sent_at = e.sent_at.unwrap_or(e.next_attempt_at);
+                touch(
+                    sent_at,
+                    ticket_id,
+                    "email_sent",
+                    with("message_id", json!(e.message_id)),
+                );
+            }
+            // A final failure or skip is dated by its release (its `next_attempt_at`).
+            outbox::STATUS_FAILED => touch(
+                e.next_attempt_at,
+                ticket_id,
+                "email_failed",
+                with("error", json!(e.last_error)),
+            ),
+            outbox::STATUS_SKIPPED => touch(
+                e.next_attempt_at,
+                ticket_id,
+                "email_skipped",
+                with("reason", json!(e.last_error)),
+            ),
+            _ if e.last_error.is_some() => touch(
+                e.next_attempt_at,
+                ticket_id,
+                "email_retry_scheduled",
+                with("error", json!(e.last_error)),
+            ),
+            _ => {}
+        }
+    }
+    for open in journey::link_opens(conn, &ids)? {
+        touch(
+            open.opened_at,
+            open.ticket_id,
+            "link_opened",
+            json!({"purpose": open.purpose}),
+        );
+    }
+    for offer in journey::offers(conn, &ids, offers_to)? {
+        let about = json!({"transfer_id": offer.id, "from_name": offer.from_name,
+                           "from_email": offer.from_email, "to_name": offer.to_name,
+                           "to_email": offer.to_email, "expires_at": offer.expires_at.and_utc(),
+                           "claimed_ticket_id": offer.claimed_ticket_id});
+        touch(
+            offer.offered_at,
+            offer.ticket_id,
+            "transfer_offered",
+            about.clone(),
+        );
+        if let Some(resolved_at) = offer.resolved_at {
+            let what = match offer.status.as_str() {
+                crate::db::transfers::CLAIMED => "transfer_claimed",
+                crate::db::transfers::CANCELED => "transfer_canceled",
+                _ => "transfer_expired",
+            };
+            touch(resolved_at, offer.ticket_id, what, about);
+        }
+    }
+    for entry in journey::ledger(conn, &ids)? {
+        touch(
+            entry.created_at,
+            entry.ticket_id.unwrap_or_default(),
+            "credit",
+            json!({"reason": entry.reason, "amount_minor": entry.amount_minor,
+                   "currency": entry.currency, "patron_email": entry.patron_email}),
+        );
+    }
+    for c in cancellations::of_tickets(conn, &ids)? {
+        touch(
+            c.canceled_at,
+            c.ticket_id,
+            "canceled",
+            json!({"reason": c.reason, "refund_minor": c.refund_minor, "currency": c.currency,
+                   "performance_cancellation_id": c.cancellation_id}),
+        );
+    }
+    for scan in journey::scans(conn, &ids)? {
+        touch(
+            scan.scanned_at,
+            scan.ticket_id.unwrap_or_default(),
+            "scan",
+            json!({"outcome": scan.outcome, "gate": scan.gate, "device": scan.device,
+                   "token_generation": scan.token_generation}),
+        );
+    }
+    touches.sort_by_key(|t| (t.at, rank(t.what)));
+    Ok(touches)
+}
+
+/// Among touches of the same moment, the cause comes before what it caused: a ticket is issued,
+/// then changed, then credited, then its email is queued.
+fn rank(what: &str) -> u8 {
+    match what {
+        "issued" => 0,
+        "credit" => 2,
+        w if w.starts_with("email_") => 3,
+        _ => 1,
+    }
+}

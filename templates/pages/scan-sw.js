@@ -1,0 +1,30 @@
+'use strict';
+// The scanner page's service worker: keeps the page and its files so a door device that
+// reloads the page while the server is unreachable still gets it (its key, bundle and queue
+// are in localStorage). Network first, so a reachable server always serves the newest page;
+// the API is never touched here.
+
+const CACHE = 'encore-scanner-v1';
+const PAGE = ['/scan', '/assets/patron.css', '/assets/door.css', '/assets/door.js', '/assets/scan.js'];
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(PAGE)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(self.clients.claim());
+});
+
+self.addEventListener('fetch', (event) => {
+  const url = new URL(event.request.url);
+  if (event.request.method !== 'GET' || url.origin !== self.location.origin || !PAGE.includes(url.pathname)) {
+    return;
+  }
+  event.respondWith(fetch(event.request).then((response) => {
+    if (response.ok) {
+      const copy = response.clone();
+      event.waitUntil(caches.open(CACHE).then((cache) => cache.put(url.pathname, copy)));
+    }
+    return response;
+  }).catch(() => caches.match(url.pathname).then((kept) => kept || Response.error())));
+});

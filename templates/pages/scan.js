@@ -1,0 +1,414 @@
+'use strict';
+// The scanner: asks POST /api/v1/scans, and when the server cannot be reached decides from the
+// performance's offline bundle (Ed25519 signature checked with WebCrypto), keeps the offline
+// admissions in a queue in localStorage and uploads it to POST /api/v1/scans/batch when the
+// network is back. The bundle (GET /api/v1/performances/{id}/offline-bundle, refreshed with
+// ?since=version) holds the public keys and the tickets to refuse despite a valid signature.
+
+(() => {
+  const SLOTS = { key: 'encore.scanner.key', performance: 'encore.scanner.performance' };
+  const GATE_SLOT = 'encore.scanner.gate';
+  const DEVICE_SLOT = 'encore.scanner.device';
+  const QUEUE_SLOT = 'encore.scanner.queue';
+  const bundleSlot = (performanceId) => 'encore.scanner.bundle.' + performanceId;
+  const admittedSlot = (performanceId) => 'encore.scanner.admitted.' + performanceId;
+  const LEEWAY_SECONDS = 30; // as the server's scan_clock_leeway_seconds
+  const UPLOAD_EVERY_MS = 3000;
+  const BUNDLE_EVERY_MS = 10000; // an unchanged refresh is an empty answer
+  const MAX_BATCH = 1000;
+
+  // Each outcome code of the scan API, in the words the door reads.
+  const WORDS = {
+    admitted: 'Admitted',
+    already_admitted: 'Already admitted',
+    invalid_signature: 'Not a genuine ticket',
+    unknown_key: 'Unknown signing key',
+    malformed: 'Not a ticket code',
+    expired: 'Expired',
+    not_yet_valid: 'Not valid yet',
+    wrong_performance: 'Another performance',
+    superseded: 'Replaced by a newer code',
+    canceled: 'Canceled',
+    exchanged: 'Exchanged',
+    transferred: 'Transferred',
+    unknown_ticket: 'Unknown ticket',
+    no_bundle: 'Cannot check offline',
+  };
+  const OFFLINE_DETAIL = {
+    invalid_signature: 'The signature does not verify.',
+    unknown_key: 'The offline list has no key for this code; try again when online.',
+    malformed: 'This is not a ticket code.',
+    expired: 'This ticket is no longer valid.',
+    not_yet_valid: 'This ticket is not valid yet.',
+    wrong_performance: 'This ticket is for another performance.',
+    superseded: 'This code was replaced by a newer one for the same ticket.',
+    canceled: 'This ticket was canceled.',
+    exchanged: 'This ticket was exchanged.',
+    transferred: 'This ticket was transferred to someone else.',
+    no_bundle: 'The server is unreachable and the offline list is not loaded yet.',
+  };
+
+  const $ = (id) => document.getElementById(id);
+  let key = '';
+  let performance = null;
+  let reachable = null;
+  let uploading = false;
+  let lastUpload = '';
+  let importedKeys = new Map(); // kid → CryptoKey, for the current bundle
+  let scans = Promise.resolve(); // the scan under way, see check()
+
+  const device = Door.load(DEVICE_SLOT, null) || (() => {
+    const name = 'web-' + crypto.randomUUID().slice(0, 8);
+    Door.save(DEVICE_SLOT, name);
+    return name;
+  })();
+  const gateInput = $('gate');
+  gateInput.value = Door.load(GATE_SLOT, 'main');
+  gateInput.addEventListener('change', () => Door.save(GATE_SLOT, gate()));
+  const gate = () => gateInput.value.trim() || 'main';
+
+  // ---- What the door sees ----
+
+  function show(admitted, title, holder, detail, mode) {
+    $('result').className = 'result ' + (admitted ? 'admitted' : 'refused');
+    $('result-title').textContent = title;
+    $('result-holder').textContent = holder || '';
+    $('result-detail').textContent = detail || '';
+    $('result-mode').textContent = mode || '';
+  }
+
+  function firstAdmissionText(first) {
+    return first ? 'First admitted at gate ' + first.gate + ' at ' + Door.timeLabel(first.at) + '.' : '';
+  }
+
+  function showStatus() {
+    $('network').textContent = reachable === null ? 'not connected yet'
+      : reachable ? 'online' : 'offline: deciding from the offline list';
+    const bundle = performance && currentBundle();
+    $('bundle').textContent = bundle
+      ? 'version ' + bundle.version + ', loaded ' + Door.timeLabel(bundle.loaded_at)
+      : 'not loaded';
+    $('queue').textContent = String(queue().length);
+    $('upload-status').textContent = lastUpload;
+  }
+
+  // ---- Local state: the queue, this device's admissions, the bundle ----
+
+  const queue = () => Door.load(QUEUE_SLOT, []);
+  const admittedHere = () => Door.load(admittedSlot(performance.id), {});
+  const currentBundle = () => Door.load(bundleSlot(performance.id), null);
+
+  function rememberAdmission(performanceId, ticketId, first) {
+    if (ticketId === null || ticketId === undefined || !first) return;
+    const all = Door.load(admittedSlot(performanceId), {});
+    if (!all[ticketId]) {
+      all[ticketId] = first;
+      Door.save(admittedSlot(performanceId), all);
+    }
+  }
+
+  // Scans run one at a time, in the order they were made; one that fails unexpectedly says so
+  // and never blocks the next.
+  function check(token) {
+    scans = scans.then(() => scan(token)).catch((e) => {
+      show(false, 'Not checked', '', 'Something went wrong in this page: ' + e.message + '. Try again.');
+    });
+  }
+
+  // ---- Online: the server decides ----
+
+  async function scan(token) {
+    const chosen = performance;
+    if (!key || !chosen) {
+      show(false, 'Not ready', '', 'Paste the scanner key and pick the performance first.');
+      return;
+    }
+    const request = { token, gate: gate(), device, performance_id: chosen.id };
+    let answer;
+    try {
+      answer = await Door.api(key, '/api/v1/scans', { method: 'POST', body: request });
+    } catch (_) {
+      answer = null; // unreachable or timed out
+    }
+    // 5xx: the server could not record the scan; the door must not stall, so decide offline.
+    if (answer === null || answer.status >= 500 || !answer.body) {
+      setReachable(false);
+      await scanOffline(token, chosen, request.gate);
+      return;
+    }
+    setReachable(true);
+    const body = answer.body;
+    if (!body.outcome) {
+      show(false, 'Not checked', '', Door.problem(answer));
+      return;
+    }
+    if (body.admitted) {
+      rememberAdmission(chosen.id, body.ticket_id, { at: body.scanned_at, gate: request.gate });
+      const seat = [body.section, body.seat].filter(Boolean).join(' ');
+      show(true, WORDS.admitted, body.holder_name, seat ? 'Seat ' + seat : body.message);
+    } else {
+      if (body.outcome === 'already_admitted') {
+        rememberAdmission(chosen.id, body.ticket_id, body.first_admission);
+      }
+      show(false, WORDS[body.outcome] || body.outcome, '',
+        firstAdmissionText(body.first_admission) || body.message);
+    }
+    upload(); // the network works: send anything waiting
+  }
+
+  function setReachable(now) {
+    const cameBack = now && reachable === false;
+    reachable = now;
+    showStatus();
+    if (cameBack) upload();
+  }
+
+  // ---- Offline: the bundle decides ----
+
+  function base64url(text) {
+    const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+    return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  }
+
+  function parseToken(token) {
+    const parts = token.split('.');
+    if (parts.length !== 3) return null;
+    try {
+      const decode = (part) => JSON.parse(new TextDecoder().decode(base64url(part)));
+      const header = decode(parts[0]);
+      const claims = decode(parts[1]);
+      const integers = ['tid', 'pid', 'gen', 'nbf', 'exp'].every((c) => Number.isInteger(claims[c]));
+      if (!integers) return null;
+      return {
+        header,
+        claims,
+        signed: new TextEncoder().encode(parts[0] + '.' + parts[1]),
+        signature: base64url(parts[2]),
+      };
+    } catch (_) {
+      return null;
+    }
+  }
+
+  async function publicKey(bundle, kid) {
+    if (!importedKeys.has(kid)) {
+      const jwk = bundle.keys.find((k) => k.kid === kid);
+      if (!jwk) return null;
+      const imported = await crypto.subtle.importKey(
+        'jwk', { kty: jwk.kty, crv: jwk.crv, x: jwk.x }, { name: 'Ed25519' }, false, ['verify']);
+      importedKeys.set(kid, imported);
+    }
+    return importedKeys.get(kid);
+  }
+
+  // The contract's offline rule: the signature verifies with a key of the bundle, now is
+  // inside the token's window, it is for this performance, the bundle does not refuse its
+  // ticket, and this device has not admitted it. Answers {outcome, ticket_id, first}.
+  async function decideOffline(token, chosen, bundle) {
+    const parsed = parseToken(token);
+    if (!parsed) return { outcome: 'malformed' };
+    if (!bundle) return { outcome: 'no_bundle' };
+    if (parsed.header.alg !== 'EdDSA') return { outcome: 'invalid_signature' };
+    const verifier = await publicKey(bundle, parsed.header.kid);
+    if (!verifier) return { outcome: 'unknown_key' };
+    const genuine = await crypto.subtle.verify(
+      { name: 'Ed25519' }, verifier, parsed.signature, parsed.signed);
+    if (!genuine) return { outcome: 'invalid_signature' };
+    const claims = parsed.claims;
+    const now = Date.now() / 1000;
+    if (now + LEEWAY_SECONDS < claims.nbf) return { outcome: 'not_yet_valid' };
+    if (now - LEEWAY_SECONDS >= claims.exp) return { outcome: 'expired' };
+    if (claims.pid !== chosen.id) return { outcome: 'wrong_performance' };
+    const ticketId = claims.tid;
+    const entry = bundle.refused[ticketId];
+    if (entry && entry.status !== 'valid') return { outcome: entry.status, ticket_id: ticketId };
+    if (entry && entry.generation !== claims.gen) return { outcome: 'superseded', ticket_id: ticketId };
+    const first = admittedHere()[ticketId];
+    if (first) return { outcome: 'already_admitted', ticket_id: ticketId, first };
+    return { outcome: 'admitted', ticket_id: ticketId };
+  }
+
+  async function scanOffline(token, chosen, gateName) {
+    let decision;
+    try {
+      decision = await decideOffline(token, chosen, currentBundle());
+    } catch (e) {
+      show(false, 'Cannot check offline', '', 'This browser cannot verify codes (' + e.message + ').', 'offline');
+      return;
+    }
+    const ticket = decision.ticket_id === undefined ? '' : 'Ticket #' + decision.ticket_id;
+    if (decision.outcome === 'admitted') {
+      const at = new Date().toISOString();
+      const waiting = queue();
+      waiting.push({ token, gate: gateName, scanned_at: at });
+      Door.save(QUEUE_SLOT, waiting);
+      rememberAdmission(chosen.id, decision.ticket_id, { at, gate: gateName });
+      show(true, WORDS.admitted, ticket, 'Checked offline; uploaded when the network is back.', 'offline');
+    } else {
+      const detail = decision.outcome === 'already_admitted'
+        ? firstAdmissionText(decision.first) : OFFLINE_DETAIL[decision.outcome];
+      show(false, WORDS[decision.outcome] || decision.outcome, ticket, detail, 'offline');
+    }
+    showStatus();
+  }
+
+  // ---- The bundle and the queue, kept fresh in the background ----
+
+  async function refreshBundle() {
+    const chosen = performance;
+    if (!key || !chosen) return;
+    const held = currentBundle();
+    const since = held ? '?since=' + held.version : '';
+    let answer;
+    try {
+      answer = await Door.api(key, '/api/v1/performances/' + chosen.id + '/offline-bundle' + since);
+    } catch (_) {
+      setReachable(false);
+      return;
+    }
+    setReachable(true);
+    if (!answer.ok || !answer.body) {
+      $('bundle').textContent = 'could not load: ' + Door.problem(answer);
+      return;
+    }
+    const body = answer.body;
+    const fresh = body.complete || !held ? { refused: {} } : held;
+    const keys = (body.keys && body.keys.keys) || [];
+    if (keys.length || !fresh.keys) {
+      fresh.keys = keys;
+      importedKeys = new Map();
+    }
+    // Later entries for the same ticket replace earlier ones.
+    for (const entry of body.refused || []) {
+      fresh.refused[entry.ticket_id] = { generation: entry.generation, status: entry.status };
+    }
+    fresh.version = body.version;
+    fresh.loaded_at = new Date().toISOString();
+    if (performance && performance.id === chosen.id) Door.save(bundleSlot(chosen.id), fresh);
+    showStatus();
+  }
+
+  // What the server made of an uploaded queue, for the door to read: how many it admitted,
+  // and each offline admission it did not confirm (a conflict: admitted at two gates).
+  function uploadReport(count, body) {
+    const unconfirmed = (body.results || [])
+      .filter((result) => result.outcome !== 'admitted')
+      .map((result) => (result.ticket_id === null ? 'a code' : 'ticket #' + result.ticket_id) + ': '
+        + (result.outcome === 'conflict' ? 'admitted at two gates (conflict)'
+          : (WORDS[result.outcome] || result.outcome).toLowerCase()));
+    return 'Uploaded ' + count + ' offline scans at ' + Door.timeLabel(new Date().toISOString())
+      + ': ' + body.admitted + ' admitted' + (unconfirmed.length ? '; ' + unconfirmed.join('; ') : '') + '.';
+  }
+
+  async function upload() {
+    const waiting = queue();
+    if (uploading || !key || waiting.length === 0) return;
+    uploading = true;
+    const sent = waiting.slice(0, MAX_BATCH);
+    try {
+      const answer = await Door.api(key, '/api/v1/scans/batch', {
+        method: 'POST',
+        body: { device, scans: sent },
+      });
+      if (answer.ok && answer.body) {
+        // Scans made while the upload was under way were appended: keep them.
+        Door.save(QUEUE_SLOT, queue().slice(sent.length));
+        lastUpload = uploadReport(sent.length, answer.body);
+        setReachable(true);
+      } else if (answer.status >= 500) {
+        setReachable(false);
+      } else {
+        // Kept: dropping an admission would lose who came in. The box office must look.
+        setReachable(true);
+        lastUpload = 'The upload was refused: ' + Door.problem(answer);
+      }
+    } catch (_) {
+      setReachable(false);
+    } finally {
+      uploading = false;
+      showStatus();
+    }
+  }
+
+  // ---- Wiring ----
+
+  Door.setUp(SLOTS, (chosenKey, chosen) => {
+    key = chosenKey;
+    performance = chosen;
+    importedKeys = new Map();
+    showStatus();
+    refreshBundle();
+    upload();
+  });
+
+  $('token-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const token = $('token').value.trim();
+    $('token').value = '';
+    $('token').focus();
+    if (token) check(token);
+  });
+
+  setInterval(upload, UPLOAD_EVERY_MS);
+  setInterval(refreshBundle, BUNDLE_EVERY_MS);
+  window.addEventListener('online', () => { upload(); refreshBundle(); });
+  window.addEventListener('offline', () => setReachable(false));
+
+  // The camera, where the browser can read QR codes itself.
+  if ('BarcodeDetector' in window && navigator.mediaDevices) {
+    const toggle = $('camera-toggle');
+    const video = $('camera');
+    let stream = null;
+    let lastCode = '';
+    let lastAt = 0;
+    toggle.hidden = false;
+
+    async function look(detector) {
+      if (!stream) return;
+      try {
+        const codes = await detector.detect(video);
+        const code = codes.length ? codes[0].rawValue : '';
+        // The same code in front of the camera is one scan, not one per frame.
+        if (code && (code !== lastCode || Date.now() - lastAt > 3000)) {
+          lastCode = code;
+          lastAt = Date.now();
+          check(code);
+        }
+      } catch (_) {
+        // A frame that could not be read; the next one may.
+      }
+      setTimeout(() => look(detector), 200);
+    }
+
+    toggle.addEventListener('click', async () => {
+      if (stream) {
+        stream.getTracks().forEach((track) => track.stop());
+        stream = null;
+        video.hidden = true;
+        toggle.textContent = 'Scan with the camera';
+        return;
+      }
+      try {
+        stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } });
+      } catch (e) {
+        show(false, 'No camera', '', 'The camera is not available (' + e.message + '); type or paste the code.');
+        return;
+      }
+      video.srcObject = stream;
+      video.hidden = false;
+      await video.play();
+      toggle.textContent = 'Stop the camera';
+      look(new BarcodeDetector({ formats: ['qr_code'] }));
+    });
+  }
+
+  // Keep the page itself for a reload while offline.
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register('/scan-sw.js', { scope: '/scan' })
+      .then(() => navigator.serviceWorker.ready)
+      .then(() => { $('page-kept').textContent = 'kept for offline use'; })
+      .catch((e) => { $('page-kept').textContent = 'not kept (' + e.message + ')'; });
+  }
+
+  showStatus();
+})();

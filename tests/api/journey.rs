@@ -1,0 +1,231 @@
+//! The patron journey: a ticket's history and a patron's page show every touch, in order,
+//! read from the rows the service writes as it works.
+
+use chrono::{Duration, Utc};
+use encore::domain::Role;
+use encore::tokens::{LinkClaims, LinkPurpose};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{on_both_backends, TestApp};
+
+fn view_link(app: &TestApp, ticket_id: i64) -> String {
+    let claims = LinkClaims {
+        ticket_id,
+        generation: 1,
+        purpose: LinkPurpose::View,
+        exp: (Utc::now() + Duration::hours(1)).timestamp(),
+    };
+    app.encore.keys.sign(&claims).unwrap()
+}
+
+/// The `what` of each touch, with the scan outcome or email kind where there is one.
+fn story(timeline: &Value) -> Vec<String> {
+    timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let what = t["what"].as_str().unwrap();
+            match (
+                t["detail"]["outcome"].as_str(),
+                t["detail"]["kind"].as_str(),
+            ) {
+                (Some(outcome), _) => format!("{what}:{outcome}"),
+                (_, Some(kind)) => format!("{what}:{kind}"),
+                _ => what.to_string(),
+            }
+        })
+        .collect()
+}
+
+/// `wanted` appear in `story`, in this order (other touches may come between).
+fn assert_in_order(story: &[String], wanted: &[&str]) {
+    let mut rest = story.iter();
+    for w in wanted {
+        assert!(
+            rest.any(|s| s == w),
+            "{w} missing (or out of order) in {story:?}"
+        );
+    }
+}
+
+async fn a_tickets_history_tells_its_whole_story(app: TestApp) {
+    let performance = app
+        .create_performance_at(Utc::now() + Duration::hours(4), 10)
+        .await;
+    let ticket = app.issue_to(performance, "Ada", "ada@example.org").await;
+    let id = ticket["id"].as_i64().unwrap();
+    let scanner = app.key(Role::Scanner);
+
+    // The patron opens her page; offers the ticket to Grace; takes the offer back.
+    let page = reqwest::get(app.url(&format!("/t/{}", view_link(&app, id))))
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let offered = app
+        .post(
+            &format!("/api/v1/tickets/{id}/transfer"),
+            &app.admin_key,
+            &json!({"name": "Grace", "email": "grace@example.org"}),
+        )
+        .await;
+    assert_eq!(offered.status(), StatusCode::CREATED);
+    // Scanned while on offer: refused.
+    assert_eq!(
+        app.scan(&scanner, ticket["token"].as_str().unwrap(), "north")
+            .await
+            .0,
+        StatusCode::CONFLICT
+    );
+    let back: Value = app
+        .post(
+            &format!("/api/v1/tickets/{id}/transfer/cancel"),
+            &app.admin_key,
+            &json!({}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    // Her new QR admits once; a second scan is refused.
+    let new_token = back["token"].as_str().unwrap();
+    assert_eq!(
+        app.scan(&scanner, new_token, "south").await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.scan(&scanner, new_token, "south").await.0,
+        StatusCode::CONFLICT
+    );
+    let worker = app.worker();
+    while worker.deliver_due().await.unwrap() > 0 {}
+
+    let history = app
+        .get_json(&format!("/api/v1/tickets/{id}/history"), &app.admin_key)
+        .await;
+    assert_eq!(history["ticket"]["status"], "valid");
+    assert_eq!(history["ticket"]["generation"], 2);
+    let told = story(&history["timeline"]);
+    assert_in_order(
+        &told,
+        &[
+            "issued",
+            "email_queued:confirmation",
+            "link_opened",
+            "transfer_offered",
+            "email_queued:transfer_offer",
+            "scan:transferred",
+            "transfer_canceled",
+            "scan:admitted",
+            "scan:already_admitted",
+        ],
+    );
+    // The offer was taken back before the worker came, so its email was never sent.
+    for outcome in ["email_skipped:transfer_offer", "email_sent:confirmation"] {
+        assert!(told.iter().any(|s| s == outcome), "{outcome} in {told:?}");
+    }
+    let gates: Vec<&str> = history["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["what"] == "scan")
+        .map(|t| t["detail"]["gate"].as_str().unwrap())
+        .collect();
+    assert_eq!(gates, ["north", "south", "south"]);
+    // Oldest first.
+    let times: Vec<&str> = history["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["at"].as_str().unwrap())
+        .collect();
+    let mut sorted = times.clone();
+    sorted.sort_by_key(|t| chrono::DateTime::parse_from_rfc3339(t).unwrap());
+    assert_eq!(times, sorted);
+}
+
+async fn a_patrons_page_answers_did_my_friend_get_the_ticket(app: TestApp) {
+    let performance = app
+        .create_performance_at(Utc::now() + Duration::hours(4), 10)
+        .await;
+    let kept = app.issue_to(performance, "Ada", "ada@example.org").await;
+    let canceled = app.issue_to(performance, "Ada", "ada@example.org").await;
+    let canceled_id = canceled["id"].as_i64().unwrap();
+    let response = app
+        .post(
+            &format!("/api/v1/tickets/{canceled_id}/cancel"),
+            &app.admin_key,
+            &json!({"reason": "Double booking", "refund_to_credit": true}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let offered = app
+        .post(
+            &format!("/api/v1/tickets/{}/transfer", kept["id"]),
+            &app.admin_key,
+            &json!({"name": "Grace", "email": "grace@example.org"}),
+        )
+        .await;
+    assert_eq!(offered.status(), StatusCode::CREATED);
+
+    let ada = app
+        .get_json("/api/v1/patrons/ada@example.org", &app.admin_key)
+        .await;
+    assert_eq!(ada["tickets"].as_array().unwrap().len(), 2, "{ada}");
+    assert_eq!(ada["credit"]["balances"][0]["balance_minor"], 4500);
+    let told = story(&ada["timeline"]);
+    assert_in_order(&told, &["issued", "issued", "canceled", "transfer_offered"]);
+    assert!(told.iter().any(|s| s == "credit"), "{told:?}");
+    let cancel = ada["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["what"] == "canceled")
+        .unwrap();
+    assert_eq!(cancel["detail"]["reason"], "Double booking");
+    assert_eq!(cancel["ticket_id"], canceled_id);
+
+    // Grace holds no ticket yet, but her page shows the offer waiting for her.
+    let grace = app
+        .get_json("/api/v1/patrons/grace@example.org", &app.admin_key)
+        .await;
+    assert_eq!(grace["tickets"].as_array().unwrap().len(), 0);
+    assert_eq!(story(&grace["timeline"]), ["transfer_offered"]);
+    assert_eq!(grace["timeline"][0]["detail"]["from_name"], "Ada");
+}
+
+async fn journey_lookups_refuse_bad_input_and_wrong_roles(app: TestApp) {
+    let response = app
+        .get("/api/v1/patrons/not-an-email", &app.admin_key)
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        (body["code"].as_str(), body["field"].as_str()),
+        (Some("validation_failed"), Some("email")),
+        "{body}"
+    );
+
+    let response = app
+        .get("/api/v1/tickets/424242/history", &app.admin_key)
+        .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+
+    let scanner = app.key(Role::Scanner);
+    for path in [
+        "/api/v1/patrons/ada@example.org",
+        "/api/v1/tickets/1/history",
+    ] {
+        assert_eq!(
+            app.get(path, &scanner).await.status(),
+            StatusCode::FORBIDDEN
+        );
+    }
+}
+
+on_both_backends!(
+    a_tickets_history_tells_its_whole_story,
+    a_patrons_page_answers_did_my_friend_get_the_ticket,
+    journey_lookups_refuse_bad_input_and_wrong_roles,
+);
