@@ -555,11 +555,17 @@ async fn a_ticket_admitted_at_two_gates_is_a_conflict(app: TestApp) {
     let cleo = app.issue_to(performance, "Cleo", "cleo@example.org").await;
     let (status, _) = app.scan(&scanner, token(&cleo), "east").await;
     assert_eq!(status, StatusCode::OK);
+    // A second later: uploads carry milliseconds, so "now" could fall in the admission's own
+    // millisecond, truncate to before it, and rightly win as the earlier scan.
     let west = upload(
         &app,
         &scanner,
         "phone-west",
-        vec![scan(token(&cleo), "west", Utc::now())],
+        vec![scan(
+            token(&cleo),
+            "west",
+            Utc::now() + Duration::seconds(1),
+        )],
     )
     .await;
     assert_eq!(outcomes(&west), ["conflict"]);
