@@ -28,10 +28,14 @@ pub enum ScanOutcome {
     /// An offline upload: the ticket was also admitted by another device (two entries on one
     /// ticket). Only uploads of offline scans give it.
     Conflict,
+    /// An offline upload: the device refused the ticket (it had no bundle, a stale one, or
+    /// another reason of its own) although the server would have admitted it then. The patron
+    /// was turned away, so nothing was admitted. Only uploads of offline scans give it.
+    RefusedOffline,
 }
 
 impl ScanOutcome {
-    pub const ALL: [ScanOutcome; 14] = [
+    pub const ALL: [ScanOutcome; 15] = [
         ScanOutcome::Admitted,
         ScanOutcome::AlreadyAdmitted,
         ScanOutcome::InvalidSignature,
@@ -46,6 +50,7 @@ impl ScanOutcome {
         ScanOutcome::Transferred,
         ScanOutcome::UnknownTicket,
         ScanOutcome::Conflict,
+        ScanOutcome::RefusedOffline,
     ];
 
     pub fn code(self) -> &'static str {
@@ -64,6 +69,7 @@ impl ScanOutcome {
             ScanOutcome::Transferred => "transferred",
             ScanOutcome::UnknownTicket => "unknown_ticket",
             ScanOutcome::Conflict => "conflict",
+            ScanOutcome::RefusedOffline => "refused_offline",
         }
     }
 
@@ -105,6 +111,9 @@ impl ScanOutcome {
             ScanOutcome::Transferred => "This ticket was transferred to someone else.",
             ScanOutcome::UnknownTicket => "No such ticket is on record.",
             ScanOutcome::Conflict => "This ticket was also admitted by another device.",
+            ScanOutcome::RefusedOffline => {
+                "The scanner refused this ticket offline, although it was valid then."
+            }
         }
     }
 }
@@ -131,6 +140,22 @@ pub fn refusal_reason(ticket: TicketAtDoor, token_generation: i32) -> ScanOutcom
         // Valid, current and not admitted, yet the write did not admit: only a ticket of another
         // performance fits, which the caller checks first. Refuse rather than guess.
         TicketStatus::Valid => ScanOutcome::WrongPerformance,
+    }
+}
+
+/// What a scan the device refused offline is recorded as, for a genuine token of a ticket of the
+/// performance: the server's own refusal when it has one (superseded, canceled, exchanged,
+/// transferred, or already admitted when `ticket.admitted` says the ticket was in by the
+/// scan's time), else `refused_offline` — the server would have admitted it, but the patron
+/// was turned away, so it is never an admission.
+pub fn device_refusal(ticket: TicketAtDoor, token_generation: i32) -> ScanOutcome {
+    let admissible = token_generation == ticket.generation
+        && ticket.status == TicketStatus::Valid
+        && !ticket.admitted;
+    if admissible {
+        ScanOutcome::RefusedOffline
+    } else {
+        refusal_reason(ticket, token_generation)
     }
 }
 
@@ -193,6 +218,29 @@ mod tests {
             refusal_reason(ticket(TicketStatus::Valid, 1, true), 1),
             ScanOutcome::AlreadyAdmitted
         );
+    }
+
+    #[test]
+    fn a_device_refusal_is_never_an_admission() {
+        assert_eq!(
+            device_refusal(ticket(TicketStatus::Valid, 1, false), 1),
+            ScanOutcome::RefusedOffline
+        );
+        assert_eq!(
+            device_refusal(ticket(TicketStatus::Valid, 1, true), 1),
+            ScanOutcome::AlreadyAdmitted
+        );
+        assert_eq!(
+            device_refusal(ticket(TicketStatus::Valid, 2, false), 1),
+            ScanOutcome::Superseded
+        );
+        for (status, outcome) in [
+            (TicketStatus::Canceled, ScanOutcome::Canceled),
+            (TicketStatus::Exchanged, ScanOutcome::Exchanged),
+            (TicketStatus::Transferred, ScanOutcome::Transferred),
+        ] {
+            assert_eq!(device_refusal(ticket(status, 1, false), 1), outcome);
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ use super::{signing, Encore, Error, Result};
 use crate::db::door::{self, DoorEntry, UploadedScan};
 use crate::db::models::{NewArrivalEventRow, PerformanceRow, TicketRow};
 use crate::db::{events, scans, Conn};
-use crate::domain::scan::{refusal_reason, TicketAtDoor};
+use crate::domain::scan::{device_refusal, refusal_reason, TicketAtDoor};
 use crate::domain::text::label;
 use crate::domain::{Invalid, ScanOutcome, TicketStatus};
 use crate::email;
@@ -82,6 +82,9 @@ fn latest_per_ticket(entries: Vec<DoorEntry>) -> Vec<DoorEntry> {
 /// Most scans in one upload.
 pub const MAX_UPLOAD: usize = 1000;
 
+/// Longest refusal code a device may give.
+pub const MAX_REFUSAL: usize = 64;
+
 /// A scan made offline, as the device recorded it.
 #[derive(Debug, Clone)]
 pub struct OfflineScan {
@@ -89,6 +92,9 @@ pub struct OfflineScan {
     pub gate: String,
     /// The device's own clock.
     pub scanned_at: DateTime<Utc>,
+    /// The reason the device refused the patron (a short code of its own, e.g. `no_bundle`,
+    /// `canceled`); `None` when it admitted them. A refused scan never admits.
+    pub refused: Option<String>,
 }
 
 /// An upload, parsed: one device's offline scans.
@@ -108,8 +114,12 @@ impl Upload {
             ));
         }
         for (i, scan) in scans.iter_mut().enumerate() {
-            scan.gate = label("gate", &scan.gate, 64)
-                .map_err(|e| Invalid::new("scans", format!("scan {i}: {e}")))?;
+            let in_scan = |e: Invalid| Invalid::new("scans", format!("scan {i}: {e}"));
+            scan.gate = label("gate", &scan.gate, 64).map_err(in_scan)?;
+            scan.refused = match scan.refused.as_deref() {
+                None => None,
+                Some(code) => Some(label("refused", code, MAX_REFUSAL).map_err(in_scan)?),
+            };
             // What both backends store, so a replay's key matches the recorded scan's.
             scan.scanned_at = scan.scanned_at.trunc_subsecs(6);
         }
@@ -135,6 +145,8 @@ pub struct UploadSummary {
     pub results: Vec<UploadResult>,
     pub admitted: usize,
     pub conflicts: usize,
+    /// The scans the device had refused (recorded, never admitted).
+    pub refused: usize,
 }
 
 /// A scan with what its token alone says, and the key that makes its upload idempotent.
@@ -146,7 +158,9 @@ struct Judged {
 
 /// Merges a device's offline scans into the arrival events, in one transaction. Each token is
 /// judged as at the device's `scanned_at` (signature, key, window); then the ticket's state
-/// decides. Uploading the same scans again records nothing and answers as the first time.
+/// decides — except for a scan the device refused, which is recorded but never admits nor
+/// moves an admission. Uploading the same scans again records nothing and answers as the
+/// first time.
 pub fn upload(encore: &Encore, upload: Upload) -> Result<UploadSummary> {
     let received = super::now().naive_utc();
     let Upload { device, scans } = upload;
@@ -188,11 +202,14 @@ pub fn upload(encore: &Encore, upload: Upload) -> Result<UploadSummary> {
     Ok(UploadSummary {
         admitted: count(ScanOutcome::Admitted),
         conflicts: count(ScanOutcome::Conflict),
+        refused: judged.iter().filter(|j| j.scan.refused.is_some()).count(),
         results,
     })
 }
 
-/// One scan, however often uploaded: the device, the gate, the device's time and the token.
+/// One scan, however often uploaded: the device, the gate, the device's time, the token, and
+/// the device's refusal if it refused. A scan without a refusal keeps the key it always had;
+/// a refusal follows a 0xFF byte, which no UTF-8 text holds, so no other scan shares its key.
 fn upload_key(device: &str, scan: &OfflineScan) -> String {
     let mut hasher = Sha256::new();
     for part in [
@@ -202,6 +219,11 @@ fn upload_key(device: &str, scan: &OfflineScan) -> String {
         &scan.token,
     ] {
         hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    if let Some(refused) = &scan.refused {
+        hasher.update([0xFF]);
+        hasher.update(refused.as_bytes());
         hasher.update([0]);
     }
     hex::encode(hasher.finalize())
@@ -276,6 +298,9 @@ fn merge(
         let j = &judged[i];
         outcomes[i] = Some(match &j.verdict {
             Verdict::Refused { outcome, .. } => *outcome,
+            Verdict::Genuine(claims) if j.scan.refused.is_some() => {
+                refused_by_device(tickets.get(&claims.ticket_id), claims, &j.scan)
+            }
             Verdict::Genuine(claims) => {
                 let (outcome, admission_moved) = decide(
                     tickets.get_mut(&claims.ticket_id),
@@ -401,6 +426,28 @@ fn decide(
     (outcome, earliest)
 }
 
+/// What a new offline scan of a genuine token that the device refused is recorded as. The
+/// patron was turned away: the ticket is left as it is, and the scan is judged against the
+/// ticket as merged so far, as at the scan's time — an admission after it (however it came to
+/// be on record) was not there yet, so a refusal before it is `refused_offline`, and one after
+/// it `already_admitted`.
+fn refused_by_device(
+    ticket: Option<&TicketRow>,
+    claims: &TicketClaims,
+    scan: &OfflineScan,
+) -> ScanOutcome {
+    let Some(ticket) = ticket.filter(|t| t.performance_id == claims.performance_id) else {
+        return ScanOutcome::UnknownTicket;
+    };
+    let at = scan.scanned_at.naive_utc();
+    let at_door = TicketAtDoor {
+        status: TicketStatus::from_stored(&ticket.status),
+        generation: ticket.generation,
+        admitted: ticket.admitted_at.is_some_and(|first| first <= at),
+    };
+    device_refusal(at_door, claims.generation)
+}
+
 /// A result as the device is told it: the holder for any admission, where the ticket first
 /// came in for a duplicate or a conflict.
 fn shown(
@@ -452,4 +499,47 @@ pub(crate) fn queue_lobby_emails(
 pub struct LobbyMail {
     pub message_id_domain: String,
     pub wakeup: Arc<Notify>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn scan(refused: Option<&str>) -> OfflineScan {
+        OfflineScan {
+            token: "a.b.c".into(),
+            gate: "north".into(),
+            scanned_at: Utc.timestamp_micros(1_796_155_200_123_456).unwrap(),
+            refused: refused.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn the_refusal_is_part_of_the_upload_key() {
+        // A scan without a refusal keeps the key it had before refusals were uploaded, so a
+        // retry of an upload from then is still a replay.
+        assert_eq!(
+            upload_key("phone-1", &scan(None)),
+            "20d0115e5d9b55fe081de7d4129a9468d7993df010e56f1bc65077140063ef08"
+        );
+        let keys: HashSet<String> = [None, Some("no_bundle"), Some("expired"), Some("")]
+            .into_iter()
+            .map(|refused| upload_key("phone-1", &scan(refused)))
+            .collect();
+        assert_eq!(keys.len(), 4);
+    }
+
+    #[test]
+    fn a_refusal_is_a_short_label() {
+        let parse = |refused: &str| Upload::parse("phone-1", vec![scan(Some(refused))]);
+        let upload = parse("  no_bundle ").unwrap();
+        assert_eq!(upload.scans[0].refused.as_deref(), Some("no_bundle"));
+        for bad in ["", " ", "a\u{7}b", &"x".repeat(MAX_REFUSAL + 1)] {
+            let invalid = parse(bad).unwrap_err();
+            assert_eq!(invalid.field, "scans");
+            assert!(invalid.reason.starts_with("scan 0: refused: "), "{invalid}");
+        }
+        assert!(parse(&"x".repeat(MAX_REFUSAL)).is_ok());
+    }
 }

@@ -343,6 +343,11 @@ fn scan(token: &str, gate: &str, scanned_at: DateTime<Utc>) -> Value {
     json!({"token": token, "gate": gate, "scanned_at": at(scanned_at)})
 }
 
+/// A scan the device refused at the door, for the reason it gave.
+fn refused(token: &str, gate: &str, scanned_at: DateTime<Utc>, reason: &str) -> Value {
+    json!({"token": token, "gate": gate, "scanned_at": at(scanned_at), "refused": reason})
+}
+
 async fn upload(app: &TestApp, key: &str, device: &str, scans: Vec<Value>) -> Value {
     let response = app
         .post(
@@ -608,6 +613,284 @@ async fn a_ticket_admitted_at_two_gates_is_a_conflict(app: TestApp) {
     );
 }
 
+/// The ticket as the box office sees it.
+async fn ticket_now(app: &TestApp, ticket: &Value) -> Value {
+    app.get_json(&format!("/api/v1/tickets/{}", id(ticket)), &app.admin_key)
+        .await
+}
+
+/// The scans in a ticket's history: (outcome, gate, device).
+async fn scans_in_history(app: &TestApp, ticket: &Value) -> Vec<(String, String, String)> {
+    let history = app
+        .get_json(
+            &format!("/api/v1/tickets/{}/history", id(ticket)),
+            &app.admin_key,
+        )
+        .await;
+    history["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["what"] == "scan")
+        .map(|t| {
+            let d = &t["detail"];
+            let text = |k: &str| d[k].as_str().unwrap().to_string();
+            (text("outcome"), text("gate"), text("device"))
+        })
+        .collect()
+}
+
+fn strings(list: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
+    list.iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect()
+}
+
+/// Scans the device refused offline are recorded — as the server's own refusal, or as
+/// `refused_offline` when the server would have admitted — and never admit: a later online
+/// scan still does. Replayed, they add nothing. The history shows each attempt at its gate.
+async fn offline_refusals_are_recorded_and_never_admit(app: TestApp) {
+    let scanner = app.key(Role::Scanner);
+    let performance = performance(&app, None).await;
+    let ada = app.issue_to(performance, "Ada", "ada@example.org").await;
+    let bob = app.issue_to(performance, "Bob", "bob@example.org").await;
+    let cleo = app.issue_to(performance, "Cleo", "cleo@example.org").await;
+    post_ok(
+        &app,
+        &format!("/api/v1/tickets/{}/cancel", id(&bob)),
+        json!({"reason": "Asked for it", "refund_to_credit": false}),
+    )
+    .await;
+    post_ok(
+        &app,
+        &format!("/api/v1/tickets/{}/exchange", id(&cleo)),
+        json!({"into": "credit"}),
+    )
+    .await;
+
+    // A device without the bundle turned Ada and Bob away; with a stale one, it caught Cleo's
+    // exchange all the same; a code that is not a ticket.
+    let old = Utc::now().trunc_subsecs(3) - Duration::minutes(10);
+    let scans = vec![
+        refused(token(&ada), "east", old, "no_bundle"),
+        refused(token(&bob), "east", old + Duration::seconds(5), "no_bundle"),
+        refused(
+            token(&cleo),
+            "east",
+            old + Duration::seconds(9),
+            "exchanged",
+        ),
+        refused(
+            "not-a-token",
+            "east",
+            old + Duration::seconds(12),
+            "malformed",
+        ),
+    ];
+    let first = upload(&app, &scanner, "phone-east", scans.clone()).await;
+    assert_eq!(
+        outcomes(&first),
+        ["refused_offline", "canceled", "exchanged", "malformed"]
+    );
+    assert_eq!(
+        (first["admitted"].as_i64(), first["conflicts"].as_i64()),
+        (Some(0), Some(0))
+    );
+    assert_eq!(first["refused"], 4);
+    let results = first["results"].as_array().unwrap();
+    assert!(results.iter().all(|r| r["replayed"] == false));
+    assert_eq!(results[0]["ticket_id"], id(&ada));
+    assert_eq!(results[0]["first_admission"], Value::Null);
+    assert_eq!(results[2]["ticket_id"], id(&cleo));
+    assert_eq!(results[3]["ticket_id"], Value::Null);
+    assert_eq!(arrival_events(&app), 4);
+    assert_eq!(ticket_now(&app, &ada).await["admitted_at"], Value::Null);
+    let arrivals = app
+        .get_json(
+            &format!("/api/v1/performances/{performance}/arrivals"),
+            &scanner,
+        )
+        .await;
+    assert_eq!(arrivals["admitted"], 0, "{arrivals}");
+    assert_eq!(arrivals["conflicts"], 0);
+    assert_eq!(
+        arrivals["attempts_by_outcome"],
+        json!({"refused_offline": 1, "canceled": 1, "exchanged": 1}),
+        "the malformed code names no performance"
+    );
+
+    // Sent again (the answer was lost): the same outcomes, nothing recorded twice.
+    let again = upload(&app, &scanner, "phone-east", scans).await;
+    assert_eq!(outcomes(&again), outcomes(&first));
+    assert!(again["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["replayed"] == true));
+    assert_eq!(
+        (again["admitted"].as_i64(), again["refused"].as_i64()),
+        (Some(0), Some(4))
+    );
+    assert_eq!(arrival_events(&app), 4);
+    assert_eq!(ticket_now(&app, &ada).await["admitted_at"], Value::Null);
+
+    // Ada comes back to a door that is online: she is admitted.
+    let (status, body) = app.scan(&scanner, token(&ada), "north").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(ticket_now(&app, &ada).await["admitted_gate"], "north");
+
+    // A refusal after her admission is a duplicate, and changes nothing either.
+    let later = upload(
+        &app,
+        &scanner,
+        "phone-east",
+        vec![refused(
+            token(&ada),
+            "east",
+            Utc::now() + Duration::seconds(1),
+            "already_admitted",
+        )],
+    )
+    .await;
+    assert_eq!(outcomes(&later), ["already_admitted"]);
+    assert_eq!(later["results"][0]["first_admission"]["gate"], "north");
+    assert_eq!(later["admitted"], 0);
+    assert_eq!(ticket_now(&app, &ada).await["admitted_gate"], "north");
+
+    // The journey tells each attempt, with its gate.
+    assert_eq!(
+        scans_in_history(&app, &ada).await,
+        strings(&[
+            ("refused_offline", "east", "phone-east"),
+            ("admitted", "north", "test-device"),
+            ("already_admitted", "east", "phone-east"),
+        ])
+    );
+    assert_eq!(
+        scans_in_history(&app, &bob).await,
+        strings(&[("canceled", "east", "phone-east")])
+    );
+}
+
+/// Earliest admission wins, and a refusal is not an admission: one made before another
+/// device's admission leaves it as it is, whichever reaches the server first.
+async fn an_earlier_offline_refusal_leaves_the_admission_alone(app: TestApp) {
+    let scanner = app.key(Role::Scanner);
+    let performance = performance(&app, None).await;
+    let early = Utc::now().trunc_subsecs(3) - Duration::minutes(20);
+    let late = early + Duration::minutes(3);
+    let admission = |ticket: &Value| {
+        (
+            ticket["admitted_gate"].as_str().map(str::to_string),
+            ticket["admitted_at"].as_str().map(parse),
+        )
+    };
+
+    // The admission reaches the server first, then the earlier refusal.
+    let ada = app.issue_to(performance, "Ada", "ada@example.org").await;
+    let south = upload(
+        &app,
+        &scanner,
+        "phone-south",
+        vec![scan(token(&ada), "south", late)],
+    )
+    .await;
+    assert_eq!(outcomes(&south), ["admitted"]);
+    let north = upload(
+        &app,
+        &scanner,
+        "phone-north",
+        vec![refused(token(&ada), "north", early, "no_bundle")],
+    )
+    .await;
+    assert_eq!(outcomes(&north), ["refused_offline"]);
+    assert_eq!(
+        (north["admitted"].as_i64(), north["conflicts"].as_i64()),
+        (Some(0), Some(0))
+    );
+    assert_eq!(
+        admission(&ticket_now(&app, &ada).await),
+        (Some("south".into()), Some(late))
+    );
+
+    // The other way round: the refusal first; the admission is then no conflict.
+    let bob = app.issue_to(performance, "Bob", "bob@example.org").await;
+    let north = upload(
+        &app,
+        &scanner,
+        "phone-north",
+        vec![refused(token(&bob), "north", early, "unknown_key")],
+    )
+    .await;
+    assert_eq!(outcomes(&north), ["refused_offline"]);
+    let south = upload(
+        &app,
+        &scanner,
+        "phone-south",
+        vec![scan(token(&bob), "south", late)],
+    )
+    .await;
+    assert_eq!(outcomes(&south), ["admitted"]);
+    assert_eq!(
+        admission(&ticket_now(&app, &bob).await),
+        (Some("south".into()), Some(late))
+    );
+
+    // In one upload, whatever the order it lists them in: a refusal before the device's own
+    // admission, and its refusal of a duplicate after one.
+    let cleo = app.issue_to(performance, "Cleo", "cleo@example.org").await;
+    let dan = app.issue_to(performance, "Dan", "dan@example.org").await;
+    let west = upload(
+        &app,
+        &scanner,
+        "phone-west",
+        vec![
+            scan(token(&cleo), "west", late),
+            refused(token(&cleo), "west", early, "no_bundle"),
+            refused(token(&dan), "west", late, "already_admitted"),
+            scan(token(&dan), "west", early),
+        ],
+    )
+    .await;
+    assert_eq!(
+        outcomes(&west),
+        [
+            "admitted",
+            "refused_offline",
+            "already_admitted",
+            "admitted"
+        ]
+    );
+    assert_eq!(
+        (
+            west["admitted"].as_i64(),
+            west["conflicts"].as_i64(),
+            west["refused"].as_i64()
+        ),
+        (Some(2), Some(0), Some(2))
+    );
+    assert_eq!(
+        admission(&ticket_now(&app, &cleo).await),
+        (Some("west".into()), Some(late))
+    );
+    assert_eq!(
+        admission(&ticket_now(&app, &dan).await),
+        (Some("west".into()), Some(early))
+    );
+
+    let arrivals = app
+        .get_json(
+            &format!("/api/v1/performances/{performance}/arrivals"),
+            &scanner,
+        )
+        .await;
+    assert_eq!(arrivals["admitted"], 4, "{arrivals}");
+    assert_eq!(arrivals["conflicts"], 0, "{arrivals}");
+    assert_eq!(arrivals["attempts_by_outcome"]["refused_offline"], 3);
+    assert_eq!(arrivals["attempts_by_outcome"]["admitted"], 4);
+    assert_eq!(arrivals["attempts_by_outcome"]["already_admitted"], 1);
+}
+
 async fn bad_uploads_are_refused_with_a_reason(app: TestApp) {
     let scanner = app.key(Role::Scanner);
     let performance = performance(&app, None).await;
@@ -652,6 +935,34 @@ async fn bad_uploads_are_refused_with_a_reason(app: TestApp) {
         let answer: Value = response.json().await.unwrap();
         assert_eq!(answer["code"], code, "{answer}");
     }
+    // A device's refusal is a short code: not blank, not too long, no control characters.
+    let now = Utc::now();
+    for reason in ["", "   ", &"x".repeat(65), "no\nbundle"] {
+        let body = json!({"device": "p", "scans": [
+            refused(token(&ada), "north", now, "no_bundle"),
+            refused(token(&ada), "north", now, reason),
+        ]});
+        let response = app.post("/api/v1/scans/batch", &scanner, &body).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{reason:?}"
+        );
+        let answer: Value = response.json().await.unwrap();
+        assert_eq!(
+            (answer["code"].as_str(), answer["field"].as_str()),
+            (Some("validation_failed"), Some("scans")),
+            "{answer}"
+        );
+        let message = answer["message"].as_str().unwrap();
+        assert!(message.contains("scan 1: refused:"), "{message}");
+    }
+    let body = json!({"device": "p", "scans": [{"token": "x", "gate": "n",
+        "scanned_at": at(now), "refused": 3}]});
+    let response = app.post("/api/v1/scans/batch", &scanner, &body).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["code"], "invalid_body", "{answer}");
     let box_office = app.key(Role::BoxOffice);
     let response = app
         .post(
@@ -817,6 +1128,8 @@ on_both_backends!(
     the_bundle_refuses_bad_requests,
     an_upload_merges_once_however_often_it_is_sent,
     a_ticket_admitted_at_two_gates_is_a_conflict,
+    offline_refusals_are_recorded_and_never_admit,
+    an_earlier_offline_refusal_leaves_the_admission_alone,
     bad_uploads_are_refused_with_a_reason,
 );
 

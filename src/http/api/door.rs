@@ -110,6 +110,10 @@ pub struct ScanInput {
     gate: String,
     /// The device's own clock, RFC 3339.
     scanned_at: DateTime<Utc>,
+    /// The device's refusal, if it refused the patron (described in `schema::optional_refusal`).
+    #[serde(default)]
+    #[schema(schema_with = super::schema::optional_refusal)]
+    refused: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -137,8 +141,12 @@ impl<'a> From<&'a UploadResult> for UploadResultView<'a> {
 #[derive(Debug, Serialize, ToSchema)]
 struct UploadView<'a> {
     results: Vec<UploadResultView<'a>>,
+    /// Results that are `admitted`.
     admitted: usize,
+    /// Results that are `conflict` (admitted by this device and another).
     conflicts: usize,
+    /// Scans the device had refused (given with `refused`): recorded, never admitted.
+    refused: usize,
 }
 
 /// `POST /api/v1/scans/batch` (scanner): scans made offline, merged idempotently.
@@ -158,6 +166,7 @@ pub async fn upload(
             token: s.token,
             gate: s.gate,
             scanned_at: s.scanned_at,
+            refused: s.refused,
         })
         .collect();
     let upload = Upload::parse(&body.device, scans)?;
@@ -166,5 +175,6 @@ pub async fn upload(
         results: summary.results.iter().map(UploadResultView::from).collect(),
         admitted: summary.admitted,
         conflicts: summary.conflicts,
+        refused: summary.refused,
     }))
 }

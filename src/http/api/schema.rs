@@ -6,6 +6,11 @@ use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
 /// One character that is not a control character (`char::is_control`: C0, DEL and C1).
 const NOT_CONTROL: &str = r"[^\x00-\x1f\x7f-\x9f]";
 
+/// `domain::text::label`'s text: not all spaces, no control characters.
+fn label_pattern() -> String {
+    format!(r"^{NOT_CONTROL}*[^\s\x00-\x1f\x7f-\x9f]{NOT_CONTROL}*$")
+}
+
 /// `domain::text::label`: some text that is not all spaces, no control characters, at most
 /// `max` characters.
 fn label(max: usize) -> Object {
@@ -13,9 +18,7 @@ fn label(max: usize) -> Object {
         .schema_type(Type::String)
         .min_length(Some(1))
         .max_length(Some(max))
-        .pattern(Some(format!(
-            r"^{NOT_CONTROL}*[^\s\x00-\x1f\x7f-\x9f]{NOT_CONTROL}*$"
-        )))
+        .pattern(Some(label_pattern()))
         .build()
 }
 
@@ -36,6 +39,25 @@ pub fn label_200() -> Object {
 /// Gates and devices.
 pub fn label_64() -> Object {
     label(64)
+}
+
+/// A device's refusal of an offline scan: left out, `null`, or a label (a short code such as
+/// `no_bundle`). `schema_with` drops the field's doc comment, so the description is here.
+pub fn optional_refusal() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .description(Some(
+            "Left out (or null) when the device admitted the patron; when it refused them, the \
+             reason it gave, as a short code of its own (`no_bundle`, `invalid_signature`, \
+             `canceled`, `already_admitted`…). A refused scan is recorded but never admits the \
+             ticket nor moves its admission: its outcome is the server's own refusal, or \
+             `refused_offline` when the server would have admitted it.",
+        ))
+        .min_length(Some(1))
+        .max_length(Some(crate::service::door::MAX_REFUSAL))
+        .pattern(Some(label_pattern()))
+        .examples([serde_json::json!("no_bundle")])
+        .build()
 }
 
 /// Sections.
