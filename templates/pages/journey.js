@@ -25,6 +25,10 @@
   }
 
   const words = (code) => String(code || '').replace(/_/g, ' ');
+  // Scan outcomes whose code alone says too little.
+  const SCAN_OUTCOMES = {
+    refused_offline: 'refused offline by the scanner, though the ticket was valid then',
+  };
   const person = (name, email) => name + ' (' + email + ')';
 
   function when(iso) {
@@ -72,7 +76,8 @@
         return 'Canceled: ' + d.reason + ' — '
           + (d.refund_minor > 0 ? money(d.refund_minor, d.currency) + ' credited' : 'no refund');
       case 'scan':
-        return 'Scanned at ' + d.gate + ': ' + words(d.outcome) + (d.device ? ' (' + d.device + ')' : '');
+        return 'Scanned at ' + d.gate + ': ' + (SCAN_OUTCOMES[d.outcome] || words(d.outcome))
+          + (d.device ? ' (' + d.device + ')' : '');
       default:
         return words(what);
     }

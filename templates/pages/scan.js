@@ -1,8 +1,8 @@
 'use strict';
 // The scanner: asks POST /api/v1/scans, and when the server cannot be reached decides from the
-// performance's offline bundle (Ed25519 signature checked with WebCrypto), keeps the offline
-// admissions in a queue in localStorage and uploads it to POST /api/v1/scans/batch when the
-// network is back. The bundle (GET /api/v1/performances/{id}/offline-bundle, refreshed with
+// performance's offline bundle (Ed25519 signature checked with WebCrypto), keeps every offline
+// scan, admitted or refused (with the reason it gave), in a queue in localStorage and uploads it
+// to POST /api/v1/scans/batch when the network is back. The bundle (GET /api/v1/performances/{id}/offline-bundle, refreshed with
 // ?since=version) holds the public keys and the tickets to refuse despite a valid signature.
 
 (() => {
@@ -32,7 +32,10 @@
     exchanged: 'Exchanged',
     transferred: 'Transferred',
     unknown_ticket: 'Unknown ticket',
+    conflict: 'Admitted at two gates (conflict)',
+    refused_offline: 'Refused offline',
     no_bundle: 'Cannot check offline',
+    cannot_verify: 'Cannot check offline',
   };
   const OFFLINE_DETAIL = {
     invalid_signature: 'The signature does not verify.',
@@ -228,23 +231,33 @@
     return { outcome: 'admitted', ticket_id: ticketId };
   }
 
+  // Queues an offline scan for the upload: an admission, or (with `refused`, the reason this
+  // page gave) a refusal, which the server records without ever admitting.
+  function enqueue(token, gateName, at, refused) {
+    const waiting = queue();
+    waiting.push(refused ? { token, gate: gateName, scanned_at: at, refused }
+      : { token, gate: gateName, scanned_at: at });
+    Door.save(QUEUE_SLOT, waiting);
+  }
+
   async function scanOffline(token, chosen, gateName) {
+    const at = new Date().toISOString();
     let decision;
     try {
       decision = await decideOffline(token, chosen, currentBundle());
     } catch (e) {
-      show(false, 'Cannot check offline', '', 'This browser cannot verify codes (' + e.message + ').', 'offline');
+      enqueue(token, gateName, at, 'cannot_verify');
+      show(false, WORDS.cannot_verify, '', 'This browser cannot verify codes (' + e.message + ').', 'offline');
+      showStatus();
       return;
     }
     const ticket = decision.ticket_id === undefined ? '' : 'Ticket #' + decision.ticket_id;
     if (decision.outcome === 'admitted') {
-      const at = new Date().toISOString();
-      const waiting = queue();
-      waiting.push({ token, gate: gateName, scanned_at: at });
-      Door.save(QUEUE_SLOT, waiting);
+      enqueue(token, gateName, at);
       rememberAdmission(chosen.id, decision.ticket_id, { at, gate: gateName });
       show(true, WORDS.admitted, ticket, 'Checked offline; uploaded when the network is back.', 'offline');
     } else {
+      enqueue(token, gateName, at, decision.outcome);
       const detail = decision.outcome === 'already_admitted'
         ? firstAdmissionText(decision.first) : OFFLINE_DETAIL[decision.outcome];
       show(false, WORDS[decision.outcome] || decision.outcome, ticket, detail, 'offline');
@@ -288,16 +301,30 @@
     showStatus();
   }
 
-  // What the server made of an uploaded queue, for the door to read: how many it admitted,
-  // and each offline admission it did not confirm (a conflict: admitted at two gates).
-  function uploadReport(count, body) {
-    const unconfirmed = (body.results || [])
-      .filter((result) => result.outcome !== 'admitted')
-      .map((result) => (result.ticket_id === null ? 'a code' : 'ticket #' + result.ticket_id) + ': '
-        + (result.outcome === 'conflict' ? 'admitted at two gates (conflict)'
-          : (WORDS[result.outcome] || result.outcome).toLowerCase()));
-    return 'Uploaded ' + count + ' offline scans at ' + Door.timeLabel(new Date().toISOString())
-      + ': ' + body.admitted + ' admitted' + (unconfirmed.length ? '; ' + unconfirmed.join('; ') : '') + '.';
+  // What the server made of an uploaded queue (`sent`, in the order of the answer's results),
+  // for the door to read: how many offline admissions it confirmed, each one it did not (a
+  // conflict: admitted at two gates), and how many refusals it recorded — of which how many
+  // it would have admitted (the page had no bundle or a stale one).
+  function uploadReport(sent, body) {
+    const results = body.results || [];
+    const unconfirmed = [];
+    let refusals = 0;
+    let wouldAdmit = 0;
+    sent.forEach((scan, i) => {
+      const result = results[i];
+      if (!result) return;
+      if (scan.refused) {
+        refusals += 1;
+        if (result.outcome === 'refused_offline') wouldAdmit += 1;
+      } else if (result.outcome !== 'admitted') {
+        unconfirmed.push((result.ticket_id === null ? 'a code' : 'ticket #' + result.ticket_id) + ': '
+          + (WORDS[result.outcome] || result.outcome).toLowerCase());
+      }
+    });
+    return 'Uploaded ' + sent.length + ' offline scans at ' + Door.timeLabel(new Date().toISOString())
+      + ': ' + body.admitted + ' admitted' + (unconfirmed.length ? '; ' + unconfirmed.join('; ') : '')
+      + '; ' + refusals + (refusals === 1 ? ' refusal' : ' refusals') + ' recorded'
+      + (wouldAdmit ? ' (' + wouldAdmit + ' valid when refused)' : '') + '.';
   }
 
   async function upload() {
@@ -313,12 +340,13 @@
       if (answer.ok && answer.body) {
         // Scans made while the upload was under way were appended: keep them.
         Door.save(QUEUE_SLOT, queue().slice(sent.length));
-        lastUpload = uploadReport(sent.length, answer.body);
+        lastUpload = uploadReport(sent, answer.body);
         setReachable(true);
       } else if (answer.status >= 500) {
         setReachable(false);
       } else {
-        // Kept: dropping an admission would lose who came in. The box office must look.
+        // Kept: dropping a scan would lose who came in, or who was turned away. The box office
+        // must look.
         setReachable(true);
         lastUpload = 'The upload was refused: ' + Door.problem(answer);
       }

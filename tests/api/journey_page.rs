@@ -51,6 +51,16 @@ async fn box_office_reads_a_patrons_journey_in_words() {
     );
     let worker = app.worker();
     while worker.deliver_due().await.unwrap() > 0 {}
+    // A scanner without the network turned Ada away first; its upload puts that in her journey.
+    let upload = app
+        .post(
+            "/api/v1/scans/batch",
+            &app.key(Role::Scanner),
+            &json!({"device": "phone-east", "scans": [{"token": admitted["token"], "gate": "east",
+                    "scanned_at": Utc::now(), "refused": "no_bundle"}]}),
+        )
+        .await;
+    assert_eq!(upload.status(), StatusCode::OK);
     let (status, scan) = app
         .scan(
             &app.key(Role::Scanner),
@@ -107,12 +117,16 @@ async fn box_office_reads_a_patrons_journey_in_words() {
     };
     let issued = position("Issued to Ada Lovelace (ada@example.org), 45.00 EUR");
     let sent = position("Email sent: confirmation");
+    let turned_away = position(
+        "Scanned at east: refused offline by the scanner, though the ticket was valid then \
+         (phone-east)",
+    );
     let scanned = position("Scanned at north: admitted");
     let canceled_line = position("Canceled: Seat broken — 45.00 EUR credited");
     position("Credit +45.00 EUR: refund of a cancellation");
     position("Email sent: cancellation");
     assert!(
-        issued < sent && sent < scanned && scanned < canceled_line,
+        issued < sent && sent < turned_away && turned_away < scanned && scanned < canceled_line,
         "{timeline}"
     );
     let items = browser

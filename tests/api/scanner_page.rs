@@ -1,6 +1,6 @@
 //! The door's pages in headless Chromium: the scanner (`/scan`) admits, refuses a second scan,
-//! keeps admitting from the offline bundle while the server is down and uploads its queue when
-//! it is back; the box office's dashboard (`/box-office/arrivals`) shows who came in. SQLite
+//! keeps deciding from the offline bundle while the server is down and uploads its queue (the
+//! admissions and the refusals) when it is back; the box office's dashboard (`/box-office/arrivals`) shows who came in. SQLite
 //! only: the pages are the same on both backends, and the API under them is tested on both.
 
 use std::net::TcpListener;
@@ -126,6 +126,10 @@ async fn scanner_admits_refuses_and_keeps_admitting_offline() {
     let token = |i: usize| tickets[i]["token"].as_str().unwrap().to_string();
     let (ada, grace, alan) = (token(0), token(1), token(2));
     let grace_id = tickets[1]["id"].as_i64().unwrap();
+    let (ada_id, alan_id) = (
+        tickets[0]["id"].as_i64().unwrap(),
+        tickets[2]["id"].as_i64().unwrap(),
+    );
     let driver = Chromedriver::start().await;
     let browser = driver.browser().await;
     browser.goto(&format!("{base}/scan")).await.unwrap();
@@ -195,8 +199,9 @@ async fn scanner_admits_refuses_and_keeps_admitting_offline() {
     wait_for_text(&browser, "#network", "offline").await;
     screenshot(&browser, "scanner-page-offline.png").await;
 
-    // Offline refusals: Ada is in (this device admitted her), Alan's ticket was exchanged,
-    // and a code with a forged signature is not a ticket. None of them is queued.
+    // Offline refusals: Ada is in (this device admitted her), Alan's ticket was exchanged, a
+    // code with a forged signature is not a ticket, and neither is some text. Each is queued
+    // with the reason the page gave, for the server to record.
     enter_token(&browser, &ada).await;
     wait_for_text(&browser, "#result-title", "already admitted").await;
     assert_eq!(
@@ -211,13 +216,21 @@ async fn scanner_admits_refuses_and_keeps_admitting_offline() {
     forged[middle] = if forged[middle] == b'A' { b'B' } else { b'A' };
     enter_token(&browser, &String::from_utf8(forged).unwrap()).await;
     wait_for_text(&browser, "#result-title", "not a genuine ticket").await;
-    assert_eq!(text(&browser, "#queue").await, "1");
+    enter_token(&browser, "not-a-ticket").await;
+    wait_for_text(&browser, "#result-title", "not a ticket code").await;
+    assert_eq!(text(&browser, "#queue").await, "5");
 
     // The server is back: the queue is uploaded by itself and Grace is on record as admitted,
-    // at the gate and about the time she came in.
+    // at the gate and about the time she came in; the four refusals are recorded, none of
+    // them an admission.
     let server = ServeProcess::start_on(&db.url, port, &[]).await;
     wait_for_text(&browser, "#queue", "0").await;
-    wait_for_text(&browser, "#upload-status", "1 admitted").await;
+    wait_for_text(
+        &browser,
+        "#upload-status",
+        "1 admitted; 4 refusals recorded.",
+    )
+    .await;
     let client = reqwest::Client::new();
     let grace_now = get_json(
         &client,
@@ -236,6 +249,64 @@ async fn scanner_admits_refuses_and_keeps_admitting_offline() {
     )
     .await;
     assert_eq!(arrivals["admitted"], 2, "{arrivals}");
+    assert_eq!(
+        arrivals["attempts_by_outcome"],
+        json!({"admitted": 2, "already_admitted": 2, "exchanged": 1}),
+        "Ada online twice and offline once, Grace, Alan: {arrivals}"
+    );
+    let scans = |history: &Value| -> Vec<(String, String)> {
+        history["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["what"] == "scan")
+            .map(|t| {
+                let d = &t["detail"];
+                (
+                    d["outcome"].as_str().unwrap().into(),
+                    d["gate"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    let history = |id: i64| {
+        let (client, base, admin) = (&client, &server.base, &admin);
+        async move {
+            get_json(
+                client,
+                base,
+                &format!("/api/v1/tickets/{id}/history"),
+                admin,
+            )
+            .await
+        }
+    };
+    let strings = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        scans(&history(alan_id).await),
+        strings(&[("exchanged", "north")])
+    );
+    assert_eq!(
+        scans(&history(ada_id).await),
+        strings(&[
+            ("admitted", "north"),
+            ("already_admitted", "north"),
+            ("already_admitted", "north"),
+        ])
+    );
+    // The codes that name no ticket are recorded too.
+    for outcome in ["invalid_signature", "malformed"] {
+        let recorded = db.count(&format!(
+            "SELECT COUNT(*) AS n FROM arrival_events WHERE outcome = '{outcome}' \
+             AND ticket_id IS NULL AND upload_key IS NOT NULL"
+        ));
+        assert_eq!(recorded, 1, "{outcome}");
+    }
     // Online again, the page asks the server: Grace is already in.
     enter_token(&browser, &grace).await;
     wait_for_text(&browser, "#result-title", "already admitted").await;
