@@ -50,13 +50,17 @@ async fn scans_requests_outbox_and_pool_are_counted(app: TestApp) {
     let (status, _) = app.scan(&scanner, "not-a-ticket", "north").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    // A device's offline scans, uploaded twice (a retry): counted once.
+    // A device's offline scans, uploaded twice (a retry): counted once. It turned one valid
+    // ticket away (it had no bundle yet).
     let offline = app.issue_ticket(performance).await;
+    let turned_away = app.issue_ticket(performance).await;
     let scanned_at = (chrono::Utc::now() - chrono::Duration::minutes(1))
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let batch = json!({"device": "phone-9", "scans": [
         {"token": offline["token"], "gate": "east", "scanned_at": scanned_at},
         {"token": "not-a-ticket", "gate": "east", "scanned_at": scanned_at},
+        {"token": turned_away["token"], "gate": "east", "scanned_at": scanned_at,
+         "refused": "no_bundle"},
     ]});
     for _ in 0..2 {
         let response = app.post("/api/v1/scans/batch", &scanner, &batch).await;
@@ -101,15 +105,17 @@ async fn scans_requests_outbox_and_pool_are_counted(app: TestApp) {
         r#"encore_scans_total{outcome="canceled"} 0"#,
         r#"encore_offline_scans_total{outcome="admitted"} 1"#,
         r#"encore_offline_scans_total{outcome="malformed"} 1"#,
+        r#"encore_offline_scans_total{outcome="refused_offline"} 1"#,
+        r#"encore_scans_total{outcome="refused_offline"} 0"#,
         r#"encore_http_requests_total{method="POST",route="/api/v1/scans",status="200"} 1"#,
         r#"encore_http_requests_total{method="POST",route="/api/v1/scans/batch",status="200"} 2"#,
         r#"encore_http_requests_total{method="POST",route="/api/v1/scans",status="409"} 1"#,
         r#"encore_http_requests_total{method="POST",route="/api/v1/scans",status="422"} 1"#,
         r#"encore_http_requests_total{method="GET",route="/t/{token}",status="200"} 1"#,
         r#"encore_http_requests_total{method="GET",route="unmatched",status="404"} 1"#,
-        r#"encore_http_requests_total{method="POST",route="/api/v1/performances/{id}/tickets",status="201"} 2"#,
+        r#"encore_http_requests_total{method="POST",route="/api/v1/performances/{id}/tickets",status="201"} 3"#,
         // Each issue queued a confirmation; no worker runs in this test, so they wait.
-        r#"encore_outbox_emails{status="pending"} 2"#,
+        r#"encore_outbox_emails{status="pending"} 3"#,
         r#"encore_outbox_emails{status="sent"} 0"#,
         "encore_db_pool_connections_max 8",
         "# TYPE encore_http_request_duration_seconds histogram",
