@@ -1,9 +1,10 @@
 'use strict';
 // The scanner: asks POST /api/v1/scans, and when the server cannot be reached decides from the
 // performance's offline bundle (Ed25519 signature checked with WebCrypto), keeps every offline
-// scan, admitted or refused (with the reason it gave), in a queue in localStorage and uploads it
-// to POST /api/v1/scans/batch when the network is back. The bundle (GET /api/v1/performances/{id}/offline-bundle, refreshed with
-// ?since=version) holds the public keys and the tickets to refuse despite a valid signature.
+// scan, admitted or refused (with the reason it gave), in a queue in localStorage and uploads
+// it to POST /api/v1/scans/batch when the network is back. The bundle (GET
+// /api/v1/performances/{id}/offline-bundle, refreshed with ?since=version) holds the public
+// keys and the tickets to refuse despite a valid signature.
 
 (() => {
   const SLOTS = { key: 'encore.scanner.key', performance: 'encore.scanner.performance' };
@@ -323,7 +324,7 @@
     });
     return 'Uploaded ' + sent.length + ' offline scans at ' + Door.timeLabel(new Date().toISOString())
       + ': ' + body.admitted + ' admitted' + (unconfirmed.length ? '; ' + unconfirmed.join('; ') : '')
-      + '; ' + refusals + (refusals === 1 ? ' refusal' : ' refusals') + ' recorded'
+      + (refusals ? '; ' + refusals + (refusals === 1 ? ' refusal' : ' refusals') + ' recorded' : '')
       + (wouldAdmit ? ' (' + wouldAdmit + ' valid when refused)' : '') + '.';
   }
 

@@ -117,6 +117,7 @@ async fn scanner_admits_refuses_and_keeps_admitting_offline() {
         ("Ada Lovelace", "ada@example.org"),
         ("Grace Hopper", "grace@example.org"),
         ("Alan Turing", "alan@example.org"),
+        ("Mary Shelley", "mary@example.org"),
     ] {
         let ticket = server
             .post_json(&admin, &tickets_path, &ticket_request(name, email))
@@ -124,12 +125,10 @@ async fn scanner_admits_refuses_and_keeps_admitting_offline() {
         tickets.push(ticket);
     }
     let token = |i: usize| tickets[i]["token"].as_str().unwrap().to_string();
-    let (ada, grace, alan) = (token(0), token(1), token(2));
-    let grace_id = tickets[1]["id"].as_i64().unwrap();
-    let (ada_id, alan_id) = (
-        tickets[0]["id"].as_i64().unwrap(),
-        tickets[2]["id"].as_i64().unwrap(),
-    );
+    let (ada, grace, alan, mary) = (token(0), token(1), token(2), token(3));
+    let ticket_id = |i: usize| tickets[i]["id"].as_i64().unwrap();
+    let (ada_id, grace_id, alan_id, mary_id) =
+        (ticket_id(0), ticket_id(1), ticket_id(2), ticket_id(3));
     let driver = Chromedriver::start().await;
     let browser = driver.browser().await;
     browser.goto(&format!("{base}/scan")).await.unwrap();
@@ -218,17 +217,27 @@ async fn scanner_admits_refuses_and_keeps_admitting_offline() {
     wait_for_text(&browser, "#result-title", "not a genuine ticket").await;
     enter_token(&browser, "not-a-ticket").await;
     wait_for_text(&browser, "#result-title", "not a ticket code").await;
-    assert_eq!(text(&browser, "#queue").await, "5");
+    // A device that lost its offline list turns away even Mary, whose ticket is valid.
+    browser
+        .execute(
+            &format!("localStorage.removeItem('encore.scanner.bundle.{performance}')"),
+            vec![],
+        )
+        .await
+        .unwrap();
+    enter_token(&browser, &mary).await;
+    wait_for_text(&browser, "#result-title", "cannot check offline").await;
+    assert_eq!(text(&browser, "#queue").await, "6");
 
     // The server is back: the queue is uploaded by itself and Grace is on record as admitted,
-    // at the gate and about the time she came in; the four refusals are recorded, none of
-    // them an admission.
+    // at the gate and about the time she came in; the five refusals are recorded, none of
+    // them an admission, Mary's as one the server would have admitted.
     let server = ServeProcess::start_on(&db.url, port, &[]).await;
     wait_for_text(&browser, "#queue", "0").await;
     wait_for_text(
         &browser,
         "#upload-status",
-        "1 admitted; 4 refusals recorded.",
+        "1 admitted; 5 refusals recorded (1 valid when refused).",
     )
     .await;
     let client = reqwest::Client::new();
@@ -251,8 +260,8 @@ async fn scanner_admits_refuses_and_keeps_admitting_offline() {
     assert_eq!(arrivals["admitted"], 2, "{arrivals}");
     assert_eq!(
         arrivals["attempts_by_outcome"],
-        json!({"admitted": 2, "already_admitted": 2, "exchanged": 1}),
-        "Ada online twice and offline once, Grace, Alan: {arrivals}"
+        json!({"admitted": 2, "already_admitted": 2, "exchanged": 1, "refused_offline": 1}),
+        "Ada online twice and offline once, Grace, Alan, Mary: {arrivals}"
     );
     let scans = |history: &Value| -> Vec<(String, String)> {
         history["timeline"]
@@ -292,6 +301,10 @@ async fn scanner_admits_refuses_and_keeps_admitting_offline() {
         strings(&[("exchanged", "north")])
     );
     assert_eq!(
+        scans(&history(mary_id).await),
+        strings(&[("refused_offline", "north")])
+    );
+    assert_eq!(
         scans(&history(ada_id).await),
         strings(&[
             ("admitted", "north"),
@@ -311,6 +324,10 @@ async fn scanner_admits_refuses_and_keeps_admitting_offline() {
     enter_token(&browser, &grace).await;
     wait_for_text(&browser, "#result-title", "already admitted").await;
     assert_eq!(text(&browser, "#result-mode").await, "");
+    // Mary was turned away, not admitted: now she is.
+    enter_token(&browser, &mary).await;
+    wait_for_text(&browser, "#result-holder", "Mary Shelley").await;
+    assert_eq!(text(&browser, "#result-title").await, "Admitted");
 
     browser.close().await.unwrap();
 }
