@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Text, Timestamp};
 
 use super::models::TicketRow;
-use super::schema::{arrival_events, door_changes, performances, tickets};
+use super::schema::{arrival_events, door_changes, events, performances, tickets};
 use super::{with_conn, Conn};
 use crate::domain::ScanOutcome;
 
@@ -24,7 +24,7 @@ pub fn door_version(conn: &mut Conn<'_>, performance_id: i64) -> QueryResult<Opt
     with_conn!(conn, c => performances::table
         .find(performance_id)
         .select(performances::door_version)
-        .first(c)
+        .get_result(c)
         .optional())
 }
 
@@ -124,6 +124,19 @@ pub fn uploaded(conn: &mut Conn<'_>, keys: &[String]) -> QueryResult<Vec<Uploade
             arrival_events::outcome,
         ))
         .load(c))
+}
+
+/// Whether the performance's event has a lobby message. A statement diesel prepares once per
+/// connection: the admitting transaction asks it before the (costlier) queueing statement,
+/// which most events, having no message, never need.
+pub fn has_lobby_message(conn: &mut Conn<'_>, performance_id: i64) -> QueryResult<bool> {
+    with_conn!(conn, c => performances::table
+        .inner_join(events::table)
+        .filter(performances::id.eq(performance_id))
+        .select(events::lobby_message.is_not_null())
+        .get_result(c)
+        .optional())
+    .map(|found| found.unwrap_or(false))
 }
 
 const QUEUE_LOBBY_SQLITE: &str = "

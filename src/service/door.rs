@@ -293,7 +293,7 @@ fn merge(
     order.sort_by_key(|&i| judged[i].scan.scanned_at);
     let mut outcomes: Vec<Option<ScanOutcome>> = vec![None; judged.len()];
     let mut moved: HashSet<i64> = HashSet::new();
-    let mut newly_admitted: Vec<i64> = Vec::new();
+    let mut newly_admitted: Vec<Admission> = Vec::new();
     for i in order {
         let j = &judged[i];
         outcomes[i] = Some(match &j.verdict {
@@ -313,7 +313,10 @@ fn merge(
                     moved.insert(claims.ticket_id);
                 }
                 if outcome == ScanOutcome::Admitted {
-                    newly_admitted.push(claims.ticket_id);
+                    newly_admitted.push(Admission {
+                        ticket_id: claims.ticket_id,
+                        performance_id: claims.performance_id,
+                    });
                 }
                 outcome
             }
@@ -476,18 +479,41 @@ fn shown(
     }
 }
 
+/// A just-admitted ticket, and its performance.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Admission {
+    pub ticket_id: i64,
+    pub performance_id: i64,
+}
+
 /// Queues the lobby email of each just-admitted ticket whose event has a lobby message, in the
-/// admitting transaction: one statement for the whole batch, at most one email per ticket.
+/// admitting transaction: at most one email per ticket. The performances are asked first (a
+/// batch rarely spans more than one), so an event without a message costs no more than that
+/// question; the emails of the rest are queued in one statement.
 pub(crate) fn queue_lobby_emails(
     conn: &mut Conn<'_>,
-    admitted: &[i64],
+    admitted: &[Admission],
     message_id_domain: &str,
     now: NaiveDateTime,
 ) -> Result<usize> {
+    let mut performances: Vec<i64> = admitted.iter().map(|a| a.performance_id).collect();
+    performances.sort_unstable();
+    performances.dedup();
+    let mut with_message = Vec::new();
+    for performance in performances {
+        if door::has_lobby_message(conn, performance)? {
+            with_message.push(performance);
+        }
+    }
+    let greeted: Vec<i64> = admitted
+        .iter()
+        .filter(|a| with_message.contains(&a.performance_id))
+        .map(|a| a.ticket_id)
+        .collect();
     Ok(door::queue_lobby_emails(
         conn,
         email::KIND_LOBBY,
-        admitted,
+        &greeted,
         message_id_domain,
         now,
     )?)

@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use std::collections::{HashMap, HashSet};
 
-use super::door::{queue_lobby_emails, LobbyMail};
+use super::door::{queue_lobby_emails, Admission, LobbyMail};
 use super::scans::{admit_or_explain, explain, record_all, Attempt, ScanResult, Verdict};
 use super::Error;
 use crate::db::models::TicketRow;
@@ -77,8 +77,8 @@ impl ScanWriter {
 /// A batch's answers, and how many lobby emails its admissions queued.
 type Written = (Vec<ScanResult>, usize);
 
-/// Applies a batch, records every attempt, and queues the lobby emails of its admissions (one
-/// statement for the batch, at most one email per ticket, never for a refusal).
+/// Applies a batch, records every attempt, and queues the lobby emails of its admissions (at
+/// most one email per ticket, never for a refusal).
 fn apply(
     conn: &mut crate::db::Conn<'_>,
     lobby: &LobbyMail,
@@ -86,10 +86,15 @@ fn apply(
 ) -> Result<Written, Error> {
     let results = apply_in_lock_order(conn, batch)?;
     record_all(conn, batch.iter().map(|job| &job.attempt).zip(&results))?;
-    let admitted: Vec<i64> = results
+    let admitted: Vec<Admission> = results
         .iter()
         .filter(|r| r.outcome.is_admitted())
-        .filter_map(|r| r.ticket_id)
+        .filter_map(|r| {
+            Some(Admission {
+                ticket_id: r.ticket_id?,
+                performance_id: r.performance_id?,
+            })
+        })
         .collect();
     // No statement at all for a batch that admitted no one.
     let queued = queue_lobby_emails(
