@@ -18,7 +18,7 @@ pub fn find_active_by_hash(conn: &mut Conn<'_>, key_hash: &str) -> QueryResult<O
         .filter(api_keys::key_hash.eq(key_hash))
         .filter(api_keys::revoked_at.is_null())
         .select(ApiKeyRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional())
 }
 

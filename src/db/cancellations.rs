@@ -159,7 +159,7 @@ pub fn job_of_performance(
     with_conn!(conn, c => jobs::table
         .filter(jobs::performance_id.eq(performance_id))
         .select(PerformanceCancellationRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional())
 }
 
@@ -167,7 +167,7 @@ pub fn find_job(conn: &mut Conn<'_>, id: i64) -> QueryResult<Option<PerformanceC
     with_conn!(conn, c => jobs::table
         .find(id)
         .select(PerformanceCancellationRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional())
 }
 

@@ -15,8 +15,8 @@ pub fn balance_for_update(conn: &mut Conn<'_>, email: &str, currency: &str) -> Q
         .find((email, currency))
         .select(credit_accounts::balance_minor);
     let balance = match conn {
-        Conn::Sqlite(c) => query.first(&mut **c).optional()?,
-        Conn::Postgres(c) => query.for_update().first(&mut **c).optional()?,
+        Conn::Sqlite(c) => query.get_result(&mut **c).optional()?,
+        Conn::Postgres(c) => query.for_update().get_result(&mut **c).optional()?,
     };
     Ok(balance.unwrap_or(0))
 }

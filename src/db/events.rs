@@ -16,7 +16,7 @@ pub fn list_events(conn: &mut Conn<'_>) -> QueryResult<Vec<EventRow>> {
 }
 
 pub fn find_event(conn: &mut Conn<'_>, id: i64) -> QueryResult<Option<EventRow>> {
-    with_conn!(conn, c => events::table.find(id).select(EventRow::as_select()).first(c).optional())
+    with_conn!(conn, c => events::table.find(id).select(EventRow::as_select()).get_result(c).optional())
 }
 
 pub fn insert_performance(
@@ -41,7 +41,7 @@ pub fn find_performance(conn: &mut Conn<'_>, id: i64) -> QueryResult<Option<Perf
     with_conn!(conn, c => performances::table
         .find(id)
         .select(PerformanceRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional())
 }
 

@@ -37,7 +37,7 @@ pub fn find(conn: &mut Conn<'_>, api_key_id: i64, key: &str) -> QueryResult<Opti
     with_conn!(conn, c => idempotency_keys::table
         .find((api_key_id, key))
         .select((idempotency_keys::request_fingerprint, idempotency_keys::ticket_ids))
-        .first(c)
+        .get_result(c)
         .optional())
 }
 

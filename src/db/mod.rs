@@ -4,6 +4,10 @@
 //! [`Db`] (a pool) and [`Conn`] (a borrowed connection). Query code is written once with the
 //! [`with_conn!`] macro and compiled for each backend, so backend-specific SQL stays rare and
 //! obvious (see `backend_specific` comments).
+//!
+//! A lookup by a unique key ends in `get_result`, not `first`: `first` adds `LIMIT ?`, and
+//! SQLite reads a bound LIMIT's value while planning, so it prepares such a statement again
+//! every time it runs (about as costly as the query itself on the scan path).
 
 pub mod models;
 pub mod schema;

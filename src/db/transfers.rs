@@ -21,7 +21,7 @@ pub fn insert(conn: &mut Conn<'_>, row: &NewTransferRow<'_>) -> QueryResult<Tran
 }
 
 pub fn find(conn: &mut Conn<'_>, id: i64) -> QueryResult<Option<TransferRow>> {
-    with_conn!(conn, c => transfers::table.find(id).select(TransferRow::as_select()).first(c).optional())
+    with_conn!(conn, c => transfers::table.find(id).select(TransferRow::as_select()).get_result(c).optional())
 }
 
 /// The offer made of a ticket at one of its generations.
@@ -34,7 +34,7 @@ pub fn for_generation(
         .filter(transfers::ticket_id.eq(ticket_id))
         .filter(transfers::generation.eq(generation))
         .select(TransferRow::as_select())
-        .first(c)
+        .get_result(c)
         .optional())
 }
 
