@@ -8,7 +8,24 @@ pub fn insert_arrival_events(
     conn: &mut Conn<'_>,
     rows: &[NewArrivalEventRow<'_>],
 ) -> QueryResult<()> {
-    with_conn!(conn, c => diesel::insert_into(arrival_events::table).values(rows).execute(c))?;
+    match conn {
+        // One row per statement: in-process, each costs only its own work once prepared, and
+        // diesel prepares a one-row insert once per connection. A many-row insert is a new
+        // statement for every batch size, prepared again each time.
+        Conn::Sqlite(c) => {
+            for row in rows {
+                diesel::insert_into(arrival_events::table)
+                    .values(row)
+                    .execute(&mut **c)?;
+            }
+        }
+        // One round trip for the whole batch.
+        Conn::Postgres(c) => {
+            diesel::insert_into(arrival_events::table)
+                .values(rows)
+                .execute(&mut **c)?;
+        }
+    }
     Ok(())
 }
 
