@@ -1,5 +1,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::serialize::ToSql;
+use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 
 use super::models::{NewTicketRow, TicketRow};
 use super::schema::tickets;
@@ -13,7 +15,7 @@ pub fn insert_many(conn: &mut Conn<'_>, rows: &[NewTicketRow]) -> QueryResult<Ve
 }
 
 pub fn find(conn: &mut Conn<'_>, id: i64) -> QueryResult<Option<TicketRow>> {
-    with_conn!(conn, c => tickets::table.find(id).select(TicketRow::as_select()).first(c).optional())
+    with_conn!(conn, c => tickets::table.find(id).select(TicketRow::as_select()).get_result(c).optional())
 }
 
 pub fn find_many(conn: &mut Conn<'_>, ids: &[i64]) -> QueryResult<Vec<TicketRow>> {
@@ -56,20 +58,74 @@ pub fn admit(
     gate: &str,
     device: &str,
 ) -> QueryResult<Option<AdmittedHolder>> {
-    with_conn!(conn, c => diesel::update(tickets::table)
-        .filter(tickets::id.eq(ticket_id))
-        .filter(tickets::performance_id.eq(performance_id))
-        .filter(tickets::generation.eq(generation))
-        .filter(tickets::status.eq("valid"))
-        .filter(tickets::admitted_at.is_null())
-        .set((
-            tickets::admitted_at.eq(at),
-            tickets::admitted_gate.eq(gate),
-            tickets::admitted_device.eq(device),
-        ))
-        .returning((tickets::holder_name, tickets::seat, tickets::section))
-        .get_result(c)
-        .optional())
+    let admission = AdmitIfUnused {
+        ticket_id,
+        performance_id,
+        generation,
+        at,
+        gate,
+        device,
+    };
+    with_conn!(conn, c => admission.get_result(c).optional())
+}
+
+/// The admission's `UPDATE … RETURNING` as a statement type of its own, so that diesel prepares
+/// it once per connection. Diesel prepares whatever `diesel::update` builds anew on every run
+/// (a changeset may differ from one run to the next), and on SQLite, where the door admits
+/// ticket by ticket, preparing it cost as many instructions as the rest of the write.
+#[derive(Debug, Clone, Copy)]
+struct AdmitIfUnused<'a> {
+    ticket_id: i64,
+    performance_id: i64,
+    generation: i32,
+    at: NaiveDateTime,
+    gate: &'a str,
+    device: &'a str,
+}
+
+impl diesel::query_builder::QueryId for AdmitIfUnused<'_> {
+    type QueryId = AdmitIfUnused<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::Query for AdmitIfUnused<'_> {
+    type SqlType = (Text, Nullable<Text>, Nullable<Text>);
+}
+
+impl<Connection> RunQueryDsl<Connection> for AdmitIfUnused<'_> {}
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for AdmitIfUnused<'_>
+where
+    DB: diesel::backend::Backend,
+    i64: ToSql<BigInt, DB>,
+    i32: ToSql<Integer, DB>,
+    NaiveDateTime: ToSql<Timestamp, DB>,
+    str: ToSql<Text, DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        // The same condition as every other write that ends a ticket, the other way round:
+        // still valid, unused, of this performance and of the token's generation.
+        out.push_sql("UPDATE tickets SET admitted_at = ");
+        out.push_bind_param::<Timestamp, _>(&self.at)?;
+        out.push_sql(", admitted_gate = ");
+        out.push_bind_param::<Text, _>(self.gate)?;
+        out.push_sql(", admitted_device = ");
+        out.push_bind_param::<Text, _>(self.device)?;
+        out.push_sql(" WHERE id = ");
+        out.push_bind_param::<BigInt, _>(&self.ticket_id)?;
+        out.push_sql(" AND performance_id = ");
+        out.push_bind_param::<BigInt, _>(&self.performance_id)?;
+        out.push_sql(" AND generation = ");
+        out.push_bind_param::<Integer, _>(&self.generation)?;
+        out.push_sql(
+            " AND status = 'valid' AND admitted_at IS NULL \
+             RETURNING holder_name, seat, section",
+        );
+        Ok(())
+    }
 }
 
 /// When and at which gate each admitted ticket of a performance came in.
