@@ -54,6 +54,8 @@ class Server:
 
     def __init__(self, binary, workdir, database, callgrind_out=None):
         self.port = free_port()
+        # Only the settings below (and ENCORE_METRICS_ENABLED, to compare metrics on and off;
+        # a binary older than that setting refuses it, as it refuses any unknown ENCORE_*).
         env = {
             key: value
             for key, value in os.environ.items()
@@ -131,8 +133,11 @@ def issue(binary, workdir, database, count):
     """Issues `count` tickets through the API and returns their tokens, in order."""
     env = {**os.environ, "DATABASE_URL": f"sqlite://{database}", "RUST_LOG": "warn",
            "ENCORE_CONFIG": os.path.join(workdir, "no-config-file.toml")}
-    key = subprocess.run([binary, "keys", "create", "--role", "admin", "--name", "bench"],
-                         env=env, check=True, capture_output=True, text=True).stdout.strip()
+    created = subprocess.run([binary, "keys", "create", "--role", "admin", "--name", "bench"],
+                             env=env, capture_output=True, text=True)
+    if created.returncode != 0:
+        sys.exit(f"{binary} keys create failed: {created.stderr.strip()}")
+    key = created.stdout.strip()
     server = Server(binary, workdir, database)
     try:
         client = Client(server.port, key)
