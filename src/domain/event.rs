@@ -1,7 +1,18 @@
 use chrono::{DateTime, Datelike, Duration, SubsecRound, Utc};
 use chrono_tz::Tz;
 
+use super::text::label;
 use super::Invalid;
+
+/// An event's name, as patrons read it on pages and in emails.
+pub fn parse_event_name(raw: &str) -> Result<String, Invalid> {
+    label("name", raw, 200)
+}
+
+/// Where an event takes place.
+pub fn parse_venue(raw: &str) -> Result<String, Invalid> {
+    label("venue", raw, 200)
+}
 
 /// The largest performance we accept: a stadium, with room to spare.
 pub const MAX_CAPACITY: i64 = 1_000_000;

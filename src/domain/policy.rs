@@ -115,6 +115,39 @@ impl Default for ChangePolicy {
     }
 }
 
+/// The fee kept from an exchanged ticket's price: zero or more, in minor units.
+pub fn parse_exchange_fee(minor: i64) -> Result<i64, Invalid> {
+    if !(0..=super::Money::MAX_MINOR).contains(&minor) {
+        return Err(Invalid::new(
+            "exchange_fee_minor",
+            "must be zero or more, in minor units",
+        ));
+    }
+    Ok(minor)
+}
+
+/// How long before the show changes close: from none to a year.
+pub fn parse_cutoff(minutes: i64) -> Result<Duration, Invalid> {
+    if !(0..=60 * 24 * 365).contains(&minutes) {
+        return Err(Invalid::new(
+            "change_cutoff_minutes",
+            "must be between 0 and a year's minutes",
+        ));
+    }
+    Ok(Duration::minutes(minutes))
+}
+
+/// How long a transfer offer stays open: from an hour to a year.
+pub fn parse_offer_lifetime(hours: i64) -> Result<Duration, Invalid> {
+    if !(1..=24 * 365).contains(&hours) {
+        return Err(Invalid::new(
+            "transfer_offer_hours",
+            "must be between 1 and a year's hours",
+        ));
+    }
+    Ok(Duration::hours(hours))
+}
+
 /// What a ticket is worth when exchanged: its price less the fee, never below zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ExchangeValue {
@@ -133,31 +166,13 @@ impl ChangePolicy {
         cutoff_minutes: i64,
         offer_hours: i64,
     ) -> Result<ChangePolicy, Invalid> {
-        if !(0..=super::Money::MAX_MINOR).contains(&exchange_fee_minor) {
-            return Err(Invalid::new(
-                "exchange_fee_minor",
-                "must be zero or more, in minor units",
-            ));
-        }
-        if !(0..=60 * 24 * 365).contains(&cutoff_minutes) {
-            return Err(Invalid::new(
-                "change_cutoff_minutes",
-                "must be between 0 and a year's minutes",
-            ));
-        }
-        if !(1..=24 * 365).contains(&offer_hours) {
-            return Err(Invalid::new(
-                "transfer_offer_hours",
-                "must be between 1 and a year's hours",
-            ));
-        }
         Ok(ChangePolicy {
             exchange_allowed,
             exchange_any_event,
-            exchange_fee_minor,
+            exchange_fee_minor: parse_exchange_fee(exchange_fee_minor)?,
             transfer_allowed,
-            cutoff: Duration::minutes(cutoff_minutes),
-            offer_lifetime: Duration::hours(offer_hours),
+            cutoff: parse_cutoff(cutoff_minutes)?,
+            offer_lifetime: parse_offer_lifetime(offer_hours)?,
             refund_on_cancel: true,
         })
     }
@@ -309,6 +324,23 @@ mod tests {
         assert_eq!(
             policy.offer_expires_at(early, starts_at),
             early + Duration::hours(72)
+        );
+    }
+
+    #[test]
+    fn each_field_has_its_bounds() {
+        assert_eq!(parse_exchange_fee(0), Ok(0));
+        assert_eq!(
+            parse_exchange_fee(-1).unwrap_err().field,
+            "exchange_fee_minor"
+        );
+        assert_eq!(parse_cutoff(0), Ok(Duration::zero()));
+        assert_eq!(parse_cutoff(525_600), Ok(Duration::days(365)));
+        assert!(parse_cutoff(525_601).is_err());
+        assert_eq!(parse_offer_lifetime(1), Ok(Duration::hours(1)));
+        assert_eq!(
+            parse_offer_lifetime(0).unwrap_err().field,
+            "transfer_offer_hours"
         );
     }
 

@@ -5,10 +5,11 @@ use chrono::{DateTime, Utc};
 use super::{Error, Result};
 use crate::db::models::{EventRow, NewEventRow, NewPerformanceRow, PerformanceRow};
 use crate::db::{events, Db};
-use crate::domain::event::{parse_reminder_offsets, parse_time_zone, PerformanceSchedule};
+use crate::domain::event::{
+    parse_event_name, parse_reminder_offsets, parse_time_zone, parse_venue, PerformanceSchedule,
+};
 use crate::domain::lobby::LobbyMessage;
 use crate::domain::policy::ChangePolicy;
-use crate::domain::text::label;
 use crate::domain::Money;
 
 /// Reminders go out a day and two hours before each performance unless the event says otherwise.
@@ -24,8 +25,8 @@ pub fn create_event(
     lobby_message: Option<&LobbyMessage>,
 ) -> Result<EventRow> {
     let reminders = parse_reminder_offsets(reminder_offsets_minutes)?;
-    let name = label("name", name, 200)?;
-    let venue = label("venue", venue, 200)?;
+    let name = parse_event_name(name)?;
+    let venue = parse_venue(venue)?;
     let time_zone = parse_time_zone(time_zone)?;
     db.write(|conn| {
         events::insert_event(
