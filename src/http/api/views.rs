@@ -5,6 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::models::{EventRow, PerformanceRow, TicketRow};
+use crate::domain::policy::ChangePolicy;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventView {
@@ -15,11 +16,39 @@ pub struct EventView {
     pub reminder_offsets_minutes: Vec<i32>,
     pub created_at: DateTime<Utc>,
     pub lobby_message: Option<String>,
+    pub policy: PolicyView,
+}
+
+/// An event's change policy, as it stands.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PolicyView {
+    pub exchange_allowed: bool,
+    pub exchange_any_event: bool,
+    pub exchange_fee_minor: i64,
+    pub transfer_allowed: bool,
+    pub change_cutoff_minutes: i64,
+    pub transfer_offer_hours: i64,
+    pub refund_on_cancel: bool,
+}
+
+impl From<ChangePolicy> for PolicyView {
+    fn from(policy: ChangePolicy) -> Self {
+        PolicyView {
+            exchange_allowed: policy.exchange_allowed,
+            exchange_any_event: policy.exchange_any_event,
+            exchange_fee_minor: policy.exchange_fee_minor,
+            transfer_allowed: policy.transfer_allowed,
+            change_cutoff_minutes: policy.cutoff.num_minutes(),
+            transfer_offer_hours: policy.offer_lifetime.num_hours(),
+            refund_on_cancel: policy.refund_on_cancel,
+        }
+    }
 }
 
 impl From<EventRow> for EventView {
     fn from(row: EventRow) -> Self {
         EventView {
+            policy: crate::service::events::change_policy(&row).into(),
             id: row.id,
             name: row.name,
             venue: row.venue,
