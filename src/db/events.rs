@@ -1,6 +1,6 @@
 use diesel::prelude::*;
 
-use super::models::{EventRow, NewEventRow, NewPerformanceRow, PerformanceRow};
+use super::models::{EventChangeset, EventRow, NewEventRow, NewPerformanceRow, PerformanceRow};
 use super::schema::{events, performances};
 use super::{with_conn, Conn};
 
@@ -17,6 +17,21 @@ pub fn list_events(conn: &mut Conn<'_>) -> QueryResult<Vec<EventRow>> {
 
 pub fn find_event(conn: &mut Conn<'_>, id: i64) -> QueryResult<Option<EventRow>> {
     with_conn!(conn, c => events::table.find(id).select(EventRow::as_select()).get_result(c).optional())
+}
+
+/// Sets the columns `changes` gives, in one statement; the event as it now is, or `None` when
+/// there is no such event. `changes` must set at least one column
+/// ([`EventChangeset::is_empty`]).
+pub fn update_event(
+    conn: &mut Conn<'_>,
+    id: i64,
+    changes: &EventChangeset<'_>,
+) -> QueryResult<Option<EventRow>> {
+    with_conn!(conn, c => diesel::update(events::table.find(id))
+        .set(changes)
+        .returning(EventRow::as_returning())
+        .get_result(c)
+        .optional())
 }
 
 pub fn insert_performance(

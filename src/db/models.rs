@@ -79,6 +79,52 @@ pub struct NewEventRow<'a> {
     pub lobby_message: Option<&'a str>,
 }
 
+/// An update form for an event: the columns that are `Some` are set, the others left alone
+/// (so two box offices changing different fields at once never undo each other's change).
+/// `lobby_message: Some(None)` sets it to NULL.
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = events)]
+pub struct EventChangeset<'a> {
+    pub name: Option<&'a str>,
+    pub venue: Option<&'a str>,
+    pub exchange_allowed: Option<i32>,
+    pub exchange_any_event: Option<i32>,
+    pub exchange_fee_minor: Option<i64>,
+    pub transfer_allowed: Option<i32>,
+    pub change_cutoff_minutes: Option<i32>,
+    pub transfer_offer_hours: Option<i32>,
+    pub refund_on_cancel: Option<i32>,
+    pub lobby_message: Option<Option<&'a str>>,
+}
+
+impl EventChangeset<'_> {
+    /// Sets no column (diesel cannot build an `UPDATE` of nothing).
+    pub fn is_empty(&self) -> bool {
+        let EventChangeset {
+            name,
+            venue,
+            exchange_allowed,
+            exchange_any_event,
+            exchange_fee_minor,
+            transfer_allowed,
+            change_cutoff_minutes,
+            transfer_offer_hours,
+            refund_on_cancel,
+            lobby_message,
+        } = self;
+        name.is_none()
+            && venue.is_none()
+            && exchange_allowed.is_none()
+            && exchange_any_event.is_none()
+            && exchange_fee_minor.is_none()
+            && transfer_allowed.is_none()
+            && change_cutoff_minutes.is_none()
+            && transfer_offer_hours.is_none()
+            && refund_on_cancel.is_none()
+            && lobby_message.is_none()
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = performances)]
 pub struct PerformanceRow {

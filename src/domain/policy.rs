@@ -148,6 +148,21 @@ pub fn parse_offer_lifetime(hours: i64) -> Result<Duration, Invalid> {
     Ok(Duration::hours(hours))
 }
 
+/// A change to an event's policy: each field given (`Some`) replaces the event's own, each left
+/// out stays as it is. Its values pass the same checks as a whole policy's
+/// ([`parse_exchange_fee`], [`parse_cutoff`], [`parse_offer_lifetime`]); no rule ties one
+/// field to another, so a checked change applied to a stored policy is a valid policy.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicyChanges {
+    pub exchange_allowed: Option<bool>,
+    pub exchange_any_event: Option<bool>,
+    pub exchange_fee_minor: Option<i64>,
+    pub transfer_allowed: Option<bool>,
+    pub cutoff: Option<Duration>,
+    pub offer_lifetime: Option<Duration>,
+    pub refund_on_cancel: Option<bool>,
+}
+
 /// What a ticket is worth when exchanged: its price less the fee, never below zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ExchangeValue {

@@ -43,6 +43,7 @@ where
 fn api_routes() -> Vec<(Method, &'static str, Route)> {
     const GET: Method = Method::GET;
     const POST: Method = Method::POST;
+    const PATCH: Method = Method::PATCH;
     vec![
         (GET, "/healthz", to(ops::healthz)),
         (GET, "/readyz", to(ops::readyz)),
@@ -57,6 +58,7 @@ fn api_routes() -> Vec<(Method, &'static str, Route)> {
         (POST, "/api/v1/events", to(api::events::create)),
         (GET, "/api/v1/events", to(api::events::list)),
         (GET, "/api/v1/events/{id}", to(api::events::get)),
+        (PATCH, "/api/v1/events/{id}", to(api::events::update)),
         (POST, "/api/v1/events/{id}/performances", to(api::performances::create)),
         (GET, "/api/v1/events/{id}/performances", to(api::performances::list)),
         (GET, "/api/v1/performances/{id}", to(api::performances::get)),

@@ -42,6 +42,7 @@ use super::error::ApiError;
         crate::http::api::events::create,
         crate::http::api::events::list,
         crate::http::api::events::get,
+        crate::http::api::events::update,
         crate::http::api::performances::create,
         crate::http::api::performances::list,
         crate::http::api::performances::get,
@@ -185,7 +186,12 @@ const LINKS: &[(&str, &str, &str, &[&str])] = &[
         "events_create",
         "id",
         "$response.body#/id",
-        &["events_get", "performances_create", "performances_list"],
+        &[
+            "events_get",
+            "events_update",
+            "performances_create",
+            "performances_list",
+        ],
     ),
     (
         "performances_create",

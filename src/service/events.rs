@@ -3,13 +3,13 @@
 use chrono::{DateTime, Utc};
 
 use super::{Error, Result};
-use crate::db::models::{EventRow, NewEventRow, NewPerformanceRow, PerformanceRow};
+use crate::db::models::{EventChangeset, EventRow, NewEventRow, NewPerformanceRow, PerformanceRow};
 use crate::db::{events, Db};
 use crate::domain::event::{
     parse_event_name, parse_reminder_offsets, parse_time_zone, parse_venue, PerformanceSchedule,
 };
 use crate::domain::lobby::LobbyMessage;
-use crate::domain::policy::ChangePolicy;
+use crate::domain::policy::{ChangePolicy, PolicyChanges};
 use crate::domain::Money;
 
 /// Reminders go out a day and two hours before each performance unless the event says otherwise.
@@ -58,6 +58,66 @@ pub fn list_events(db: &Db) -> Result<Vec<EventRow>> {
 pub fn get_event(db: &Db, id: i64) -> Result<EventRow> {
     db.read(|conn| events::find_event(conn, id).map_err(Error::from))?
         .ok_or_else(|| Error::not_found("event", id))
+}
+
+/// What the box office changes about an event: each field given (`Some`) replaces the event's
+/// own, each left out stays as it is. The name and venue are checked by [`update_event`] as
+/// [`create_event`] checks them; the message and the policy come parsed. The time zone and the
+/// reminder offsets are not here: performances were scheduled, and their reminders queued, by
+/// them.
+#[derive(Debug, Clone, Default)]
+pub struct EventChanges {
+    pub name: Option<String>,
+    pub venue: Option<String>,
+    /// `Some(None)` removes the message.
+    pub lobby_message: Option<Option<LobbyMessage>>,
+    pub policy: PolicyChanges,
+}
+
+/// Changes an event: one transaction, in which the event's row is changed by one `UPDATE` of
+/// the columns given (so that two changes of different fields at once both stay). No change
+/// at all answers with the event as it is. Returns the event as it now is.
+///
+/// Nothing already done is redone; what is in flight reads the event when it acts:
+/// * **Name and venue**: every email not yet sent (confirmations, reminders, offers, lobby
+///   welcomes) is rendered when it is sent, from the event as it is then, and so are the
+///   patron pages; emails already sent stay as they were. Ticket tokens carry neither.
+/// * **Lobby message**: a lobby email is rendered when it is sent, from the event's message
+///   then (`email::worker`, `KIND_LOBBY`): a changed message reaches every holder whose email
+///   is still queued, and a removed one is not sent to them at all (skipped, not failed). The
+///   scan writer asks, for each batch it admits, whether the event has a message
+///   (`service::door::queue_lobby_emails`), so a message added now greets the next admission;
+///   holders admitted before it was added are not emailed after the fact.
+/// * **Policy**: each exchange or transfer reads the policy in its own transaction, so a
+///   change applies from the next request (on the patron's page from its next load). An open
+///   transfer offer keeps the expiry it was given when made (from the lifetime and cut-off of
+///   then); a performance cancellation already begun keeps the `refund_on_cancel` it began
+///   with.
+pub fn update_event(db: &Db, id: i64, changes: &EventChanges) -> Result<EventRow> {
+    let name = changes.name.as_deref().map(parse_event_name).transpose()?;
+    let venue = changes.venue.as_deref().map(parse_venue).transpose()?;
+    let policy = &changes.policy;
+    let row = EventChangeset {
+        name: name.as_deref(),
+        venue: venue.as_deref(),
+        exchange_allowed: policy.exchange_allowed.map(i32::from),
+        exchange_any_event: policy.exchange_any_event.map(i32::from),
+        exchange_fee_minor: policy.exchange_fee_minor,
+        transfer_allowed: policy.transfer_allowed.map(i32::from),
+        change_cutoff_minutes: policy.cutoff.map(|d| d.num_minutes() as i32),
+        transfer_offer_hours: policy.offer_lifetime.map(|d| d.num_hours() as i32),
+        refund_on_cancel: policy.refund_on_cancel.map(i32::from),
+        lobby_message: changes
+            .lobby_message
+            .as_ref()
+            .map(|m| m.as_ref().map(LobbyMessage::as_str)),
+    };
+    if row.is_empty() {
+        return get_event(db, id);
+    }
+    db.write(|conn| {
+        events::update_event(conn, id, &row)?.ok_or_else(|| Error::not_found("event", id))
+    })
 }
 
 pub fn create_performance(

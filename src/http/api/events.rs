@@ -1,11 +1,12 @@
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
 use super::views::EventView;
 use crate::domain::lobby::LobbyMessage;
-use crate::domain::policy::ChangePolicy;
-use crate::domain::Role;
+use crate::domain::policy::{self, ChangePolicy, PolicyChanges};
+use crate::domain::{Invalid, Role};
 use crate::http::auth::StaffKey;
 use crate::http::error::ApiError;
 use crate::http::run_blocking;
@@ -108,6 +109,151 @@ pub async fn create(
     })
     .await?;
     Ok(HttpResponse::Created().json(EventView::from(event)))
+}
+
+/// A change to an event, as a JSON merge patch (RFC 7396): each field given replaces the
+/// event's own, each left out stays as it is; `{}` changes nothing. Checked as on creation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateEvent {
+    #[serde(default, deserialize_with = "given")]
+    #[schema(schema_with = super::schema::label_200, example = "Winter Gala")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "given")]
+    #[schema(schema_with = super::schema::label_200, example = "Main Hall")]
+    venue: Option<String>,
+    /// A new lobby message (placeholders as on creation), or `null` to remove it. Lobby emails
+    /// still queued are sent with the message as it is when they go (none once it is removed);
+    /// a message added greets the admissions from now on.
+    #[serde(default, deserialize_with = "given")]
+    #[schema(value_type = Option<String>, example = "Welcome {holder_name}: the bar is on the left")]
+    lobby_message: Option<Option<String>>,
+    /// The policy fields to change; those left out stay as they are. A change applies from the
+    /// next exchange or transfer; open transfer offers keep their expiry.
+    #[serde(default, deserialize_with = "given")]
+    #[schema(value_type = PolicyPatch)]
+    policy: Option<PolicyPatch>,
+    // Not changeable, and so not in the schema: read only to be refused with the reason
+    // (422 naming the field) rather than as an unknown field.
+    #[serde(default, deserialize_with = "given")]
+    #[schema(ignore)]
+    time_zone: Option<IgnoredAny>,
+    #[serde(default, deserialize_with = "given")]
+    #[schema(ignore)]
+    reminder_offsets_minutes: Option<IgnoredAny>,
+}
+
+/// Some of an event's policy fields, each with the range it has on creation.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyPatch {
+    #[serde(default, deserialize_with = "given")]
+    #[schema(value_type = bool)]
+    exchange_allowed: Option<bool>,
+    #[serde(default, deserialize_with = "given")]
+    #[schema(value_type = bool)]
+    exchange_any_event: Option<bool>,
+    #[serde(default, deserialize_with = "given")]
+    #[schema(value_type = i64, minimum = 0, maximum = 100_000_000_000_i64)]
+    exchange_fee_minor: Option<i64>,
+    #[serde(default, deserialize_with = "given")]
+    #[schema(value_type = bool)]
+    transfer_allowed: Option<bool>,
+    #[serde(default, deserialize_with = "given")]
+    #[schema(value_type = i64, minimum = 0, maximum = 525_600)]
+    change_cutoff_minutes: Option<i64>,
+    #[serde(default, deserialize_with = "given")]
+    #[schema(value_type = i64, minimum = 1, maximum = 8_760)]
+    transfer_offer_hours: Option<i64>,
+    #[serde(default, deserialize_with = "given")]
+    #[schema(value_type = bool)]
+    refund_on_cancel: Option<bool>,
+}
+
+/// A field that is there, whatever its value: `null` too, for `Option<Option<T>>` (merge patch
+/// "remove") or `Option<IgnoredAny>`. A field whose type is not an `Option` refuses `null` as
+/// the wrong type, so only a field that can be removed is ever removed.
+fn given<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+impl UpdateEvent {
+    /// Parses the patch with create's rules (the name and venue are checked by the service).
+    fn into_changes(self) -> Result<events::EventChanges, Invalid> {
+        if self.time_zone.is_some() {
+            return Err(Invalid::new(
+                "time_zone",
+                "cannot be changed once the event exists: its performances were set, and are \
+                 shown to patrons, in this zone",
+            ));
+        }
+        if self.reminder_offsets_minutes.is_some() {
+            return Err(Invalid::new(
+                "reminder_offsets_minutes",
+                "cannot be changed once the event exists: its performances' reminders are \
+                 scheduled, and recorded as sent, by these offsets",
+            ));
+        }
+        let lobby_message = self
+            .lobby_message
+            .map(|m| {
+                m.map(|m| LobbyMessage::parse("lobby_message", &m))
+                    .transpose()
+            })
+            .transpose()?;
+        let p = self.policy.unwrap_or_default();
+        let policy = PolicyChanges {
+            exchange_allowed: p.exchange_allowed,
+            exchange_any_event: p.exchange_any_event,
+            exchange_fee_minor: p
+                .exchange_fee_minor
+                .map(policy::parse_exchange_fee)
+                .transpose()?,
+            transfer_allowed: p.transfer_allowed,
+            cutoff: p
+                .change_cutoff_minutes
+                .map(policy::parse_cutoff)
+                .transpose()?,
+            offer_lifetime: p
+                .transfer_offer_hours
+                .map(policy::parse_offer_lifetime)
+                .transpose()?,
+            refund_on_cancel: p.refund_on_cancel,
+        };
+        Ok(events::EventChanges {
+            name: self.name,
+            venue: self.venue,
+            lobby_message,
+            policy,
+        })
+    }
+}
+
+/// `PATCH /api/v1/events/{id}` (box_office)
+///
+/// Changes an event's name, venue, lobby message or policy, as a JSON merge patch: fields left
+/// out stay as they are, `"lobby_message": null` removes the message, `{}` changes nothing.
+/// Its `time_zone` and `reminder_offsets_minutes` cannot be changed (422 naming the field): the
+/// event's performances and their reminders were scheduled by them. Emails not yet sent are
+/// rendered with the event as it is when they go; a lobby message added greets the next
+/// admissions; a policy change applies from the next exchange or transfer.
+#[utoipa::path(patch, path = "/api/v1/events/{id}", params(("id" = i64, Path, description = "The event's id")),
+    request_body(content((UpdateEvent = "application/json"), (UpdateEvent = "application/merge-patch+json"))),
+    responses((status = 200, body = EventView, description = "The event as it now is"),
+        (status = 403), (status = 404),
+        (status = 422, description = "A field is not acceptable (or cannot be changed); \
+            `field` names it.")))]
+pub async fn update(
+    staff: StaffKey,
+    encore: web::Data<Encore>,
+    id: web::Path<i64>,
+    body: web::Json<UpdateEvent>,
+) -> Result<HttpResponse, ApiError> {
+    staff.require(Role::BoxOffice)?;
+    let changes = body.into_inner().into_changes()?;
+    let id = id.into_inner();
+    let event = run_blocking(move || events::update_event(&encore.db, id, &changes)).await?;
+    Ok(HttpResponse::Ok().json(EventView::from(event)))
 }
 
 /// `GET /api/v1/events` (any staff)
