@@ -38,11 +38,11 @@ async fn performance(app: &TestApp, lobby_message: Option<&str>) -> i64 {
         .unwrap()
 }
 
-fn token(ticket: &Value) -> &str {
+pub(crate) fn token(ticket: &Value) -> &str {
     ticket["token"].as_str().unwrap()
 }
 
-fn id(ticket: &Value) -> i64 {
+pub(crate) fn id(ticket: &Value) -> i64 {
     ticket["id"].as_i64().unwrap()
 }
 
@@ -975,7 +975,7 @@ async fn bad_uploads_are_refused_with_a_reason(app: TestApp) {
     assert_eq!(arrival_events(&app), 0, "nothing recorded");
 }
 
-async fn app_with_smtp(backend: Backend) -> (TestApp, SmtpServer) {
+pub(crate) async fn app_with_smtp(backend: Backend) -> (TestApp, SmtpServer) {
     let smtp = SmtpServer::start().await;
     let url = smtp.url();
     let app = TestApp::spawn_with(backend, move |c| c.smtp_url = Some(url)).await;
@@ -983,7 +983,7 @@ async fn app_with_smtp(backend: Backend) -> (TestApp, SmtpServer) {
 }
 
 /// The kinds of email queued for a ticket.
-async fn email_kinds(app: &TestApp, ticket: &Value) -> Vec<String> {
+pub(crate) async fn email_kinds(app: &TestApp, ticket: &Value) -> Vec<String> {
     let emails = app
         .get_json(
             &format!("/api/v1/tickets/{}/emails", id(ticket)),
@@ -999,7 +999,11 @@ async fn email_kinds(app: &TestApp, ticket: &Value) -> Vec<String> {
 }
 
 /// Sends whatever is due until `n` emails have arrived in all; then nothing more is due.
-async fn deliver(app: &TestApp, smtp: &SmtpServer, n: usize) -> Vec<crate::smtp::Received> {
+pub(crate) async fn deliver(
+    app: &TestApp,
+    smtp: &SmtpServer,
+    n: usize,
+) -> Vec<crate::smtp::Received> {
     let worker = app.worker();
     for _ in 0..100 {
         worker.deliver_due().await.unwrap();

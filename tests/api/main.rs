@@ -13,6 +13,7 @@ mod changes;
 mod cli;
 mod door;
 mod email;
+mod event_update;
 mod issuance;
 mod journey;
 mod journey_page;
