@@ -63,8 +63,8 @@ pub fn get_event(db: &Db, id: i64) -> Result<EventRow> {
 /// What the box office changes about an event: each field given (`Some`) replaces the event's
 /// own, each left out stays as it is. The name and venue are checked by [`update_event`] as
 /// [`create_event`] checks them; the message and the policy come parsed. The time zone and the
-/// reminder offsets are not here: performances were scheduled, and their reminders queued, by
-/// them.
+/// reminder offsets are not here: the event's performances were set in that zone, and their
+/// reminders are scheduled (and recorded as sent) by those offsets.
 #[derive(Debug, Clone, Default)]
 pub struct EventChanges {
     pub name: Option<String>,
