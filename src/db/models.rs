@@ -201,6 +201,8 @@ pub struct ArrivalEventRow {
     pub device: String,
     pub outcome: String,
     pub scanned_at: NaiveDateTime,
+    /// The reason an offline scanner gave for refusing the patron (its own code).
+    pub device_refusal: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -218,6 +220,10 @@ pub struct NewArrivalEventRow<'a> {
     /// upload reached us.
     pub upload_key: Option<&'a str>,
     pub uploaded_at: Option<NaiveDateTime>,
+    /// For a scan the device refused offline, the reason it gave (its own short code, e.g.
+    /// `no_bundle`); `None` for a scan made online and for an offline admission. Bound as NULL
+    /// then, not left out, so the statement stays the same and prepared once.
+    pub device_refusal: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]

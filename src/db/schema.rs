@@ -91,6 +91,7 @@ diesel::table! {
         scanned_at -> Timestamp,
         upload_key -> Nullable<Text>,
         uploaded_at -> Nullable<Timestamp>,
+        device_refusal -> Nullable<Text>,
     }
 }
 

@@ -158,8 +158,8 @@ struct Judged {
 
 /// Merges a device's offline scans into the arrival events, in one transaction. Each token is
 /// judged as at the device's `scanned_at` (signature, key, window); then the ticket's state
-/// decides — except for a scan the device refused, which is recorded but never admits nor
-/// moves an admission. Uploading the same scans again records nothing and answers as the
+/// decides — except for a scan the device refused, which is recorded (with the device's reason)
+/// but never admits nor moves an admission. Uploading the same scans again records nothing and answers as the
 /// first time.
 pub fn upload(encore: &Encore, upload: Upload) -> Result<UploadSummary> {
     let received = super::now().naive_utc();
@@ -349,6 +349,7 @@ fn merge(
                 scanned_at: j.scan.scanned_at.naive_utc(),
                 upload_key: Some(&j.key),
                 uploaded_at: Some(received),
+                device_refusal: j.scan.refused.as_deref(),
             }
         })
         .collect();

@@ -311,6 +311,7 @@ pub(crate) fn record_all<'a>(
             scanned_at: result.scanned_at.naive_utc(),
             upload_key: None,
             uploaded_at: None,
+            device_refusal: None,
         })
         .collect();
     scans::insert_arrival_events(conn, &rows)?;

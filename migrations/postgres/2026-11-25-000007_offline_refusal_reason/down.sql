@@ -1,0 +1,1 @@
+ALTER TABLE arrival_events DROP COLUMN device_refusal;
