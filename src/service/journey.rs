@@ -26,7 +26,9 @@ pub struct Touch {
     /// `email_retry_scheduled`, `link_opened`, `transfer_offered`, `transfer_claimed`,
     /// `transfer_canceled`, `transfer_expired`, `exchanged`, `credit`, `canceled`, `scan`.
     pub what: &'static str,
-    /// The facts of that touch (gate and outcome of a scan, an email's kind, an amount…).
+    /// The facts of that touch (gate and outcome of a scan, an email's kind, an amount…). A
+    /// scan's `device_refusal` is the reason an offline scanner gave for turning the patron away
+    /// (null for a scan made online or admitted offline).
     pub detail: Value,
 }
 
@@ -222,7 +224,8 @@ fn timeline(
             scan.ticket_id.unwrap_or_default(),
             "scan",
             json!({"outcome": scan.outcome, "gate": scan.gate, "device": scan.device,
-                   "token_generation": scan.token_generation}),
+                   "token_generation": scan.token_generation,
+                   "device_refusal": scan.device_refusal}),
         );
     }
     touches.sort_by_key(|t| (t.at, rank(t.what)));

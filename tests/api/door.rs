@@ -619,8 +619,11 @@ async fn ticket_now(app: &TestApp, ticket: &Value) -> Value {
         .await
 }
 
-/// The scans in a ticket's history: (outcome, gate, device).
-async fn scans_in_history(app: &TestApp, ticket: &Value) -> Vec<(String, String, String)> {
+/// A scan in a ticket's history: outcome, gate, device, and the device's refusal.
+type Told = (String, String, String, Option<String>);
+
+/// The scans in a ticket's history: (outcome, gate, device, device_refusal).
+async fn scans_in_history(app: &TestApp, ticket: &Value) -> Vec<Told> {
     let history = app
         .get_json(
             &format!("/api/v1/tickets/{}/history", id(ticket)),
@@ -635,14 +638,26 @@ async fn scans_in_history(app: &TestApp, ticket: &Value) -> Vec<(String, String,
         .map(|t| {
             let d = &t["detail"];
             let text = |k: &str| d[k].as_str().unwrap().to_string();
-            (text("outcome"), text("gate"), text("device"))
+            // Always there: null when the device refused nothing.
+            let refusal = d
+                .get("device_refusal")
+                .unwrap_or_else(|| panic!("no device_refusal in {d}"));
+            let refusal = (!refusal.is_null()).then(|| refusal.as_str().unwrap().to_string());
+            (text("outcome"), text("gate"), text("device"), refusal)
         })
         .collect()
 }
 
-fn strings(list: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
+fn strings(list: &[(&str, &str, &str, Option<&str>)]) -> Vec<Told> {
     list.iter()
-        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .map(|(a, b, c, d)| {
+            (
+                a.to_string(),
+                b.to_string(),
+                c.to_string(),
+                d.map(str::to_string),
+            )
+        })
         .collect()
 }
 
@@ -757,18 +772,29 @@ async fn offline_refusals_are_recorded_and_never_admit(app: TestApp) {
     assert_eq!(later["admitted"], 0);
     assert_eq!(ticket_now(&app, &ada).await["admitted_gate"], "north");
 
-    // The journey tells each attempt, with its gate.
+    // The journey tells each attempt, with its gate, and for a refusal the device's reason
+    // beside the server's outcome: Ada's ticket was valid, the device had no bundle; Bob's was
+    // canceled, which the device could not know. The online scan has none.
     assert_eq!(
         scans_in_history(&app, &ada).await,
         strings(&[
-            ("refused_offline", "east", "phone-east"),
-            ("admitted", "north", "test-device"),
-            ("already_admitted", "east", "phone-east"),
+            ("refused_offline", "east", "phone-east", Some("no_bundle")),
+            ("admitted", "north", "test-device", None),
+            (
+                "already_admitted",
+                "east",
+                "phone-east",
+                Some("already_admitted")
+            ),
         ])
     );
     assert_eq!(
         scans_in_history(&app, &bob).await,
-        strings(&[("canceled", "east", "phone-east")])
+        strings(&[("canceled", "east", "phone-east", Some("no_bundle"))])
+    );
+    assert_eq!(
+        scans_in_history(&app, &cleo).await,
+        strings(&[("exchanged", "east", "phone-east", Some("exchanged"))])
     );
 }
 

@@ -195,6 +195,107 @@ async fn a_patrons_page_answers_did_my_friend_get_the_ticket(app: TestApp) {
     assert_eq!(grace["timeline"][0]["detail"]["from_name"], "Ada");
 }
 
+/// "Why was I turned away at the north door?" A scanner without the network refused Ada twice
+/// and uploaded why; her timeline says it beside the server's own judgement: her valid ticket
+/// `refused_offline` (the device had no offline list), her canceled one `canceled` (the device
+/// did not know the key). A scanner's unknown code is kept as it came; an offline admission and
+/// an online scan have no refusal.
+async fn the_journey_says_why_an_offline_scanner_refused(app: TestApp) {
+    let performance = app
+        .create_performance_at(Utc::now() + Duration::hours(4), 10)
+        .await;
+    let valid = app.issue_to(performance, "Ada", "ada@example.org").await;
+    let canceled = app.issue_to(performance, "Ada", "ada@example.org").await;
+    let canceled_id = canceled["id"].as_i64().unwrap();
+    let response = app
+        .post(
+            &format!("/api/v1/tickets/{canceled_id}/cancel"),
+            &app.admin_key,
+            &json!({"reason": "Double booking", "refund_to_credit": false}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let scanner = app.key(Role::Scanner);
+    let at = |minutes: i64| Utc::now() - Duration::minutes(minutes);
+    let scans = json!([
+        {"token": valid["token"], "gate": "north", "scanned_at": at(30), "refused": "no_bundle"},
+        {"token": canceled["token"], "gate": "north", "scanned_at": at(29),
+         "refused": "unknown_key"},
+        {"token": valid["token"], "gate": "north", "scanned_at": at(28),
+         "refused": "battery <low>"},
+        {"token": valid["token"], "gate": "south", "scanned_at": at(27)},
+    ]);
+    let upload = app
+        .post(
+            "/api/v1/scans/batch",
+            &scanner,
+            &json!({"device": "phone-north", "scans": scans}),
+        )
+        .await;
+    assert_eq!(upload.status(), StatusCode::OK);
+    let (status, online) = app
+        .scan(&scanner, canceled["token"].as_str().unwrap(), "east")
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{online}");
+
+    let ada = app
+        .get_json("/api/v1/patrons/ada@example.org", &app.admin_key)
+        .await;
+    let told: Vec<(i64, &str, &str, &Value)> = ada["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["what"] == "scan")
+        .map(|t| {
+            let d = &t["detail"];
+            (
+                t["ticket_id"].as_i64().unwrap(),
+                d["gate"].as_str().unwrap(),
+                d["outcome"].as_str().unwrap(),
+                d.get("device_refusal")
+                    .expect("device_refusal, null or not"),
+            )
+        })
+        .collect();
+    let valid_id = valid["id"].as_i64().unwrap();
+    assert_eq!(
+        told,
+        [
+            (valid_id, "north", "refused_offline", &json!("no_bundle")),
+            (canceled_id, "north", "canceled", &json!("unknown_key")),
+            (
+                valid_id,
+                "north",
+                "refused_offline",
+                &json!("battery <low>")
+            ),
+            (valid_id, "south", "admitted", &Value::Null),
+            (canceled_id, "east", "canceled", &Value::Null),
+        ],
+        "{ada}"
+    );
+
+    // The ticket's own history says the same of its scans.
+    let history = app
+        .get_json(
+            &format!("/api/v1/tickets/{valid_id}/history"),
+            &app.admin_key,
+        )
+        .await;
+    let refusals: Vec<&Value> = history["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["what"] == "scan")
+        .map(|t| &t["detail"]["device_refusal"])
+        .collect();
+    assert_eq!(
+        refusals,
+        [&json!("no_bundle"), &json!("battery <low>"), &Value::Null],
+        "{history}"
+    );
+}
+
 async fn journey_lookups_refuse_bad_input_and_wrong_roles(app: TestApp) {
     let response = app
         .get("/api/v1/patrons/not-an-email", &app.admin_key)
@@ -227,5 +328,6 @@ async fn journey_lookups_refuse_bad_input_and_wrong_roles(app: TestApp) {
 on_both_backends!(
     a_tickets_history_tells_its_whole_story,
     a_patrons_page_answers_did_my_friend_get_the_ticket,
+    the_journey_says_why_an_offline_scanner_refused,
     journey_lookups_refuse_bad_input_and_wrong_roles,
 );
