@@ -25,9 +25,28 @@
   }
 
   const words = (code) => String(code || '').replace(/_/g, ' ');
+  const VALID_THEN = ', though the ticket was valid then';
   // Scan outcomes whose code alone says too little.
   const SCAN_OUTCOMES = {
-    refused_offline: 'refused offline by the scanner, though the ticket was valid then',
+    refused_offline: 'refused offline by the scanner' + VALID_THEN,
+  };
+  // Why a scanner turned a patron away offline (a scan's `device_refusal`): the codes the
+  // scanner page uploads (scan.js, decideOffline), in words. A code not here (another scanner's
+  // own) is shown as it came.
+  const DEVICE_REFUSALS = {
+    no_bundle: 'it had no offline list',
+    cannot_verify: 'the browser could not check codes',
+    malformed: 'not a ticket code',
+    invalid_signature: 'not a genuine ticket',
+    unknown_key: 'its offline list had no key for the code',
+    not_yet_valid: 'the code was not valid yet',
+    expired: 'the code had expired',
+    wrong_performance: 'the code was for another performance',
+    superseded: 'the code was replaced by a newer one',
+    canceled: 'its offline list said canceled',
+    exchanged: 'its offline list said exchanged',
+    transferred: 'its offline list said transferred',
+    already_admitted: 'it had admitted the ticket before',
   };
   const person = (name, email) => name + ' (' + email + ')';
 
@@ -35,6 +54,16 @@
     return new Date(iso).toLocaleString([], {
       day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit',
     });
+  }
+
+  // What became of a scan: the server's outcome, and for a scan the device refused offline, the
+  // device's reason beside it.
+  function scanOutcome({ outcome, device_refusal: refused }) {
+    if (!refused) return SCAN_OUTCOMES[outcome] || words(outcome);
+    const why = Object.hasOwn(DEVICE_REFUSALS, refused)
+      ? DEVICE_REFUSALS[refused] : 'it said “' + refused + '”';
+    return 'refused offline by the scanner (' + why + ')'
+      + (outcome === 'refused_offline' ? VALID_THEN : "; the server's verdict: " + words(outcome));
   }
 
   // What one touch of the journey was, in plain words.
@@ -76,7 +105,7 @@
         return 'Canceled: ' + d.reason + ' — '
           + (d.refund_minor > 0 ? money(d.refund_minor, d.currency) + ' credited' : 'no refund');
       case 'scan':
-        return 'Scanned at ' + d.gate + ': ' + (SCAN_OUTCOMES[d.outcome] || words(d.outcome))
+        return 'Scanned at ' + d.gate + ': ' + scanOutcome(d)
           + (d.device ? ' (' + d.device + ')' : '');
       default:
         return words(what);

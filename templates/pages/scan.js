@@ -233,7 +233,8 @@
   }
 
   // Queues an offline scan for the upload: an admission, or (with `refused`, the reason this
-  // page gave) a refusal, which the server records without ever admitting.
+  // page gave) a refusal, which the server records without ever admitting, with that reason:
+  // the patron journey page says each reason in words (journey.js, DEVICE_REFUSALS).
   function enqueue(token, gateName, at, refused) {
     const waiting = queue();
     waiting.push(refused ? { token, gate: gateName, scanned_at: at, refused }

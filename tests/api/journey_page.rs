@@ -77,6 +77,23 @@ async fn box_office_reads_a_patrons_journey_in_words() {
         )
         .await;
     assert_eq!(cancel.status(), StatusCode::OK);
+    // Another scanner turned both tickets away later, once for a reason of its own: the page
+    // says a code it does not know as it came, as text.
+    let upload = app
+        .post(
+            "/api/v1/scans/batch",
+            &app.key(Role::Scanner),
+            &json!({"device": "phone-west", "scans": [
+                {"token": canceled["token"], "gate": "west", "scanned_at": Utc::now(),
+                 "refused": "unknown_key"},
+                {"token": admitted["token"], "gate": "west", "scanned_at": Utc::now(),
+                 "refused": "<img src=x onerror=alert(1)>"},
+                {"token": admitted["token"], "gate": "west",
+                 "scanned_at": Utc::now() + Duration::seconds(1), "refused": "constructor"},
+            ]}),
+        )
+        .await;
+    assert_eq!(upload.status(), StatusCode::OK);
     while worker.deliver_due().await.unwrap() > 0 {}
 
     let driver = Chromedriver::start().await;
@@ -117,14 +134,36 @@ async fn box_office_reads_a_patrons_journey_in_words() {
     };
     let issued = position("Issued to Ada Lovelace (ada@example.org), 45.00 EUR");
     let sent = position("Email sent: confirmation");
+    // The device's reason beside the server's verdict.
     let turned_away = position(
-        "Scanned at east: refused offline by the scanner, though the ticket was valid then \
-         (phone-east)",
+        "Scanned at east: refused offline by the scanner (it had no offline list), though the \
+         ticket was valid then (phone-east)",
     );
     let scanned = position("Scanned at north: admitted");
     let canceled_line = position("Canceled: Seat broken — 45.00 EUR credited");
     position("Credit +45.00 EUR: refund of a cancellation");
     position("Email sent: cancellation");
+    let refused_canceled = position(
+        "Scanned at west: refused offline by the scanner (its offline list had no key for the \
+         code); the server's verdict: canceled (phone-west)",
+    );
+    let unknown_code = position(
+        "Scanned at west: refused offline by the scanner (it said \u{201c}<img src=x \
+         onerror=alert(1)>\u{201d}); the server's verdict: already admitted (phone-west)",
+    );
+    position(
+        "Scanned at west: refused offline by the scanner (it said \u{201c}constructor\u{201d}); \
+         the server's verdict: already admitted (phone-west)",
+    );
+    assert!(
+        canceled_line < refused_canceled && refused_canceled < unknown_code,
+        "{timeline}"
+    );
+    let markup = browser
+        .find_all(Locator::Css("#timeline img"))
+        .await
+        .unwrap();
+    assert!(markup.is_empty(), "a code is text, never markup");
     assert!(
         issued < sent && sent < turned_away && turned_away < scanned && scanned < canceled_line,
         "{timeline}"
