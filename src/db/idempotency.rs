@@ -8,11 +8,16 @@ use super::{with_conn, Conn};
 #[derive(Debug, Clone, Queryable)]
 pub struct SeenRequest {
     pub request_fingerprint: String,
+    /// What an issuance issued (comma-separated ids); empty for a change.
     pub ticket_ids: String,
+    /// What a change answered (HTTP status and JSON body); NULL for an issuance.
+    pub response_status: Option<i32>,
+    pub response_body: Option<String>,
 }
 
 /// Claims `key` for this request; returns false if the key was already used. Inside the
-/// issuing transaction: on PostgreSQL a concurrent retry waits here until the first commits.
+/// transaction of the write it guards: on PostgreSQL a concurrent retry waits here until the
+/// first commits (or rolls back, and then claims the key itself); on SQLite writers take turns.
 pub fn claim(
     conn: &mut Conn<'_>,
     api_key_id: i64,
@@ -36,7 +41,12 @@ pub fn claim(
 pub fn find(conn: &mut Conn<'_>, api_key_id: i64, key: &str) -> QueryResult<Option<SeenRequest>> {
     with_conn!(conn, c => idempotency_keys::table
         .find((api_key_id, key))
-        .select((idempotency_keys::request_fingerprint, idempotency_keys::ticket_ids))
+        .select((
+            idempotency_keys::request_fingerprint,
+            idempotency_keys::ticket_ids,
+            idempotency_keys::response_status,
+            idempotency_keys::response_body,
+        ))
         .get_result(c)
         .optional())
 }
@@ -50,6 +60,23 @@ pub fn record_tickets(
 ) -> QueryResult<()> {
     with_conn!(conn, c => diesel::update(idempotency_keys::table.find((api_key_id, key)))
         .set(idempotency_keys::ticket_ids.eq(ids))
+        .execute(c))?;
+    Ok(())
+}
+
+/// Remembers what the change made under `key` answered, for a retry to be answered the same.
+pub fn record_response(
+    conn: &mut Conn<'_>,
+    api_key_id: i64,
+    key: &str,
+    status: i32,
+    body: &str,
+) -> QueryResult<()> {
+    with_conn!(conn, c => diesel::update(idempotency_keys::table.find((api_key_id, key)))
+        .set((
+            idempotency_keys::response_status.eq(status),
+            idempotency_keys::response_body.eq(body),
+        ))
         .execute(c))?;
     Ok(())
 }

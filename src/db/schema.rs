@@ -102,6 +102,8 @@ diesel::table! {
         request_fingerprint -> Text,
         ticket_ids -> Text,
         created_at -> Timestamp,
+        response_status -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
     }
 }
 
