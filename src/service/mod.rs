@@ -8,6 +8,7 @@ pub mod credit;
 pub mod door;
 pub mod events;
 pub mod exchanges;
+pub mod idempotency;
 pub mod import;
 pub mod journey;
 pub mod outbox;

@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 
+use super::idempotency::IdempotencyKey;
 use super::{Encore, Error, Result};
 use crate::db::models::{NewTicketRow, PerformanceRow, TicketRow};
 use crate::db::{credit, events, idempotency, outbox, tickets};
@@ -10,32 +11,6 @@ use crate::domain::ticket::NewTicket;
 use crate::domain::Invalid;
 use crate::email;
 use crate::tokens::TicketClaims;
-
-/// A caller's promise that a retried request is the same request: the key it sent, and a
-/// fingerprint of the request, so reusing a key for a different request is caught.
-#[derive(Debug, Clone)]
-pub struct IdempotencyKey {
-    pub api_key_id: i64,
-    pub key: String,
-    pub fingerprint: String,
-}
-
-impl IdempotencyKey {
-    pub fn parse(api_key_id: i64, key: &str, fingerprint: String) -> Result<Self, Invalid> {
-        let key = key.trim();
-        if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
-            return Err(Invalid::new(
-                "Idempotency-Key",
-                "must be 1 to 255 printable ASCII characters",
-            ));
-        }
-        Ok(IdempotencyKey {
-            api_key_id,
-            key: key.to_string(),
-            fingerprint,
-        })
-    }
-}
 
 /// What an issuance did.
 #[derive(Debug)]
@@ -77,12 +52,7 @@ pub fn issue(
     let now = issued_at.naive_utc();
     let issued = encore.db.write(|conn| {
         if let Some(idem) = &idempotency {
-            if !idempotency::claim(conn, idem.api_key_id, &idem.key, &idem.fingerprint, now)? {
-                let seen = idempotency::find(conn, idem.api_key_id, &idem.key)?
-                    .ok_or_else(|| Error::Internal("idempotency record vanished".into()))?;
-                if seen.request_fingerprint != idem.fingerprint {
-                    return Err(Error::IdempotencyKeyReused);
-                }
+            if let Some(seen) = super::idempotency::claim(conn, idem, now)? {
                 let ids = parse_ids(&seen.ticket_ids)?;
                 let performance = events::find_performance(conn, performance_id)?
                     .ok_or_else(|| Error::not_found("performance", performance_id))?;

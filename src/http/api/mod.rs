@@ -5,6 +5,7 @@ pub mod cancellations;
 pub mod changes;
 pub mod door;
 pub mod events;
+pub mod idempotency;
 pub mod journey;
 pub mod keys;
 pub mod performances;

@@ -1,16 +1,17 @@
 use actix_web::http::header::ContentType;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use super::idempotency;
 use super::views::{EmailView, TicketView};
 use crate::domain::ticket::NewTicket;
 use crate::domain::Role;
 use crate::http::auth::StaffKey;
 use crate::http::error::ApiError;
 use crate::http::run_blocking;
-use crate::service::tickets::{self, IdempotencyKey, Issued};
+use crate::service::idempotency::IdempotencyKey;
+use crate::service::tickets::{self, Issued};
 use crate::service::{Encore, Error};
 use crate::tokens;
 
@@ -57,27 +58,6 @@ pub struct BulkRequest {
     tickets: Vec<TicketRequest>,
 }
 
-/// The `Idempotency-Key` header, bound to this key holder and a fingerprint of the request.
-fn idempotency(
-    req: &HttpRequest,
-    staff: &StaffKey,
-    performance_id: i64,
-    body: &impl Serialize,
-) -> Result<Option<IdempotencyKey>, ApiError> {
-    let Some(value) = req.headers().get("idempotency-key") else {
-        return Ok(None);
-    };
-    let key = value.to_str().unwrap_or("\u{0}");
-    let mut hasher = Sha256::new();
-    hasher.update(req.path().as_bytes());
-    hasher.update(performance_id.to_le_bytes());
-    hasher.update(serde_json::to_vec(body).map_err(|_| ApiError::internal())?);
-    let fingerprint = hex::encode(hasher.finalize());
-    IdempotencyKey::parse(staff.0.key_id, key, fingerprint)
-        .map(Some)
-        .map_err(|e| ApiError::from(Error::from(e)))
-}
-
 /// Issues, then signs a token for each ticket, in one blocking call.
 async fn issue(
     encore: web::Data<Encore>,
@@ -114,9 +94,7 @@ async fn issue(
 
 fn created(replayed: bool) -> actix_web::HttpResponseBuilder {
     let mut response = HttpResponse::Created();
-    if replayed {
-        response.insert_header(("Idempotent-Replayed", "true"));
-    }
+    idempotency::mark_replayed(&mut response, replayed);
     response
 }
 
@@ -133,7 +111,7 @@ pub async fn issue_one(
 ) -> Result<HttpResponse, ApiError> {
     staff.require(Role::BoxOffice)?;
     let performance_id = performance_id.into_inner();
-    let idempotency = idempotency(&req, &staff, performance_id, &*body)?;
+    let idempotency = idempotency::key(&req, &staff, performance_id, &*body)?;
     let ticket = body.parse().map_err(Error::from)?;
     let (mut views, replayed) = issue(encore, performance_id, vec![ticket], idempotency).await?;
     let view = views.pop().ok_or_else(ApiError::internal)?;
@@ -159,7 +137,7 @@ pub async fn issue_bulk(
 ) -> Result<HttpResponse, ApiError> {
     staff.require(Role::BoxOffice)?;
     let performance_id = performance_id.into_inner();
-    let idempotency = idempotency(&req, &staff, performance_id, &*body)?;
+    let idempotency = idempotency::key(&req, &staff, performance_id, &*body)?;
     let new_tickets = body
         .tickets
         .iter()

@@ -1,0 +1,45 @@
+//! The `Idempotency-Key` header of the staff writes that take one: issuing, and the changes
+//! (exchange, transfer, taking an offer back, cancel). Read here, once for all of them; the
+//! service claims the key and replays the first answer (`service::idempotency`).
+
+use actix_web::{HttpRequest, HttpResponseBuilder};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::http::auth::StaffKey;
+use crate::http::error::ApiError;
+use crate::service::idempotency::IdempotencyKey;
+use crate::service::Error;
+
+/// Set to `true` on an answer replayed from the first request made under the key.
+pub const REPLAYED: &str = "Idempotent-Replayed";
+
+/// The request's `Idempotency-Key`, if it sent one, bound to this key holder and a fingerprint
+/// of the request: its path, the resource `id` in it, and its body. Every route that takes a
+/// key answers POST only, so the path names the operation.
+pub fn key(
+    req: &HttpRequest,
+    staff: &StaffKey,
+    id: i64,
+    body: &impl Serialize,
+) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(value) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value.to_str().unwrap_or("\u{0}");
+    let mut hasher = Sha256::new();
+    hasher.update(req.path().as_bytes());
+    hasher.update(id.to_le_bytes());
+    hasher.update(serde_json::to_vec(body).map_err(|_| ApiError::internal())?);
+    let fingerprint = hex::encode(hasher.finalize());
+    IdempotencyKey::parse(staff.0.key_id, key, fingerprint)
+        .map(Some)
+        .map_err(|e| ApiError::from(Error::from(e)))
+}
+
+/// Marks an answer replayed from the first request.
+pub fn mark_replayed(response: &mut HttpResponseBuilder, replayed: bool) {
+    if replayed {
+        response.insert_header((REPLAYED, "true"));
+    }
+}
