@@ -47,51 +47,49 @@ pub struct CancellationNotice {
     pub refunds: BTreeMap<String, i64>,
 }
 
-/// Cancels one ticket. An open transfer offer of it is withdrawn with it. Canceling twice is
-/// refused (`already_canceled`), as is a ticket already used to enter.
+/// Cancels one ticket, in the caller's transaction (the holder's email is sent once it
+/// commits). An open transfer offer of it is withdrawn with it. Canceling twice is refused
+/// (`already_canceled`), as is a ticket already used to enter.
 pub fn cancel_ticket(
     encore: &Encore,
+    conn: &mut Conn<'_>,
     ticket_id: i64,
     reason: &Reason,
     refund_to_credit: bool,
 ) -> Result<TicketCancellationRow> {
     let now = super::now();
-    let canceled = encore.db.write(|conn| {
-        let ticket =
-            tickets::find(conn, ticket_id)?.ok_or_else(|| Error::not_found("ticket", ticket_id))?;
-        let done = cancel_tickets(
-            conn,
-            std::slice::from_ref(&ticket),
-            reason,
-            refund_to_credit,
-            None,
+    let ticket =
+        tickets::find(conn, ticket_id)?.ok_or_else(|| Error::not_found("ticket", ticket_id))?;
+    let done = cancel_tickets(
+        conn,
+        std::slice::from_ref(&ticket),
+        reason,
+        refund_to_credit,
+        None,
+        now,
+    )?;
+    let Some(canceled) = done.into_iter().next() else {
+        // Someone else changed the ticket first (or it was never cancelable): say what it is.
+        let now_is = tickets::find(conn, ticket_id)?.unwrap_or_else(|| ticket.clone());
+        return Err(why_not_cancelable(&now_is).into());
+    };
+    let notice = CancellationNotice {
+        reason: reason.as_str().to_string(),
+        performance_canceled: false,
+        ticket_ids: vec![ticket_id],
+        refunds: refunds_of(std::slice::from_ref(&canceled)),
+    };
+    outbox::enqueue(
+        conn,
+        &[notice_email(
+            encore,
+            format!("{}:ticket:{ticket_id}", email::KIND_CANCELLATION),
+            ticket_id,
+            &ticket.holder_email,
+            &notice,
             now,
-        )?;
-        let Some(canceled) = done.into_iter().next() else {
-            // Someone else changed the ticket first (or it was never cancelable): say what it is.
-            let now_is = tickets::find(conn, ticket_id)?.unwrap_or_else(|| ticket.clone());
-            return Err(why_not_cancelable(&now_is).into());
-        };
-        let notice = CancellationNotice {
-            reason: reason.as_str().to_string(),
-            performance_canceled: false,
-            ticket_ids: vec![ticket_id],
-            refunds: refunds_of(std::slice::from_ref(&canceled)),
-        };
-        outbox::enqueue(
-            conn,
-            &[notice_email(
-                encore,
-                format!("{}:ticket:{ticket_id}", email::KIND_CANCELLATION),
-                ticket_id,
-                &ticket.holder_email,
-                &notice,
-                now,
-            )?],
-        )?;
-        Ok::<_, Error>(canceled)
-    })?;
-    encore.outbox_wakeup.notify_one();
+        )?],
+    )?;
     Ok(canceled)
 }
 

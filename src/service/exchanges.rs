@@ -35,95 +35,108 @@ pub struct Receipt {
     pub balance_minor: i64,
 }
 
+/// Exchanges the ticket in a transaction of its own (a patron's page), then wakes the email
+/// worker.
 pub fn exchange(encore: &Encore, ticket_id: i64, into: ExchangeInto) -> Result<Receipt> {
+    let receipt = encore
+        .db
+        .write(|conn| exchange_in(encore, conn, ticket_id, into))?;
+    encore.outbox_wakeup.notify_one();
+    Ok(receipt)
+}
+
+/// Exchanges the ticket in the caller's transaction; its emails are queued, to be sent once it
+/// commits.
+pub fn exchange_in(
+    encore: &Encore,
+    conn: &mut Conn<'_>,
+    ticket_id: i64,
+    into: ExchangeInto,
+) -> Result<Receipt> {
     let now = super::now();
-    let receipt = encore.db.write(|conn| {
-        let current = TicketInContext::load(conn, ticket_id)?;
-        current.check_change(conn, Change::Exchange, now)?;
-        let old = &current.ticket;
-        let at = now.naive_utc();
+    let current = TicketInContext::load(conn, ticket_id)?;
+    current.check_change(conn, Change::Exchange, now)?;
+    let old = &current.ticket;
+    let at = now.naive_utc();
 
-        // Check the target before anything is written, so a refusal says the right thing.
-        let target = match into {
-            ExchangeInto::Credit => None,
-            ExchangeInto::Performance(id) => Some(exchange_target(conn, &current, id, now)?),
-        };
+    // Check the target before anything is written, so a refusal says the right thing.
+    let target = match into {
+        ExchangeInto::Credit => None,
+        ExchangeInto::Performance(id) => Some(exchange_target(conn, &current, id, now)?),
+    };
 
-        current.end_for(conn, Change::Exchange, TicketStatus::Exchanged, now)?;
-        events::release_seats(conn, old.performance_id, 1)?;
+    current.end_for(conn, Change::Exchange, TicketStatus::Exchanged, now)?;
+    events::release_seats(conn, old.performance_id, 1)?;
 
-        let value = current.policy.exchange_value(old.price_minor);
-        let (email, currency) = (old.holder_email.as_str(), old.currency.as_str());
-        credit::add(
+    let value = current.policy.exchange_value(old.price_minor);
+    let (email, currency) = (old.holder_email.as_str(), old.currency.as_str());
+    credit::add(
+        conn,
+        email,
+        currency,
+        value.value_minor,
+        ledger::REASON_EXCHANGE,
+        Some(old.id),
+        at,
+    )?;
+
+    let mut new_ticket = None;
+    let mut spent = 0;
+    if let Some((performance_id, price_minor)) = target {
+        if !events::reserve_seats(conn, performance_id, 1)? {
+            return Err(Refusal::TargetSoldOut.into());
+        }
+        let ticket = insert_successor(
+            conn,
+            NewTicketRow {
+                performance_id,
+                holder_name: old.holder_name.clone(),
+                holder_email: old.holder_email.clone(),
+                price_minor,
+                currency: old.currency.clone(),
+                seat: None,
+                section: None,
+                external_ref: None,
+                issued_at: at,
+                generation: 1,
+                replaces_ticket_id: Some(old.id),
+            },
+        )?;
+        credit::spend_exactly(
             conn,
             email,
             currency,
-            value.value_minor,
-            ledger::REASON_EXCHANGE,
-            Some(old.id),
+            price_minor,
+            ledger::REASON_EXCHANGE_PURCHASE,
+            Some(ticket.id),
             at,
         )?;
+        spent = price_minor;
+        new_ticket = Some(ticket);
+    }
 
-        let mut new_ticket = None;
-        let mut spent = 0;
-        if let Some((performance_id, price_minor)) = target {
-            if !events::reserve_seats(conn, performance_id, 1)? {
-                return Err(Refusal::TargetSoldOut.into());
-            }
-            let ticket = insert_successor(
-                conn,
-                NewTicketRow {
-                    performance_id,
-                    holder_name: old.holder_name.clone(),
-                    holder_email: old.holder_email.clone(),
-                    price_minor,
-                    currency: old.currency.clone(),
-                    seat: None,
-                    section: None,
-                    external_ref: None,
-                    issued_at: at,
-                    generation: 1,
-                    replaces_ticket_id: Some(old.id),
-                },
-            )?;
-            credit::spend_exactly(
-                conn,
-                email,
-                currency,
-                price_minor,
-                ledger::REASON_EXCHANGE_PURCHASE,
-                Some(ticket.id),
-                at,
-            )?;
-            spent = price_minor;
-            new_ticket = Some(ticket);
-        }
-
-        let receipt = Receipt {
-            ticket_id: old.id,
-            currency: old.currency.clone(),
-            value,
-            credited_minor: value.value_minor,
-            spent_minor: spent,
-            new_ticket_id: new_ticket.as_ref().map(|t| t.id),
-            balance_minor: ledger::balance_for_update(conn, email, currency)?,
-        };
-        let mut emails = vec![email::ticket_email(
-            email::KIND_EXCHANGE_RECEIPT,
-            format!("{}:{}", email::KIND_EXCHANGE_RECEIPT, old.id),
-            old.id,
-            Some(serde_json::to_string(&receipt).map_err(|e| Error::Internal(e.to_string()))?),
-            email,
-            &encore.settings.message_id_domain,
-            now,
-        )];
-        if let Some(ticket) = &new_ticket {
-            emails.push(confirmation_email(encore, ticket, now));
-        }
-        outbox::enqueue(conn, &emails)?;
-        Ok::<_, Error>(receipt)
-    })?;
-    encore.outbox_wakeup.notify_one();
+    let receipt = Receipt {
+        ticket_id: old.id,
+        currency: old.currency.clone(),
+        value,
+        credited_minor: value.value_minor,
+        spent_minor: spent,
+        new_ticket_id: new_ticket.as_ref().map(|t| t.id),
+        balance_minor: ledger::balance_for_update(conn, email, currency)?,
+    };
+    let mut emails = vec![email::ticket_email(
+        email::KIND_EXCHANGE_RECEIPT,
+        format!("{}:{}", email::KIND_EXCHANGE_RECEIPT, old.id),
+        old.id,
+        Some(serde_json::to_string(&receipt).map_err(|e| Error::Internal(e.to_string()))?),
+        email,
+        &encore.settings.message_id_domain,
+        now,
+    )];
+    if let Some(ticket) = &new_ticket {
+        emails.push(confirmation_email(encore, ticket, now));
+    }
+    outbox::enqueue(conn, &emails)?;
     Ok(receipt)
 }
 

@@ -236,6 +236,18 @@ pub fn token_for(
     Ok(encore.keys.sign(&claims)?)
 }
 
+/// The ticket's current token (as [`token_for`]), its performance read in the caller's
+/// transaction.
+pub fn token_in(
+    encore: &Encore,
+    conn: &mut crate::db::Conn<'_>,
+    ticket: &TicketRow,
+) -> Result<String> {
+    let performance = events::find_performance(conn, ticket.performance_id)?
+        .ok_or_else(|| Error::not_found("performance", ticket.performance_id))?;
+    token_for(encore, ticket, &performance)
+}
+
 /// A ticket with its performance, event and the event's change policy: what every patron
 /// change reads first.
 pub struct TicketInContext {

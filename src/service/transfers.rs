@@ -30,69 +30,86 @@ impl Friend {
     }
 }
 
-/// Offers the ticket to a friend, who is emailed a claim link.
+/// Offers the ticket to a friend, who is emailed a claim link, in a transaction of its own (a
+/// patron's page); then wakes the email worker.
 pub fn offer(encore: &Encore, ticket_id: i64, friend: Friend) -> Result<TransferRow> {
-    let now = super::now();
-    let offer = encore.db.write(|conn| {
-        let current = TicketInContext::load(conn, ticket_id)?;
-        current.check_change(conn, Change::Transfer, now)?;
-        let ticket = &current.ticket;
-        if friend
-            .email
-            .as_str()
-            .eq_ignore_ascii_case(&ticket.holder_email)
-        {
-            return Err(Refusal::TransferToSelf.into());
-        }
-        current.end_for(conn, Change::Transfer, TicketStatus::Transferred, now)?;
-        let expires_at = current
-            .policy
-            .offer_expires_at(now, current.performance.starts_at.and_utc());
-        let offer = transfers::insert(
-            conn,
-            &NewTransferRow {
-                ticket_id: ticket.id,
-                generation: ticket.generation,
-                from_name: &ticket.holder_name,
-                from_email: &ticket.holder_email,
-                to_name: &friend.name,
-                to_email: friend.email.as_str(),
-                offered_at: now.naive_utc(),
-                expires_at: expires_at.naive_utc(),
-            },
-        )?;
-        outbox::enqueue(
-            conn,
-            &[email::ticket_email(
-                email::KIND_TRANSFER_OFFER,
-                format!("{}:{}", email::KIND_TRANSFER_OFFER, offer.id),
-                ticket.id,
-                Some(offer.id.to_string()),
-                friend.email.as_str(),
-                &encore.settings.message_id_domain,
-                now,
-            )],
-        )?;
-        Ok::<_, Error>(offer)
-    })?;
+    let offer = encore
+        .db
+        .write(|conn| offer_in(encore, conn, ticket_id, &friend))?;
     encore.outbox_wakeup.notify_one();
     Ok(offer)
 }
 
-/// The holder takes their offer back: the ticket is theirs again, with a new QR.
-pub fn cancel(encore: &Encore, ticket_id: i64) -> Result<TicketRow> {
+/// Offers the ticket to a friend in the caller's transaction; the claim link is emailed once it
+/// commits.
+pub fn offer_in(
+    encore: &Encore,
+    conn: &mut Conn<'_>,
+    ticket_id: i64,
+    friend: &Friend,
+) -> Result<TransferRow> {
     let now = super::now();
-    let ticket = encore.db.write(|conn| {
-        let ticket =
-            tickets::find(conn, ticket_id)?.ok_or_else(|| Error::not_found("ticket", ticket_id))?;
-        let offer = transfers::for_generation(conn, ticket.id, ticket.generation)?
-            .filter(|o| o.status == transfers::OFFERED)
-            .ok_or(Refusal::NoOpenOffer)?;
-        give_back(encore, conn, &offer, transfers::CANCELED, now)?;
-        Ok::<_, Error>(tickets::find(conn, ticket_id)?.expect("the ticket was just read"))
-    })?;
+    let current = TicketInContext::load(conn, ticket_id)?;
+    current.check_change(conn, Change::Transfer, now)?;
+    let ticket = &current.ticket;
+    if friend
+        .email
+        .as_str()
+        .eq_ignore_ascii_case(&ticket.holder_email)
+    {
+        return Err(Refusal::TransferToSelf.into());
+    }
+    current.end_for(conn, Change::Transfer, TicketStatus::Transferred, now)?;
+    let expires_at = current
+        .policy
+        .offer_expires_at(now, current.performance.starts_at.and_utc());
+    let offer = transfers::insert(
+        conn,
+        &NewTransferRow {
+            ticket_id: ticket.id,
+            generation: ticket.generation,
+            from_name: &ticket.holder_name,
+            from_email: &ticket.holder_email,
+            to_name: &friend.name,
+            to_email: friend.email.as_str(),
+            offered_at: now.naive_utc(),
+            expires_at: expires_at.naive_utc(),
+        },
+    )?;
+    outbox::enqueue(
+        conn,
+        &[email::ticket_email(
+            email::KIND_TRANSFER_OFFER,
+            format!("{}:{}", email::KIND_TRANSFER_OFFER, offer.id),
+            ticket.id,
+            Some(offer.id.to_string()),
+            friend.email.as_str(),
+            &encore.settings.message_id_domain,
+            now,
+        )],
+    )?;
+    Ok(offer)
+}
+
+/// The holder takes their offer back: the ticket is theirs again, with a new QR. In a
+/// transaction of its own (a patron's page); then wakes the email worker.
+pub fn cancel(encore: &Encore, ticket_id: i64) -> Result<TicketRow> {
+    let ticket = encore.db.write(|conn| cancel_in(encore, conn, ticket_id))?;
     encore.outbox_wakeup.notify_one();
     Ok(ticket)
+}
+
+/// Takes the offer back in the caller's transaction; the new confirmation is emailed once it
+/// commits.
+pub fn cancel_in(encore: &Encore, conn: &mut Conn<'_>, ticket_id: i64) -> Result<TicketRow> {
+    let now = super::now();
+    let ticket =
+        tickets::find(conn, ticket_id)?.ok_or_else(|| Error::not_found("ticket", ticket_id))?;
+    let offer = transfers::for_generation(conn, ticket.id, ticket.generation)?
+        .filter(|o| o.status == transfers::OFFERED)
+        .ok_or(Refusal::NoOpenOffer)?;
+    give_back(encore, conn, &offer, transfers::CANCELED, now)?;
+    Ok(tickets::find(conn, ticket_id)?.expect("the ticket was just read"))
 }
 
 /// What a claim link leads to: the offer, and whether it can still be claimed.

@@ -1,10 +1,12 @@
 //! Canceling at the box office: one ticket, or a whole performance (a job to poll).
 
-use actix_web::{http::header, web, HttpResponse};
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::idempotency;
 use crate::db::models::{PerformanceCancellationRow, TicketCancellationRow};
 use crate::domain::Role;
 use crate::http::auth::StaffKey;
@@ -13,7 +15,7 @@ use crate::http::run_blocking;
 use crate::service::cancellations::{self, Reason};
 use crate::service::Encore;
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelTicket {
     #[schema(example = "The holder asked")]
@@ -53,18 +55,21 @@ impl From<TicketCancellationRow> for TicketCancellationView {
     responses((status = 200, body = TicketCancellationView), (status = 403), (status = 409)))]
 pub async fn cancel_ticket(
     staff: StaffKey,
+    req: HttpRequest,
     encore: web::Data<Encore>,
     ticket_id: web::Path<i64>,
     body: web::Json<CancelTicket>,
 ) -> Result<HttpResponse, ApiError> {
     staff.require(Role::BoxOffice)?;
+    let ticket_id = ticket_id.into_inner();
+    let key = idempotency::key(&req, &staff, ticket_id, &*body)?;
     let reason = Reason::parse(&body.reason)?;
     let refund = body.refund_to_credit;
-    let ticket_id = ticket_id.into_inner();
-    let canceled =
-        run_blocking(move || cancellations::cancel_ticket(&encore, ticket_id, &reason, refund))
-            .await?;
-    Ok(HttpResponse::Ok().json(TicketCancellationView::from(canceled)))
+    idempotency::change(encore, key, StatusCode::OK, move |encore, conn| {
+        cancellations::cancel_ticket(encore, conn, ticket_id, &reason, refund)
+            .map(TicketCancellationView::from)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

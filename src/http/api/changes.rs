@@ -1,10 +1,12 @@
 //! The box office acting for a patron (on the phone): exchange, transfer, cancel an offer, and
 //! a patron's credit. The same services, and so the same rules, as the patron's own pages.
 
-use actix_web::{web, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::idempotency;
 use super::views::TicketView;
 use crate::db::models::{CreditEntryRow, TransferRow};
 use crate::domain::{EmailAddress, Role};
@@ -12,9 +14,9 @@ use crate::http::auth::StaffKey;
 use crate::http::error::ApiError;
 use crate::http::run_blocking;
 use crate::service::exchanges::{self, ExchangeInto};
-use crate::service::{credit, events, tickets, transfers, Encore, Error};
+use crate::service::{credit, tickets, transfers, Encore, Error};
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "into", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ExchangeRequest {
     Credit,
@@ -28,20 +30,24 @@ pub enum ExchangeRequest {
     responses((status = 200, body = ReceiptView), (status = 403), (status = 409)))]
 pub async fn exchange(
     staff: StaffKey,
+    req: HttpRequest,
     encore: web::Data<Encore>,
     ticket_id: web::Path<i64>,
     body: web::Json<ExchangeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     staff.require(Role::BoxOffice)?;
+    let ticket_id = ticket_id.into_inner();
+    let key = idempotency::key(&req, &staff, ticket_id, &*body)?;
     let into = match body.into_inner() {
         ExchangeRequest::Credit => ExchangeInto::Credit,
         ExchangeRequest::Performance { performance_id } => {
             ExchangeInto::Performance(performance_id)
         }
     };
-    let ticket_id = ticket_id.into_inner();
-    let receipt = run_blocking(move || exchanges::exchange(&encore, ticket_id, into)).await?;
-    Ok(HttpResponse::Ok().json(ReceiptView::from(receipt)))
+    idempotency::change(encore, key, StatusCode::OK, move |encore, conn| {
+        exchanges::exchange_in(encore, conn, ticket_id, into).map(ReceiptView::from)
+    })
+    .await
 }
 
 /// What an exchange did, in the ticket's currency.
@@ -80,7 +86,7 @@ impl From<exchanges::Receipt> for ReceiptView {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransferRequest {
     #[schema(schema_with = super::schema::label_200, example = "Grace Hopper")]
@@ -131,15 +137,19 @@ impl From<TransferRow> for TransferView {
     responses((status = 201, body = TransferView), (status = 403), (status = 409), (status = 422)))]
 pub async fn transfer(
     staff: StaffKey,
+    req: HttpRequest,
     encore: web::Data<Encore>,
     ticket_id: web::Path<i64>,
     body: web::Json<TransferRequest>,
 ) -> Result<HttpResponse, ApiError> {
     staff.require(Role::BoxOffice)?;
-    let friend = transfers::Friend::parse(&body.name, &body.email)?;
     let ticket_id = ticket_id.into_inner();
-    let offer = run_blocking(move || transfers::offer(&encore, ticket_id, friend)).await?;
-    Ok(HttpResponse::Created().json(TransferView::from(offer)))
+    let key = idempotency::key(&req, &staff, ticket_id, &*body)?;
+    let friend = transfers::Friend::parse(&body.name, &body.email)?;
+    idempotency::change(encore, key, StatusCode::CREATED, move |encore, conn| {
+        transfers::offer_in(encore, conn, ticket_id, &friend).map(TransferView::from)
+    })
+    .await
 }
 
 /// `POST /api/v1/tickets/{id}/transfer/cancel` (box_office): take the open offer back; the
@@ -148,19 +158,19 @@ pub async fn transfer(
     responses((status = 200, body = TicketView), (status = 403), (status = 409)))]
 pub async fn cancel_transfer(
     staff: StaffKey,
+    req: HttpRequest,
     encore: web::Data<Encore>,
     ticket_id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     staff.require(Role::BoxOffice)?;
     let ticket_id = ticket_id.into_inner();
-    let view = run_blocking(move || {
-        let ticket = transfers::cancel(&encore, ticket_id)?;
-        let performance = events::get_performance(&encore.db, ticket.performance_id)?;
-        let token = tickets::token_for(&encore, &ticket, &performance)?;
+    let key = idempotency::key(&req, &staff, ticket_id, &())?;
+    idempotency::change(encore, key, StatusCode::OK, move |encore, conn| {
+        let ticket = transfers::cancel_in(encore, conn, ticket_id)?;
+        let token = tickets::token_in(encore, conn, &ticket)?;
         Ok(TicketView::new(ticket, token))
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(view))
+    .await
 }
 
 /// `GET /api/v1/tickets/{id}/transfers` (box_office): every offer made of the ticket.

@@ -2,14 +2,18 @@
 //! (exchange, transfer, taking an offer back, cancel). Read here, once for all of them; the
 //! service claims the key and replays the first answer (`service::idempotency`).
 
-use actix_web::{HttpRequest, HttpResponseBuilder};
+use actix_web::http::header::ContentType;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::db::Conn;
 use crate::http::auth::StaffKey;
 use crate::http::error::ApiError;
-use crate::service::idempotency::IdempotencyKey;
-use crate::service::Error;
+use crate::http::run_blocking;
+use crate::service::idempotency::{self, IdempotencyKey};
+use crate::service::{self, Encore, Error};
 
 /// Set to `true` on an answer replayed from the first request made under the key.
 pub const REPLAYED: &str = "Idempotent-Replayed";
@@ -42,4 +46,29 @@ pub fn mark_replayed(response: &mut HttpResponseBuilder, replayed: bool) {
     if replayed {
         response.insert_header((REPLAYED, "true"));
     }
+}
+
+/// Makes a staff change off the async threads, under the request's key if it sent one
+/// (`service::idempotency::run_change`), and answers `status` with the view `change` returns —
+/// or, to a retry, the first request's answer, marked replayed.
+pub async fn change<T, F>(
+    encore: web::Data<Encore>,
+    key: Option<IdempotencyKey>,
+    status: StatusCode,
+    change: F,
+) -> Result<HttpResponse, ApiError>
+where
+    T: Serialize,
+    F: FnOnce(&Encore, &mut Conn<'_>) -> service::Result<T> + Send + 'static,
+{
+    let answer = run_blocking(move || {
+        idempotency::run_change(&encore, key.as_ref(), status.as_u16(), |conn| {
+            change(&encore, conn)
+        })
+    })
+    .await?;
+    let status = StatusCode::from_u16(answer.status).map_err(|_| ApiError::internal())?;
+    let mut response = HttpResponse::build(status);
+    mark_replayed(&mut response, answer.replayed);
+    Ok(response.content_type(ContentType::json()).body(answer.body))
 }
