@@ -4,12 +4,15 @@
 //! To document a new route: give its handler a `#[utoipa::path(...)]` naming its method, full
 //! path, path parameters, request body and success responses (plus any 403, 409 or 422 it can
 //! answer), then add the handler to `paths(...)` below. [`ErrorResponses`] fills in the
-//! problem+json body of every error status and the statuses all routes of a kind share.
+//! problem+json body of every error status and the statuses all routes of a kind share. A
+//! write that takes an `Idempotency-Key` lists `IdempotencyKeyHeader` in its `params(...)`;
+//! [`Replays`] documents the replay header of its answers.
 
 use std::sync::OnceLock;
 
 use actix_web::HttpResponse;
 use serde_json::Value;
+use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::response::Response;
@@ -19,6 +22,7 @@ use utoipa::openapi::security::{SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi as Document, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 
+use super::api::idempotency;
 use super::error::ApiError;
 
 #[derive(OpenApi)]
@@ -65,7 +69,7 @@ use super::error::ApiError;
         crate::http::api::journey::patron,
     ),
     components(schemas(ApiError)),
-    modifiers(&ApiKeys, &Naming, &ErrorResponses, &Links),
+    modifiers(&ApiKeys, &Naming, &ErrorResponses, &Replays, &Links),
     security(("bearer" = []), ("api_key" = []))
 )]
 pub struct ApiDoc;
@@ -173,6 +177,51 @@ impl Modify for Naming {
                 }
                 if let (Some(tag), Some(id)) = (tags.first(), operation.operation_id.as_mut()) {
                     *id = format!("{tag}_{id}");
+                }
+            }
+        }
+    }
+}
+
+/// Does the operation take an `Idempotency-Key`?
+fn takes_idempotency_key(operation: &Operation) -> bool {
+    operation
+        .parameters
+        .iter()
+        .flatten()
+        .any(|p| p.parameter_in == ParameterIn::Header && p.name == idempotency::HEADER)
+}
+
+/// The success answers of an operation that takes an `Idempotency-Key` may be replays.
+struct Replays;
+
+impl Modify for Replays {
+    fn modify(&self, openapi: &mut Document) {
+        for item in openapi.paths.paths.values_mut() {
+            for operation in operations(item).filter(|o| takes_idempotency_key(o)) {
+                let successes = operation
+                    .responses
+                    .responses
+                    .iter_mut()
+                    .filter(|(status, _)| status.starts_with('2'));
+                for (_, response) in successes {
+                    let RefOr::T(response) = response else {
+                        continue;
+                    };
+                    let header = HeaderBuilder::new()
+                        .schema(
+                            ObjectBuilder::new()
+                                .schema_type(Type::String)
+                                .enum_values(Some(["true"])),
+                        )
+                        .description(Some(
+                            "`true` when this answers a retry with the first request's answer \
+                             (the same `Idempotency-Key` and request); nothing was changed again.",
+                        ))
+                        .build();
+                    response
+                        .headers
+                        .insert(idempotency::REPLAYED.to_string(), header);
                 }
             }
         }
@@ -345,7 +394,8 @@ const PROBLEM_JSON: &str = "application/problem+json";
 
 /// Gives every error response the problem+json body, with the codes of its status, and adds
 /// the statuses a route answers by its kind: any route 500; a route behind a key 401 and 503;
-/// one with path parameters 404; one with a JSON body 400, 413, 415 and 422.
+/// one with path parameters 404; one with a JSON body 400, 413, 415 and 422; one that takes
+/// an `Idempotency-Key` 422 (a malformed key, or one used for another request).
 struct ErrorResponses;
 
 impl Modify for ErrorResponses {
@@ -367,11 +417,13 @@ fn add_error_responses(operation: &mut Operation) {
         .flatten()
         .any(|p| p.parameter_in == ParameterIn::Path);
     let has_body = operation.request_body.is_some();
+    let takes_key = takes_idempotency_key(operation);
     let by_kind = |status: u16| match status {
         500 => true,
         401 | 503 => !public,
         404 => has_path_params,
-        400 | 413 | 415 | 422 => has_body,
+        400 | 413 | 415 => has_body,
+        422 => has_body || takes_key,
         _ => false,
     };
     for error in ERROR_STATUSES {

@@ -272,3 +272,45 @@ async fn the_document_describes_keys_and_errors() {
     assert!(scan["422"]["content"]["application/problem+json"].is_object());
     assert!(scan["409"]["content"]["application/problem+json"].is_null());
 }
+
+/// The writes that take an `Idempotency-Key` say so, with the replay header of their answers
+/// and the 422 a reused key gets — also the one without a body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotent_writes_document_the_key_and_the_replay() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (doc, _) = documented_routes(&app).await;
+    for (path, success) in [
+        ("/api/v1/performances/{id}/tickets", "201"),
+        ("/api/v1/performances/{id}/tickets/bulk", "201"),
+        ("/api/v1/tickets/{id}/exchange", "200"),
+        ("/api/v1/tickets/{id}/transfer", "201"),
+        ("/api/v1/tickets/{id}/transfer/cancel", "200"),
+        ("/api/v1/tickets/{id}/cancel", "200"),
+    ] {
+        let operation = &doc["paths"][path]["post"];
+        let key = operation["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "Idempotency-Key")
+            .unwrap_or_else(|| panic!("POST {path} documents no Idempotency-Key"));
+        assert_eq!(key["in"], "header", "POST {path}");
+        assert_eq!(key["required"], false, "POST {path}");
+        assert_eq!(key["schema"]["maxLength"], 255, "POST {path}");
+        let replayed = &operation["responses"][success]["headers"]["Idempotent-Replayed"];
+        assert!(replayed.is_object(), "POST {path} {success}: {operation}");
+        let reused = &operation["responses"]["422"]["content"]["application/problem+json"];
+        let codes = &reused["schema"]["allOf"][1]["properties"]["code"]["enum"];
+        assert!(
+            codes
+                .as_array()
+                .is_some_and(|c| c.contains(&"idempotency_key_reused".into())),
+            "POST {path} 422: {reused}"
+        );
+    }
+    // Writes without a key do not claim one.
+    let events = &doc["paths"]["/api/v1/events"]["post"];
+    assert!(events["parameters"]
+        .as_array()
+        .is_none_or(|p| p.iter().all(|p| p["name"] != "Idempotency-Key")));
+}

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::idempotency;
+use super::idempotency::{self, IdempotencyKeyHeader};
 use crate::db::models::{PerformanceCancellationRow, TicketCancellationRow};
 use crate::domain::Role;
 use crate::http::auth::StaffKey;
@@ -50,7 +50,7 @@ impl From<TicketCancellationRow> for TicketCancellationView {
 
 /// `POST /api/v1/tickets/{id}/cancel` (box_office): the QR stops admitting at once, the seat
 /// returns, the holder is emailed. A second cancel is 409 `already_canceled`.
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/cancel", params(("id" = i64, Path, description = "The ticket's id")),
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/cancel", params(("id" = i64, Path, description = "The ticket's id"), IdempotencyKeyHeader),
     request_body = CancelTicket,
     responses((status = 200, body = TicketCancellationView), (status = 403), (status = 409)))]
 pub async fn cancel_ticket(

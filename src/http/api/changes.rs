@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::idempotency;
+use super::idempotency::{self, IdempotencyKeyHeader};
 use super::views::TicketView;
 use crate::db::models::{CreditEntryRow, TransferRow};
 use crate::domain::{EmailAddress, Role};
@@ -25,7 +25,7 @@ pub enum ExchangeRequest {
 
 /// `POST /api/v1/tickets/{id}/exchange` (box_office): `{"into": "credit"}` or
 /// `{"into": "performance", "performance_id": 7}`. Answers with the receipt.
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/exchange", params(("id" = i64, Path, description = "The ticket's id")),
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/exchange", params(("id" = i64, Path, description = "The ticket's id"), IdempotencyKeyHeader),
     request_body = ExchangeRequest,
     responses((status = 200, body = ReceiptView), (status = 403), (status = 409)))]
 pub async fn exchange(
@@ -132,7 +132,7 @@ impl From<TransferRow> for TransferView {
 
 /// `POST /api/v1/tickets/{id}/transfer` (box_office): offer the ticket to a friend, who is
 /// emailed a claim link. The ticket's QR stops admitting at once.
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/transfer", params(("id" = i64, Path, description = "The ticket's id")),
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/transfer", params(("id" = i64, Path, description = "The ticket's id"), IdempotencyKeyHeader),
     request_body = TransferRequest,
     responses((status = 201, body = TransferView), (status = 403), (status = 409), (status = 422)))]
 pub async fn transfer(
@@ -154,7 +154,7 @@ pub async fn transfer(
 
 /// `POST /api/v1/tickets/{id}/transfer/cancel` (box_office): take the open offer back; the
 /// ticket returns to its holder with a new generation (a new QR).
-#[utoipa::path(post, path = "/api/v1/tickets/{id}/transfer/cancel", params(("id" = i64, Path, description = "The ticket's id")),
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/transfer/cancel", params(("id" = i64, Path, description = "The ticket's id"), IdempotencyKeyHeader),
     responses((status = 200, body = TicketView), (status = 403), (status = 409)))]
 pub async fn cancel_transfer(
     staff: StaffKey,

@@ -15,8 +15,26 @@ use crate::http::run_blocking;
 use crate::service::idempotency::{self, IdempotencyKey};
 use crate::service::{self, Encore, Error};
 
+/// The request header.
+pub const HEADER: &str = "Idempotency-Key";
+
 /// Set to `true` on an answer replayed from the first request made under the key.
 pub const REPLAYED: &str = "Idempotent-Replayed";
+
+/// The header as the OpenAPI document shows it, on each operation that takes it
+/// (`params(…, IdempotencyKeyHeader)`); `openapi.rs` adds the replay header to its answers.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // only described: [`key`] reads the header
+pub struct IdempotencyKeyHeader {
+    /// Chosen by the client, one per intended request (per API key). A retry with the same key
+    /// and the same request is answered as the first one was, marked `Idempotent-Replayed:
+    /// true`, and changes nothing; the same key with another request is 422
+    /// `idempotency_key_reused`. A refused request does not use up its key.
+    #[param(rename = "Idempotency-Key", required = false)]
+    #[param(min_length = 1, max_length = 255, pattern = "^[!-~]+$")]
+    idempotency_key: String,
+}
 
 /// The request's `Idempotency-Key`, if it sent one, bound to this key holder and a fingerprint
 /// of the request: its path, the resource `id` in it, and its body. Every route that takes a
@@ -27,7 +45,7 @@ pub fn key(
     id: i64,
     body: &impl Serialize,
 ) -> Result<Option<IdempotencyKey>, ApiError> {
-    let Some(value) = req.headers().get("idempotency-key") else {
+    let Some(value) = req.headers().get(HEADER) else {
         return Ok(None);
     };
     let key = value.to_str().unwrap_or("\u{0}");

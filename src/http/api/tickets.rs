@@ -3,7 +3,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::idempotency;
+use super::idempotency::{self, IdempotencyKeyHeader};
 use super::views::{EmailView, TicketView};
 use crate::domain::ticket::NewTicket;
 use crate::domain::Role;
@@ -99,7 +99,7 @@ fn created(replayed: bool) -> actix_web::HttpResponseBuilder {
 }
 
 /// `POST /api/v1/performances/{id}/tickets` (box_office): issue one ticket.
-#[utoipa::path(post, path = "/api/v1/performances/{id}/tickets", params(("id" = i64, Path, description = "The performance's id")),
+#[utoipa::path(post, path = "/api/v1/performances/{id}/tickets", params(("id" = i64, Path, description = "The performance's id"), IdempotencyKeyHeader),
     request_body = TicketRequest,
     responses((status = 201, body = TicketView), (status = 403), (status = 409)))]
 pub async fn issue_one(
@@ -125,7 +125,7 @@ struct BulkResponse {
 
 /// `POST /api/v1/performances/{id}/tickets/bulk` (box_office): issue up to `max_bulk_tickets`
 /// tickets in one transaction — all or none.
-#[utoipa::path(post, path = "/api/v1/performances/{id}/tickets/bulk", params(("id" = i64, Path, description = "The performance's id")),
+#[utoipa::path(post, path = "/api/v1/performances/{id}/tickets/bulk", params(("id" = i64, Path, description = "The performance's id"), IdempotencyKeyHeader),
     request_body = BulkRequest,
     responses((status = 201, body = BulkResponse), (status = 403), (status = 409)))]
 pub async fn issue_bulk(
