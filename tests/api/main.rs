@@ -23,3 +23,4 @@ mod openapi;
 mod processes;
 mod scanner_page;
 mod scans;
+mod staff_idempotency;
