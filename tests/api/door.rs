@@ -11,7 +11,7 @@ use encore::tokens::{LinkClaims, LinkPurpose};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{on_both_backends, Backend, TestApp};
+use crate::helpers::{on_both_backends, touches, Backend, TestApp};
 use crate::smtp::SmtpServer;
 
 /// A performance starting in four hours: open for exchanges and transfers (the cut-off is two
@@ -630,11 +630,8 @@ async fn scans_in_history(app: &TestApp, ticket: &Value) -> Vec<Told> {
             &app.admin_key,
         )
         .await;
-    history["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| t["what"] == "scan")
+    touches(&history, "scan")
+        .into_iter()
         .map(|t| {
             let d = &t["detail"];
             let text = |k: &str| d[k].as_str().unwrap().to_string();

@@ -359,6 +359,17 @@ impl Drop for TestApp {
     }
 }
 
+/// The touches of one kind (`"scan"`, `"canceled"`…) in the `timeline` of a ticket's history or
+/// a patron's page, oldest first.
+pub fn touches<'a>(journey: &'a Value, what: &str) -> Vec<&'a Value> {
+    journey["timeline"]
+        .as_array()
+        .expect("a journey has a timeline")
+        .iter()
+        .filter(|t| t["what"] == what)
+        .collect()
+}
+
 pub fn ticket_request(name: &str, email: &str) -> Value {
     json!({"holder_name": name, "holder_email": email, "price_minor": 4500, "currency": "EUR"})
 }

@@ -7,7 +7,7 @@ use encore::tokens::{LinkClaims, LinkPurpose};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{on_both_backends, TestApp};
+use crate::helpers::{on_both_backends, touches, TestApp};
 
 fn view_link(app: &TestApp, ticket_id: i64) -> String {
     let claims = LinkClaims {
@@ -125,11 +125,8 @@ async fn a_tickets_history_tells_its_whole_story(app: TestApp) {
     for outcome in ["email_skipped:transfer_offer", "email_sent:confirmation"] {
         assert!(told.iter().any(|s| s == outcome), "{outcome} in {told:?}");
     }
-    let gates: Vec<&str> = history["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| t["what"] == "scan")
+    let gates: Vec<&str> = touches(&history, "scan")
+        .into_iter()
         .map(|t| t["detail"]["gate"].as_str().unwrap())
         .collect();
     assert_eq!(gates, ["north", "south", "south"]);
@@ -177,12 +174,7 @@ async fn a_patrons_page_answers_did_my_friend_get_the_ticket(app: TestApp) {
     let told = story(&ada["timeline"]);
     assert_in_order(&told, &["issued", "issued", "canceled", "transfer_offered"]);
     assert!(told.iter().any(|s| s == "credit"), "{told:?}");
-    let cancel = ada["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["what"] == "canceled")
-        .unwrap();
+    let cancel = touches(&ada, "canceled")[0];
     assert_eq!(cancel["detail"]["reason"], "Double booking");
     assert_eq!(cancel["ticket_id"], canceled_id);
 
@@ -241,11 +233,8 @@ async fn the_journey_says_why_an_offline_scanner_refused(app: TestApp) {
     let ada = app
         .get_json("/api/v1/patrons/ada@example.org", &app.admin_key)
         .await;
-    let told: Vec<(i64, &str, &str, &Value)> = ada["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| t["what"] == "scan")
+    let told: Vec<(i64, &str, &str, &Value)> = touches(&ada, "scan")
+        .into_iter()
         .map(|t| {
             let d = &t["detail"];
             (
@@ -282,11 +271,8 @@ async fn the_journey_says_why_an_offline_scanner_refused(app: TestApp) {
             &app.admin_key,
         )
         .await;
-    let refusals: Vec<&Value> = history["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|t| t["what"] == "scan")
+    let refusals: Vec<&Value> = touches(&history, "scan")
+        .into_iter()
         .map(|t| &t["detail"]["device_refusal"])
         .collect();
     assert_eq!(

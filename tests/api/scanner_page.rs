@@ -10,7 +10,9 @@ use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
 
 use crate::browser::{artifacts_dir, find, wait_for_text, Chromedriver};
-use crate::helpers::{run_cli, ticket_request, Backend, ServeProcess, TestApp, TestDatabase};
+use crate::helpers::{
+    run_cli, ticket_request, touches, Backend, ServeProcess, TestApp, TestDatabase,
+};
 use encore::domain::Role;
 
 /// However a browser test goes wrong, it ends within this.
@@ -264,11 +266,8 @@ async fn scanner_admits_refuses_and_keeps_admitting_offline() {
         "Ada online twice and offline once, Grace, Alan, Mary: {arrivals}"
     );
     let scans = |history: &Value| -> Vec<(String, String)> {
-        history["timeline"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|t| t["what"] == "scan")
+        touches(history, "scan")
+            .into_iter()
             .map(|t| {
                 let d = &t["detail"];
                 (
