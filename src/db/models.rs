@@ -201,6 +201,8 @@ pub struct ArrivalEventRow {
     pub device: String,
     pub outcome: String,
     pub scanned_at: NaiveDateTime,
+    /// For a scan made offline: when its upload reached the server.
+    pub uploaded_at: Option<NaiveDateTime>,
     /// The reason an offline scanner gave for refusing the patron (its own code).
     pub device_refusal: Option<String>,
 }

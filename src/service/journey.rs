@@ -27,8 +27,10 @@ pub struct Touch {
     /// `transfer_canceled`, `transfer_expired`, `exchanged`, `credit`, `canceled`, `scan`.
     pub what: &'static str,
     /// The facts of that touch (gate and outcome of a scan, an email's kind, an amount…). A
-    /// scan's `device_refusal` is the reason an offline scanner gave for turning the patron away
-    /// (null for a scan made online or admitted offline).
+    /// scan's `uploaded_at` is when a scan made offline reached the server (null for a scan
+    /// made online; its `at` is then the device's clock), and its `device_refusal` the reason
+    /// an offline scanner gave for turning the patron away (null for a scan made online or
+    /// admitted offline).
     pub detail: Value,
 }
 
@@ -225,6 +227,7 @@ fn timeline(
             "scan",
             json!({"outcome": scan.outcome, "gate": scan.gate, "device": scan.device,
                    "token_generation": scan.token_generation,
+                   "uploaded_at": scan.uploaded_at.map(|t| t.and_utc()),
                    "device_refusal": scan.device_refusal}),
         );
     }

@@ -106,7 +106,8 @@
           + (d.refund_minor > 0 ? money(d.refund_minor, d.currency) + ' credited' : 'no refund');
       case 'scan':
         return 'Scanned at ' + d.gate + ': ' + scanOutcome(d)
-          + (d.device ? ' (' + d.device + ')' : '');
+          + (d.device ? ' (' + d.device + ')' : '')
+          + (d.uploaded_at ? '; made offline, uploaded ' + when(d.uploaded_at) : '');
       default:
         return words(what);
     }

@@ -263,6 +263,12 @@ async fn the_journey_says_why_an_offline_scanner_refused(app: TestApp) {
         ],
         "{ada}"
     );
+    // The four uploaded scans say when they reached the server; the online one does not.
+    let uploaded: Vec<bool> = touches(&ada, "scan")
+        .into_iter()
+        .map(|t| t["detail"]["uploaded_at"].is_string())
+        .collect();
+    assert_eq!(uploaded, [true, true, true, true, false], "{ada}");
 
     // The ticket's own history says the same of its scans.
     let history = app

@@ -140,6 +140,12 @@ async fn box_office_reads_a_patrons_journey_in_words() {
          ticket was valid then (phone-east)",
     );
     let scanned = position("Scanned at north: admitted");
+    // Only the uploaded scans say they were made offline.
+    assert!(
+        lines[turned_away].contains("; made offline, uploaded "),
+        "{timeline}"
+    );
+    assert!(!lines[scanned].contains("made offline"), "{timeline}");
     let canceled_line = position("Canceled: Seat broken — 45.00 EUR credited");
     position("Credit +45.00 EUR: refund of a cancellation");
     position("Email sent: cancellation");

@@ -61,10 +61,11 @@ pub struct TouchView {
     /// `transfer_canceled`, `transfer_expired`, `exchanged`, `credit`, `canceled`, `scan`.
     pub what: &'static str,
     /// The facts of that touch (gate and outcome of a scan, an email's kind, an amount…). A
-    /// `scan` has `outcome`, `gate`, `device`, `token_generation` and `device_refusal`: for a
-    /// scan an offline scanner refused and uploaded, the reason it gave (its own short code, e.g.
-    /// `no_bundle`; `outcome` is then the server's judgement, `refused_offline` when it would
-    /// have admitted the ticket), else null.
+    /// `scan` has `outcome`, `gate`, `device`, `token_generation`, `uploaded_at` (when a scan
+    /// made offline reached the server, else null) and `device_refusal`: for a scan an offline
+    /// scanner refused and uploaded, the reason it gave (its own short code, e.g. `no_bundle`;
+    /// `outcome` is then the server's judgement, `refused_offline` when it would have admitted
+    /// the ticket), else null.
     #[schema(value_type = Object)]
     pub detail: serde_json::Value,
 }
