@@ -141,14 +141,6 @@ async fn claim(app: &TestApp, ticket_id: i64, generation: i32) -> Value {
         .await
 }
 
-async fn post_ok(app: &TestApp, path: &str, body: Value) -> Value {
-    let response = app.post(path, &app.admin_key, &body).await;
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    assert!(status.is_success(), "{path}: {status} {body}");
-    body
-}
-
 /// Every way a token stops admitting reaches the bundle, full and incremental; a valid ticket
 /// never does; the same refresh twice is empty.
 async fn the_bundle_lists_every_token_a_scanner_must_refuse(app: TestApp) {
@@ -182,17 +174,17 @@ async fn the_bundle_lists_every_token_a_scanner_must_refuse(app: TestApp) {
     assert_eq!(entries(&first), HashMap::new(), "nothing to refuse yet");
     let v0 = first["version"].as_i64().unwrap();
 
-    post_ok(
-        &app,
+    app.post_expecting(
         &format!("/api/v1/tickets/{}/exchange", id(exchanged)),
-        json!({"into": "credit"}),
+        &json!({"into": "credit"}),
+        StatusCode::OK,
     )
     .await;
     let friend = json!({"name": "Grace", "email": "grace@example.org"});
-    post_ok(
-        &app,
+    app.post_expecting(
         &format!("/api/v1/tickets/{}/transfer", id(transferred)),
-        friend.clone(),
+        &friend,
+        StatusCode::CREATED,
     )
     .await;
     let second = bundle(&app, &scanner, performance, Some(v0)).await;
@@ -210,32 +202,33 @@ async fn the_bundle_lists_every_token_a_scanner_must_refuse(app: TestApp) {
     // A transfer taken back gives the ticket a new generation; a cancel, by the box office or
     // by any other write to the row (set directly here: the trigger sees every write); a
     // claimed offer issues the friend a new ticket at the next generation.
-    post_ok(
-        &app,
+    app.post_expecting(
         &format!("/api/v1/tickets/{}/transfer", id(superseded)),
-        friend.clone(),
+        &friend,
+        StatusCode::CREATED,
     )
     .await;
-    let reissued = post_ok(
-        &app,
-        &format!("/api/v1/tickets/{}/transfer/cancel", id(superseded)),
-        json!({}),
-    )
-    .await;
+    let reissued = app
+        .post_expecting(
+            &format!("/api/v1/tickets/{}/transfer/cancel", id(superseded)),
+            &json!({}),
+            StatusCode::OK,
+        )
+        .await;
     app.db.execute(&format!(
         "UPDATE tickets SET status = 'canceled' WHERE id = {}",
         id(canceled)
     ));
-    post_ok(
-        &app,
+    app.post_expecting(
         &format!("/api/v1/tickets/{}/cancel", id(box_office_canceled)),
-        json!({"reason": "Asked for it", "refund_to_credit": false}),
+        &json!({"reason": "Asked for it", "refund_to_credit": false}),
+        StatusCode::OK,
     )
     .await;
-    post_ok(
-        &app,
+    app.post_expecting(
         &format!("/api/v1/tickets/{}/transfer", id(claimed)),
-        friend,
+        &friend,
+        StatusCode::CREATED,
     )
     .await;
     let friends_ticket = claim(&app, id(claimed), 1).await;
@@ -667,16 +660,16 @@ async fn offline_refusals_are_recorded_and_never_admit(app: TestApp) {
     let ada = app.issue_to(performance, "Ada", "ada@example.org").await;
     let bob = app.issue_to(performance, "Bob", "bob@example.org").await;
     let cleo = app.issue_to(performance, "Cleo", "cleo@example.org").await;
-    post_ok(
-        &app,
+    app.post_expecting(
         &format!("/api/v1/tickets/{}/cancel", id(&bob)),
-        json!({"reason": "Asked for it", "refund_to_credit": false}),
+        &json!({"reason": "Asked for it", "refund_to_credit": false}),
+        StatusCode::OK,
     )
     .await;
-    post_ok(
-        &app,
+    app.post_expecting(
         &format!("/api/v1/tickets/{}/exchange", id(&cleo)),
-        json!({"into": "credit"}),
+        &json!({"into": "credit"}),
+        StatusCode::OK,
     )
     .await;
 

@@ -266,6 +266,15 @@ impl TestApp {
             .expect("POST")
     }
 
+    /// POSTs as the admin, asserts the answer's status, and returns its body.
+    pub async fn post_expecting(&self, path: &str, body: &Value, expected: StatusCode) -> Value {
+        let response = self.post(path, &self.admin_key, body).await;
+        let status = response.status();
+        let body: Value = response.json().await.expect("a JSON answer");
+        assert_eq!(status, expected, "POST {path}: {body}");
+        body
+    }
+
     pub async fn create_event(&self) -> i64 {
         let response = self
             .post(
