@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::{
-    on_both_backends, run_cli, run_cli_with, Backend, ServeProcess, TestApp, TestDatabase,
+    on_both_backends, run_cli, run_cli_with, Backend, Deadline, ServeProcess, TestApp, TestDatabase,
 };
 use crate::smtp::SmtpServer;
 
@@ -166,8 +166,11 @@ async fn email_sends_and_failures_are_counted(backend: Backend) {
         ),
         "{text}"
     );
-    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
-    assert_eq!(worker.deliver_due().await.unwrap(), 1, "the last attempt");
+    // The last attempt, once its retry is due.
+    let deadline = Deadline::after(std::time::Duration::from_secs(10));
+    while worker.deliver_due().await.unwrap() == 0 {
+        deadline.retry("the retry comes due").await;
+    }
 
     smtp.listen().await;
     app.issue_ticket(performance).await;
@@ -279,8 +282,9 @@ async fn a_separate_bind_serves_metrics_and_a_setting_turns_them_off() {
     assert!(has_line(&stdout, "metrics_enabled = false"), "{stdout}");
 }
 
-/// `encore worker` alone (no HTTP service) serves its own metrics on `metrics_bind`, and still
-/// stops on SIGTERM as before.
+/// `encore worker` alone (no HTTP service) serves its own metrics on `metrics_bind`, and stops
+/// on SIGTERM as on Ctrl-C: it logs that it stopped and exits with success (not killed by the
+/// signal).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lone_worker_serves_its_metrics_and_stops_on_sigterm() {
     let db = TestDatabase::create(Backend::Sqlite);
@@ -289,13 +293,15 @@ async fn a_lone_worker_serves_its_metrics_and_stops_on_sigterm() {
         .local_addr()
         .unwrap()
         .to_string();
+    let log = db.dir().join("worker.log");
     let mut worker = std::process::Command::new(env!("CARGO_BIN_EXE_encore"))
         .arg("worker")
         .env("DATABASE_URL", &db.url)
         .env("ENCORE_METRICS_BIND", &address)
         .env("ENCORE_MAIL_DIR", db.dir().join("mail"))
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "warn,encore=info")
         .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .expect("start encore worker");
     let client = reqwest::Client::new();
@@ -313,14 +319,24 @@ async fn a_lone_worker_serves_its_metrics_and_stops_on_sigterm() {
     let pid = rustix::process::Pid::from_raw(worker.id() as i32).unwrap();
     rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        if worker.try_wait().unwrap().is_some() {
-            break;
+    let status = loop {
+        if let Some(status) = worker.try_wait().unwrap() {
+            break status;
         }
         if std::time::Instant::now() > deadline {
             let _ = worker.kill();
             panic!("encore worker ignored SIGTERM");
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    };
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        status.success(),
+        "SIGTERM is a graceful stop, not a kill: {status:?}\n{log}"
+    );
+    let stopped = log
+        .lines()
+        .find(|l| l.contains("email worker stopped"))
+        .unwrap_or_else(|| panic!("no 'stopped' line in\n{log}"));
+    assert!(stopped.contains("SIGTERM"), "{stopped}");
 }
