@@ -14,6 +14,7 @@ use encore::config::Config;
 use encore::domain::Role;
 use encore::email::worker::Worker;
 use encore::service::{staff, Encore};
+use encore::tokens::{LinkClaims, LinkPurpose};
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 
@@ -266,6 +267,35 @@ impl TestApp {
         };
         let worker = Worker::from_config(self.encore.clone(), &config).expect("worker");
         RunningWorker(tokio::spawn(worker.run(self.encore.outbox_wakeup.clone())))
+    }
+
+    /// A friend claims the offer of `ticket_id` (at `generation`) through the claim link, as
+    /// the offer email gives it; the friend's new ticket.
+    pub async fn claim(&self, ticket_id: i64, generation: i32) -> Value {
+        let link = self
+            .encore
+            .keys
+            .sign(&LinkClaims {
+                ticket_id,
+                generation,
+                purpose: LinkPurpose::Claim,
+                exp: (Utc::now() + chrono::Duration::hours(1)).timestamp(),
+            })
+            .unwrap();
+        let response = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .post(self.url(&format!("/claim/{link}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let new_id = self.db.count(&format!(
+            "SELECT claimed_ticket_id AS n FROM transfers WHERE ticket_id = {ticket_id}"
+        ));
+        self.get_json(&format!("/api/v1/tickets/{new_id}"), &self.admin_key)
+            .await
     }
 
     /// A new staff key with `role`, created the way `encore keys create` does.

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::{on_both_backends, on_each_backend, touches, Backend, Deadline, TestApp};
-use crate::smtp::SmtpServer;
+use crate::smtp::{app_with_mail_down, next_round_with_mail};
 
 fn view_link(app: &TestApp, ticket_id: i64) -> String {
     let claims = LinkClaims {
@@ -338,25 +338,7 @@ async fn a_history_tells_an_offer_claimed_and_one_expired(app: TestApp) {
     let claimed = app.issue_to(performance, "Ada", "ada@example.org").await;
     let claimed_id = claimed["id"].as_i64().unwrap();
     offer(&app, claimed_id, "Grace", "grace@example.org").await;
-    let claim = app
-        .encore
-        .keys
-        .sign(&LinkClaims {
-            ticket_id: claimed_id,
-            generation: 1,
-            purpose: LinkPurpose::Claim,
-            exp: (Utc::now() + Duration::hours(1)).timestamp(),
-        })
-        .unwrap();
-    let response = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(app.url(&format!("/claim/{claim}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    app.claim(claimed_id, 1).await;
     let told = history(&app, claimed_id).await;
     assert_in_order(
         &story(&told["timeline"]),
@@ -392,17 +374,23 @@ async fn a_history_tells_an_offer_claimed_and_one_expired(app: TestApp) {
     assert!(touches(&told, "transfer_claimed").is_empty(), "{told}");
 }
 
+/// `told` has one `what` touch, for the confirmation after `attempts`, naming the error.
+fn the_confirmations(told: &Value, what: &str, attempts: i64) {
+    let found = touches(told, what);
+    assert_eq!(found.len(), 1, "one {what} in {told}");
+    let detail = &found[0]["detail"];
+    assert_eq!(
+        (detail["kind"].as_str(), detail["attempts"].as_i64()),
+        (Some("confirmation"), Some(attempts)),
+        "{told}"
+    );
+    assert!(detail["error"].is_string(), "{told}");
+}
+
 /// The mail server is down: the confirmation's first failed attempt is told as a retry
 /// scheduled, its last as a failure, each with the error and the attempts made.
 async fn a_history_tells_an_email_retried_then_failed(backend: Backend) {
-    let mut smtp = SmtpServer::start().await;
-    let url = smtp.url();
-    let app = TestApp::spawn_with(backend, move |c| {
-        c.smtp_url = Some(url);
-        c.email_max_attempts = 2;
-    })
-    .await;
-    smtp.stop().await;
+    let (app, _smtp) = app_with_mail_down(backend).await;
     let performance = app.create_performance(10).await;
     let id = app.issue_ticket(performance).await["id"].as_i64().unwrap();
     let path = format!("/api/v1/tickets/{id}/history");
@@ -410,36 +398,12 @@ async fn a_history_tells_an_email_retried_then_failed(backend: Backend) {
 
     assert_eq!(worker.deliver_due().await.unwrap(), 1, "the first attempt");
     let told = app.get_json(&path, &app.admin_key).await;
-    let retry = touches(&told, "email_retry_scheduled");
-    assert_eq!(retry.len(), 1, "{told}");
-    assert_eq!(
-        (
-            retry[0]["detail"]["kind"].as_str(),
-            retry[0]["detail"]["attempts"].as_i64()
-        ),
-        (Some("confirmation"), Some(1)),
-        "{told}"
-    );
-    assert!(retry[0]["detail"]["error"].is_string(), "{told}");
+    the_confirmations(&told, "email_retry_scheduled", 1);
     assert!(touches(&told, "email_failed").is_empty(), "{told}");
 
-    // The second and last attempt, once its retry is due.
-    let deadline = Deadline::after(std::time::Duration::from_secs(10));
-    while worker.deliver_due().await.unwrap() == 0 {
-        deadline.retry("the retry comes due").await;
-    }
+    assert_eq!(next_round_with_mail(&worker).await, 1, "the last attempt");
     let told = app.get_json(&path, &app.admin_key).await;
-    let failed = touches(&told, "email_failed");
-    assert_eq!(failed.len(), 1, "{told}");
-    assert_eq!(
-        (
-            failed[0]["detail"]["kind"].as_str(),
-            failed[0]["detail"]["attempts"].as_i64()
-        ),
-        (Some("confirmation"), Some(2)),
-        "{told}"
-    );
-    assert!(failed[0]["detail"]["error"].is_string(), "{told}");
+    the_confirmations(&told, "email_failed", 2);
     for gone in ["email_retry_scheduled", "email_sent"] {
         assert!(touches(&told, gone).is_empty(), "{gone} in {told}");
     }

@@ -7,9 +7,9 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::{
-    on_both_backends, run_cli, run_cli_with, Backend, Deadline, ServeProcess, TestApp, TestDatabase,
+    on_both_backends, run_cli, run_cli_with, Backend, ServeProcess, TestApp, TestDatabase,
 };
-use crate::smtp::SmtpServer;
+use crate::smtp::{app_with_mail_down, next_round_with_mail};
 
 /// The metrics text, read with `key`.
 async fn metrics_text(app: &TestApp, key: &str) -> String {
@@ -146,14 +146,7 @@ async fn scans_requests_outbox_and_pool_are_counted(app: TestApp) {
 /// Sends through a real SMTP server that goes down: each failed attempt is counted, to be
 /// retried or given up, and so is each email sent.
 async fn email_sends_and_failures_are_counted(backend: Backend) {
-    let mut smtp = SmtpServer::start().await;
-    let url = smtp.url();
-    let app = TestApp::spawn_with(backend, move |c| {
-        c.smtp_url = Some(url);
-        c.email_max_attempts = 2;
-    })
-    .await;
-    smtp.stop().await;
+    let (app, mut smtp) = app_with_mail_down(backend).await;
     let performance = app.create_performance(10).await;
     app.issue_ticket(performance).await;
     let worker = app.worker();
@@ -166,11 +159,7 @@ async fn email_sends_and_failures_are_counted(backend: Backend) {
         ),
         "{text}"
     );
-    // The last attempt, once its retry is due.
-    let deadline = Deadline::after(std::time::Duration::from_secs(10));
-    while worker.deliver_due().await.unwrap() == 0 {
-        deadline.retry("the retry comes due").await;
-    }
+    assert_eq!(next_round_with_mail(&worker).await, 1, "the last attempt");
 
     smtp.listen().await;
     app.issue_ticket(performance).await;

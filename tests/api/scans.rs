@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::helpers::{on_both_backends, Deadline, TestApp};
 use encore::domain::Role;
 use encore::service::signing;
-use encore::tokens::{GeneratedKey, KeyRing, LinkClaims, LinkPurpose, TicketClaims};
+use encore::tokens::{GeneratedKey, KeyRing, TicketClaims};
 
 fn parts(token: &str) -> (String, String, String) {
     let mut it = token.split('.');
@@ -259,25 +259,7 @@ async fn end(app: &TestApp, id: i64, how: Ending) -> Value {
         Ending::Transferred => {
             app.post_expecting(&ticket("transfer"), &offer, StatusCode::CREATED)
                 .await;
-            let claim = app
-                .encore
-                .keys
-                .sign(&LinkClaims {
-                    ticket_id: id,
-                    generation: 1,
-                    purpose: LinkPurpose::Claim,
-                    exp: (Utc::now() + Duration::hours(1)).timestamp(),
-                })
-                .unwrap();
-            let claimed = reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap()
-                .post(app.url(&format!("/claim/{claim}")))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(claimed.status(), StatusCode::SEE_OTHER);
+            app.claim(id, 1).await;
         }
     }
     app.get_json(&format!("/api/v1/tickets/{id}"), &app.admin_key)
