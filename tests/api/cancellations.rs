@@ -7,7 +7,9 @@ use encore::domain::Role;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{on_both_backends, run_cli, ticket_request, Backend, TestApp};
+use crate::helpers::{
+    on_both_backends, on_each_backend, run_cli, ticket_request, Backend, TestApp,
+};
 use crate::smtp::SmtpServer;
 
 async fn cancel(app: &TestApp, ticket: i64, body: Value) -> (StatusCode, Value) {
@@ -609,21 +611,7 @@ on_both_backends!(
     canceling_20000_tickets_survives_a_kill,
 );
 
-mod with_email {
-    macro_rules! email_tests {
-        ($($name:ident),* $(,)?) => {
-            mod sqlite {
-                $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                   async fn $name() { super::super::$name(crate::helpers::Backend::Sqlite).await } )*
-            }
-            mod postgres {
-                $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                   async fn $name() { super::super::$name(crate::helpers::Backend::Postgres).await } )*
-            }
-        };
-    }
-    email_tests!(
-        a_canceled_ticket_refuses_refunds_once_and_emails_the_holder,
-        canceling_a_performance_emails_each_holder_once_and_credits_per_policy,
-    );
-}
+on_each_backend!(
+    with_email: a_canceled_ticket_refuses_refunds_once_and_emails_the_holder,
+    canceling_a_performance_emails_each_holder_once_and_credits_per_policy,
+);

@@ -7,7 +7,8 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::{
-    on_both_backends, run_cli, run_cli_with, Backend, ServeProcess, TestApp, TestDatabase,
+    on_both_backends, on_each_backend, run_cli, run_cli_with, Backend, ServeProcess, TestApp,
+    TestDatabase,
 };
 use crate::smtp::{app_with_mail_down, next_round_with_mail};
 
@@ -181,19 +182,7 @@ async fn email_sends_and_failures_are_counted(backend: Backend) {
 
 on_both_backends!(scans_requests_outbox_and_pool_are_counted);
 
-mod email {
-    use super::*;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        email_sends_and_failures_are_counted(Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        email_sends_and_failures_are_counted(Backend::Postgres).await;
-    }
-}
+on_each_backend!(email: email_sends_and_failures_are_counted);
 
 /// The real binary: `metrics_bind` serves `/metrics` without a key, `metrics_enabled = false`
 /// turns them off.
