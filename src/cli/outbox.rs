@@ -5,7 +5,7 @@ use chrono::Utc;
 use crate::email::worker::Worker;
 use crate::service::{outbox, signing};
 
-/// Runs the email worker alone until interrupted.
+/// Runs the email worker alone until Ctrl-C or SIGTERM; either exits with success.
 pub fn worker() -> anyhow::Result<ExitCode> {
     let (config, encore) = super::open()?;
     let metrics_listener = super::serve::metrics_listener(&config)?;
@@ -21,10 +21,12 @@ pub fn worker() -> anyhow::Result<ExitCode> {
         }
         // The worker signs QR codes and links: it must sign with the key in force, too.
         tokio::spawn(signing::keep_fresh(encore.clone(), config.key_refresh()));
-        tracing::info!("email worker running; Ctrl-C stops it");
+        tracing::info!("email worker running; Ctrl-C or SIGTERM stops it");
         tokio::select! {
             _ = worker.run(encore.outbox_wakeup.clone()) => {}
-            _ = tokio::signal::ctrl_c() => tracing::info!("email worker stopped"),
+            signal = super::stop_requested() => {
+                tracing::info!(signal = signal?, "email worker stopped");
+            }
         }
         Ok::<_, anyhow::Error>(())
     })?;

@@ -151,11 +151,28 @@ async fn link_in_email(smtp: &SmtpServer, seen: usize, to: &str, prefix: &str) -
 /// Waits until the element at `css` shows `needle` (case-insensitive): after a click the browser
 /// may still be on the old page, or loading the new one.
 pub async fn wait_for_text(browser: &Client, css: &str, needle: &str) {
+    let needle_lower = needle.to_lowercase();
+    wait_until_text(browser, css, needle, |text| {
+        text.to_lowercase().contains(&needle_lower)
+    })
+    .await;
+}
+
+/// Waits until the element's whole text (trimmed) is `expected`: for counts, where `"3"` must
+/// not be satisfied by `"13"`.
+pub async fn wait_for_exact_text(browser: &Client, css: &str, expected: &str) {
+    wait_until_text(browser, css, &format!("exactly {expected:?}"), |text| {
+        text.trim() == expected
+    })
+    .await;
+}
+
+async fn wait_until_text(browser: &Client, css: &str, wanted: &str, done: impl Fn(&str) -> bool) {
     let deadline = Instant::now() + WAIT;
     loop {
         if let Ok(element) = browser.find(Locator::Css(css)).await {
             if let Ok(text) = element.text().await {
-                if text.to_lowercase().contains(&needle.to_lowercase()) {
+                if done(&text) {
                     return;
                 }
             }
@@ -163,7 +180,7 @@ pub async fn wait_for_text(browser: &Client, css: &str, needle: &str) {
         if Instant::now() >= deadline {
             let url = browser.current_url().await.map(String::from);
             let source = browser.source().await.unwrap_or_default();
-            panic!("{css} never showed {needle:?}; at {url:?} the page is:\n{source}");
+            panic!("{css} never showed {wanted}; at {url:?} the page is:\n{source}");
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

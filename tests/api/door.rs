@@ -7,7 +7,6 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use encore::domain::Role;
-use encore::tokens::{LinkClaims, LinkPurpose};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -113,34 +112,6 @@ fn decide_offline(bundle: &Value, token: &str) -> String {
     }
 }
 
-/// A friend claims an offer, through the claim link as the email gives it; the new ticket.
-async fn claim(app: &TestApp, ticket_id: i64, generation: i32) -> Value {
-    let link = app
-        .encore
-        .keys
-        .sign(&LinkClaims {
-            ticket_id,
-            generation,
-            purpose: LinkPurpose::Claim,
-            exp: (Utc::now() + Duration::hours(1)).timestamp(),
-        })
-        .unwrap();
-    let response = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(app.url(&format!("/claim/{link}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let new_id = app.db.count(&format!(
-        "SELECT claimed_ticket_id AS n FROM transfers WHERE ticket_id = {ticket_id}"
-    ));
-    app.get_json(&format!("/api/v1/tickets/{new_id}"), &app.admin_key)
-        .await
-}
-
 /// Every way a token stops admitting reaches the bundle, full and incremental; a valid ticket
 /// never does; the same refresh twice is empty.
 async fn the_bundle_lists_every_token_a_scanner_must_refuse(app: TestApp) {
@@ -231,7 +202,7 @@ async fn the_bundle_lists_every_token_a_scanner_must_refuse(app: TestApp) {
         StatusCode::CREATED,
     )
     .await;
-    let friends_ticket = claim(&app, id(claimed), 1).await;
+    let friends_ticket = app.claim(id(claimed), 1).await;
     assert_eq!(friends_ticket["generation"], 2);
 
     let third = bundle(&app, &scanner, performance, Some(v1)).await;

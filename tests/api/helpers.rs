@@ -14,6 +14,7 @@ use encore::config::Config;
 use encore::domain::Role;
 use encore::email::worker::Worker;
 use encore::service::{staff, Encore};
+use encore::tokens::{LinkClaims, LinkPurpose};
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 
@@ -46,6 +47,33 @@ macro_rules! on_both_backends {
     };
 }
 pub(crate) use on_both_backends;
+
+/// As `on_both_backends!`, for tests that start what they need themselves (a server with its
+/// own settings, the `encore` binary) from an `async fn(Backend)`, in a module `module`:
+/// `the_test` runs as `module::sqlite::the_test` and `module::postgres::the_test`.
+macro_rules! on_each_backend {
+    ($module:ident: $($name:ident),* $(,)?) => {
+        mod $module {
+            mod sqlite {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $name() {
+                        super::super::$name($crate::helpers::Backend::Sqlite).await
+                    }
+                )*
+            }
+            mod postgres {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $name() {
+                        super::super::$name($crate::helpers::Backend::Postgres).await
+                    }
+                )*
+            }
+        }
+    };
+}
+pub(crate) use on_each_backend;
 
 pub fn postgres_server_url() -> String {
     std::env::var("TEST_POSTGRES_URL")
@@ -168,6 +196,15 @@ pub fn test_config(database_url: &str, mail_dir: &std::path::Path) -> Config {
     }
 }
 
+/// A worker loop running in the background (`TestApp::run_worker`); stopped on drop.
+pub struct RunningWorker(tokio::task::JoinHandle<()>);
+
+impl Drop for RunningWorker {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// A running Encore with an admin key.
 pub struct TestApp {
     pub base: String,
@@ -218,6 +255,47 @@ impl TestApp {
     /// The email worker, as `encore serve` runs it; tests drive its rounds themselves.
     pub fn worker(&self) -> Worker {
         Worker::from_config(self.encore.clone(), &self.config).expect("worker")
+    }
+
+    /// The email worker's own loop, running as under `encore serve`, with its periodic checks
+    /// (due reminders, expired transfer offers) every `reminder_check_seconds`; it stops when
+    /// the returned guard is dropped.
+    pub fn run_worker(&self, reminder_check_seconds: u64) -> RunningWorker {
+        let config = Config {
+            reminder_check_seconds,
+            ..self.config.clone()
+        };
+        let worker = Worker::from_config(self.encore.clone(), &config).expect("worker");
+        RunningWorker(tokio::spawn(worker.run(self.encore.outbox_wakeup.clone())))
+    }
+
+    /// A friend claims the offer of `ticket_id` (at `generation`) through the claim link, as
+    /// the offer email gives it; the friend's new ticket.
+    pub async fn claim(&self, ticket_id: i64, generation: i32) -> Value {
+        let link = self
+            .encore
+            .keys
+            .sign(&LinkClaims {
+                ticket_id,
+                generation,
+                purpose: LinkPurpose::Claim,
+                exp: (Utc::now() + chrono::Duration::hours(1)).timestamp(),
+            })
+            .unwrap();
+        let response = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .post(self.url(&format!("/claim/{link}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let new_id = self.db.count(&format!(
+            "SELECT claimed_ticket_id AS n FROM transfers WHERE ticket_id = {ticket_id}"
+        ));
+        self.get_json(&format!("/api/v1/tickets/{new_id}"), &self.admin_key)
+            .await
     }
 
     /// A new staff key with `role`, created the way `encore keys create` does.
@@ -511,4 +589,29 @@ pub fn run_cli_with(
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
+}
+
+/// A wait with an end, for "the server has caught up" loops (never a fixed sleep): check, and if
+/// not yet, `retry(what)`, which pauses briefly or, once `within` has passed, panics with `what`.
+pub struct Deadline {
+    at: std::time::Instant,
+    within: Duration,
+}
+
+impl Deadline {
+    pub fn after(within: Duration) -> Deadline {
+        Deadline {
+            at: std::time::Instant::now() + within,
+            within,
+        }
+    }
+
+    pub async fn retry(&self, what: &str) {
+        assert!(
+            std::time::Instant::now() < self.at,
+            "{what}: not within {:?}",
+            self.within
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -7,7 +7,8 @@ use encore::tokens::{LinkClaims, LinkPurpose};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{on_both_backends, touches, TestApp};
+use crate::helpers::{on_both_backends, on_each_backend, touches, Backend, Deadline, TestApp};
+use crate::smtp::{app_with_mail_down, next_round_with_mail};
 
 fn view_link(app: &TestApp, ticket_id: i64) -> String {
     let claims = LinkClaims {
@@ -313,7 +314,113 @@ async fn journey_lookups_refuse_bad_input_and_wrong_roles(app: TestApp) {
     }
 }
 
+async fn offer(app: &TestApp, id: i64, name: &str, email: &str) {
+    app.post_expecting(
+        &format!("/api/v1/tickets/{id}/transfer"),
+        &json!({"name": name, "email": email}),
+        StatusCode::CREATED,
+    )
+    .await;
+}
+
+async fn history(app: &TestApp, id: i64) -> Value {
+    app.get_json(&format!("/api/v1/tickets/{id}/history"), &app.admin_key)
+        .await
+}
+
+/// A ticket offered and claimed, and one offered and left until the worker's own schedule
+/// expires it: each history says how its offer ended.
+async fn a_history_tells_an_offer_claimed_and_one_expired(app: TestApp) {
+    let performance = app
+        .create_performance_at(Utc::now() + Duration::hours(4), 10)
+        .await;
+
+    let claimed = app.issue_to(performance, "Ada", "ada@example.org").await;
+    let claimed_id = claimed["id"].as_i64().unwrap();
+    offer(&app, claimed_id, "Grace", "grace@example.org").await;
+    app.claim(claimed_id, 1).await;
+    let told = history(&app, claimed_id).await;
+    assert_in_order(
+        &story(&told["timeline"]),
+        &["issued", "transfer_offered", "transfer_claimed"],
+    );
+    let ended = touches(&told, "transfer_claimed");
+    assert_eq!(ended.len(), 1, "{told}");
+    assert!(ended[0]["detail"]["claimed_ticket_id"].is_i64(), "{told}");
+    assert!(touches(&told, "transfer_expired").is_empty(), "{told}");
+
+    // The worker is running when the second offer's time runs out (the policy counts in hours:
+    // the test moves the clock); a later round of its schedule expires it.
+    let left = app.issue_to(performance, "Ada", "ada@example.org").await;
+    let left_id = left["id"].as_i64().unwrap();
+    offer(&app, left_id, "Alan", "alan@example.org").await;
+    let _worker = app.run_worker(1);
+    app.db.execute(&format!(
+        "UPDATE transfers SET expires_at = '2000-01-01 00:00:00' WHERE ticket_id = {left_id}"
+    ));
+    let deadline = Deadline::after(std::time::Duration::from_secs(10));
+    let told = loop {
+        let told = history(&app, left_id).await;
+        if !touches(&told, "transfer_expired").is_empty() {
+            break told;
+        }
+        deadline.retry("the worker expires the offer").await;
+    };
+    assert_in_order(
+        &story(&told["timeline"]),
+        &["issued", "transfer_offered", "transfer_expired"],
+    );
+    assert_eq!(touches(&told, "transfer_expired").len(), 1, "{told}");
+    assert!(touches(&told, "transfer_claimed").is_empty(), "{told}");
+}
+
+/// `told` has one `what` touch, for the confirmation after `attempts`, naming the error.
+fn the_confirmations(told: &Value, what: &str, attempts: i64) {
+    let found = touches(told, what);
+    assert_eq!(found.len(), 1, "one {what} in {told}");
+    let detail = &found[0]["detail"];
+    assert_eq!(
+        (detail["kind"].as_str(), detail["attempts"].as_i64()),
+        (Some("confirmation"), Some(attempts)),
+        "{told}"
+    );
+    assert!(detail["error"].is_string(), "{told}");
+}
+
+/// The mail server is down: the confirmation's first failed attempt is told as a retry
+/// scheduled, its last as a failure, each with the error and the attempts made.
+async fn a_history_tells_an_email_retried_then_failed(backend: Backend) {
+    let (app, _smtp) = app_with_mail_down(backend).await;
+    let performance = app.create_performance(10).await;
+    let id = app.issue_ticket(performance).await["id"].as_i64().unwrap();
+    let path = format!("/api/v1/tickets/{id}/history");
+    let worker = app.worker();
+
+    assert_eq!(worker.deliver_due().await.unwrap(), 1, "the first attempt");
+    let told = app.get_json(&path, &app.admin_key).await;
+    the_confirmations(&told, "email_retry_scheduled", 1);
+    assert!(touches(&told, "email_failed").is_empty(), "{told}");
+
+    assert_eq!(next_round_with_mail(&worker).await, 1, "the last attempt");
+    let told = app.get_json(&path, &app.admin_key).await;
+    the_confirmations(&told, "email_failed", 2);
+    for gone in ["email_retry_scheduled", "email_sent"] {
+        assert!(touches(&told, gone).is_empty(), "{gone} in {told}");
+    }
+    assert_in_order(
+        &story(&told["timeline"]),
+        &[
+            "issued",
+            "email_queued:confirmation",
+            "email_failed:confirmation",
+        ],
+    );
+}
+
+on_each_backend!(smtp_down: a_history_tells_an_email_retried_then_failed);
+
 on_both_backends!(
+    a_history_tells_an_offer_claimed_and_one_expired,
     a_tickets_history_tells_its_whole_story,
     a_patrons_page_answers_did_my_friend_get_the_ticket,
     the_journey_says_why_an_offline_scanner_refused,

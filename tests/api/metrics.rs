@@ -7,9 +7,10 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::{
-    on_both_backends, run_cli, run_cli_with, Backend, ServeProcess, TestApp, TestDatabase,
+    on_both_backends, on_each_backend, run_cli, run_cli_with, Backend, ServeProcess, TestApp,
+    TestDatabase,
 };
-use crate::smtp::SmtpServer;
+use crate::smtp::{app_with_mail_down, next_round_with_mail};
 
 /// The metrics text, read with `key`.
 async fn metrics_text(app: &TestApp, key: &str) -> String {
@@ -146,14 +147,7 @@ async fn scans_requests_outbox_and_pool_are_counted(app: TestApp) {
 /// Sends through a real SMTP server that goes down: each failed attempt is counted, to be
 /// retried or given up, and so is each email sent.
 async fn email_sends_and_failures_are_counted(backend: Backend) {
-    let mut smtp = SmtpServer::start().await;
-    let url = smtp.url();
-    let app = TestApp::spawn_with(backend, move |c| {
-        c.smtp_url = Some(url);
-        c.email_max_attempts = 2;
-    })
-    .await;
-    smtp.stop().await;
+    let (app, mut smtp) = app_with_mail_down(backend).await;
     let performance = app.create_performance(10).await;
     app.issue_ticket(performance).await;
     let worker = app.worker();
@@ -166,8 +160,7 @@ async fn email_sends_and_failures_are_counted(backend: Backend) {
         ),
         "{text}"
     );
-    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
-    assert_eq!(worker.deliver_due().await.unwrap(), 1, "the last attempt");
+    assert_eq!(next_round_with_mail(&worker).await, 1, "the last attempt");
 
     smtp.listen().await;
     app.issue_ticket(performance).await;
@@ -189,19 +182,7 @@ async fn email_sends_and_failures_are_counted(backend: Backend) {
 
 on_both_backends!(scans_requests_outbox_and_pool_are_counted);
 
-mod email {
-    use super::*;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        email_sends_and_failures_are_counted(Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        email_sends_and_failures_are_counted(Backend::Postgres).await;
-    }
-}
+on_each_backend!(email: email_sends_and_failures_are_counted);
 
 /// The real binary: `metrics_bind` serves `/metrics` without a key, `metrics_enabled = false`
 /// turns them off.
@@ -279,8 +260,9 @@ async fn a_separate_bind_serves_metrics_and_a_setting_turns_them_off() {
     assert!(has_line(&stdout, "metrics_enabled = false"), "{stdout}");
 }
 
-/// `encore worker` alone (no HTTP service) serves its own metrics on `metrics_bind`, and still
-/// stops on SIGTERM as before.
+/// `encore worker` alone (no HTTP service) serves its own metrics on `metrics_bind`, and stops
+/// on SIGTERM as on Ctrl-C: it logs that it stopped and exits with success (not killed by the
+/// signal).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lone_worker_serves_its_metrics_and_stops_on_sigterm() {
     let db = TestDatabase::create(Backend::Sqlite);
@@ -289,13 +271,15 @@ async fn a_lone_worker_serves_its_metrics_and_stops_on_sigterm() {
         .local_addr()
         .unwrap()
         .to_string();
+    let log = db.dir().join("worker.log");
     let mut worker = std::process::Command::new(env!("CARGO_BIN_EXE_encore"))
         .arg("worker")
         .env("DATABASE_URL", &db.url)
         .env("ENCORE_METRICS_BIND", &address)
         .env("ENCORE_MAIL_DIR", db.dir().join("mail"))
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "warn,encore=info")
         .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .expect("start encore worker");
     let client = reqwest::Client::new();
@@ -313,14 +297,24 @@ async fn a_lone_worker_serves_its_metrics_and_stops_on_sigterm() {
     let pid = rustix::process::Pid::from_raw(worker.id() as i32).unwrap();
     rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        if worker.try_wait().unwrap().is_some() {
-            break;
+    let status = loop {
+        if let Some(status) = worker.try_wait().unwrap() {
+            break status;
         }
         if std::time::Instant::now() > deadline {
             let _ = worker.kill();
             panic!("encore worker ignored SIGTERM");
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    };
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        status.success(),
+        "SIGTERM is a graceful stop, not a kill: {status:?}\n{log}"
+    );
+    let stopped = log
+        .lines()
+        .find(|l| l.contains("email worker stopped"))
+        .unwrap_or_else(|| panic!("no 'stopped' line in\n{log}"));
+    assert!(stopped.contains("SIGTERM"), "{stopped}");
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
 
-use crate::browser::{artifacts_dir, find, wait_for_text, Chromedriver};
+use crate::browser::{artifacts_dir, find, wait_for_exact_text, wait_for_text, Chromedriver};
 use crate::helpers::{
     run_cli, ticket_request, touches, Backend, ServeProcess, TestApp, TestDatabase,
 };
@@ -196,7 +196,7 @@ async fn scanner_admits_refuses_and_keeps_admitting_offline() {
         text(&browser, "#result-holder").await,
         format!("Ticket #{grace_id}")
     );
-    wait_for_text(&browser, "#queue", "1").await;
+    wait_for_exact_text(&browser, "#queue", "1").await;
     wait_for_text(&browser, "#network", "offline").await;
     screenshot(&browser, "scanner-page-offline.png").await;
 
@@ -235,7 +235,7 @@ async fn scanner_admits_refuses_and_keeps_admitting_offline() {
     // at the gate and about the time she came in; the five refusals are recorded, none of
     // them an admission, Mary's as one the server would have admitted.
     let server = ServeProcess::start_on(&db.url, port, &[]).await;
-    wait_for_text(&browser, "#queue", "0").await;
+    wait_for_exact_text(&browser, "#queue", "0").await;
     wait_for_text(
         &browser,
         "#upload-status",
@@ -355,10 +355,10 @@ async fn arrivals_dashboard_counts_admissions_per_gate() {
         .await
         .unwrap();
     use_key(&browser, &app.key(Role::BoxOffice)).await;
-    wait_for_text(&browser, "#admitted", "3").await;
+    wait_for_exact_text(&browser, "#admitted", "3").await;
     assert_eq!(text(&browser, "#capacity").await, "50");
-    wait_for_text(&browser, "#gates tr[data-gate=north] td:last-child", "2").await;
-    wait_for_text(&browser, "#gates tr[data-gate=south] td:last-child", "1").await;
+    wait_for_exact_text(&browser, "#gates tr[data-gate=north] td:last-child", "2").await;
+    wait_for_exact_text(&browser, "#gates tr[data-gate=south] td:last-child", "1").await;
     // The chart: a bar for the minute of arrivals, the admitted line, the capacity line.
     let bars = browser
         .find_all(Locator::Css("#chart rect.bar"))
@@ -373,8 +373,8 @@ async fn arrivals_dashboard_counts_admissions_per_gate() {
         .scan(&scanner, tickets[3]["token"].as_str().unwrap(), "south")
         .await;
     assert_eq!(body["outcome"], "admitted", "{body}");
-    wait_for_text(&browser, "#admitted", "4").await;
-    wait_for_text(&browser, "#gates tr[data-gate=south] td:last-child", "2").await;
+    wait_for_exact_text(&browser, "#admitted", "4").await;
+    wait_for_exact_text(&browser, "#gates tr[data-gate=south] td:last-child", "2").await;
     let conflicts_shown = find(&browser, "#conflicts").await.is_displayed().await;
     assert!(!conflicts_shown.unwrap(), "no conflict yet");
 
@@ -415,8 +415,31 @@ async fn the_door_pages_allow_only_their_own_scripts() {
             .to_str()
             .unwrap()
             .to_string();
-        assert!(policy.contains("script-src 'self'"), "{policy}");
-        assert!(policy.contains("connect-src 'self'"), "{policy}");
+        // Each directive whole: `script-src 'self' 'unsafe-inline'` contains "script-src 'self'".
+        let directive = |name: &str| -> Vec<&str> {
+            let mut matching = policy
+                .split(';')
+                .map(|d| d.split_whitespace().collect::<Vec<_>>())
+                .filter(|d| d.first() == Some(&name));
+            let found = matching.next().unwrap_or_default();
+            assert!(matching.next().is_none(), "{name} twice in {policy}");
+            found
+        };
+        assert_eq!(
+            directive("default-src"),
+            ["default-src", "'none'"],
+            "{policy}"
+        );
+        assert_eq!(
+            directive("script-src"),
+            ["script-src", "'self'"],
+            "{policy}"
+        );
+        assert_eq!(
+            directive("connect-src"),
+            ["connect-src", "'self'"],
+            "{policy}"
+        );
         assert_eq!(response.headers()["cache-control"], "no-store");
         let html = response.text().await.unwrap();
         assert!(!html.contains("<script>"), "no inline script on {page}");

@@ -10,6 +10,9 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
+use crate::helpers::{Backend, Deadline, TestApp};
+use encore::email::worker::Worker;
+
 /// One accepted message: the envelope and the raw RFC 5322 text.
 #[derive(Debug, Clone)]
 pub struct Received {
@@ -97,6 +100,31 @@ impl SmtpServer {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("expected {n} messages, got {}", self.messages().len());
+    }
+}
+
+/// An app whose mail server is down (it listened when the app started, then stopped): sends
+/// fail, and the worker gives up after two attempts. The server, to listen again.
+pub async fn app_with_mail_down(backend: Backend) -> (TestApp, SmtpServer) {
+    let mut smtp = SmtpServer::start().await;
+    let url = smtp.url();
+    let app = TestApp::spawn_with(backend, move |c| {
+        c.smtp_url = Some(url);
+        c.email_max_attempts = 2;
+    })
+    .await;
+    smtp.stop().await;
+    (app, smtp)
+}
+
+/// Runs delivery rounds until one claims something (a retry comes due); how many it claimed.
+pub async fn next_round_with_mail(worker: &Worker) -> usize {
+    let deadline = Deadline::after(Duration::from_secs(10));
+    loop {
+        match worker.deliver_due().await.unwrap() {
+            0 => deadline.retry("an email comes due").await,
+            claimed => return claimed,
+        }
     }
 }
 
