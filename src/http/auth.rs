@@ -9,7 +9,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 use super::error::ApiError;
 use super::run_blocking;
 use crate::domain::Role;
-use crate::service::staff::{Authenticator, Staff};
+use crate::service::staff::{Authenticator, KeyCheck, Staff};
 use crate::service::Encore;
 
 /// An authenticated staff member. Handlers call [`StaffKey::require`] with the role they need.
@@ -73,14 +73,19 @@ impl FromRequest for StaffKey {
             if let Some(staff) = authenticator.recently_verified(&key) {
                 return Ok(StaffKey(staff));
             }
-            let staff = run_blocking(move || authenticator.authenticate(&encore.db, &key)).await?;
-            staff.map(StaffKey).ok_or_else(|| {
-                ApiError::new(
+            match run_blocking(move || authenticator.authenticate(&encore.db, &key)).await? {
+                KeyCheck::Valid(staff) => Ok(StaffKey(staff)),
+                KeyCheck::Unknown => Err(ApiError::new(
                     StatusCode::UNAUTHORIZED,
                     "invalid_api_key",
                     "This API key is not valid (unknown or revoked).",
-                )
-            })
+                )),
+                KeyCheck::Expired => Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "api_key_expired",
+                    "This API key has expired; ask an admin for a new one.",
+                )),
+            }
         })
     }
 }

@@ -5,6 +5,7 @@ mod helpers;
 mod smtp;
 
 mod auth;
+mod auth_keys;
 mod backup;
 mod bad_input;
 mod browser;
