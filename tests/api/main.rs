@@ -6,6 +6,7 @@ mod smtp;
 
 mod auth;
 mod auth_keys;
+mod auth_routes;
 mod backup;
 mod bad_input;
 mod browser;
