@@ -152,13 +152,7 @@ on_both_backends!(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_document_lists_401_and_403_where_the_route_table_refuses() {
     let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
-    let response = app
-        .client
-        .get(app.url("/api/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap();
-    let doc: Value = response.json().await.unwrap();
+    let (doc, _) = crate::openapi::documented_routes(&app).await;
     for (method, path, access) in encore::http::api_route_access() {
         let responses = &doc["paths"][path][method.as_str().to_lowercase()]["responses"];
         let lists = |status: &str| responses[status].is_object();

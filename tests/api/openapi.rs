@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::helpers::{Backend, TestApp};
 
 /// (METHOD, path) of every operation in the served document.
-async fn documented_routes(app: &TestApp) -> (Value, BTreeSet<(String, String)>) {
+pub async fn documented_routes(app: &TestApp) -> (Value, BTreeSet<(String, String)>) {
     // Served without a key.
     let response = app
         .client
