@@ -91,8 +91,12 @@ enum KeysCommand {
         role: Role,
         #[arg(long)]
         name: String,
+        /// Make the key stop working this long from now (e.g. `90d`, `12h`); without it the
+        /// key works until revoked.
+        #[arg(long, value_parser = humantime::parse_duration)]
+        expires_in: Option<std::time::Duration>,
     },
-    /// List staff API keys (never their secrets).
+    /// List staff API keys (never their secrets), with their expiry and last use.
     List,
     /// Revoke a staff API key by id.
     Revoke { id: i64 },
@@ -114,7 +118,11 @@ fn main() -> ExitCode {
             command: OutboxCommand::Status,
         } => cli::outbox::status(),
         Command::Keys { command } => match command {
-            KeysCommand::Create { role, name } => cli::keys::create(role, &name),
+            KeysCommand::Create {
+                role,
+                name,
+                expires_in,
+            } => cli::keys::create(role, &name, expires_in),
             KeysCommand::List => cli::keys::list(),
             KeysCommand::Revoke { id } => cli::keys::revoke(id),
             KeysCommand::Rotate => cli::keys::rotate(),

@@ -1,13 +1,17 @@
 use std::process::ExitCode;
+use std::time::Duration;
 
 use crate::domain::Role;
 use crate::service::{signing, staff};
 
-pub fn create(role: Role, name: &str) -> anyhow::Result<ExitCode> {
+pub fn create(role: Role, name: &str, expires_in: Option<Duration>) -> anyhow::Result<ExitCode> {
     let (_, encore) = super::open()?;
-    let (key, secret) = staff::create_key(&encore.db, name, role)?;
+    let (key, secret) = staff::create_expiring_key(&encore.db, name, role, expires_in)?;
+    let expiry = key.expires_at.map_or(String::new(), |t| {
+        format!(", expiring {} UTC", t.format("%Y-%m-%d %H:%M:%S"))
+    });
     eprintln!(
-        "Created {} key #{} \"{}\". This is the only time its secret is shown:",
+        "Created {} key #{} \"{}\"{expiry}. This is the only time its secret is shown:",
         role.as_str(),
         key.id,
         key.name
@@ -19,16 +23,22 @@ pub fn create(role: Role, name: &str) -> anyhow::Result<ExitCode> {
 pub fn list() -> anyhow::Result<ExitCode> {
     let (_, encore) = super::open()?;
     println!(
-        "{:>4}  {:<10}  {:<12}  {:<20}  status",
-        "id", "role", "prefix", "name"
+        "{:>4}  {:<10}  {:<12}  {:<20}  {:<19}  status",
+        "id", "role", "prefix", "name", "last used (UTC)"
     );
+    let now = crate::service::now().naive_utc();
+    let at = |t: chrono::NaiveDateTime| t.format("%Y-%m-%d %H:%M:%S").to_string();
     for key in staff::list_keys(&encore.db)? {
-        let status = key
-            .revoked_at
-            .map_or("active".to_string(), |t| format!("revoked {t}"));
+        let status = match (key.revoked_at, key.expires_at) {
+            (Some(t), _) => format!("revoked {t}"),
+            (None, Some(t)) if t <= now => format!("expired {}", at(t)),
+            (None, Some(t)) => format!("active, expires {}", at(t)),
+            (None, None) => "active".to_string(),
+        };
+        let last_used = key.last_used_at.map_or("never".to_string(), at);
         println!(
-            "{:>4}  {:<10}  {:<12}  {:<20}  {}",
-            key.id, key.role, key.key_prefix, key.name, status
+            "{:>4}  {:<10}  {:<12}  {:<20}  {:<19}  {}",
+            key.id, key.role, key.key_prefix, key.name, last_used, status
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -38,3 +38,22 @@ pub fn revoke(conn: &mut Conn<'_>, id: i64, at: NaiveDateTime) -> QueryResult<bo
         .execute(c))
     .map(|n| n == 1)
 }
+
+/// Sets the key's `last_used_at` to `at` if it has none, or one before `stale_before`.
+pub fn record_use(
+    conn: &mut Conn<'_>,
+    id: i64,
+    at: NaiveDateTime,
+    stale_before: NaiveDateTime,
+) -> QueryResult<()> {
+    with_conn!(conn, c => diesel::update(api_keys::table)
+        .filter(api_keys::id.eq(id))
+        .filter(
+            api_keys::last_used_at
+                .is_null()
+                .or(api_keys::last_used_at.le(stale_before)),
+        )
+        .set(api_keys::last_used_at.eq(at))
+        .execute(c))
+    .map(|_| ())
+}

@@ -20,6 +20,8 @@ pub struct ApiKeyRow {
     pub key_prefix: String,
     pub created_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    pub expires_at: Option<NaiveDateTime>,
+    pub last_used_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]
@@ -30,6 +32,7 @@ pub struct NewApiKeyRow<'a> {
     pub key_hash: &'a str,
     pub key_prefix: &'a str,
     pub created_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -17,8 +17,10 @@ use actix_web::web::to;
 use actix_web::{middleware, web, App, HttpServer, Route};
 
 use crate::config::Config;
+use crate::domain::Role;
 use crate::service::staff::Authenticator;
 use crate::service::{self, Encore};
+use auth::{Access, Authorize};
 use error::ApiError;
 
 /// Runs a blocking service call on the blocking thread pool, never on the async workers.
@@ -36,51 +38,58 @@ where
     }
 }
 
-/// The JSON API's route table, one line per route: method, full path, handler. Routes are
-/// matched in this order. Each handler also carries a `#[utoipa::path]` and is listed in
-/// `openapi::ApiDoc`; `tests/api/openapi.rs` names any route here the document lacks.
+/// The JSON API's route table, one line per route: method, full path, who may call it,
+/// handler. Routes are matched in this order. A staff route's key and role are checked before
+/// its handler reads anything of the request (`auth::Authorize`). Each handler also carries a
+/// `#[utoipa::path]` and is listed in `openapi::ApiDoc`; `tests/api/openapi.rs` names any
+/// route here the document lacks.
 #[rustfmt::skip] // one line per route
-fn api_routes() -> Vec<(Method, &'static str, Route)> {
+fn api_routes() -> Vec<(Method, &'static str, Access, Route)> {
+    const PUBLIC: Access = Access::Public;
+    const STAFF: Access = Access::AnyStaff;
+    const ADMIN: Access = Access::Needs(Role::Admin);
+    const BOX_OFFICE: Access = Access::Needs(Role::BoxOffice);
+    const SCANNER: Access = Access::Needs(Role::Scanner);
     const GET: Method = Method::GET;
     const POST: Method = Method::POST;
     const PATCH: Method = Method::PATCH;
     vec![
-        (GET, "/healthz", to(ops::healthz)),
-        (GET, "/readyz", to(ops::readyz)),
-        (GET, "/metrics", to(metrics::scrape)),
-        (GET, "/.well-known/jwks.json", to(api::keys::jwks)),
-        (GET, "/api/v1/openapi.json", to(openapi::document)),
+        (GET, "/healthz", PUBLIC, to(ops::healthz)),
+        (GET, "/readyz", PUBLIC, to(ops::readyz)),
+        (GET, "/metrics", ADMIN, to(metrics::scrape)),
+        (GET, "/.well-known/jwks.json", PUBLIC, to(api::keys::jwks)),
+        (GET, "/api/v1/openapi.json", PUBLIC, to(openapi::document)),
         // The door's hot path first.
-        (POST, "/api/v1/scans", to(api::scans::scan)),
+        (POST, "/api/v1/scans", SCANNER, to(api::scans::scan)),
         // The door offline: the bundle scanners decide with, the upload of their scans.
-        (POST, "/api/v1/scans/batch", to(api::door::upload)),
-        (GET, "/api/v1/performances/{id}/offline-bundle", to(api::door::offline_bundle)),
-        (POST, "/api/v1/events", to(api::events::create)),
-        (GET, "/api/v1/events", to(api::events::list)),
-        (GET, "/api/v1/events/{id}", to(api::events::get)),
-        (PATCH, "/api/v1/events/{id}", to(api::events::update)),
-        (POST, "/api/v1/events/{id}/performances", to(api::performances::create)),
-        (GET, "/api/v1/events/{id}/performances", to(api::performances::list)),
-        (GET, "/api/v1/performances/{id}", to(api::performances::get)),
-        (GET, "/api/v1/performances/{id}/arrivals", to(api::performances::arrivals)),
-        (POST, "/api/v1/performances/{id}/tickets", to(api::tickets::issue_one)),
-        (POST, "/api/v1/performances/{id}/tickets/bulk", to(api::tickets::issue_bulk)),
-        (GET, "/api/v1/tickets/{id}", to(api::tickets::get)),
-        (GET, "/api/v1/tickets/{id}/qr.png", to(api::tickets::qr_png)),
-        (GET, "/api/v1/tickets/{id}/qr.svg", to(api::tickets::qr_svg)),
-        (GET, "/api/v1/tickets/{id}/emails", to(api::tickets::emails)),
-        (POST, "/api/v1/tickets/{id}/exchange", to(api::changes::exchange)),
-        (POST, "/api/v1/tickets/{id}/transfer", to(api::changes::transfer)),
-        (POST, "/api/v1/tickets/{id}/transfer/cancel", to(api::changes::cancel_transfer)),
-        (GET, "/api/v1/tickets/{id}/transfers", to(api::changes::list_transfers)),
-        (GET, "/api/v1/patrons/{email}/credit", to(api::changes::patron_credit)),
+        (POST, "/api/v1/scans/batch", SCANNER, to(api::door::upload)),
+        (GET, "/api/v1/performances/{id}/offline-bundle", SCANNER, to(api::door::offline_bundle)),
+        (POST, "/api/v1/events", BOX_OFFICE, to(api::events::create)),
+        (GET, "/api/v1/events", STAFF, to(api::events::list)),
+        (GET, "/api/v1/events/{id}", STAFF, to(api::events::get)),
+        (PATCH, "/api/v1/events/{id}", BOX_OFFICE, to(api::events::update)),
+        (POST, "/api/v1/events/{id}/performances", BOX_OFFICE, to(api::performances::create)),
+        (GET, "/api/v1/events/{id}/performances", STAFF, to(api::performances::list)),
+        (GET, "/api/v1/performances/{id}", STAFF, to(api::performances::get)),
+        (GET, "/api/v1/performances/{id}/arrivals", STAFF, to(api::performances::arrivals)),
+        (POST, "/api/v1/performances/{id}/tickets", BOX_OFFICE, to(api::tickets::issue_one)),
+        (POST, "/api/v1/performances/{id}/tickets/bulk", BOX_OFFICE, to(api::tickets::issue_bulk)),
+        (GET, "/api/v1/tickets/{id}", BOX_OFFICE, to(api::tickets::get)),
+        (GET, "/api/v1/tickets/{id}/qr.png", BOX_OFFICE, to(api::tickets::qr_png)),
+        (GET, "/api/v1/tickets/{id}/qr.svg", BOX_OFFICE, to(api::tickets::qr_svg)),
+        (GET, "/api/v1/tickets/{id}/emails", BOX_OFFICE, to(api::tickets::emails)),
+        (POST, "/api/v1/tickets/{id}/exchange", BOX_OFFICE, to(api::changes::exchange)),
+        (POST, "/api/v1/tickets/{id}/transfer", BOX_OFFICE, to(api::changes::transfer)),
+        (POST, "/api/v1/tickets/{id}/transfer/cancel", BOX_OFFICE, to(api::changes::cancel_transfer)),
+        (GET, "/api/v1/tickets/{id}/transfers", BOX_OFFICE, to(api::changes::list_transfers)),
+        (GET, "/api/v1/patrons/{email}/credit", BOX_OFFICE, to(api::changes::patron_credit)),
         // Cancellations.
-        (POST, "/api/v1/tickets/{id}/cancel", to(api::cancellations::cancel_ticket)),
-        (POST, "/api/v1/performances/{id}/cancel", to(api::cancellations::cancel_performance)),
-        (GET, "/api/v1/performances/{id}/cancellation", to(api::cancellations::cancellation_job)),
+        (POST, "/api/v1/tickets/{id}/cancel", BOX_OFFICE, to(api::cancellations::cancel_ticket)),
+        (POST, "/api/v1/performances/{id}/cancel", BOX_OFFICE, to(api::cancellations::cancel_performance)),
+        (GET, "/api/v1/performances/{id}/cancellation", BOX_OFFICE, to(api::cancellations::cancellation_job)),
         // The patron journey.
-        (GET, "/api/v1/tickets/{id}/history", to(api::journey::ticket_history)),
-        (GET, "/api/v1/patrons/{email}", to(api::journey::patron)),
+        (GET, "/api/v1/tickets/{id}/history", BOX_OFFICE, to(api::journey::ticket_history)),
+        (GET, "/api/v1/patrons/{email}", BOX_OFFICE, to(api::journey::patron)),
     ]
 }
 
@@ -88,7 +97,15 @@ fn api_routes() -> Vec<(Method, &'static str, Route)> {
 pub fn api_route_table() -> Vec<(Method, &'static str)> {
     api_routes()
         .into_iter()
-        .map(|(method, path, _)| (method, path))
+        .map(|(method, path, _, _)| (method, path))
+        .collect()
+}
+
+/// Method, path and who may call it, for every JSON API route.
+pub fn api_route_access() -> Vec<(Method, &'static str, Access)> {
+    api_routes()
+        .into_iter()
+        .map(|(method, path, access, _)| (method, path, access))
         .collect()
 }
 
@@ -96,7 +113,11 @@ pub fn api_route_table() -> Vec<(Method, &'static str)> {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     // One resource per path, so that a method the path lacks is a 405 naming those it has.
     let mut paths: Vec<(&'static str, Vec<(Method, Route)>)> = Vec::new();
-    for (method, path, route) in api_routes() {
+    for (method, path, access, route) in api_routes() {
+        let route = match access {
+            Access::Public => route.method(method.clone()),
+            _ => route.method(method.clone()).wrap(Authorize(access)),
+        };
         match paths.iter_mut().find(|(p, _)| *p == path) {
             Some((_, routes)) => routes.push((method, route)),
             None => paths.push((path, vec![(method, route)])),
@@ -108,10 +129,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .map(|(method, _)| method.as_str())
             .collect::<Vec<_>>()
             .join(", ");
-        let resource = routes.into_iter().fold(
-            web::resource(path).name(path),
-            |resource, (method, route)| resource.route(route.method(method)),
-        );
+        let resource = routes
+            .into_iter()
+            .fold(web::resource(path).name(path), |resource, (_, route)| {
+                resource.route(route)
+            });
         cfg.service(resource.default_service(to(move || {
             std::future::ready(error::method_not_allowed(&allow))
         })));

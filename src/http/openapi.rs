@@ -340,8 +340,8 @@ const ERROR_STATUSES: &[ErrorStatus] = &[
     },
     ErrorStatus {
         status: 401,
-        meaning: "No API key, or one that is unknown or revoked.",
-        codes: &["unauthenticated", "invalid_api_key"],
+        meaning: "No API key, or one that is unknown, revoked or expired.",
+        codes: &["unauthenticated", "invalid_api_key", "api_key_expired"],
     },
     ErrorStatus {
         status: 403,

@@ -4,6 +4,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use chrono::NaiveDateTime;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -12,7 +14,7 @@ use super::{Error, Result};
 use crate::db::models::{ApiKeyRow, NewApiKeyRow};
 use crate::db::{api_keys, Db};
 use crate::domain::text::label;
-use crate::domain::Role;
+use crate::domain::{Invalid, Role};
 
 const KEY_PREFIX: &str = "enc_";
 
@@ -28,9 +30,29 @@ fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-/// Creates a key and returns it with its secret, which is never stored and never shown again.
+/// Creates a key that never expires; see [`create_expiring_key`].
 pub fn create_key(db: &Db, name: &str, role: Role) -> Result<(ApiKeyRow, String)> {
+    create_expiring_key(db, name, role, None)
+}
+
+/// Creates a key and returns it with its secret, which is never stored and never shown again.
+/// With `expires_in`, the key stops working that long from now.
+pub fn create_expiring_key(
+    db: &Db,
+    name: &str,
+    role: Role,
+    expires_in: Option<Duration>,
+) -> Result<(ApiKeyRow, String)> {
     let name = label("name", name, 100)?;
+    let created_at = crate::service::now().naive_utc();
+    let expires_at = expires_in
+        .map(|d| {
+            chrono::TimeDelta::from_std(d)
+                .ok()
+                .and_then(|d| created_at.checked_add_signed(d))
+                .ok_or_else(|| Invalid::new("expires_in", "is too far in the future"))
+        })
+        .transpose()?;
     let mut random = [0u8; 24];
     getrandom::fill(&mut random).map_err(|e| Error::Internal(e.to_string()))?;
     let secret = format!("{KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(random));
@@ -43,7 +65,8 @@ pub fn create_key(db: &Db, name: &str, role: Role) -> Result<(ApiKeyRow, String)
                 role: role.as_str(),
                 key_hash: &key_hash,
                 key_prefix: &secret[..KEY_PREFIX.len() + 6],
-                created_at: crate::service::now().naive_utc(),
+                created_at,
+                expires_at,
             },
         )
         .map_err(Error::from)
@@ -66,8 +89,24 @@ pub fn revoke_key(db: &Db, id: i64) -> Result<()> {
     }
 }
 
+/// How often a key's `last_used_at` is written at most: its use is recorded coarsely, never
+/// once per request.
+const LAST_USE_RESOLUTION: chrono::TimeDelta = chrono::TimeDelta::minutes(1);
+
+/// What a presented key turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyCheck {
+    Valid(Staff),
+    /// No such key, or it was revoked.
+    Unknown,
+    /// A key past its `expires_at`.
+    Expired,
+}
+
 /// Answers "whose key is this?" for every API request. A verified key is remembered for a few
-/// seconds so the door's scan path costs no extra query; a revocation takes effect within that.
+/// seconds (never past its expiry) so the door's scan path costs no extra query; a revocation
+/// takes effect within that. Each time the database is asked, the key's last use is written if
+/// the stored one is more than [`LAST_USE_RESOLUTION`] old: at most once a minute per key.
 pub struct Authenticator {
     ttl: Duration,
     recent: Mutex<HashMap<String, (Staff, Instant)>>,
@@ -87,20 +126,33 @@ impl Authenticator {
         self.remembered(&hash(secret))
     }
 
-    /// `Ok(None)` for a key that does not exist or was revoked.
-    pub fn authenticate(&self, db: &Db, secret: &str) -> Result<Option<Staff>> {
+    pub fn authenticate(&self, db: &Db, secret: &str) -> Result<KeyCheck> {
         let key_hash = hash(secret);
         if let Some(staff) = self.remembered(&key_hash) {
-            return Ok(Some(staff));
+            return Ok(KeyCheck::Valid(staff));
         }
         let Some(row) =
             db.read(|conn| api_keys::find_active_by_hash(conn, &key_hash).map_err(Error::from))?
         else {
-            return Ok(None);
+            return Ok(KeyCheck::Unknown);
         };
         let Some(role) = Role::parse(&row.role) else {
-            return Ok(None);
+            return Ok(KeyCheck::Unknown);
         };
+        let now = crate::service::now().naive_utc();
+        let mut remember_for = self.ttl;
+        if let Some(expires_at) = row.expires_at {
+            match (expires_at - now).to_std() {
+                Ok(left) if !left.is_zero() => remember_for = remember_for.min(left),
+                _ => return Ok(KeyCheck::Expired),
+            }
+        }
+        if row
+            .last_used_at
+            .is_none_or(|at| now - at >= LAST_USE_RESOLUTION)
+        {
+            record_use(db, row.id, now)?;
+        }
         let staff = Staff {
             key_id: row.id,
             name: row.name,
@@ -110,15 +162,22 @@ impl Authenticator {
         if recent.len() > 10_000 {
             recent.clear(); // bounded memory; a cold cache only costs a query
         }
-        recent.insert(key_hash, (staff.clone(), Instant::now()));
-        Ok(Some(staff))
+        recent.insert(key_hash, (staff.clone(), Instant::now() + remember_for));
+        Ok(KeyCheck::Valid(staff))
     }
 
     fn remembered(&self, key_hash: &str) -> Option<Staff> {
         let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
         match recent.get(key_hash) {
-            Some((staff, at)) if at.elapsed() < self.ttl => Some(staff.clone()),
+            Some((staff, until)) if Instant::now() < *until => Some(staff.clone()),
             _ => None,
         }
     }
+}
+
+/// Writes the key's last use, unless another process wrote a recent one meanwhile.
+fn record_use(db: &Db, id: i64, at: NaiveDateTime) -> Result<()> {
+    db.write(|conn| {
+        api_keys::record_use(conn, id, at, at - LAST_USE_RESOLUTION).map_err(Error::from)
+    })
 }

@@ -87,7 +87,8 @@ const Door = (() => {
 
   // Wires the page's key form (#key-form, #key, #key-status) and performance picker
   // (#performance) to localStorage under `slots.key` and `slots.performance`, and calls
-  // `onChoose(key, performance)` whenever both are known or either changes.
+  // `onChoose(key, performance)` whenever both are known or either changes. Answers
+  // `{ forget }`: forget() drops the kept key and the performances it listed, and asks for a key.
   function setUp(slots, onChoose) {
     const keyStatus = document.getElementById('key-status');
     const picker = document.getElementById('performance');
@@ -137,11 +138,22 @@ const Door = (() => {
       choose();
     }
 
+    function forget() {
+      localStorage.removeItem(slots.key);
+      localStorage.removeItem(slots.performance + '.choices');
+      key = '';
+      choices = [];
+      picker.replaceChildren();
+      refresh();
+      document.getElementById('key').focus();
+    }
+
     picker.addEventListener('change', choose);
     keyForm(slots.key, (pasted) => {
       key = pasted;
       refresh();
     });
+    return { forget };
   }
 
   return { api, load, save, problem, keyForm, setUp, timeLabel, minuteLabel };

@@ -362,13 +362,27 @@
 
   // ---- Wiring ----
 
-  Door.setUp(SLOTS, (chosenKey, chosen) => {
+  const setup = Door.setUp(SLOTS, (chosenKey, chosen) => {
     key = chosenKey;
     performance = chosen;
     importedKeys = new Map();
     showStatus();
     refreshBundle();
     upload();
+  });
+
+  // A device handed back or lost: nothing of the key, nor the offline lists it loaded, stays.
+  // Scans not uploaded yet stay queued (they are the door's record) and go with the next key.
+  $('forget-key').addEventListener('click', () => {
+    setup.forget();
+    Object.keys(localStorage)
+      .filter((slot) => slot.startsWith(bundleSlot('')))
+      .forEach((slot) => localStorage.removeItem(slot));
+    key = '';
+    performance = null;
+    importedKeys = new Map();
+    show(false, 'No key', '', 'This device\'s key is forgotten. Paste a key to scan again.');
+    showStatus();
   });
 
   $('token-form').addEventListener('submit', (event) => {

@@ -5,6 +5,9 @@ mod helpers;
 mod smtp;
 
 mod auth;
+mod auth_keys;
+mod auth_routes;
+mod auth_scanner_page;
 mod backup;
 mod bad_input;
 mod browser;

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::helpers::{Backend, TestApp};
 
 /// (METHOD, path) of every operation in the served document.
-async fn documented_routes(app: &TestApp) -> (Value, BTreeSet<(String, String)>) {
+pub async fn documented_routes(app: &TestApp) -> (Value, BTreeSet<(String, String)>) {
     // Served without a key.
     let response = app
         .client
@@ -262,7 +262,7 @@ async fn the_document_describes_keys_and_errors() {
     let codes = &unauthorized["schema"]["allOf"][1]["properties"]["code"]["enum"];
     assert_eq!(
         codes,
-        &serde_json::json!(["unauthenticated", "invalid_api_key"])
+        &serde_json::json!(["unauthenticated", "invalid_api_key", "api_key_expired"])
     );
 
     // A scan's refusals are the door's own answer; a bad body is a problem.
