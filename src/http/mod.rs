@@ -69,6 +69,7 @@ fn api_routes() -> Vec<(Method, &'static str, Route)> {
         (GET, "/api/v1/tickets/{id}/qr.png", to(api::tickets::qr_png)),
         (GET, "/api/v1/tickets/{id}/qr.svg", to(api::tickets::qr_svg)),
         (GET, "/api/v1/tickets/{id}/emails", to(api::tickets::emails)),
+        (POST, "/api/v1/tickets/{id}/emails/{email_id}/resend", to(api::tickets::resend_email)),
         (POST, "/api/v1/tickets/{id}/exchange", to(api::changes::exchange)),
         (POST, "/api/v1/tickets/{id}/transfer", to(api::changes::transfer)),
         (POST, "/api/v1/tickets/{id}/transfer/cancel", to(api::changes::cancel_transfer)),
