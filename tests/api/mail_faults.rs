@@ -100,9 +100,9 @@ async fn a_stalled_smtp_server_is_dropped_and_delivery_resumes(backend: Backend)
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let stalled_errors = app.db.count(
-        "SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending' AND last_error LIKE '%stalled%'",
-    );
+    let stalled_errors = app
+        .db
+        .count("SELECT COUNT(*) AS n FROM outbox WHERE last_error LIKE '%stalled%'");
     assert!(stalled_errors > 0, "the stall is the emails' last error");
 
     smtp.stall(false);
