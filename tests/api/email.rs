@@ -471,6 +471,8 @@ macro_rules! email_tests {
     };
 }
 
+pub(crate) use email_tests;
+
 email_tests!(
     confirmation_arrives_with_qr_and_link,
     an_smtp_outage_is_retried_until_delivered,

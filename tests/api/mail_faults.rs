@@ -21,6 +21,15 @@ fn in_three_days() -> chrono::DateTime<Utc> {
     Utc::now() + chrono::Duration::days(3)
 }
 
+/// An app sending through a loopback SMTP server, and a performance far enough ahead.
+async fn app_with_smtp(backend: Backend) -> (TestApp, SmtpServer, i64) {
+    let smtp = SmtpServer::start().await;
+    let url = smtp.url();
+    let app = TestApp::spawn_with(backend, move |c| c.smtp_url = Some(url)).await;
+    let performance = app.create_performance_at(in_three_days(), 10).await;
+    (app, smtp, performance)
+}
+
 /// Polls `done` every 50 ms until it holds; panics with `what` after `limit`.
 async fn wait_until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;
@@ -132,10 +141,7 @@ async fn a_stalled_smtp_server_is_dropped_and_delivery_resumes(backend: Backend)
 /// A 5xx answer is final: the email fails at its first attempt, the worker leaves it alone, and
 /// the box office can send it again once the address is fixed. Only a failed email can be.
 async fn a_permanent_rejection_fails_at_once_and_can_be_resent(backend: Backend) {
-    let smtp = SmtpServer::start().await;
-    let url = smtp.url();
-    let app = TestApp::spawn_with(backend, move |c| c.smtp_url = Some(url)).await;
-    let performance = app.create_performance_at(in_three_days(), 10).await;
+    let (app, smtp, performance) = app_with_smtp(backend).await;
     let ticket = app.issue_ticket(performance).await;
     let emails_path = format!("/api/v1/tickets/{}/emails", ticket["id"]);
     let worker = app.worker();
@@ -208,10 +214,7 @@ fn encore_cli(app: &TestApp, args: &[&str]) -> String {
 /// `encore outbox status` lists failed emails with their last error; `encore outbox retry` puts
 /// them back in line, all or by kind, ticket or age.
 async fn outbox_retry_sends_failed_emails_again(backend: Backend) {
-    let smtp = SmtpServer::start().await;
-    let url = smtp.url();
-    let app = TestApp::spawn_with(backend, move |c| c.smtp_url = Some(url)).await;
-    let performance = app.create_performance_at(in_three_days(), 10).await;
+    let (app, smtp, performance) = app_with_smtp(backend).await;
     let first = app.issue_ticket(performance).await;
     let second = app.issue_ticket(performance).await;
     smtp.reject_recipients(true);
@@ -389,20 +392,7 @@ impl Drop for WorkerChild {
     }
 }
 
-macro_rules! mail_fault_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name(crate::helpers::Backend::Sqlite).await } )*
-        }
-        mod postgres {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name(crate::helpers::Backend::Postgres).await } )*
-        }
-    };
-}
-
-mail_fault_tests!(
+crate::email::email_tests!(
     a_stalled_smtp_server_is_dropped_and_delivery_resumes,
     a_permanent_rejection_fails_at_once_and_can_be_resent,
     outbox_retry_sends_failed_emails_again,
