@@ -54,6 +54,14 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// SMTP connections kept open and reused.
     pub smtp_pool_size: u32,
+    /// Longest wait for each step of opening an SMTP connection (TCP connect, greeting,
+    /// STARTTLS, AUTH) and for the `NOOP` check of an idle one, in milliseconds.
+    pub smtp_connect_timeout_ms: u64,
+    /// Longest one email's SMTP conversation (MAIL, RCPT, DATA) may take, in milliseconds.
+    pub smtp_send_timeout_ms: u64,
+    /// Longest wait for a pooled SMTP connection (all busy, or checking or opening one), in
+    /// milliseconds.
+    pub smtp_pool_wait_ms: u64,
     /// Folder for `.eml` files when no SMTP server is configured.
     pub mail_dir: String,
     /// The From address of every email.
@@ -103,6 +111,9 @@ impl Default for Config {
             public_base_url: "http://127.0.0.1:8080".into(),
             smtp_url: None,
             smtp_pool_size: 64,
+            smtp_connect_timeout_ms: 10_000,
+            smtp_send_timeout_ms: 60_000,
+            smtp_pool_wait_ms: 30_000,
             mail_dir: "mail".into(),
             mail_from: "Encore Box Office <tickets@encore.localhost>".into(),
             run_worker: true,
@@ -156,6 +167,16 @@ impl Config {
         if self.outbox_batch_size < 1 || self.send_concurrency == 0 || self.email_max_attempts < 1 {
             return Err(
                 "outbox_batch_size, send_concurrency and email_max_attempts must be at least 1"
+                    .into(),
+            );
+        }
+        let longest_send_ms = self
+            .smtp_pool_wait_ms
+            .saturating_add(self.smtp_send_timeout_ms);
+        if (self.email_lease_seconds.max(0) as u64).saturating_mul(1000) <= longest_send_ms {
+            return Err(
+                "email_lease_seconds must be longer than smtp_pool_wait_ms + \
+                 smtp_send_timeout_ms: a send starts only when its claim's lease covers it"
                     .into(),
             );
         }

@@ -60,8 +60,22 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum OutboxCommand {
-    /// Emails by state, and the age of the oldest one not yet sent.
+    /// Emails by state, the age of the oldest one not yet sent, and the failed ones with their
+    /// last error.
     Status,
+    /// Send failed emails again (all of them, or those the options pick), each with a full set
+    /// of attempts.
+    Retry {
+        /// Only emails of this kind (confirmation, reminder, transfer_offer, …).
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only emails about this ticket.
+        #[arg(long)]
+        ticket: Option<i64>,
+        /// Only emails queued within this many hours.
+        #[arg(long)]
+        queued_within_hours: Option<i64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -114,9 +128,14 @@ fn main() -> ExitCode {
         Command::Serve { bind } => cli::serve::run(bind),
         Command::Migrate => cli::migrate::run(),
         Command::Worker => cli::outbox::worker(),
-        Command::Outbox {
-            command: OutboxCommand::Status,
-        } => cli::outbox::status(),
+        Command::Outbox { command } => match command {
+            OutboxCommand::Status => cli::outbox::status(),
+            OutboxCommand::Retry {
+                kind,
+                ticket,
+                queued_within_hours,
+            } => cli::outbox::retry(kind, ticket, queued_within_hours),
+        },
         Command::Keys { command } => match command {
             KeysCommand::Create {
                 role,

@@ -27,6 +27,7 @@ const HTTP_REQUESTS: &str = "encore_http_requests_total";
 const HTTP_DURATION: &str = "encore_http_request_duration_seconds";
 const EMAILS_SENT: &str = "encore_emails_sent_total";
 const EMAIL_FAILURES: &str = "encore_email_send_failures_total";
+const SMTP_STALLS: &str = "encore_smtp_stalls_total";
 const OUTBOX_EMAILS: &str = "encore_outbox_emails";
 const OUTBOX_OLDEST: &str = "encore_outbox_oldest_pending_age_seconds";
 const POOL_IN_USE: &str = "encore_db_pool_connections_in_use";
@@ -59,6 +60,7 @@ pub struct Metrics {
     emails_sent: Counter,
     email_retried: Counter,
     email_gave_up: Counter,
+    smtp_stalls: Counter,
 }
 
 /// The recorder and the gauges set at scrape time.
@@ -107,6 +109,7 @@ impl Metrics {
             emails_sent: Counter::noop(),
             email_retried: Counter::noop(),
             email_gave_up: Counter::noop(),
+            smtp_stalls: Counter::noop(),
         })
     }
 
@@ -138,6 +141,7 @@ impl Metrics {
             emails_sent: counter(EMAILS_SENT, &[]),
             email_retried: counter(EMAIL_FAILURES, &RETRY),
             email_gave_up: counter(EMAIL_FAILURES, &GAVE_UP),
+            smtp_stalls: counter(SMTP_STALLS, &[]),
             exporter: Some(Exporter {
                 outbox_emails: OUTBOX_STATES
                     .iter()
@@ -184,6 +188,11 @@ impl Metrics {
         } else {
             self.email_retried.increment(1);
         }
+    }
+
+    /// An SMTP step that got no answer in time (its connection is dropped).
+    pub fn smtp_stalled(&self) {
+        self.smtp_stalls.increment(1);
     }
 
     /// The request counter and latency histogram of one route, method and status. Registering
@@ -281,6 +290,13 @@ fn describe(recorder: &PrometheusRecorder) {
         Counter,
         None,
         "Failed email sends: outcome=retry (will be tried again) or gave_up (marked failed).",
+    );
+    describe(
+        SMTP_STALLS,
+        Counter,
+        None,
+        "SMTP steps (connect, greeting, STARTTLS, AUTH, pool wait, NOOP, send) that got no answer \
+         in time; each drops its connection.",
     );
     describe(
         OUTBOX_EMAILS,

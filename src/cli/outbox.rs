@@ -2,6 +2,7 @@ use std::process::ExitCode;
 
 use chrono::Utc;
 
+use crate::db::outbox::FailedFilter;
 use crate::email::worker::Worker;
 use crate::service::{outbox, signing};
 
@@ -49,5 +50,41 @@ pub fn status() -> anyhow::Result<ExitCode> {
         ),
         None => println!("oldest unsent: none"),
     }
+    let failed = outbox::failed(&encore.db, FAILED_SHOWN)?;
+    if !failed.is_empty() {
+        println!("failed (most recent first; `encore outbox retry` sends them again):");
+    }
+    for email in &failed {
+        let ticket = email.ticket_id.map_or("-".into(), |t| t.to_string());
+        let error = email.last_error.as_deref().unwrap_or("");
+        println!(
+            "  email {} ({}, ticket {ticket}, to {}), {} attempts: {error}",
+            email.id, email.kind, email.recipient, email.attempts
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Failed emails `status` lists, at most.
+const FAILED_SHOWN: i64 = 50;
+
+pub fn retry(
+    kind: Option<String>,
+    ticket_id: Option<i64>,
+    queued_within_hours: Option<i64>,
+) -> anyhow::Result<ExitCode> {
+    let (_, encore) = super::open()?;
+    let filter = FailedFilter {
+        id: None,
+        kind,
+        ticket_id,
+        queued_since: queued_within_hours
+            .map(|hours| (Utc::now() - chrono::Duration::hours(hours)).naive_utc()),
+    };
+    let retried = outbox::retry_failed(&encore, &filter)?;
+    println!(
+        "{} failed emails put back in line; the worker sends them now",
+        retried.len()
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -145,6 +145,77 @@ pub fn release(
     Ok(())
 }
 
+/// Which failed emails to send again; every field unset means all of them.
+#[derive(Debug, Clone, Default)]
+pub struct FailedFilter {
+    pub id: Option<i64>,
+    pub kind: Option<String>,
+    pub ticket_id: Option<i64>,
+    /// Only emails queued at or after this time.
+    pub queued_since: Option<NaiveDateTime>,
+}
+
+/// Puts failed emails matching `filter` back in line, due at `now` with a full set of
+/// attempts (their last error stays until they are sent). Returns them as they are now.
+pub fn retry_failed(
+    conn: &mut Conn<'_>,
+    filter: &FailedFilter,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<OutboxRow>> {
+    // Boxed queries are per backend: the macro spells this out for each.
+    let ids: Vec<i64> = with_conn!(conn, c => {
+        let mut query = outbox::table
+            .filter(outbox::status.eq(STATUS_FAILED))
+            .select(outbox::id)
+            .into_boxed();
+        if let Some(id) = filter.id {
+            query = query.filter(outbox::id.eq(id));
+        }
+        if let Some(kind) = &filter.kind {
+            query = query.filter(outbox::kind.eq(kind.clone()));
+        }
+        if let Some(ticket_id) = filter.ticket_id {
+            query = query.filter(outbox::ticket_id.eq(ticket_id));
+        }
+        if let Some(since) = filter.queued_since {
+            query = query.filter(outbox::created_at.ge(since));
+        }
+        query.load(c)
+    })?;
+    with_conn!(conn, c => diesel::update(
+        outbox::table
+            .filter(outbox::id.eq_any(&ids))
+            .filter(outbox::status.eq(STATUS_FAILED)),
+    )
+    .set((
+        outbox::status.eq(STATUS_PENDING),
+        outbox::attempts.eq(0),
+        outbox::next_attempt_at.eq(now),
+        outbox::locked_until.eq(None::<NaiveDateTime>),
+    ))
+    .returning(OutboxRow::as_returning())
+    .get_results(c))
+}
+
+/// Failed emails, the most recent first, at most `limit`.
+pub fn failed(conn: &mut Conn<'_>, limit: i64) -> QueryResult<Vec<OutboxRow>> {
+    with_conn!(conn, c => outbox::table
+        .filter(outbox::status.eq(STATUS_FAILED))
+        .order(outbox::id.desc())
+        .limit(limit)
+        .select(OutboxRow::as_select())
+        .load(c))
+}
+
+/// One email, by id.
+pub fn find(conn: &mut Conn<'_>, id: i64) -> QueryResult<Option<OutboxRow>> {
+    with_conn!(conn, c => outbox::table
+        .find(id)
+        .select(OutboxRow::as_select())
+        .first(c)
+        .optional())
+}
+
 /// Every email queued about these tickets, oldest first.
 pub fn for_tickets(conn: &mut Conn<'_>, ticket_ids: &[i64]) -> QueryResult<Vec<OutboxRow>> {
     with_conn!(conn, c => outbox::table

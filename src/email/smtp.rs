@@ -12,9 +12,13 @@
 //! With `smtps://` lettre opens the socket itself (TLS must begin before the greeting), so
 //! only plain and STARTTLS connections get no-delay.
 
+use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
-use deadpool::managed::{self, Metrics, Pool, RecycleError, RecycleResult};
+use deadpool::managed::{
+    self, Metrics as PoolMetrics, Pool, PoolError, RecycleError, RecycleResult,
+};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
@@ -23,8 +27,9 @@ use lettre::Message;
 use tokio::net::TcpStream;
 use url::Url;
 
-/// How long connecting, or one whole send, may take before we give up on the connection.
-const TIMEOUT: Duration = Duration::from_secs(60);
+use crate::config::Config;
+use crate::metrics::Metrics;
+
 /// A connection idle longer than this is checked with `NOOP` before it is used again: the
 /// server may have closed it.
 const IDLE_CHECK_AFTER: Duration = Duration::from_secs(30);
@@ -104,24 +109,30 @@ impl SmtpServer {
         })
     }
 
-    async fn connect(&self) -> Result<AsyncSmtpConnection, SmtpFailure> {
+    /// Opens a connection, each step (TCP connect, greeting, STARTTLS, AUTH) bounded by
+    /// `limit`: a server that stops answering midway costs at most one `limit` per step.
+    async fn connect(&self, limit: Duration) -> Result<AsyncSmtpConnection, SmtpFailure> {
         let tls = || TlsParameters::new(self.host.clone());
         let mut connection = if self.security == Security::Implicit {
-            AsyncSmtpConnection::connect_tokio1(
-                (self.host.as_str(), self.port),
-                Some(TIMEOUT),
+            // TLS must begin before the greeting: lettre opens the socket and reads the
+            // greeting itself, so the whole exchange is one step.
+            let address = (self.host.as_str(), self.port);
+            let tls = tls()?;
+            let connecting = AsyncSmtpConnection::connect_tokio1(
+                address,
+                Some(limit),
                 &self.hello,
-                Some(tls()?),
+                Some(tls),
                 None,
-            )
-            .await?
+            );
+            within(Step::Connect, limit, connecting).await?
         } else {
-            let socket =
-                tokio::time::timeout(TIMEOUT, TcpStream::connect((self.host.as_str(), self.port)))
-                    .await
-                    .map_err(|_| SmtpFailure::ConnectTimeout)??;
+            let address = (self.host.as_str(), self.port);
+            let socket = within(Step::Connect, limit, TcpStream::connect(address)).await?;
             socket.set_nodelay(true)?;
-            AsyncSmtpConnection::connect_with_transport(Box::new(socket), &self.hello).await?
+            let greeting =
+                AsyncSmtpConnection::connect_with_transport(Box::new(socket), &self.hello);
+            within(Step::Greeting, limit, greeting).await?
         };
         let wants_tls = match self.security {
             Security::Required => true,
@@ -129,14 +140,59 @@ impl SmtpServer {
             Security::Plain | Security::Implicit => false,
         };
         if wants_tls {
-            connection.starttls(tls()?, &self.hello).await?;
+            within(
+                Step::StartTls,
+                limit,
+                connection.starttls(tls()?, &self.hello),
+            )
+            .await?;
         }
         if let Some(credentials) = &self.credentials {
-            connection
-                .auth(&[Mechanism::Plain, Mechanism::Login], credentials)
-                .await?;
+            let mechanisms = [Mechanism::Plain, Mechanism::Login];
+            within(Step::Auth, limit, connection.auth(&mechanisms, credentials)).await?;
         }
         Ok(connection)
+    }
+}
+
+/// The steps of an SMTP conversation that can stall, each under its own timeout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Connect,
+    Greeting,
+    StartTls,
+    Auth,
+    /// Taking a connection from the pool (all of them busy).
+    PoolWait,
+    /// The `NOOP` check of a connection that sat idle.
+    Noop,
+    /// One message: MAIL, RCPT, DATA.
+    Send,
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Step::Connect => "connect",
+            Step::Greeting => "greeting",
+            Step::StartTls => "STARTTLS",
+            Step::Auth => "AUTH",
+            Step::PoolWait => "waiting for a pooled connection",
+            Step::Noop => "NOOP check",
+            Step::Send => "sending",
+        })
+    }
+}
+
+/// Runs one step of the conversation, giving up after `limit`.
+async fn within<T, E: Into<SmtpFailure>>(
+    step: Step,
+    limit: Duration,
+    work: impl Future<Output = Result<T, E>>,
+) -> Result<T, SmtpFailure> {
+    match tokio::time::timeout(limit, work).await {
+        Ok(done) => done.map_err(Into::into),
+        Err(_) => Err(SmtpFailure::Stalled { step, limit }),
     }
 }
 
@@ -145,10 +201,57 @@ impl SmtpServer {
 pub enum SmtpFailure {
     #[error("cannot reach the SMTP server: {0}")]
     Connect(#[from] std::io::Error),
-    #[error("cannot reach the SMTP server: connecting took over {}s", TIMEOUT.as_secs())]
-    ConnectTimeout,
+    #[error("the SMTP server stalled: no answer to {step} within {limit:?}")]
+    Stalled { step: Step, limit: Duration },
     #[error(transparent)]
     Smtp(#[from] SmtpError),
+}
+
+/// How long each step of an SMTP conversation may take (see `Config`).
+#[derive(Debug, Clone, Copy)]
+pub struct SmtpTimeouts {
+    /// Each of: TCP connect, greeting, STARTTLS, AUTH, and the `NOOP` check.
+    pub connect: Duration,
+    /// One message.
+    pub send: Duration,
+    /// Taking a pooled connection: waiting for one, checking or opening it.
+    pub pool_wait: Duration,
+}
+
+impl SmtpTimeouts {
+    pub fn from_config(config: &Config) -> SmtpTimeouts {
+        SmtpTimeouts {
+            connect: Duration::from_millis(config.smtp_connect_timeout_ms),
+            send: Duration::from_millis(config.smtp_send_timeout_ms),
+            pool_wait: Duration::from_millis(config.smtp_pool_wait_ms),
+        }
+    }
+
+    /// The longest one email's send may take: taking a connection (its wait, `NOOP` check or
+    /// opening included) and the conversation.
+    pub fn longest_send(&self) -> Duration {
+        self.pool_wait.saturating_add(self.send)
+    }
+}
+
+/// Why an email was not sent.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The server answered 5xx: sending again will not help.
+    #[error("{0}")]
+    Permanent(String),
+    /// Anything else (a stall, a refused connection, a 4xx): worth trying again later.
+    #[error("{0}")]
+    Transient(String),
+}
+
+impl From<SmtpFailure> for SendError {
+    fn from(failure: SmtpFailure) -> SendError {
+        match &failure {
+            SmtpFailure::Smtp(e) if e.is_permanent() => SendError::Permanent(failure.to_string()),
+            _ => SendError::Transient(failure.to_string()),
+        }
+    }
 }
 
 /// One pooled connection. `clean` is false while a send is under way: a send cut off midway
@@ -159,15 +262,31 @@ pub struct PooledConnection {
     clean: bool,
 }
 
-pub struct Connector(SmtpServer);
+pub struct Connector {
+    server: SmtpServer,
+    timeouts: SmtpTimeouts,
+    metrics: Arc<Metrics>,
+}
+
+impl Connector {
+    /// Logs and counts a stall; the connection it happened on is dropped by the caller.
+    fn note(&self, failure: &SmtpFailure) {
+        if let SmtpFailure::Stalled { step, limit } = failure {
+            tracing::warn!(server = ?self.server, %step, ?limit, "SMTP server stalled; connection dropped");
+            self.metrics.smtp_stalled();
+        }
+    }
+}
 
 impl managed::Manager for Connector {
     type Type = PooledConnection;
     type Error = SmtpFailure;
 
     async fn create(&self) -> Result<PooledConnection, SmtpFailure> {
+        let connecting = self.server.connect(self.timeouts.connect).await;
+        let connection = connecting.inspect_err(|e| self.note(e))?;
         Ok(PooledConnection {
-            connection: self.0.connect().await?,
+            connection,
             clean: true,
         })
     }
@@ -175,13 +294,23 @@ impl managed::Manager for Connector {
     async fn recycle(
         &self,
         pooled: &mut PooledConnection,
-        metrics: &Metrics,
+        metrics: &PoolMetrics,
     ) -> RecycleResult<SmtpFailure> {
         if !pooled.clean || pooled.connection.has_broken() {
             return Err(RecycleError::message("connection left mid-conversation"));
         }
-        if metrics.last_used() > IDLE_CHECK_AFTER && !pooled.connection.test_connected().await {
-            return Err(RecycleError::message("server closed the idle connection"));
+        if metrics.last_used() > IDLE_CHECK_AFTER {
+            let check = async { Ok::<_, SmtpFailure>(pooled.connection.test_connected().await) };
+            match within(Step::Noop, self.timeouts.connect, check).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Err(RecycleError::message("server closed the idle connection"))
+                }
+                Err(e) => {
+                    self.note(&e);
+                    return Err(RecycleError::Backend(e));
+                }
+            }
         }
         Ok(())
     }
@@ -194,8 +323,18 @@ pub struct SmtpPool {
 }
 
 impl SmtpPool {
-    pub fn new(server: SmtpServer, max_connections: usize) -> Result<SmtpPool, String> {
-        let pool = Pool::builder(Connector(server.clone()))
+    pub fn new(
+        server: SmtpServer,
+        max_connections: usize,
+        timeouts: SmtpTimeouts,
+        metrics: Arc<Metrics>,
+    ) -> Result<SmtpPool, String> {
+        let connector = Connector {
+            server: server.clone(),
+            timeouts,
+            metrics,
+        };
+        let pool = Pool::builder(connector)
             .max_size(max_connections.max(1))
             .build()
             .map_err(|e| e.to_string())?;
@@ -206,19 +345,44 @@ impl SmtpPool {
         format!("SMTP at {:?}", self.server)
     }
 
-    pub async fn send(&self, message: &Message) -> Result<(), String> {
-        let mut pooled = self.pool.get().await.map_err(|e| e.to_string())?;
+    /// Sends one message over a pooled connection. A connection whose send failed or stalled
+    /// is never used again.
+    pub async fn send(&self, message: &Message) -> Result<(), SendError> {
+        let connector = self.pool.manager();
+        let timeouts = connector.timeouts;
+        let taking = async {
+            self.pool.get().await.map_err(|e| match e {
+                PoolError::Backend(failure) => failure,
+                other => SmtpFailure::Connect(std::io::Error::other(other.to_string())),
+            })
+        };
+        // A stall while opening a connection was noted where it happened.
+        let taken = within(Step::PoolWait, timeouts.pool_wait, taking).await;
+        let mut pooled = taken.inspect_err(|e| {
+            if matches!(
+                e,
+                SmtpFailure::Stalled {
+                    step: Step::PoolWait,
+                    ..
+                }
+            ) {
+                connector.note(e)
+            }
+        })?;
         pooled.clean = false;
         let envelope = message.envelope();
         let body = message.formatted();
-        let sent = tokio::time::timeout(TIMEOUT, pooled.connection.send(envelope, &body)).await;
-        match sent {
-            Ok(Ok(_)) => {
+        let sending = pooled.connection.send(envelope, &body);
+        match within(Step::Send, timeouts.send, sending).await {
+            Ok(_) => {
                 pooled.clean = true;
                 Ok(())
             }
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err(format!("no answer within {}s", TIMEOUT.as_secs())),
+            Err(e) => {
+                connector.note(&e);
+                drop(managed::Object::take(pooled)); // frees its place in the pool at once
+                Err(e.into())
+            }
         }
     }
 }

@@ -1,11 +1,14 @@
 //! Where emails go: an SMTP server (pooled connections, see `smtp.rs`), or with no SMTP
 //! configured, `.eml` files in a folder a newcomer can open.
 
+use std::sync::Arc;
+
 use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::smtp::{SmtpPool, SmtpServer};
+use super::smtp::{SendError, SmtpPool, SmtpServer, SmtpTimeouts};
 
 use crate::config::Config;
+use crate::metrics::Metrics;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
@@ -24,11 +27,13 @@ pub enum Mailer {
 }
 
 impl Mailer {
-    pub fn from_config(config: &Config) -> Result<Mailer, TransportError> {
+    /// `metrics` counts SMTP stalls.
+    pub fn from_config(config: &Config, metrics: Arc<Metrics>) -> Result<Mailer, TransportError> {
         match &config.smtp_url {
             Some(url) => {
                 let server = SmtpServer::from_url(url).map_err(TransportError::BadSmtpUrl)?;
-                let pool = SmtpPool::new(server, config.smtp_pool_size as usize)
+                let timeouts = SmtpTimeouts::from_config(config);
+                let pool = SmtpPool::new(server, config.smtp_pool_size as usize, timeouts, metrics)
                     .map_err(TransportError::BadSmtpUrl)?;
                 Ok(Mailer::Smtp(pool))
             }
@@ -55,14 +60,14 @@ impl Mailer {
         }
     }
 
-    pub async fn send(&self, message: Message) -> Result<(), String> {
+    pub async fn send(&self, message: Message) -> Result<(), SendError> {
         match self {
             Mailer::Smtp(pool) => pool.send(&message).await,
             Mailer::Files { transport, .. } => transport
                 .send(message)
                 .await
                 .map(drop)
-                .map_err(|e| e.to_string()),
+                .map_err(|e| SendError::Transient(e.to_string())),
         }
     }
 }

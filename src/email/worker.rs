@@ -2,8 +2,10 @@
 //! are taken over when the lease ends), composes them, sends them concurrently over pooled
 //! connections, and records each result. It also queues pre-show reminders when they fall due.
 //!
-//! Nothing is lost: an email leaves the outbox only when the server accepted it. A crash after
-//! sending but before marking resends it later with the same Message-ID.
+//! Nothing is lost: an email leaves the outbox only when the server accepted it. Recording the
+//! results is retried until it succeeds, so a transient database error never resends what the
+//! server acknowledged; only a crash after sending but before marking resends an email later,
+//! with the same Message-ID.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,6 +17,7 @@ use lettre::Message;
 use tokio::sync::Notify;
 
 use super::messages::{Composer, TicketFacts};
+use super::smtp::{SendError, SmtpTimeouts};
 use super::transport::Mailer;
 use super::{
     KIND_CANCELLATION, KIND_CONFIRMATION, KIND_EXCHANGE_RECEIPT, KIND_LOBBY, KIND_REMINDER,
@@ -31,6 +34,9 @@ use crate::tokens::{render_png, LinkClaims, LinkPurpose};
 
 /// How far ahead the worker looks for performances whose reminders may fall due.
 const REMINDER_HORIZON_DAYS: i64 = 31;
+/// Recording a round's results is retried after this, doubling up to `RECORD_RETRY_MAX`.
+const RECORD_RETRY_FIRST: Duration = Duration::from_millis(50);
+const RECORD_RETRY_MAX: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
@@ -41,6 +47,9 @@ pub struct WorkerSettings {
     pub max_attempts: i32,
     pub lease: chrono::Duration,
     pub reminder_check: Duration,
+    /// The longest one send may take (see `SmtpTimeouts::longest_send`): a send starts only
+    /// when the claim's lease covers all of it.
+    pub longest_send: chrono::Duration,
 }
 
 impl WorkerSettings {
@@ -53,6 +62,10 @@ impl WorkerSettings {
             max_attempts: config.email_max_attempts,
             lease: chrono::Duration::seconds(config.email_lease_seconds),
             reminder_check: Duration::from_secs(config.reminder_check_seconds),
+            longest_send: chrono::Duration::from_std(
+                SmtpTimeouts::from_config(config).longest_send(),
+            )
+            .unwrap_or(chrono::Duration::MAX),
         }
     }
 
@@ -87,7 +100,12 @@ enum Delivery {
     LeaseExpired,
     /// Not to be sent (the ticket ended): recorded as skipped, with why.
     Skipped(String),
-    Failed(String),
+    /// Tried again later, unless `permanent` (the server rejected it with 5xx, or it cannot be
+    /// composed) or it was the last attempt.
+    Failed {
+        reason: String,
+        permanent: bool,
+    },
 }
 
 #[derive(Clone)]
@@ -114,7 +132,7 @@ impl Worker {
     }
 
     pub fn from_config(encore: Encore, config: &Config) -> anyhow::Result<Self> {
-        let mailer = Mailer::from_config(config)?;
+        let mailer = Mailer::from_config(config, encore.metrics.clone())?;
         let composer = Composer::new(&config.mail_from)?;
         tracing::info!(transport = %mailer.describe(), "email worker ready");
         Ok(Worker::new(
@@ -205,21 +223,46 @@ impl Worker {
         let (encore, composer) = (self.encore.clone(), self.composer.clone());
         let composed = blocking(move || compose_all(&encore, &composer, claimed)).await?;
 
-        // No send starts when our lease is about to end: past it another worker may take the
-        // row over, and then it would go twice.
-        let in_time = crate::service::now() + lease_margin(self.settings.lease) < lease_until;
-        let results = self.send_all(composed, in_time).await;
-        let (encore, settings) = (self.encore.clone(), self.settings.clone());
-        blocking(move || record_results(&encore, &settings, &claim, results)).await?;
+        // No send starts unless our lease covers all of it: past the lease another worker may
+        // take the row over, and then it would go twice.
+        let last_start = (lease_until - lease_margin(self.settings.lease))
+            .checked_sub_signed(self.settings.longest_send)
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+        let results = self.send_all(composed, last_start).await;
+        account(&self.encore, &self.settings, &results);
+        self.record(claim, results).await;
         Ok(count)
     }
 
-    /// Sends a claim's emails concurrently. When `in_time` is false nothing is sent: the rows are
-    /// left to whoever claims them after our lease.
+    /// Records a round's results, retrying with backoff until the database takes them: what the
+    /// server acknowledged is kept here until it is marked sent, never left for the lease to
+    /// expire and be sent again.
+    async fn record(&self, claim: String, results: Vec<(OutboxRow, Delivery)>) {
+        let results = Arc::new(results);
+        let claim: Arc<str> = claim.into();
+        let mut wait = RECORD_RETRY_FIRST;
+        loop {
+            let (encore, settings) = (self.encore.clone(), self.settings.clone());
+            let (claim_, results_) = (claim.clone(), results.clone());
+            let recorded =
+                blocking(move || record_results(&encore, &settings, &claim_, &results_)).await;
+            match recorded {
+                Ok(()) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in = ?wait, emails = results.len(), "could not record delivery results; retrying");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(RECORD_RETRY_MAX);
+                }
+            }
+        }
+    }
+
+    /// Sends a claim's emails concurrently. An email whose turn comes after `last_start` is not
+    /// sent: it is left to whoever claims it after our lease.
     async fn send_all(
         &self,
         claimed: Vec<(OutboxRow, Prepared)>,
-        in_time: bool,
+        last_start: chrono::DateTime<chrono::Utc>,
     ) -> Vec<(OutboxRow, Delivery)> {
         let mailer = self.mailer.clone();
         stream::iter(claimed)
@@ -227,13 +270,25 @@ impl Worker {
                 let mailer = mailer.clone();
                 async move {
                     let delivery = match prepared {
-                        Prepared::Send(_) if !in_time => Delivery::LeaseExpired,
+                        Prepared::Send(_) if crate::service::now() > last_start => {
+                            Delivery::LeaseExpired
+                        }
                         Prepared::Send(message) => match mailer.send(message).await {
                             Ok(()) => Delivery::Sent,
-                            Err(e) => Delivery::Failed(e),
+                            Err(SendError::Permanent(reason)) => Delivery::Failed {
+                                reason,
+                                permanent: true,
+                            },
+                            Err(SendError::Transient(reason)) => Delivery::Failed {
+                                reason,
+                                permanent: false,
+                            },
                         },
                         Prepared::Skip(reason) => Delivery::Skipped(reason),
-                        Prepared::Broken(reason) => Delivery::Failed(reason),
+                        Prepared::Broken(reason) => Delivery::Failed {
+                            reason,
+                            permanent: false,
+                        },
                     };
                     (row, delivery)
                 }
@@ -521,11 +576,38 @@ pub fn claim_link(
     Ok(format!("{base_url}/claim/{}", encore.keys.sign(&claims)?))
 }
 
+/// Whether a failed email is failed for good: rejected for good, or its last attempt.
+fn gives_up(settings: &WorkerSettings, row: &OutboxRow, permanent: bool) -> bool {
+    permanent || row.attempts >= settings.max_attempts
+}
+
+/// Counts and logs a round's results, once: the sends happened whatever becomes of recording
+/// them.
+fn account(encore: &Encore, settings: &WorkerSettings, results: &[(OutboxRow, Delivery)]) {
+    let sent = results
+        .iter()
+        .filter(|(_, d)| matches!(d, Delivery::Sent))
+        .count();
+    encore.metrics.emails_sent(sent as u64);
+    for (row, delivery) in results {
+        let Delivery::Failed { reason, permanent } = delivery else {
+            continue;
+        };
+        let gave_up = gives_up(settings, row, *permanent);
+        encore.metrics.email_send_failed(gave_up);
+        if gave_up {
+            tracing::error!(id = row.id, kind = %row.kind, attempts = row.attempts, permanent, error = %reason, "email failed for good");
+        } else {
+            tracing::warn!(id = row.id, kind = %row.kind, attempts = row.attempts, error = %reason, "email send failed; will retry");
+        }
+    }
+}
+
 fn record_results(
     encore: &Encore,
     settings: &WorkerSettings,
     claim: &str,
-    results: Vec<(OutboxRow, Delivery)>,
+    results: &[(OutboxRow, Delivery)],
 ) -> service::Result<()> {
     let now: NaiveDateTime = crate::service::now().naive_utc();
     let sent: Vec<i64> = results
@@ -533,30 +615,19 @@ fn record_results(
         .filter(|(_, d)| matches!(d, Delivery::Sent))
         .map(|(r, _)| r.id)
         .collect();
-    // The sends happened whatever becomes of recording them: count them now.
-    encore.metrics.emails_sent(sent.len() as u64);
-    for (row, delivery) in &results {
-        if matches!(delivery, Delivery::Failed(_)) {
-            encore
-                .metrics
-                .email_send_failed(row.attempts >= settings.max_attempts);
-        }
-    }
     encore.db.write(|conn| {
         outbox::mark_sent(conn, &sent, claim, now)?;
-        for (row, delivery) in &results {
+        for (row, delivery) in results {
             match delivery {
                 Delivery::Sent | Delivery::LeaseExpired => {}
                 Delivery::Skipped(reason) => {
                     outbox::release(conn, row.id, claim, outbox::STATUS_SKIPPED, now, reason)?
                 }
-                Delivery::Failed(reason) if row.attempts >= settings.max_attempts => {
-                    tracing::error!(id = row.id, kind = %row.kind, attempts = row.attempts, error = %reason, "email failed for good");
+                Delivery::Failed { reason, permanent } if gives_up(settings, row, *permanent) => {
                     outbox::release(conn, row.id, claim, outbox::STATUS_FAILED, now, reason)?
                 }
-                Delivery::Failed(reason) => {
+                Delivery::Failed { reason, .. } => {
                     let next = now + settings.retry_delay(row.attempts);
-                    tracing::warn!(id = row.id, kind = %row.kind, attempts = row.attempts, error = %reason, retry_at = %next, "email send failed; will retry");
                     outbox::release(conn, row.id, claim, outbox::STATUS_PENDING, next, reason)?
                 }
             }

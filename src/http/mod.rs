@@ -78,6 +78,7 @@ fn api_routes() -> Vec<(Method, &'static str, Access, Route)> {
         (GET, "/api/v1/tickets/{id}/qr.png", BOX_OFFICE, to(api::tickets::qr_png)),
         (GET, "/api/v1/tickets/{id}/qr.svg", BOX_OFFICE, to(api::tickets::qr_svg)),
         (GET, "/api/v1/tickets/{id}/emails", BOX_OFFICE, to(api::tickets::emails)),
+        (POST, "/api/v1/tickets/{id}/emails/{email_id}/resend", BOX_OFFICE, to(api::tickets::resend_email)),
         (POST, "/api/v1/tickets/{id}/exchange", BOX_OFFICE, to(api::changes::exchange)),
         (POST, "/api/v1/tickets/{id}/transfer", BOX_OFFICE, to(api::changes::transfer)),
         (POST, "/api/v1/tickets/{id}/transfer/cancel", BOX_OFFICE, to(api::changes::cancel_transfer)),

@@ -57,6 +57,7 @@ use super::error::ApiError;
         crate::http::api::tickets::qr_png,
         crate::http::api::tickets::qr_svg,
         crate::http::api::tickets::emails,
+        crate::http::api::tickets::resend_email,
         crate::http::api::changes::exchange,
         crate::http::api::changes::transfer,
         crate::http::api::changes::cancel_transfer,
@@ -263,6 +264,7 @@ const LINKS: &[(&str, &str, &str, &[&str])] = &[
         &[
             "tickets_get",
             "tickets_emails",
+            "tickets_resend_email",
             "tickets_qr_png",
             "tickets_qr_svg",
             "changes_exchange",

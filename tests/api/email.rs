@@ -283,11 +283,27 @@ struct WorkerProcess(Child);
 impl WorkerProcess {
     /// `lease_seconds`: how long a claim holds before another worker may take it over.
     fn start(app: &TestApp, smtp: &SmtpServer, lease_seconds: u32) -> WorkerProcess {
+        // A send starts only when the lease covers its longest time: a fifth of the lease to
+        // take a connection, two fifths to send.
+        let fifth = (lease_seconds * 200).to_string();
+        let two_fifths = (lease_seconds * 400).to_string();
+        Self::start_with(app, smtp, lease_seconds, &fifth, &two_fifths)
+    }
+
+    fn start_with(
+        app: &TestApp,
+        smtp: &SmtpServer,
+        lease_seconds: u32,
+        pool_wait_ms: &str,
+        send_timeout_ms: &str,
+    ) -> WorkerProcess {
         let child = Command::new(env!("CARGO_BIN_EXE_encore"))
             .arg("worker")
             .env("DATABASE_URL", &app.db.url)
             .env("SMTP_URL", smtp.url())
             .env("ENCORE_EMAIL_LEASE_SECONDS", lease_seconds.to_string())
+            .env("ENCORE_SMTP_POOL_WAIT_MS", pool_wait_ms)
+            .env("ENCORE_SMTP_SEND_TIMEOUT_MS", send_timeout_ms)
             .env("ENCORE_EMAIL_RETRY_BASE_MS", "50")
             .env("ENCORE_OUTBOX_POLL_MS", "50")
             .env("ENCORE_OUTBOX_BATCH_SIZE", "20")
@@ -376,20 +392,39 @@ async fn a_killed_worker_loses_nothing(backend: Backend) {
     );
 }
 
-/// Leases shorter than a batch takes to send: each worker stops sending what its lease no
-/// longer covers and records results only for its own claims, so nothing goes twice.
+/// Leases shorter than a claim takes to send: each worker starts only the sends its lease
+/// still covers and records results only for its own claims, so nothing goes twice.
 async fn workers_whose_leases_run_out_never_send_twice(backend: Backend) {
     let (app, smtp) = app_with_smtp(backend).await;
-    smtp.slow_down(Duration::from_millis(250)); // a batch of 20, two at a time: 2.5 s
+    // Each pipeline claims 2 emails and sends them one after the other: 3.2 s, past the 3 s
+    // lease. A send may take 0.3 s to get a connection and 1.8 s to send.
+    smtp.slow_down(Duration::from_millis(1_600));
     let performance = app.create_performance_at(in_three_days(), 100).await;
-    app.issue_bulk(performance, 40).await;
-    let _one = WorkerProcess::start(&app, &smtp, 2);
-    let _two = WorkerProcess::start(&app, &smtp, 2);
-    wait_until_all_sent(&app, 40).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.issue_bulk(performance, 16).await;
+    let _one = WorkerProcess::start_with(&app, &smtp, 3, "300", "1800");
+    let _two = WorkerProcess::start_with(&app, &smtp, 3, "300", "1800");
+    // Until every email is sent; no email may arrive twice meanwhile.
+    for round in 0.. {
+        let messages = smtp.messages();
+        let distinct: HashSet<String> = messages.iter().map(Received::message_id).collect();
+        assert_eq!(distinct.len(), messages.len(), "an email was sent twice");
+        let sent = app
+            .db
+            .count("SELECT COUNT(*) AS n FROM outbox WHERE status = 'sent'");
+        if sent == 16 {
+            break;
+        }
+        assert!(round < 800, "not every email was sent ({sent} of 16)");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The leases did run out: emails were claimed again after a claim that did not send them.
+    let reclaimed = app
+        .db
+        .count("SELECT COUNT(*) AS n FROM outbox WHERE attempts > 1");
+    assert!(reclaimed > 0, "no lease ran out: the test proves nothing");
     let messages = smtp.messages();
-    assert_eq!(messages.len(), 40, "exactly one message per ticket");
-    assert_each_delivered_once_or_resent_identically(&messages, 40);
+    assert_eq!(messages.len(), 16, "exactly one message per ticket");
+    assert_each_delivered_once_or_resent_identically(&messages, 16);
 }
 
 async fn two_workers_never_send_an_email_twice(backend: Backend) {
@@ -435,6 +470,8 @@ macro_rules! email_tests {
         }
     };
 }
+
+pub(crate) use email_tests;
 
 email_tests!(
     confirmation_arrives_with_qr_and_link,

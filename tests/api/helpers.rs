@@ -189,6 +189,9 @@ pub fn test_config(database_url: &str, mail_dir: &std::path::Path) -> Config {
         mail_dir: mail_dir.to_string_lossy().into_owned(),
         email_retry_base_ms: 50,
         email_lease_seconds: 2,
+        // A send starts only when the lease covers its longest time: these fit in the lease.
+        smtp_pool_wait_ms: 250,
+        smtp_send_timeout_ms: 750,
         outbox_poll_ms: 50,
         send_concurrency: 4,
         api_key_cache_seconds: 1,

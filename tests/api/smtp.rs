@@ -1,8 +1,10 @@
 //! A real SMTP server on loopback for the email tests: it speaks enough of RFC 5321 for lettre
 //! (EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT), keeps every message it accepts, and can be
 //! stopped and started again on the same port, or slowed down, to test delivery under failure.
+//! It can also stall (hold connections open and never answer) or reject every recipient with a
+//! permanent 5xx.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -38,7 +40,19 @@ pub struct SmtpServer {
     inbox: Arc<Mutex<Vec<Received>>>,
     /// Milliseconds to wait before accepting each message's data.
     delay_ms: Arc<AtomicU64>,
+    faults: Arc<Faults>,
     tasks: Option<JoinSet<()>>,
+}
+
+/// Misbehaviour switched on by a test.
+#[derive(Default)]
+struct Faults {
+    /// New connections get no greeting, and a message's data gets no answer, ever.
+    stalled: AtomicBool,
+    /// Every `RCPT TO` is answered `550`.
+    rejecting: AtomicBool,
+    /// How many `RCPT TO` were rejected.
+    rejected: AtomicU64,
 }
 
 impl SmtpServer {
@@ -47,6 +61,7 @@ impl SmtpServer {
             port: 0,
             inbox: Arc::default(),
             delay_ms: Arc::default(),
+            faults: Arc::default(),
             tasks: None,
         };
         server.listen().await;
@@ -64,11 +79,17 @@ impl SmtpServer {
             .expect("bind the SMTP port");
         self.port = listener.local_addr().unwrap().port();
         let (inbox, delay) = (self.inbox.clone(), self.delay_ms.clone());
+        let faults = self.faults.clone();
         let mut tasks = JoinSet::new();
         tasks.spawn(async move {
             let mut sessions = JoinSet::new();
             while let Ok((stream, _)) = listener.accept().await {
-                sessions.spawn(session(stream, inbox.clone(), delay.clone()));
+                sessions.spawn(session(
+                    stream,
+                    inbox.clone(),
+                    delay.clone(),
+                    faults.clone(),
+                ));
             }
         });
         self.tasks = Some(tasks);
@@ -84,6 +105,23 @@ impl SmtpServer {
     pub fn slow_down(&self, per_message: Duration) {
         self.delay_ms
             .store(per_message.as_millis() as u64, Ordering::SeqCst);
+    }
+
+    /// Stops answering (`true`): connections opened from now on get no greeting, and messages
+    /// sent from now on get no answer to their data; those connections stay stalled for good.
+    /// `false`: new connections are served again.
+    pub fn stall(&self, stalled: bool) {
+        self.faults.stalled.store(stalled, Ordering::SeqCst);
+    }
+
+    /// Rejects (`true`) every recipient with `550`, a permanent failure.
+    pub fn reject_recipients(&self, rejecting: bool) {
+        self.faults.rejecting.store(rejecting, Ordering::SeqCst);
+    }
+
+    /// How many recipients were rejected so far.
+    pub fn rejected(&self) -> u64 {
+        self.faults.rejected.load(Ordering::SeqCst)
     }
 
     pub fn messages(&self) -> Vec<Received> {
@@ -128,7 +166,20 @@ pub async fn next_round_with_mail(worker: &Worker) -> usize {
     }
 }
 
-async fn session(stream: TcpStream, inbox: Arc<Mutex<Vec<Received>>>, delay: Arc<AtomicU64>) {
+/// Holds a connection open without a word, for as long as the server runs.
+async fn stall_forever(faults: &Faults) {
+    if faults.stalled.load(Ordering::SeqCst) {
+        std::future::pending::<()>().await;
+    }
+}
+
+async fn session(
+    stream: TcpStream,
+    inbox: Arc<Mutex<Vec<Received>>>,
+    delay: Arc<AtomicU64>,
+    faults: Arc<Faults>,
+) {
+    stall_forever(&faults).await;
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
     if write
@@ -153,6 +204,9 @@ async fn session(stream: TcpStream, inbox: Arc<Mutex<Vec<Received>>>, delay: Arc
             from = command[10..].trim().trim_matches(['<', '>']).to_string();
             to.clear();
             "250 OK\r\n"
+        } else if upper.starts_with("RCPT TO:") && faults.rejecting.load(Ordering::SeqCst) {
+            faults.rejected.fetch_add(1, Ordering::SeqCst);
+            "550 5.1.1 mailbox unavailable\r\n"
         } else if upper.starts_with("RCPT TO:") {
             to.push(command[8..].trim().trim_matches(['<', '>']).to_string());
             "250 OK\r\n"
@@ -176,6 +230,7 @@ async fn session(stream: TcpStream, inbox: Arc<Mutex<Vec<Received>>>, delay: Arc
                 let unstuffed = line.strip_prefix('.').unwrap_or(&line);
                 data.extend_from_slice(unstuffed.as_bytes());
             }
+            stall_forever(&faults).await;
             let wait = delay.load(Ordering::SeqCst);
             if wait > 0 {
                 tokio::time::sleep(Duration::from_millis(wait)).await;

@@ -204,6 +204,20 @@ pub async fn emails(
     Ok(HttpResponse::Ok().json(rows.into_iter().map(EmailView::from).collect::<Vec<_>>()))
 }
 
+/// `POST /api/v1/tickets/{id}/emails/{email_id}/resend` (box_office): puts a failed email back
+/// in line with a full set of attempts. 409 `email_not_failed` for any other email.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/emails/{email_id}/resend",
+    params(("id" = i64, Path, description = "The ticket's id"), ("email_id" = i64, Path, description = "The email's id")),
+    responses((status = 200, body = EmailView), (status = 403), (status = 404), (status = 409)))]
+pub async fn resend_email(
+    encore: web::Data<Encore>,
+    ids: web::Path<(i64, i64)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, email_id) = ids.into_inner();
+    let row = run_blocking(move || crate::service::outbox::resend(&encore, id, email_id)).await?;
+    Ok(HttpResponse::Ok().json(EmailView::from(row)))
+}
+
 /// `GET /api/v1/tickets/{id}/qr.svg` (box_office)
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/qr.svg", params(("id" = i64, Path, description = "The ticket's id")),
     responses((status = 200, body = String, content_type = "image/svg+xml"), (status = 403)))]
