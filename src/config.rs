@@ -37,6 +37,10 @@ pub struct Config {
     /// How often every process re-reads the token signing keys, in seconds. A retired key's
     /// successor must be this old, twice over, before the retirement is allowed.
     pub key_refresh_seconds: u64,
+    /// The file holding the key that encrypts the token signing keys in the database; created
+    /// (mode 0600) on first start if absent. Unset: `encore.key` in the SQLite database's
+    /// folder, or in the working directory on PostgreSQL.
+    pub key_file: Option<String>,
     /// How long a verified API key is trusted without asking the database again.
     pub api_key_cache_seconds: u64,
     /// Largest JSON request body accepted, in bytes.
@@ -95,6 +99,7 @@ impl Default for Config {
             scan_window_after_start_hours: 6,
             scan_clock_leeway_seconds: 30,
             key_refresh_seconds: 60,
+            key_file: None,
             api_key_cache_seconds: 5,
             max_body_bytes: 1 << 20,
             postgres_scan_writers: 2,

@@ -79,6 +79,18 @@ pub enum SetupError {
     Query(#[from] diesel::result::Error),
 }
 
+/// Creates a new SQLite database file with mode 0600 (SQLite gives its `-wal` and `-shm` files
+/// the same mode); an existing file, an in-memory database or a `file:` URI is left alone.
+fn create_private_file(target: &str) -> std::io::Result<()> {
+    if target.starts_with(':') || target.starts_with("file:") {
+        return Ok(());
+    }
+    match crate::files::create_private(std::path::Path::new(target)) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
+        _ => Ok(()),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -195,6 +207,10 @@ impl Db {
         };
         let pool = match backend {
             Backend::Sqlite => {
+                create_private_file(target).map_err(|e| SetupError::Open {
+                    url: redact_url(url),
+                    reason: e.to_string(),
+                })?;
                 // Switch the file to WAL on one connection before the pool opens several at once:
                 // the switch needs the file to itself.
                 let mut first =

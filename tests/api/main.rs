@@ -23,4 +23,5 @@ mod openapi;
 mod processes;
 mod scanner_page;
 mod scans;
+mod secrets_at_rest;
 mod staff_idempotency;
