@@ -24,4 +24,5 @@ mod processes;
 mod scanner_page;
 mod scans;
 mod secrets_at_rest;
+mod secrets_hardening;
 mod staff_idempotency;
