@@ -37,10 +37,18 @@ pub struct Config {
     /// How often every process re-reads the token signing keys, in seconds. A retired key's
     /// successor must be this old, twice over, before the retirement is allowed.
     pub key_refresh_seconds: u64,
+    /// The file holding the key that encrypts the token signing keys in the database; created
+    /// (mode 0600) on first start if absent. Unset: `encore.key` in the SQLite database's
+    /// folder, or in the working directory on PostgreSQL.
+    pub key_file: Option<String>,
     /// How long a verified API key is trusted without asking the database again.
     pub api_key_cache_seconds: u64,
     /// Largest JSON request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// How long a client may take to send a request's headers, in milliseconds (408 after).
+    pub request_header_timeout_ms: u64,
+    /// How long a client may take to send a request's body, in milliseconds (408 after).
+    pub request_body_timeout_ms: u64,
     /// Scan-writing threads per process on PostgreSQL (SQLite always has one).
     pub postgres_scan_writers: usize,
     /// Most tickets in one bulk issuance request.
@@ -103,8 +111,11 @@ impl Default for Config {
             scan_window_after_start_hours: 6,
             scan_clock_leeway_seconds: 30,
             key_refresh_seconds: 60,
+            key_file: None,
             api_key_cache_seconds: 5,
             max_body_bytes: 1 << 20,
+            request_header_timeout_ms: 5_000,
+            request_body_timeout_ms: 30_000,
             postgres_scan_writers: 2,
             max_bulk_tickets: 1_000,
             log_format: LogFormat::Text,
@@ -193,6 +204,14 @@ impl Config {
     /// How long a new signing key must have been in force before an older one may be retired.
     pub fn key_retire_grace(&self) -> Duration {
         2 * self.key_refresh()
+    }
+
+    pub fn request_header_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_header_timeout_ms)
+    }
+
+    pub fn request_body_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_body_timeout_ms)
     }
 
     pub fn sqlite_busy_timeout(&self) -> Duration {

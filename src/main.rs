@@ -120,9 +120,14 @@ enum KeysCommand {
     Retire { kid: String },
     /// List token signing keys.
     Signing,
+    /// Encrypt every token signing key in the database under a new key file key, replacing
+    /// the key file (`key_file`).
+    Rewrap,
 }
 
 fn main() -> ExitCode {
+    // Before any file is opened: what Encore writes is its owner's only.
+    encore::files::private_umask();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve { bind } => cli::serve::run(bind),
@@ -147,6 +152,7 @@ fn main() -> ExitCode {
             KeysCommand::Rotate => cli::keys::rotate(),
             KeysCommand::Retire { kid } => cli::keys::retire(&kid),
             KeysCommand::Signing => cli::keys::signing(),
+            KeysCommand::Rewrap => cli::keys::rewrap(),
         },
         Command::Performances {
             command:

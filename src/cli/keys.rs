@@ -53,7 +53,7 @@ pub fn revoke(id: i64) -> anyhow::Result<ExitCode> {
 
 pub fn rotate() -> anyhow::Result<ExitCode> {
     let (_, encore) = super::open()?;
-    let kid = signing::rotate(&encore.db)?;
+    let kid = signing::rotate(&encore)?;
     println!("{kid}");
     eprintln!("New tokens are signed with {kid} once running processes pick it up (within key_refresh_seconds).");
     Ok(ExitCode::SUCCESS)
@@ -77,5 +77,16 @@ pub fn signing() -> anyhow::Result<ExitCode> {
         };
         println!("{}  created {}  {}", key.kid, key.created_at, status);
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn rewrap() -> anyhow::Result<ExitCode> {
+    let (_, encore) = super::open()?;
+    let path = signing::rewrap(&encore)?;
+    println!("{}", path.display());
+    eprintln!(
+        "Every signing key is now sealed with the new key in {}; processes on other machines need this file.",
+        path.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -60,6 +60,8 @@ fn write_checked(db: &Db, partial: &Path) -> Result<(), BackupError> {
     let target = partial
         .to_str()
         .ok_or_else(|| BackupError::Path(partial.to_path_buf()))?;
+    // VACUUM INTO fills an empty file: created here, it is private (0600) whatever the umask.
+    crate::files::create_private(partial)?;
     db.read(|conn| match conn {
         Conn::Sqlite(c) => diesel::sql_query("VACUUM INTO ?")
             .bind::<Text, _>(target)

@@ -79,6 +79,27 @@ pub enum SetupError {
     Query(#[from] diesel::result::Error),
 }
 
+/// Creates a new SQLite database file with mode 0600 (SQLite gives its `-wal` and `-shm` files
+/// the same mode); an existing file, an in-memory database or a `file:` URI is left alone.
+fn create_private_file(target: &str) -> std::io::Result<()> {
+    if target.starts_with(':') || target.starts_with("file:") {
+        return Ok(());
+    }
+    match crate::files::create_private(std::path::Path::new(target)) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Why the database cannot take a write now.
+#[derive(Debug, thiserror::Error)]
+pub enum NotReady {
+    #[error("another connection holds the database's write lock")]
+    Busy,
+    #[error(transparent)]
+    Unavailable(#[from] SetupError),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -138,6 +159,8 @@ pub struct Db {
     /// SQLite allows one writer at a time. Queueing this process's writers here is fairer and
     /// faster than letting them spin on SQLITE_BUSY; other processes still wait on busy_timeout.
     sqlite_writer: Arc<Mutex<()>>,
+    /// SQLite's busy timeout for pooled connections.
+    busy_timeout: Duration,
 }
 
 /// A pooled connection of either backend.
@@ -195,6 +218,10 @@ impl Db {
         };
         let pool = match backend {
             Backend::Sqlite => {
+                create_private_file(target).map_err(|e| SetupError::Open {
+                    url: redact_url(url),
+                    reason: e.to_string(),
+                })?;
                 // Switch the file to WAL on one connection before the pool opens several at once:
                 // the switch needs the file to itself.
                 let mut first =
@@ -225,6 +252,7 @@ impl Db {
         Ok(Db {
             pool: Arc::new(pool),
             sqlite_writer: Arc::new(Mutex::new(())),
+            busy_timeout,
         })
     }
 
@@ -304,12 +332,39 @@ impl Db {
         }
     }
 
-    /// A cheap round-trip, for `/readyz`.
-    pub fn ping(&self) -> Result<(), SetupError> {
-        let mut pooled = self.get()?;
-        with_conn!(&mut pooled.conn(), c => c.batch_execute("SELECT 1"))?;
+    /// Whether a write could start now, for `/readyz`. On PostgreSQL a round-trip; on SQLite
+    /// the write lock is taken (`BEGIN IMMEDIATE`, waiting at most [`Self::READY_WAIT`]) and
+    /// given back at once, so a database another connection holds write-locked is not ready.
+    pub fn ping(&self) -> Result<(), NotReady> {
+        let mut pooled = self.get().map_err(SetupError::from)?;
+        match pooled.conn() {
+            Conn::Postgres(c) => c.batch_execute("SELECT 1").map_err(SetupError::from)?,
+            Conn::Sqlite(c) => {
+                let probe = c.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {}; BEGIN IMMEDIATE; ROLLBACK;",
+                    Self::READY_WAIT.as_millis()
+                ));
+                // Give the pooled connection its usual patience back before anything else.
+                c.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {}",
+                    self.busy_timeout.as_millis()
+                ))
+                .map_err(SetupError::from)?;
+                match probe {
+                    Err(diesel::result::Error::DatabaseError(_, info))
+                        if info.message().contains("locked") =>
+                    {
+                        return Err(NotReady::Busy)
+                    }
+                    other => other.map_err(SetupError::from)?,
+                }
+            }
+        }
         Ok(())
     }
+
+    /// How long `/readyz` waits for SQLite's write lock before answering "busy".
+    pub const READY_WAIT: Duration = Duration::from_millis(200);
 }
 
 /// How many connections a pool holds, how many of them are idle, and its limit.
@@ -320,8 +375,8 @@ pub struct PoolState {
     pub max_size: u32,
 }
 
-/// The URL without its password (in the user part, or a `password=` query parameter as
-/// libpq accepts), for messages, logs and `encore config`.
+/// The URL without its passwords (in the user part, or a password-like query parameter such as
+/// libpq's `password=` and `sslpassword=`), for messages, logs and `encore config`.
 pub fn redact_url(url: &str) -> String {
     let url = redact_userinfo(url);
     match url.split_once('?') {
@@ -329,7 +384,7 @@ pub fn redact_url(url: &str) -> String {
             let query: Vec<String> = query
                 .split('&')
                 .map(|pair| match pair.split_once('=') {
-                    Some((name, _)) if name.eq_ignore_ascii_case("password") => {
+                    Some((name, _)) if is_secret_parameter(name) => {
                         format!("{name}=***")
                     }
                     _ => pair.to_string(),
@@ -339,6 +394,15 @@ pub fn redact_url(url: &str) -> String {
         }
         None => url,
     }
+}
+
+/// A URL parameter that carries a secret: libpq's `password` and `sslpassword`, and anything
+/// else named like a password, secret or token.
+fn is_secret_parameter(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["password", "secret", "token"]
+        .iter()
+        .any(|s| name.contains(s))
 }
 
 fn redact_userinfo(url: &str) -> String {
@@ -383,6 +447,10 @@ mod tests {
         assert_eq!(
             redact_url("postgresql://db/encore?user=e&password=s3cret&sslmode=require"),
             "postgresql://db/encore?user=e&password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact_url("postgres://db/e?sslkey=k.pem&sslpassword=s3cret&PassWord=x&api_token=t"),
+            "postgres://db/e?sslkey=k.pem&sslpassword=***&PassWord=***&api_token=***"
         );
         assert_eq!(
             redact_url("smtps://mailer:p%40ss@mail.example.org:465?tls=required"),

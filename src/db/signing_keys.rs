@@ -36,3 +36,18 @@ pub fn retire(conn: &mut Conn<'_>, kid: &str, at: NaiveDateTime) -> QueryResult<
         .execute(c))
     .map(|n| n == 1)
 }
+
+/// Replaces a key's stored private key, if it is still `old`; returns whether it was.
+pub fn replace_private_key(
+    conn: &mut Conn<'_>,
+    kid: &str,
+    old: &str,
+    new: &str,
+) -> QueryResult<bool> {
+    with_conn!(conn, c => diesel::update(signing_keys::table)
+        .filter(signing_keys::kid.eq(kid))
+        .filter(signing_keys::private_key.eq(old))
+        .set(signing_keys::private_key.eq(new))
+        .execute(c))
+    .map(|n| n == 1)
+}

@@ -1,5 +1,6 @@
 use std::fmt;
 
+use super::text::breaks_text;
 use super::Invalid;
 
 /// A syntactically valid email address, trimmed and with its domain lower-cased.
@@ -23,14 +24,23 @@ impl EmailAddress {
         // mail header; a ticketing address has no use for them.
         if trimmed
             .chars()
-            .any(|c| c.is_control() || c == '"' || c == ' ')
+            .any(|c| breaks_text(c) || c == '"' || c == ' ')
         {
             return Err(Invalid::new(
                 field,
-                "must not contain quotes, spaces or control characters",
+                "must not contain quotes, spaces, control characters or line separators",
             ));
         }
         let (local, domain) = trimmed.rsplit_once('@').expect("a valid address has an @");
+        // A domain literal (`ada@[192.0.2.1]`) bypasses DNS and names a host directly: a way to
+        // make us send mail to an internal address. Patrons' mail lives at domain names.
+        // A bare dotted address is the same thing without the brackets.
+        if domain.starts_with('[') || domain.parse::<std::net::IpAddr>().is_ok() {
+            return Err(Invalid::new(
+                field,
+                "must name a mail domain, not an IP address",
+            ));
+        }
         Ok(EmailAddress(format!(
             "{local}@{}",
             domain.to_ascii_lowercase()
@@ -73,6 +83,12 @@ mod tests {
             "a b@example.org",
             "ada@example.org\r\nBcc: x@y.z",
             "\"a b\"@example.org",
+            "ada@[192.0.2.1]",
+            "ada@[IPv6:2001:db8::1]",
+            "ada@192.0.2.1",
+            "ada\u{2028}@example.org",
+            "ada@exam\u{2029}ple.org",
+            "ada\u{85}@example.org",
         ] {
             assert!(
                 EmailAddress::parse("email", bad).is_err(),

@@ -38,7 +38,8 @@ impl Mailer {
                 Ok(Mailer::Smtp(pool))
             }
             None => {
-                std::fs::create_dir_all(&config.mail_dir).map_err(|source| {
+                // Private (0700): the .eml files hold patrons' tickets and links.
+                crate::files::create_private_dir(config.mail_dir.as_ref()).map_err(|source| {
                     TransportError::MailDir {
                         dir: config.mail_dir.clone(),
                         source,

@@ -5,7 +5,9 @@
 //! `code` is stable and machine-readable; `message` is for people. A 500 says nothing of its
 //! cause: the full error goes to the log instead.
 
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use std::io::ErrorKind;
+
+use actix_web::error::{JsonPayloadError, PathError, PayloadError, QueryPayloadError};
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -193,6 +195,13 @@ pub fn json_error(error: JsonPayloadError, _req: &HttpRequest) -> actix_web::Err
             "malformed_json",
             format!("The request body is not valid JSON: {e}"),
         ),
+        JsonPayloadError::Payload(PayloadError::Io(e)) if e.kind() == ErrorKind::TimedOut => {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "The request body was not received in time.",
+            )
+        }
         other => ApiError::new(StatusCode::BAD_REQUEST, "bad_request", other.to_string()),
     };
     api_error.into()

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod auth;
+mod deadline;
 pub mod error;
 pub mod metrics;
 pub mod openapi;
@@ -153,6 +154,9 @@ pub fn server(encore: Encore, config: &Config, listener: TcpListener) -> std::io
         .limit(config.max_body_bytes)
         .error_handler(error::json_error);
     let request_metrics = encore.metrics.clone();
+    let body_deadline = deadline::BodyDeadline {
+        body: config.request_body_timeout(),
+    };
     let server = HttpServer::new(move || {
         App::new()
             .app_data(encore.clone())
@@ -172,9 +176,11 @@ pub fn server(encore: Encore, config: &Config, listener: TcpListener) -> std::io
                 request_metrics.is_enabled(),
                 metrics::RequestMetrics::new(request_metrics.clone()),
             ))
+            .wrap(body_deadline)
             .configure(routes)
             .default_service(web::to(error::no_such_route))
     })
+    .client_request_timeout(config.request_header_timeout())
     .workers(config.workers())
     .shutdown_timeout(10)
     .listen(listener)?

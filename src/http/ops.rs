@@ -5,6 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::ApiError;
+use crate::db::NotReady;
 use crate::service::Encore;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -28,7 +29,8 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(HealthView { status: "ok" })
 }
 
-/// The process can serve: its database answers.
+/// The process can serve: its database answers and a write can start (on SQLite, no other
+/// connection holds the write lock).
 #[utoipa::path(get, path = "/readyz", tag = "ops", security(()),
     responses((status = 200, body = ReadyView), (status = 503)))]
 pub async fn readyz(encore: web::Data<Encore>) -> Result<HttpResponse, ApiError> {
@@ -39,6 +41,14 @@ pub async fn readyz(encore: web::Data<Encore>) -> Result<HttpResponse, ApiError>
             status: "ready",
             database: backend,
         })),
+        Ok(Err(NotReady::Busy)) => {
+            tracing::warn!("readiness check: the database is write-locked");
+            Err(ApiError::new(
+                actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+                "database_busy",
+                "The database is write-locked by another connection; no write can start.",
+            ))
+        }
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness check failed");
             Err(ApiError::new(

@@ -44,6 +44,8 @@ pub struct Encore {
     /// This process's metrics (no-ops when `metrics_enabled` is off).
     pub metrics: Arc<crate::metrics::Metrics>,
     key_refresh: Arc<signing::RefreshGate>,
+    /// The key file's key, which seals the signing keys in the database.
+    sealer: Arc<signing::Sealer>,
 }
 
 /// The settings the rules read (a subset of [`Config`]).
@@ -90,7 +92,8 @@ impl Encore {
         if applied > 0 {
             tracing::info!(applied, backend = db.backend().name(), "applied migrations");
         }
-        let keys = signing::load_keyring(&db).context("cannot load the token signing keys")?;
+        let (keys, sealer) = signing::load_keyring(&db, signing::key_file(config))
+            .context("cannot load the token signing keys")?;
         let settings = Settings::from_config(config);
         let outbox_wakeup = Arc::new(Notify::new());
         let lobby = door::LobbyMail {
@@ -113,6 +116,7 @@ impl Encore {
                 crate::metrics::Metrics::disabled()
             },
             key_refresh: Arc::new(signing::RefreshGate::default()),
+            sealer: Arc::new(sealer),
         })
     }
 }

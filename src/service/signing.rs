@@ -1,27 +1,122 @@
 //! Token signing keys: created on first start, rotated and retired by the operator, shared by
-//! every process through the database.
+//! every process through the database — sealed there with the key of a key file kept outside
+//! it (see [`crate::tokens::SealingKey`]).
 
-use std::sync::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use super::{Encore, Error, Result};
+use crate::config::Config;
 use crate::db::models::SigningKeyRow;
-use crate::db::{signing_keys, Db};
-use crate::tokens::{GeneratedKey, KeyRing};
+use crate::db::{signing_keys, Backend, Db};
+use crate::tokens::{GeneratedKey, KeyFile, KeyRing, KeyRingError, SealingKey};
 
-fn material(row: &SigningKeyRow) -> GeneratedKey {
-    GeneratedKey {
-        kid: row.kid.clone(),
-        private_key: row.private_key.clone(),
-        public_key: row.public_key.clone(),
+/// The key file `config` names; by default `encore.key` beside the SQLite database, or in the
+/// working directory on PostgreSQL.
+pub fn key_file(config: &Config) -> KeyFile {
+    let path = match (&config.key_file, Backend::of_url(&config.database_url)) {
+        (Some(path), _) => PathBuf::from(path),
+        (None, (Backend::Sqlite, database)) => Path::new(database)
+            .parent()
+            .unwrap_or(Path::new(""))
+            .join("encore.key"),
+        (None, (Backend::Postgres, _)) => PathBuf::from("encore.key"),
+    };
+    KeyFile { path }
+}
+
+/// The key file and the key read from it. Read again when a signing key does not open with it:
+/// `encore keys rewrap` (perhaps in another process) may have replaced it.
+pub struct Sealer {
+    file: KeyFile,
+    key: RwLock<Arc<SealingKey>>,
+}
+
+impl Sealer {
+    /// Reads the key file; if there is none, and no key in `rows` is sealed, creates it.
+    fn open_or_create(file: KeyFile, rows: &[SigningKeyRow]) -> Result<Sealer> {
+        let key = match file.read()? {
+            Some(key) => key,
+            None if rows.iter().any(|r| SealingKey::is_sealed(&r.private_key)) => {
+                return Err(KeyRingError::NoKeyFile {
+                    path: file.path.display().to_string(),
+                }
+                .into())
+            }
+            None => {
+                let (key, bytes) = SealingKey::generate()?;
+                match file.create(&bytes) {
+                    Ok(()) => {
+                        tracing::info!(path = %file.path.display(), "created the key file that encrypts the signing keys");
+                        key
+                    }
+                    // Another process starting at the same moment created it first: use theirs.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        file.read()?.ok_or_else(|| KeyRingError::NoKeyFile {
+                            path: file.path.display().to_string(),
+                        })?
+                    }
+                    Err(e) => {
+                        return Err(KeyRingError::KeyFile {
+                            path: file.path.display().to_string(),
+                            reason: e.to_string(),
+                        }
+                        .into())
+                    }
+                }
+            }
+        };
+        Ok(Sealer {
+            file,
+            key: RwLock::new(Arc::new(key)),
+        })
+    }
+
+    fn current(&self) -> Arc<SealingKey> {
+        self.key.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn seal(&self, kid: &str, private_key: &str) -> Result<String> {
+        Ok(self.current().seal(kid, private_key)?)
+    }
+
+    /// The private key of `row`. A plaintext one (written by an older version) is taken as it
+    /// is; it is sealed on the next start.
+    fn open(&self, row: &SigningKeyRow) -> Result<String> {
+        if !SealingKey::is_sealed(&row.private_key) {
+            return Ok(row.private_key.clone());
+        }
+        if let Some(plain) = self.current().open(&row.kid, &row.private_key) {
+            return Ok(plain);
+        }
+        if let Some(reread) = self.file.read()? {
+            if let Some(plain) = reread.open(&row.kid, &row.private_key) {
+                *self.key.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(reread);
+                return Ok(plain);
+            }
+        }
+        Err(KeyRingError::WrongKeyFile {
+            kid: row.kid.clone(),
+            path: self.file.path.display().to_string(),
+        }
+        .into())
     }
 }
 
-fn insert_new_key(db: &Db) -> Result<String> {
+fn material(sealer: &Sealer, row: &SigningKeyRow) -> Result<GeneratedKey> {
+    Ok(GeneratedKey {
+        kid: row.kid.clone(),
+        private_key: sealer.open(row)?,
+        public_key: row.public_key.clone(),
+    })
+}
+
+fn insert_new_key(db: &Db, sealer: &Sealer) -> Result<String> {
     let key = GeneratedKey::generate()?;
     let row = SigningKeyRow {
+        private_key: sealer.seal(&key.kid, &key.private_key)?,
         kid: key.kid.clone(),
-        private_key: key.private_key,
         public_key: key.public_key,
         created_at: crate::service::now().naive_utc(),
         retired_at: None,
@@ -30,26 +125,81 @@ fn insert_new_key(db: &Db) -> Result<String> {
     Ok(key.kid)
 }
 
-fn keys_in_force(db: &Db) -> Result<Vec<GeneratedKey>> {
+fn keys_in_force(db: &Db, sealer: &Sealer) -> Result<Vec<GeneratedKey>> {
     let rows = db.read(|conn| signing_keys::in_force(conn).map_err(Error::from))?;
-    Ok(rows.iter().map(material).collect())
+    rows.iter().map(|row| material(sealer, row)).collect()
 }
 
-/// The key ring from the database; on the very first start, a new key is made and stored.
-pub fn load_keyring(db: &Db) -> Result<KeyRing> {
-    let mut keys = keys_in_force(db)?;
-    if keys.is_empty() {
-        let kid = insert_new_key(db)?;
-        tracing::info!(%kid, "created the first token signing key");
-        keys = keys_in_force(db)?;
+/// Seals the keys an older version stored in plaintext (all of them, retired ones too), each
+/// only if it is still the plaintext just read: safe to run again, and from several processes.
+fn seal_plaintext_keys(db: &Db, sealer: &Sealer, rows: &[SigningKeyRow]) -> Result<()> {
+    let plaintext: Vec<&SigningKeyRow> = rows
+        .iter()
+        .filter(|r| !SealingKey::is_sealed(&r.private_key))
+        .collect();
+    if plaintext.is_empty() {
+        return Ok(());
     }
-    Ok(KeyRing::new(&keys)?)
+    let sealed = db.write(|conn| {
+        let mut sealed = 0;
+        for row in &plaintext {
+            let value = sealer.seal(&row.kid, &row.private_key)?;
+            if signing_keys::replace_private_key(conn, &row.kid, &row.private_key, &value)? {
+                sealed += 1;
+            }
+        }
+        Ok::<_, Error>(sealed)
+    })?;
+    tracing::info!(
+        sealed,
+        "encrypted signing keys an older version had stored in plaintext"
+    );
+    Ok(())
+}
+
+/// The key ring from the database, and the key file's key that seals it. On the first start
+/// the key file is created (unless the database already holds sealed keys: then it must be
+/// there) and a first signing key is made; plaintext keys of an older version are sealed.
+pub fn load_keyring(db: &Db, file: KeyFile) -> Result<(KeyRing, Sealer)> {
+    let rows = db.read(|conn| signing_keys::all(conn).map_err(Error::from))?;
+    let sealer = Sealer::open_or_create(file, &rows)?;
+    seal_plaintext_keys(db, &sealer, &rows)?;
+    let mut keys = keys_in_force(db, &sealer)?;
+    if keys.is_empty() {
+        let kid = insert_new_key(db, &sealer)?;
+        tracing::info!(%kid, "created the first token signing key");
+        keys = keys_in_force(db, &sealer)?;
+    }
+    Ok((KeyRing::new(&keys)?, sealer))
 }
 
 /// Adds a new signing key. Running processes pick it up when they next refresh; tokens signed
 /// with older keys keep verifying until those keys are retired.
-pub fn rotate(db: &Db) -> Result<String> {
-    insert_new_key(db)
+pub fn rotate(encore: &Encore) -> Result<String> {
+    insert_new_key(&encore.db, &encore.sealer)
+}
+
+/// Replaces the key file's key: every signing key is sealed again under a new one, in one
+/// transaction. The new key file is written beside the old one (`<file>.new`) first and
+/// renamed over it once the transaction has committed. Returns the key file's path.
+pub fn rewrap(encore: &Encore) -> Result<PathBuf> {
+    let sealer = &encore.sealer;
+    let (new_key, bytes) = SealingKey::generate()?;
+    sealer.file.stage(&bytes)?;
+    let resealed = encore.db.write(|conn| {
+        for row in signing_keys::all(conn)? {
+            let value = new_key.seal(&row.kid, &sealer.open(&row)?)?;
+            signing_keys::replace_private_key(conn, &row.kid, &row.private_key, &value)?;
+        }
+        Ok::<_, Error>(())
+    });
+    if let Err(e) = resealed {
+        let _ = std::fs::remove_file(sealer.file.staged_path());
+        return Err(e);
+    }
+    sealer.file.commit_staged()?;
+    *sealer.key.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(new_key);
+    Ok(sealer.file.path.clone())
 }
 
 /// Retires a key: tokens signed with it stop admitting. The newest key cannot be retired
@@ -133,7 +283,7 @@ pub async fn keep_fresh(encore: Encore, every: Duration) {
 }
 
 fn reload(encore: &Encore) -> Result<()> {
-    let keys = keys_in_force(&encore.db)?;
+    let keys = keys_in_force(&encore.db, &encore.sealer)?;
     encore.keys.replace(&keys)?;
     Ok(())
 }

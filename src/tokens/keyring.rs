@@ -26,6 +26,20 @@ pub enum KeyRingError {
     Random(String),
     #[error("signing failed: {0}")]
     Signing(#[from] jsonwebtoken::errors::Error),
+    #[error("signing key {kid} could not be sealed")]
+    Sealing { kid: String },
+    #[error("the key file {path}: {reason}")]
+    KeyFile { path: String, reason: String },
+    #[error(
+        "the signing keys in the database are encrypted, but the key file {path} does not exist: \
+         restore it, or name it with key_file (ENCORE_KEY_FILE)"
+    )]
+    NoKeyFile { path: String },
+    #[error(
+        "signing key {kid} cannot be decrypted with the key file {path}: is it the key file of \
+         this database? (If `encore keys rewrap` was interrupted, {path}.new holds the new key.)"
+    )]
+    WrongKeyFile { kid: String, path: String },
 }
 
 /// An Ed25519 key pair as it is stored: PKCS#8 DER (standard base64) for signing and the raw

@@ -1,13 +1,16 @@
 //! Ticket tokens: Ed25519 signing keys, the compact JWT a QR code carries, the public JWKS that
-//! lets a scanner verify offline, and the QR rendering itself. Nothing here touches storage:
-//! services load keys into a [`KeyRing`] and persist new ones.
+//! lets a scanner verify offline, and the QR rendering itself. Nothing here touches the database:
+//! services load keys into a [`KeyRing`] and persist new ones, sealed with the key of the key
+//! file ([`KeyFile`], [`SealingKey`]).
 
 mod keyring;
 mod links;
 mod qr;
+mod sealed;
 mod ticket_token;
 
 pub use keyring::{GeneratedKey, KeyRing, KeyRingError, PublicJwk};
 pub use links::{LinkClaims, LinkPurpose};
 pub use qr::{render_png, render_svg, QrError};
+pub use sealed::{KeyFile, SealingKey};
 pub use ticket_token::TicketClaims;

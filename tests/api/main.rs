@@ -27,4 +27,6 @@ mod openapi;
 mod processes;
 mod scanner_page;
 mod scans;
+mod secrets_at_rest;
+mod secrets_hardening;
 mod staff_idempotency;

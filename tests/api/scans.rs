@@ -401,7 +401,7 @@ async fn key_rotation_and_retirement(app: TestApp) {
     let old_b = app.issue_ticket(performance).await;
     let old_kid = kid_of(old_a["token"].as_str().unwrap());
 
-    let new_kid = signing::rotate(&app.encore.db).unwrap();
+    let new_kid = signing::rotate(&app.encore).unwrap();
     // Every process re-reads keys periodically (at most once a second); do now what that timer
     // would.
     refresh_keys(&app).await;
