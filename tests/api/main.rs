@@ -21,6 +21,7 @@ mod lifecycle;
 mod metrics;
 mod openapi;
 mod processes;
+mod races_cancel;
 mod scanner_page;
 mod scans;
 mod staff_idempotency;
