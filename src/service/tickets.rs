@@ -232,12 +232,7 @@ pub fn token_for(
     ticket: &TicketRow,
     performance: &PerformanceRow,
 ) -> Result<String> {
-    let window = ScanWindow::for_performance(
-        performance.doors_open_at.and_utc(),
-        performance.starts_at.and_utc(),
-        encore.settings.scan_window_before_doors,
-        encore.settings.scan_window_after_start,
-    );
+    let window = scan_window(encore, performance);
     let claims = TicketClaims {
         ticket_id: ticket.id,
         performance_id: ticket.performance_id,
@@ -246,6 +241,16 @@ pub fn token_for(
         exp: window.expires.timestamp(),
     };
     Ok(encore.keys.sign(&claims)?)
+}
+
+/// When the performance's tickets admit, as their tokens say.
+pub fn scan_window(encore: &Encore, performance: &PerformanceRow) -> ScanWindow {
+    ScanWindow::for_performance(
+        performance.doors_open_at.and_utc(),
+        performance.starts_at.and_utc(),
+        encore.settings.scan_window_before_doors,
+        encore.settings.scan_window_after_start,
+    )
 }
 
 /// The ticket's current token (as [`token_for`]), its performance read in the caller's

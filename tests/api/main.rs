@@ -22,6 +22,7 @@ mod metrics;
 mod openapi;
 mod processes;
 mod races_cancel;
+mod races_clock;
 mod scanner_page;
 mod scans;
 mod staff_idempotency;
