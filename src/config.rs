@@ -34,6 +34,10 @@ pub struct Config {
     pub scan_window_after_start_hours: i64,
     /// Clock drift tolerated when checking a token's window, in seconds.
     pub scan_clock_leeway_seconds: i64,
+    /// How far a scanner's clock may be off when it uploads scans made offline, in seconds: a
+    /// scan it says it made before its ticket was issued, after the upload or outside the
+    /// performance's scan window by more than this is recorded as `clock_out_of_bounds`.
+    pub offline_clock_leeway_seconds: i64,
     /// How often every process re-reads the token signing keys, in seconds. A retired key's
     /// successor must be this old, twice over, before the retirement is allowed.
     pub key_refresh_seconds: u64,
@@ -110,6 +114,7 @@ impl Default for Config {
             scan_window_before_doors_hours: 6,
             scan_window_after_start_hours: 6,
             scan_clock_leeway_seconds: 30,
+            offline_clock_leeway_seconds: 300,
             key_refresh_seconds: 60,
             key_file: None,
             api_key_cache_seconds: 5,
@@ -193,6 +198,9 @@ impl Config {
         }
         if self.scan_window_before_doors_hours < 0 || self.scan_window_after_start_hours < 0 {
             return Err("scan window hours must not be negative".into());
+        }
+        if self.offline_clock_leeway_seconds < 0 {
+            return Err("offline_clock_leeway_seconds must not be negative".into());
         }
         Ok(())
     }

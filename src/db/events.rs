@@ -60,15 +60,46 @@ pub fn find_performance(conn: &mut Conn<'_>, id: i64) -> QueryResult<Option<Perf
         .optional())
 }
 
-/// Takes `count` seats of a performance if that many are left. One conditional write, so two
-/// concurrent issuers can never both take the last seat.
-pub fn reserve_seats(conn: &mut Conn<'_>, performance_id: i64, count: i64) -> QueryResult<bool> {
-    with_conn!(conn, c => diesel::update(performances::table)
+/// What [`reserve_seats`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    Reserved,
+    /// The performance is canceled: it takes no more tickets.
+    Canceled,
+    /// Fewer than the seats asked for are left.
+    SoldOut,
+}
+
+/// Takes `count` seats of a performance if it is not canceled and that many are left. One
+/// conditional write, so two concurrent issuers can never both take the last seat, and an
+/// issuer can never take a seat of a performance whose cancellation has committed: on
+/// PostgreSQL the write waits for the cancel's lock on the row and then checks the row as the
+/// cancel left it. When it takes nothing, the row read again (a new statement, so it sees what
+/// that write waited for) says whether the performance is canceled or full.
+pub fn reserve_seats(
+    conn: &mut Conn<'_>,
+    performance_id: i64,
+    count: i64,
+) -> QueryResult<Reservation> {
+    let reserved = with_conn!(conn, c => diesel::update(performances::table)
         .filter(performances::id.eq(performance_id))
+        .filter(performances::canceled_at.is_null())
         .filter((performances::tickets_issued + count).le(performances::capacity))
         .set(performances::tickets_issued.eq(performances::tickets_issued + count))
-        .execute(c))
-    .map(|n| n == 1)
+        .execute(c))?;
+    if reserved == 1 {
+        return Ok(Reservation::Reserved);
+    }
+    let canceled = with_conn!(conn, c => performances::table
+        .find(performance_id)
+        .select(performances::canceled_at.is_not_null())
+        .get_result::<bool>(c)
+        .optional())?;
+    Ok(if canceled == Some(true) {
+        Reservation::Canceled
+    } else {
+        Reservation::SoldOut
+    })
 }
 
 /// Gives back `count` seats of a performance (tickets exchanged away or canceled).

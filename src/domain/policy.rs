@@ -52,6 +52,8 @@ pub enum Refusal {
     NotAnExchangeTarget,
     #[error("That performance has no seats left.")]
     TargetSoldOut,
+    #[error("That performance was canceled.")]
+    TargetCanceled,
     #[error(
         "That performance has no price set, so it cannot be paid for with a ticket or credit."
     )]
@@ -77,6 +79,7 @@ impl Refusal {
             Refusal::OfferClosed(_) => "offer_closed",
             Refusal::NotAnExchangeTarget => "not_an_exchange_target",
             Refusal::TargetSoldOut => "sold_out",
+            Refusal::TargetCanceled => "performance_canceled",
             Refusal::TargetUnpriced => "target_unpriced",
             Refusal::CurrencyMismatch { .. } => "currency_mismatch",
             Refusal::InsufficientCredit { .. } => "insufficient_credit",

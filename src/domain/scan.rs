@@ -4,6 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
+use super::event::ScanWindow;
 use super::TicketStatus;
 
 /// Every answer the door can give, with a stable machine-readable code.
@@ -32,10 +33,15 @@ pub enum ScanOutcome {
     /// another reason of its own) although the server would have admitted it then. The patron
     /// was turned away, so nothing was admitted. Only uploads of offline scans give it.
     RefusedOffline,
+    /// An offline upload: the device's clock put the scan where it cannot have been — before
+    /// its ticket was issued, after the upload, or outside the performance's scan window (see
+    /// [`ClockBounds`]). Recorded as it came, it admits nobody and moves no admission. Only
+    /// uploads of offline scans give it.
+    ClockOutOfBounds,
 }
 
 impl ScanOutcome {
-    pub const ALL: [ScanOutcome; 15] = [
+    pub const ALL: [ScanOutcome; 16] = [
         ScanOutcome::Admitted,
         ScanOutcome::AlreadyAdmitted,
         ScanOutcome::InvalidSignature,
@@ -51,6 +57,7 @@ impl ScanOutcome {
         ScanOutcome::UnknownTicket,
         ScanOutcome::Conflict,
         ScanOutcome::RefusedOffline,
+        ScanOutcome::ClockOutOfBounds,
     ];
 
     pub fn code(self) -> &'static str {
@@ -70,6 +77,7 @@ impl ScanOutcome {
             ScanOutcome::UnknownTicket => "unknown_ticket",
             ScanOutcome::Conflict => "conflict",
             ScanOutcome::RefusedOffline => "refused_offline",
+            ScanOutcome::ClockOutOfBounds => "clock_out_of_bounds",
         }
     }
 
@@ -114,6 +122,9 @@ impl ScanOutcome {
             ScanOutcome::RefusedOffline => {
                 "The scanner refused this ticket offline, although it was valid then."
             }
+            ScanOutcome::ClockOutOfBounds => {
+                "The scanner's clock put this scan before the ticket was issued, after its upload, or outside the performance's scan window."
+            }
         }
     }
 }
@@ -156,6 +167,38 @@ pub fn device_refusal(ticket: TicketAtDoor, token_generation: i32) -> ScanOutcom
         ScanOutcome::RefusedOffline
     } else {
         refusal_reason(ticket, token_generation)
+    }
+}
+
+/// Where the device's clock may place a scan made offline: not before its ticket was issued,
+/// not after the upload that brings it, and inside the performance's scan window — each give
+/// or take `leeway`, for a clock that drifts. A scan outside is `clock_out_of_bounds`: its time
+/// cannot be true, so it must neither admit nor take the place of an admission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClockBounds {
+    pub earliest: DateTime<Utc>,
+    pub latest: DateTime<Utc>,
+}
+
+impl ClockBounds {
+    pub fn new(
+        issued_at: DateTime<Utc>,
+        window: ScanWindow,
+        uploaded_at: DateTime<Utc>,
+        leeway: Duration,
+    ) -> Self {
+        ClockBounds {
+            earliest: issued_at.max(window.not_before) - leeway,
+            latest: uploaded_at.min(window.expires) + leeway,
+        }
+    }
+
+    pub fn check(&self, scanned_at: DateTime<Utc>) -> Result<(), ScanOutcome> {
+        if (self.earliest..=self.latest).contains(&scanned_at) {
+            Ok(())
+        } else {
+            Err(ScanOutcome::ClockOutOfBounds)
+        }
     }
 }
 
@@ -257,6 +300,34 @@ mod tests {
             check_window(t(10), t(50), t(51), leeway),
             Err(ScanOutcome::Expired)
         );
+    }
+
+    #[test]
+    fn a_device_clock_is_bounded_by_issue_upload_and_window() {
+        let t = |h, m| Utc.with_ymd_and_hms(2026, 12, 1, h, m, 0).unwrap();
+        let window = ScanWindow {
+            not_before: t(12, 0),
+            expires: t(23, 0),
+        };
+        let leeway = Duration::minutes(5);
+        // Issued at 14:00, uploaded at 20:00: from 13:55 to 20:05.
+        let bounds = ClockBounds::new(t(14, 0), window, t(20, 0), leeway);
+        for inside in [t(13, 55), t(14, 0), t(19, 0), t(20, 5)] {
+            assert_eq!(bounds.check(inside), Ok(()), "{inside}");
+        }
+        for outside in [t(11, 0), t(13, 54), t(20, 6), t(22, 0)] {
+            assert_eq!(
+                bounds.check(outside),
+                Err(ScanOutcome::ClockOutOfBounds),
+                "{outside}"
+            );
+        }
+        // The window bounds when it is the narrower: issued before it, uploaded after it.
+        let bounds = ClockBounds::new(t(9, 0), window, t(23, 30), leeway);
+        assert_eq!(bounds.check(t(11, 56)), Ok(()));
+        assert_eq!(bounds.check(t(11, 54)), Err(ScanOutcome::ClockOutOfBounds));
+        assert_eq!(bounds.check(t(23, 5)), Ok(()));
+        assert_eq!(bounds.check(t(23, 6)), Err(ScanOutcome::ClockOutOfBounds));
     }
 
     #[test]

@@ -11,11 +11,13 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
 use super::scans::{judge, verify_refreshing, FirstAdmission, Verdict};
+use super::tickets::scan_window;
 use super::{signing, Encore, Error, Result};
 use crate::db::door::{self, DoorEntry, UploadedScan};
 use crate::db::models::{NewArrivalEventRow, PerformanceRow, TicketRow};
 use crate::db::{events, scans, Conn};
-use crate::domain::scan::{device_refusal, refusal_reason, TicketAtDoor};
+use crate::domain::event::ScanWindow;
+use crate::domain::scan::{device_refusal, refusal_reason, ClockBounds, TicketAtDoor};
 use crate::domain::text::label;
 use crate::domain::{Invalid, ScanOutcome, TicketStatus};
 use crate::email;
@@ -145,6 +147,8 @@ pub struct UploadSummary {
     pub results: Vec<UploadResult>,
     pub admitted: usize,
     pub conflicts: usize,
+    /// The scans whose time the device's clock cannot have given (recorded, never admitted).
+    pub clock_out_of_bounds: usize,
     /// The scans the device had refused (recorded, never admitted).
     pub refused: usize,
 }
@@ -157,10 +161,12 @@ struct Judged {
 }
 
 /// Merges a device's offline scans into the arrival events, in one transaction. Each token is
-/// judged as at the device's `scanned_at` (signature, key, window); then the ticket's state
-/// decides — except for a scan the device refused, which is recorded (with the device's reason)
-/// but never admits nor moves an admission. Uploading the same scans again records nothing and answers as the
-/// first time.
+/// judged as at the device's `scanned_at` (signature, key, window); then a time the device's
+/// clock cannot have given (before the ticket was issued, after this upload, outside the
+/// performance's scan window: [`ClockBounds`]) is recorded as `clock_out_of_bounds`, and
+/// otherwise the ticket's state decides — except for a scan the device refused, which is
+/// recorded (with the device's reason) but never admits nor moves an admission. Uploading the
+/// same scans again records nothing and answers as the first time.
 pub fn upload(encore: &Encore, upload: Upload) -> Result<UploadSummary> {
     let received = super::now().naive_utc();
     let Upload { device, scans } = upload;
@@ -202,6 +208,7 @@ pub fn upload(encore: &Encore, upload: Upload) -> Result<UploadSummary> {
     Ok(UploadSummary {
         admitted: count(ScanOutcome::Admitted),
         conflicts: count(ScanOutcome::Conflict),
+        clock_out_of_bounds: count(ScanOutcome::ClockOutOfBounds),
         refused: judged.iter().filter(|j| j.scan.refused.is_some()).count(),
         results,
     })
@@ -281,6 +288,7 @@ fn merge(
         .into_iter()
         .map(|t| (t.id, t))
         .collect();
+    let clock = DeviceClock::load(encore, conn, &tickets, received.and_utc())?;
     let mut admitted_by: HashMap<i64, HashSet<String>> = HashMap::new();
     for (ticket_id, by) in door::admitting_devices(conn, &ids)? {
         admitted_by.entry(ticket_id).or_default().insert(by);
@@ -298,6 +306,11 @@ fn merge(
         let j = &judged[i];
         outcomes[i] = Some(match &j.verdict {
             Verdict::Refused { outcome, .. } => *outcome,
+            Verdict::Genuine(claims)
+                if clock.out_of_bounds(tickets.get(&claims.ticket_id), claims, &j.scan) =>
+            {
+                ScanOutcome::ClockOutOfBounds
+            }
             Verdict::Genuine(claims) if j.scan.refused.is_some() => {
                 refused_by_device(tickets.get(&claims.ticket_id), claims, &j.scan)
             }
@@ -384,6 +397,62 @@ fn merge(
         ));
     }
     Ok((results, queued))
+}
+
+/// Where the device's clock may place the scans of an upload's tickets ([`ClockBounds`]).
+struct DeviceClock {
+    /// The scan window of each performance of the upload's tickets.
+    windows: HashMap<i64, ScanWindow>,
+    uploaded_at: DateTime<Utc>,
+    leeway: chrono::Duration,
+}
+
+impl DeviceClock {
+    fn load(
+        encore: &Encore,
+        conn: &mut Conn<'_>,
+        tickets: &HashMap<i64, TicketRow>,
+        uploaded_at: DateTime<Utc>,
+    ) -> Result<DeviceClock> {
+        let mut windows = HashMap::new();
+        for ticket in tickets.values() {
+            if let Entry::Vacant(slot) = windows.entry(ticket.performance_id) {
+                let performance = events::find_performance(conn, ticket.performance_id)?
+                    .ok_or_else(|| Error::not_found("performance", ticket.performance_id))?;
+                slot.insert(scan_window(encore, &performance));
+            }
+        }
+        Ok(DeviceClock {
+            windows,
+            uploaded_at,
+            leeway: encore.settings.offline_clock_leeway,
+        })
+    }
+
+    /// Whether the device's time for a scan of this ticket cannot be true. A ticket not of the
+    /// token's performance (or not on record) is left to be told `unknown_ticket`.
+    fn out_of_bounds(
+        &self,
+        ticket: Option<&TicketRow>,
+        claims: &TicketClaims,
+        scan: &OfflineScan,
+    ) -> bool {
+        let Some(ticket) = ticket.filter(|t| t.performance_id == claims.performance_id) else {
+            return false;
+        };
+        self.windows
+            .get(&ticket.performance_id)
+            .is_some_and(|&window| {
+                ClockBounds::new(
+                    ticket.issued_at.and_utc(),
+                    window,
+                    self.uploaded_at,
+                    self.leeway,
+                )
+                .check(scan.scanned_at)
+                .is_err()
+            })
+    }
 }
 
 /// What a new offline scan of a genuine token was, given the ticket as merged so far, and

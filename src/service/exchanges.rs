@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::tickets::{confirmation_email, insert_successor, TicketInContext};
 use super::{credit, Encore, Error, Result};
+use crate::db::events::Reservation;
 use crate::db::models::NewTicketRow;
 use crate::db::{credit as ledger, events, outbox, Conn};
 use crate::domain::policy::{Change, ExchangeValue, Refusal};
@@ -83,8 +84,12 @@ pub fn exchange_in(
     let mut new_ticket = None;
     let mut spent = 0;
     if let Some((performance_id, price_minor)) = target {
-        if !events::reserve_seats(conn, performance_id, 1)? {
-            return Err(Refusal::TargetSoldOut.into());
+        // Listed as a target above, it may since have been canceled: the reservation itself
+        // is what refuses a canceled performance.
+        match events::reserve_seats(conn, performance_id, 1)? {
+            Reservation::Reserved => {}
+            Reservation::Canceled => return Err(Refusal::TargetCanceled.into()),
+            Reservation::SoldOut => return Err(Refusal::TargetSoldOut.into()),
         }
         let ticket = insert_successor(
             conn,

@@ -54,6 +54,8 @@ pub struct Settings {
     pub scan_window_before_doors: Duration,
     pub scan_window_after_start: Duration,
     pub scan_clock_leeway: Duration,
+    /// How far an offline scanner's clock may be off (see `domain::scan::ClockBounds`).
+    pub offline_clock_leeway: Duration,
     pub max_bulk_tickets: usize,
     /// The domain of our Message-IDs (that of the From address).
     pub message_id_domain: String,
@@ -67,6 +69,7 @@ impl Settings {
             scan_window_before_doors: Duration::hours(config.scan_window_before_doors_hours),
             scan_window_after_start: Duration::hours(config.scan_window_after_start_hours),
             scan_clock_leeway: Duration::seconds(config.scan_clock_leeway_seconds),
+            offline_clock_leeway: Duration::seconds(config.offline_clock_leeway_seconds),
             max_bulk_tickets: config.max_bulk_tickets,
             message_id_domain: config
                 .mail_from

@@ -4,6 +4,7 @@ use std::collections::HashSet;
 
 use super::idempotency::IdempotencyKey;
 use super::{Encore, Error, Result};
+use crate::db::events::Reservation;
 use crate::db::models::{NewTicketRow, PerformanceRow, TicketRow};
 use crate::db::{credit, events, idempotency, outbox, tickets};
 use crate::domain::event::ScanWindow;
@@ -75,10 +76,7 @@ pub fn issue(
         let performance = events::find_performance(conn, performance_id)?
             .ok_or_else(|| Error::not_found("performance", performance_id))?;
         if performance.canceled_at.is_some() {
-            return Err(Error::Conflict {
-                code: "performance_canceled",
-                message: format!("performance {performance_id} is canceled"),
-            });
+            return Err(canceled(performance_id));
         }
 
         let refs: Vec<String> = new_tickets
@@ -118,11 +116,17 @@ pub fn issue(
             Vec::new()
         } else {
             let count = rows.len() as i64;
-            if !events::reserve_seats(conn, performance_id, count)? {
-                return Err(Error::SoldOut {
-                    requested: count,
-                    available: (performance.capacity - performance.tickets_issued).max(0),
-                });
+            // The performance read above may since have been canceled: the reservation itself
+            // is what refuses a canceled performance.
+            match events::reserve_seats(conn, performance_id, count)? {
+                Reservation::Reserved => {}
+                Reservation::Canceled => return Err(canceled(performance_id)),
+                Reservation::SoldOut => {
+                    return Err(Error::SoldOut {
+                        requested: count,
+                        available: (performance.capacity - performance.tickets_issued).max(0),
+                    })
+                }
             }
             tickets::insert_many(conn, &rows)?
         };
@@ -177,6 +181,14 @@ pub fn issue(
     Ok(issued)
 }
 
+/// A canceled performance takes no more tickets.
+fn canceled(performance_id: i64) -> Error {
+    Error::Conflict {
+        code: "performance_canceled",
+        message: format!("performance {performance_id} is canceled"),
+    }
+}
+
 fn parse_ids(list: &str) -> Result<Vec<i64>> {
     list.split(',')
         .filter(|s| !s.is_empty())
@@ -220,12 +232,7 @@ pub fn token_for(
     ticket: &TicketRow,
     performance: &PerformanceRow,
 ) -> Result<String> {
-    let window = ScanWindow::for_performance(
-        performance.doors_open_at.and_utc(),
-        performance.starts_at.and_utc(),
-        encore.settings.scan_window_before_doors,
-        encore.settings.scan_window_after_start,
-    );
+    let window = scan_window(encore, performance);
     let claims = TicketClaims {
         ticket_id: ticket.id,
         performance_id: ticket.performance_id,
@@ -234,6 +241,16 @@ pub fn token_for(
         exp: window.expires.timestamp(),
     };
     Ok(encore.keys.sign(&claims)?)
+}
+
+/// When the performance's tickets admit, as their tokens say.
+pub fn scan_window(encore: &Encore, performance: &PerformanceRow) -> ScanWindow {
+    ScanWindow::for_performance(
+        performance.doors_open_at.and_utc(),
+        performance.starts_at.and_utc(),
+        encore.settings.scan_window_before_doors,
+        encore.settings.scan_window_after_start,
+    )
 }
 
 /// The ticket's current token (as [`token_for`]), its performance read in the caller's

@@ -29,6 +29,8 @@
   // Scan outcomes whose code alone says too little.
   const SCAN_OUTCOMES = {
     refused_offline: 'refused offline by the scanner' + VALID_THEN,
+    clock_out_of_bounds: "not counted: the scanner's clock put it before the ticket was issued, "
+      + 'after the upload, or outside the scan window',
   };
   // Why a scanner turned a patron away offline (a scan's `device_refusal`): the codes the
   // scanner page uploads (scan.js, decideOffline), in words. A code not here (another scanner's
@@ -63,7 +65,8 @@
     const why = Object.hasOwn(DEVICE_REFUSALS, refused)
       ? DEVICE_REFUSALS[refused] : 'it said “' + refused + '”';
     return 'refused offline by the scanner (' + why + ')'
-      + (outcome === 'refused_offline' ? VALID_THEN : "; the server's verdict: " + words(outcome));
+      + (outcome === 'refused_offline' ? VALID_THEN
+        : "; the server's verdict: " + (SCAN_OUTCOMES[outcome] || words(outcome)));
   }
 
   // What one touch of the journey was, in plain words.

@@ -35,6 +35,7 @@
     unknown_ticket: 'Unknown ticket',
     conflict: 'Admitted at two gates (conflict)',
     refused_offline: 'Refused offline',
+    clock_out_of_bounds: "Not counted: the scanner's clock is wrong",
     no_bundle: 'Cannot check offline',
     cannot_verify: 'Cannot check offline',
   };

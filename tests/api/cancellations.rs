@@ -271,7 +271,7 @@ async fn a_cancel_racing_an_exchange_credits_once(app: TestApp) {
 }
 
 /// Polls the performance's cancellation job until it is done.
-async fn wait_until_done(app: &TestApp, performance: i64) -> Value {
+pub(crate) async fn wait_until_done(app: &TestApp, performance: i64) -> Value {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let job = app

@@ -205,7 +205,7 @@ async fn the_journey_says_why_an_offline_scanner_refused(app: TestApp) {
     )
     .await;
     let scanner = app.key(Role::Scanner);
-    let at = |minutes: i64| Utc::now() - Duration::minutes(minutes);
+    let at = |seconds: i64| Utc::now() - Duration::seconds(seconds);
     let scans = json!([
         {"token": valid["token"], "gate": "north", "scanned_at": at(30), "refused": "no_bundle"},
         {"token": canceled["token"], "gate": "north", "scanned_at": at(29),

@@ -25,6 +25,8 @@ mod mail_faults;
 mod metrics;
 mod openapi;
 mod processes;
+mod races_cancel;
+mod races_clock;
 mod scanner_page;
 mod scans;
 mod secrets_at_rest;

@@ -142,6 +142,9 @@ struct UploadView<'a> {
     admitted: usize,
     /// Results that are `conflict` (admitted by this device and another).
     conflicts: usize,
+    /// Results that are `clock_out_of_bounds` (the device's clock put the scan before its
+    /// ticket was issued, after this upload, or outside the scan window): never admitted.
+    clock_out_of_bounds: usize,
     /// Scans the device had refused (given with `refused`): recorded, never admitted.
     refused: usize,
 }
@@ -170,6 +173,7 @@ pub async fn upload(
         results: summary.results.iter().map(UploadResultView::from).collect(),
         admitted: summary.admitted,
         conflicts: summary.conflicts,
+        clock_out_of_bounds: summary.clock_out_of_bounds,
         refused: summary.refused,
     }))
 }

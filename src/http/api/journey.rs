@@ -64,7 +64,9 @@ pub struct TouchView {
     /// made offline reached the server, else null) and `device_refusal`: for a scan an offline
     /// scanner refused and uploaded, the reason it gave (its own short code, e.g. `no_bundle`;
     /// `outcome` is then the server's judgement, `refused_offline` when it would have admitted
-    /// the ticket), else null.
+    /// the ticket), else null. An uploaded scan whose device time cannot be true (before the
+    /// ticket's issue, after the upload, outside the scan window) has the outcome
+    /// `clock_out_of_bounds`.
     #[schema(value_type = Object)]
     pub detail: serde_json::Value,
 }

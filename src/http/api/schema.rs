@@ -51,7 +51,9 @@ pub fn optional_refusal() -> Object {
              reason it gave, as a short code of its own (`no_bundle`, `invalid_signature`, \
              `canceled`, `already_admitted`…). A refused scan is recorded but never admits the \
              ticket nor moves its admission: its outcome is the server's own refusal, or \
-             `refused_offline` when the server would have admitted it.",
+             `refused_offline` when the server would have admitted it (`clock_out_of_bounds`, \
+             as for any scan, when its `scanned_at` is before the ticket's issue, after the \
+             upload or outside the scan window).",
         ))
         .min_length(Some(1))
         .max_length(Some(crate::service::door::MAX_REFUSAL))
