@@ -41,11 +41,17 @@ ensure_chromium() {
 
 pg_reachable() { psql "$PG_URL" -tAc 'SELECT 1' >/dev/null 2>&1; }
 
+# A PostgreSQL URL fit for a log: its password, if any, blanked.
+redacted() { printf '%s' "$1" | sed -E 's#(://[^:/@]*):[^@]*@#\1:***@#'; }
+
 ensure_postgres() {
-  # Reachable at $PG_URL, or started (installed first if need be) on 127.0.0.1:5432. Sets PG_URL
-  # to the URL that answers; exits non-zero when none does.
+  # Reachable at $PG_URL, or, when TEST_POSTGRES_URL is not set, the local server on
+  # 127.0.0.1:5432 started (installed first if need be). Sets PG_URL to the URL that answers;
+  # exits non-zero when none does. A server named by TEST_POSTGRES_URL is never touched.
   command -v psql >/dev/null 2>&1 || apt_install postgresql-client
   pg_reachable && return 0
+  [ -z "${TEST_POSTGRES_URL:-}" ] ||
+    die "PostgreSQL is required by the test suite and cannot be reached at $(redacted "$PG_URL") (TEST_POSTGRES_URL)"
   log "PostgreSQL is not reachable at $PG_URL: starting it"
   if ! command -v pg_ctlcluster >/dev/null 2>&1; then
     apt_install postgresql postgresql-client
@@ -64,5 +70,5 @@ ensure_postgres() {
     PG_URL="postgres://postgres:postgres@127.0.0.1:5432/postgres"
   fi
   pg_reachable ||
-    die "PostgreSQL is required by the test suite and cannot be reached at $PG_URL (set TEST_POSTGRES_URL to a server that answers)"
+    die "PostgreSQL is required by the test suite and cannot be reached at $(redacted "$PG_URL") (set TEST_POSTGRES_URL to a server that answers)"
 }
