@@ -1,7 +1,8 @@
 //! Encore: a digital-ticket lifecycle service.
 //!
-//! The arrows run one way: `http` (and `cli`) → `service` → `domain`, `tokens` and `db`.
-//! `domain` knows no HTTP and no SQL; `db` knows no HTTP.
+//! The arrows run one way: `http`, `cli` and the email worker → `service` → `domain`, `tokens`,
+//! `email` and `db`. `domain` knows no HTTP and no SQL; `db` knows no HTTP. The layers, their
+//! rules and the places where an arrow still runs the wrong way: `docs/architecture.md`.
 
 pub mod cli;
 pub mod config;

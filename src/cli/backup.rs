@@ -21,7 +21,7 @@ pub fn run(file: &Path) -> anyhow::Result<ExitCode> {
             "error: the database is PostgreSQL ({}); encore backup copies SQLite files only.\n\
              Back PostgreSQL up with its own tools while Encore serves, e.g.\n  \
              pg_dump --format=custom --file=encore.dump \"$DATABASE_URL\"\n\
-             and restore with pg_restore (see README, \"Backups\").",
+             and restore with pg_restore (see docs/operations.md, \"Backups\").",
             redact_url(&config.database_url)
         );
         return Ok(ExitCode::from(NOT_SQLITE));

@@ -98,20 +98,20 @@ mod tests {
         assert!(text.contains(r#"database_url = "encore.db""#), "{text}");
     }
 
-    /// Every setting has a row in the README's configuration table, and the row gives the
-    /// default this build has.
+    /// Every setting has a row in the configuration table of `docs/operations.md`, and the row
+    /// gives the default this build has.
     #[test]
-    fn the_readme_documents_every_setting_and_its_default() {
-        let readme = include_str!("../../README.md");
+    fn the_operations_guide_documents_every_setting_and_its_default() {
+        let guide = include_str!("../../docs/operations.md");
         let serde_json::Value::Object(defaults) = serde_json::to_value(Config::default()).unwrap()
         else {
             panic!("the configuration is a table");
         };
         for (name, default) in defaults {
-            let row = readme
+            let row = guide
                 .lines()
                 .find(|l| l.starts_with(&format!("| `{name}`")))
-                .unwrap_or_else(|| panic!("README.md has no row for the setting {name}"));
+                .unwrap_or_else(|| panic!("docs/operations.md has no row for the setting {name}"));
             let documented = row.split('|').nth(2).unwrap_or_default();
             let expected = match &default {
                 serde_json::Value::Null => "unset".to_string(),
@@ -120,7 +120,7 @@ mod tests {
             };
             assert!(
                 documented.contains(&expected),
-                "README.md gives {name} the default {documented:?}; it is {expected}"
+                "docs/operations.md gives {name} the default {documented:?}; it is {expected}"
             );
         }
     }

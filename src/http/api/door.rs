@@ -1,6 +1,6 @@
 //! The door without a network: the offline bundle and the upload of offline scans
-//! (the contract the scanner page builds on: /work/team/DOOR_CONTRACT.md, README "Offline
-//! scanning").
+//! (the contract the scanner page builds on: /work/team/DOOR_CONTRACT.md, docs/api.md
+//! "Offline scanning").
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
