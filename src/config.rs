@@ -89,6 +89,8 @@ pub struct Config {
     /// A second listen address serving only `/metrics`, without an API key (for a scraper on a
     /// private network). Unset: `/metrics` is on `bind` only, for an `admin` key.
     pub metrics_bind: Option<String>,
+    /// A patron link's opens are recorded at most once per this many minutes.
+    pub link_open_record_minutes: i64,
 }
 
 impl Default for Config {
@@ -126,6 +128,7 @@ impl Default for Config {
             reminder_check_seconds: 30,
             metrics_enabled: true,
             metrics_bind: None,
+            link_open_record_minutes: 5,
         }
     }
 }
@@ -182,6 +185,9 @@ impl Config {
         }
         if self.scan_window_before_doors_hours < 0 || self.scan_window_after_start_hours < 0 {
             return Err("scan window hours must not be negative".into());
+        }
+        if self.link_open_record_minutes < 0 {
+            return Err("link_open_record_minutes must not be negative".into());
         }
         Ok(())
     }

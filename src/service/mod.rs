@@ -57,6 +57,8 @@ pub struct Settings {
     pub message_id_domain: String,
     /// Where patron links point (no trailing slash).
     pub public_base_url: String,
+    /// A patron link's opens are recorded at most once per this long.
+    pub link_open_record_every: Duration,
 }
 
 impl Settings {
@@ -72,6 +74,7 @@ impl Settings {
                 .map(|m| m.email.domain().to_string())
                 .unwrap_or_else(|_| "encore.localhost".into()),
             public_base_url: config.public_base_url.trim_end_matches('/').to_string(),
+            link_open_record_every: Duration::minutes(config.link_open_record_minutes),
         }
     }
 }
