@@ -124,6 +124,9 @@ impl From<service::Error> for ApiError {
                 "scan_not_recorded",
                 "The scan may not have been recorded; scan again to see the ticket's state.",
             ),
+            E::LinkSuperseded => {
+                ApiError::new(StatusCode::GONE, "link_superseded", error.to_string())
+            }
             E::Keys(_) | E::Internal(_) => {
                 tracing::error!(error = %error, "internal error");
                 ApiError::internal()

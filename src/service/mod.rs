@@ -147,6 +147,9 @@ pub enum Error {
     Unwritten(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// A patron link made for an earlier generation of its ticket: it no longer leads anywhere.
+    #[error("This link is for an earlier state of the ticket.")]
+    LinkSuperseded,
 }
 
 impl Error {

@@ -31,13 +31,16 @@ impl Friend {
 }
 
 /// Offers the ticket to a friend, who is emailed a claim link, in a transaction of its own (a
-/// patron's page); then wakes the email worker.
-pub fn offer(encore: &Encore, ticket_id: i64, friend: Friend) -> Result<TransferRow> {
-    let offer = encore
-        .db
-        .write(|conn| offer_in(encore, conn, ticket_id, &friend))?;
-    encore.outbox_wakeup.notify_one();
-    Ok(offer)
+/// patron's page, from a link to the ticket at `generation`); then wakes the email worker.
+pub fn offer(
+    encore: &Encore,
+    ticket_id: i64,
+    generation: i32,
+    friend: Friend,
+) -> Result<TransferRow> {
+    super::tickets::change_from_link(encore, ticket_id, generation, |conn| {
+        offer_in(encore, conn, ticket_id, &friend)
+    })
 }
 
 /// Offers the ticket to a friend in the caller's transaction; the claim link is emailed once it
@@ -92,11 +95,12 @@ pub fn offer_in(
 }
 
 /// The holder takes their offer back: the ticket is theirs again, with a new QR. In a
-/// transaction of its own (a patron's page); then wakes the email worker.
-pub fn cancel(encore: &Encore, ticket_id: i64) -> Result<TicketRow> {
-    let ticket = encore.db.write(|conn| cancel_in(encore, conn, ticket_id))?;
-    encore.outbox_wakeup.notify_one();
-    Ok(ticket)
+/// transaction of its own (a patron's page, from a link to the ticket at `generation`); then
+/// wakes the email worker.
+pub fn cancel(encore: &Encore, ticket_id: i64, generation: i32) -> Result<TicketRow> {
+    super::tickets::change_from_link(encore, ticket_id, generation, |conn| {
+        cancel_in(encore, conn, ticket_id)
+    })
 }
 
 /// Takes the offer back in the caller's transaction; the new confirmation is emailed once it
