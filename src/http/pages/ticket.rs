@@ -1,6 +1,7 @@
 //! The ticket page and the claim page: each handler checks the signed link, calls the same
 //! services as the staff API, and answers with a page or a redirect back to one.
 
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -273,7 +274,7 @@ pub async fn page(
 /// Runs a change for the page (given the link's ticket id and generation): on success, back to
 /// the page with a message — by a fresh link when the change gave the ticket a new generation
 /// (the change answers that link's path); when refused or invalid, the page again with the
-/// reason.
+/// reason (and a 429's `Retry-After`).
 async fn act(
     encore: web::Data<Encore>,
     link: SignedLink<View>,
@@ -287,7 +288,12 @@ async fn act(
             Ok(see_other(format!("{path}?done={done}")))
         }
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            render_ticket(encore, link, e.status, Some(e.message), true).await
+            let mut page = render_ticket(encore, link, e.status, Some(e.message), true).await?;
+            if let Some(seconds) = e.retry_after {
+                page.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            }
+            Ok(page)
         }
         Err(e) => Err(e),
     }
