@@ -101,6 +101,14 @@ pub struct Config {
     /// A second listen address serving only `/metrics`, without an API key (for a scraper on a
     /// private network). Unset: `/metrics` is on `bind` only, for an `admin` key.
     pub metrics_bind: Option<String>,
+    /// The window, in minutes, over which a ticket page's transfer offers are counted.
+    pub transfer_offer_window_minutes: i64,
+    /// Most offers of one ticket from its page within the window (429 beyond).
+    pub transfer_offers_per_ticket: i64,
+    /// Most offers to one email address from ticket pages within the window (429 beyond).
+    pub transfer_offers_per_recipient: i64,
+    /// A patron link's opens are recorded at most once per this many minutes.
+    pub link_open_record_minutes: i64,
 }
 
 impl Default for Config {
@@ -142,6 +150,10 @@ impl Default for Config {
             reminder_check_seconds: 30,
             metrics_enabled: true,
             metrics_bind: None,
+            transfer_offer_window_minutes: 60,
+            transfer_offers_per_ticket: 5,
+            transfer_offers_per_recipient: 10,
+            link_open_record_minutes: 5,
         }
     }
 }
@@ -201,6 +213,19 @@ impl Config {
         }
         if self.offline_clock_leeway_seconds < 0 {
             return Err("offline_clock_leeway_seconds must not be negative".into());
+        }
+        if self.transfer_offer_window_minutes < 1
+            || self.transfer_offers_per_ticket < 1
+            || self.transfer_offers_per_recipient < 1
+        {
+            return Err(
+                "transfer_offer_window_minutes, transfer_offers_per_ticket and \
+                 transfer_offers_per_recipient must be at least 1"
+                    .into(),
+            );
+        }
+        if self.link_open_record_minutes < 0 {
+            return Err("link_open_record_minutes must not be negative".into());
         }
         Ok(())
     }

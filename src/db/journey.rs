@@ -50,20 +50,48 @@ pub fn link_opens(conn: &mut Conn<'_>, ticket_ids: &[i64]) -> QueryResult<Vec<Li
         .load(c))
 }
 
-pub fn record_link_open(
+/// An arbitrary constant: the first key of the PostgreSQL advisory locks that serialise the
+/// recording of one ticket's link opens (the second key is the ticket id).
+const LINK_OPEN_LOCK: i32 = 0x006c_6e6b;
+
+/// Records that a link to the ticket was opened for `purpose`, unless an open of it was already
+/// recorded after `since`. True when this one was recorded. Concurrent calls record at most
+/// one: on SQLite each write transaction has the database to itself, and on PostgreSQL the
+/// caller's transaction first takes an advisory lock on the ticket (held until it ends).
+pub fn record_link_open_unless_since(
     conn: &mut Conn<'_>,
     ticket_id: i64,
     purpose: &str,
     at: NaiveDateTime,
-) -> QueryResult<()> {
-    with_conn!(conn, c => diesel::insert_into(link_opens::table)
-        .values((
-            link_opens::ticket_id.eq(ticket_id),
-            link_opens::purpose.eq(purpose),
-            link_opens::opened_at.eq(at),
-        ))
+    since: NaiveDateTime,
+) -> QueryResult<bool> {
+    use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
+    let insert_unless_recent = match conn {
+        Conn::Sqlite(_) => {
+            "INSERT INTO link_opens (ticket_id, purpose, opened_at) SELECT ?, ?, ? \
+             WHERE NOT EXISTS (SELECT 1 FROM link_opens \
+                               WHERE ticket_id = ? AND purpose = ? AND opened_at > ?)"
+        }
+        Conn::Postgres(c) => {
+            // Only a collision of the low 32 bits of two ticket ids shares a lock: harmless.
+            diesel::sql_query("SELECT pg_advisory_xact_lock($1, $2)")
+                .bind::<Integer, _>(LINK_OPEN_LOCK)
+                .bind::<Integer, _>(ticket_id as i32)
+                .execute(&mut **c)?;
+            "INSERT INTO link_opens (ticket_id, purpose, opened_at) SELECT $1, $2, $3 \
+             WHERE NOT EXISTS (SELECT 1 FROM link_opens \
+                               WHERE ticket_id = $4 AND purpose = $5 AND opened_at > $6)"
+        }
+    };
+    with_conn!(conn, c => diesel::sql_query(insert_unless_recent)
+        .bind::<BigInt, _>(ticket_id)
+        .bind::<Text, _>(purpose)
+        .bind::<Timestamp, _>(at)
+        .bind::<BigInt, _>(ticket_id)
+        .bind::<Text, _>(purpose)
+        .bind::<Timestamp, _>(since)
         .execute(c))
-    .map(drop)
+    .map(|n| n == 1)
 }
 
 /// The tickets that took these tickets' place (after an exchange or a claimed transfer).

@@ -257,6 +257,23 @@ pub fn reinstate(conn: &mut Conn<'_>, ticket_id: i64, generation: i32) -> QueryR
     .map(|n| n == 1)
 }
 
+/// Holds the ticket for the caller's transaction if it is still at `generation`: a write that
+/// changes nothing, so on PostgreSQL the row stays locked (a concurrent change of the ticket
+/// waits) and on SQLite the transaction already writes alone. False when the ticket has moved on
+/// to another generation (or does not exist).
+pub fn hold_at_generation(
+    conn: &mut Conn<'_>,
+    ticket_id: i64,
+    generation: i32,
+) -> QueryResult<bool> {
+    with_conn!(conn, c => diesel::update(tickets::table)
+        .filter(tickets::id.eq(ticket_id))
+        .filter(tickets::generation.eq(generation))
+        .set(tickets::generation.eq(tickets::generation))
+        .execute(c))
+    .map(|n| n == 1)
+}
+
 /// The valid tickets held by an email address.
 pub fn held_by(conn: &mut Conn<'_>, email: &str) -> QueryResult<Vec<TicketRow>> {
     with_conn!(conn, c => tickets::table

@@ -47,6 +47,39 @@ pub fn of_ticket(conn: &mut Conn<'_>, ticket_id: i64) -> QueryResult<Vec<Transfe
         .load(c))
 }
 
+diesel::define_sql_function!(fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// Whose offers [`offered_since`] counts.
+pub enum OffersOf<'a> {
+    Ticket(i64),
+    /// Offers to an address, in any letter case.
+    Recipient(&'a str),
+}
+
+/// When the `limit` newest offers of `of` made after `since` were made, newest first.
+pub fn offered_since(
+    conn: &mut Conn<'_>,
+    of: OffersOf<'_>,
+    since: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<NaiveDateTime>> {
+    with_conn!(conn, c => {
+        let offers = transfers::table
+            .filter(transfers::offered_at.gt(since))
+            .into_boxed();
+        match &of {
+            OffersOf::Ticket(id) => offers.filter(transfers::ticket_id.eq(*id)),
+            OffersOf::Recipient(to) => {
+                offers.filter(lower(transfers::to_email).eq(to.to_lowercase()))
+            }
+        }
+        .order(transfers::offered_at.desc())
+        .limit(limit)
+        .select(transfers::offered_at)
+        .load(c)
+    })
+}
+
 /// Moves an open offer to `status`. False when it was no longer open: someone else resolved it.
 pub fn resolve(
     conn: &mut Conn<'_>,

@@ -118,6 +118,39 @@ impl Default for ChangePolicy {
     }
 }
 
+/// How many transfer offers a ticket page may make within a sliding window: of one ticket, and
+/// to one email address (so a link holder cannot turn the page into a mail relay).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OfferLimits {
+    pub window: Duration,
+    pub per_ticket: i64,
+    pub per_recipient: i64,
+}
+
+impl OfferLimits {
+    /// The start of the window that ends `now`.
+    pub fn since(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now - self.window
+    }
+
+    /// May one more offer be made, given the times of the `limit` newest offers in the window
+    /// (newest first)? When not, how long until the oldest of them leaves the window.
+    pub fn check(
+        &self,
+        newest: &[DateTime<Utc>],
+        limit: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), Duration> {
+        match usize::try_from(limit)
+            .ok()
+            .and_then(|l| newest.get(l.checked_sub(1)?))
+        {
+            Some(&oldest) => Err((oldest + self.window - now).max(Duration::seconds(1))),
+            None => Ok(()),
+        }
+    }
+}
+
 /// The fee kept from an exchanged ticket's price: zero or more, in minor units.
 pub fn parse_exchange_fee(minor: i64) -> Result<i64, Invalid> {
     if !(0..=super::Money::MAX_MINOR).contains(&minor) {
@@ -255,6 +288,28 @@ impl ChangePolicy {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn offers_are_refused_at_the_limit_until_the_oldest_leaves_the_window() {
+        use super::OfferLimits;
+        let limits = OfferLimits {
+            window: Duration::minutes(60),
+            per_ticket: 2,
+            per_recipient: 3,
+        };
+        let now = Utc::now();
+        let ago = |minutes| now - Duration::minutes(minutes);
+        assert_eq!(limits.check(&[ago(1)], 2, now), Ok(()));
+        assert_eq!(
+            limits.check(&[ago(1), ago(20)], 2, now),
+            Err(Duration::minutes(40))
+        );
+        assert_eq!(limits.check(&[ago(1), ago(20)], 3, now), Ok(()));
+        assert_eq!(
+            limits.check(&[ago(1), ago(60)], 2, now),
+            Err(Duration::seconds(1))
+        );
+    }
+
     use super::*;
 
     fn at(hours_from_start: i64) -> (DateTime<Utc>, DateTime<Utc>) {

@@ -320,12 +320,10 @@ impl Composer {
             expires_at: &expires_at,
         }
         .render()?;
-        // The holder's name goes into the subject as a header value: lettre encodes it, and
-        // names are single-line labels besides, so no header can be injected.
-        let subject = format!(
-            "{} is giving you a ticket for {}",
-            offer.from_name, facts.event.name
-        );
+        // No patron's name in the subject: a holder's name can be one a friend typed when the
+        // ticket was offered to them, and a subject is what a recipient reads before anything
+        // else. The names are in the body, beside the event's.
+        let subject = format!("A ticket for {} is waiting for you", facts.event.name);
         Ok(self
             .envelope(&offer.to_email, subject, message_id)?
             .multipart(MultiPart::alternative_plain_html(text, html))?)

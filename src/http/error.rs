@@ -33,6 +33,9 @@ pub struct ApiError {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(example = "holder_email")]
     pub field: Option<&'static str>,
+    /// Seconds until the request may be made again (a `Retry-After` header, not in the body).
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 fn serialize_status<S: serde::Serializer>(status: &StatusCode, s: S) -> Result<S::Ok, S::Error> {
@@ -58,6 +61,7 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            retry_after: None,
         }
     }
 
@@ -84,6 +88,9 @@ impl ResponseError for ApiError {
         response.insert_header((header::CONTENT_TYPE, "application/problem+json"));
         if self.status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds));
         }
         response.json(self)
     }
@@ -126,6 +133,17 @@ impl From<service::Error> for ApiError {
                 "scan_not_recorded",
                 "The scan may not have been recorded; scan again to see the ticket's state.",
             ),
+            E::LinkSuperseded => {
+                ApiError::new(StatusCode::GONE, "link_superseded", error.to_string())
+            }
+            E::TooManyOffers { retry_after } => ApiError {
+                retry_after: Some(retry_after.num_seconds().max(1) as u64),
+                ..ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_offers",
+                    error.to_string(),
+                )
+            },
             E::Keys(_) | E::Internal(_) => {
                 tracing::error!(error = %error, "internal error");
                 ApiError::internal()

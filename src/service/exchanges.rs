@@ -36,14 +36,17 @@ pub struct Receipt {
     pub balance_minor: i64,
 }
 
-/// Exchanges the ticket in a transaction of its own (a patron's page), then wakes the email
-/// worker.
-pub fn exchange(encore: &Encore, ticket_id: i64, into: ExchangeInto) -> Result<Receipt> {
-    let receipt = encore
-        .db
-        .write(|conn| exchange_in(encore, conn, ticket_id, into))?;
-    encore.outbox_wakeup.notify_one();
-    Ok(receipt)
+/// Exchanges the ticket in a transaction of its own (a patron's page, from a link to the ticket
+/// at `generation`), then wakes the email worker.
+pub fn exchange(
+    encore: &Encore,
+    ticket_id: i64,
+    generation: i32,
+    into: ExchangeInto,
+) -> Result<Receipt> {
+    super::tickets::change_from_link(encore, ticket_id, generation, |conn| {
+        exchange_in(encore, conn, ticket_id, into)
+    })
 }
 
 /// Exchanges the ticket in the caller's transaction; its emails are queued, to be sent once it

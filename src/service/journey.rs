@@ -79,15 +79,25 @@ pub fn of_patron(encore: &Encore, email: &EmailAddress) -> Result<PatronJourney>
     })
 }
 
-/// Records that a patron opened a signed link to a ticket.
-pub fn link_opened(encore: &Encore, ticket_id: i64, purpose: LinkPurpose) -> Result<()> {
+/// Records that a patron opened a signed link to a ticket, at most once per
+/// `Settings::link_open_record_every` for each ticket and purpose: a page reloaded (or fetched
+/// in a loop) is one touch, not a flood of them. True when this open was recorded.
+pub fn link_opened(encore: &Encore, ticket_id: i64, purpose: LinkPurpose) -> Result<bool> {
     let purpose = match purpose {
         LinkPurpose::View => "view",
         LinkPurpose::Claim => "claim",
     };
+    let now = super::now();
+    let since = now - encore.settings.link_open_record_every;
     encore.db.write(|conn| {
-        journey::record_link_open(conn, ticket_id, purpose, super::now().naive_utc())
-            .map_err(Error::from)
+        journey::record_link_open_unless_since(
+            conn,
+            ticket_id,
+            purpose,
+            now.naive_utc(),
+            since.naive_utc(),
+        )
+        .map_err(Error::from)
     })
 }
 

@@ -61,6 +61,10 @@ pub struct Settings {
     pub message_id_domain: String,
     /// Where patron links point (no trailing slash).
     pub public_base_url: String,
+    /// How many offers a ticket page may make, of one ticket and to one address, per window.
+    pub offer_limits: crate::domain::policy::OfferLimits,
+    /// A patron link's opens are recorded at most once per this long.
+    pub link_open_record_every: Duration,
 }
 
 impl Settings {
@@ -77,6 +81,12 @@ impl Settings {
                 .map(|m| m.email.domain().to_string())
                 .unwrap_or_else(|_| "encore.localhost".into()),
             public_base_url: config.public_base_url.trim_end_matches('/').to_string(),
+            offer_limits: crate::domain::policy::OfferLimits {
+                window: Duration::minutes(config.transfer_offer_window_minutes),
+                per_ticket: config.transfer_offers_per_ticket,
+                per_recipient: config.transfer_offers_per_recipient,
+            },
+            link_open_record_every: Duration::minutes(config.link_open_record_minutes),
         }
     }
 }
@@ -151,6 +161,23 @@ pub enum Error {
     Unwritten(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// A patron link made for an earlier generation of its ticket: it no longer leads anywhere.
+    #[error("This link is for an earlier state of the ticket.")]
+    LinkSuperseded,
+    /// A ticket page made too many transfer offers (of the ticket, or to the address) lately.
+    #[error(
+        "Too many offers were made of this ticket or to this address lately; try again in {}.",
+        minutes_text(.retry_after)
+    )]
+    TooManyOffers { retry_after: Duration },
+}
+
+/// A wait in whole minutes, rounded up: "1 minute", "25 minutes".
+fn minutes_text(wait: &Duration) -> String {
+    match (wait.num_seconds() + 59) / 60 {
+        n if n <= 1 => "1 minute".to_string(),
+        n => format!("{n} minutes"),
+    }
 }
 
 impl Error {

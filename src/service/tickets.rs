@@ -366,6 +366,31 @@ pub fn confirmation_email(
     )
 }
 
+/// Runs a patron's change of the ticket, made from a link to it at `generation`, in a
+/// transaction of its own; then wakes the email worker. A link is good for the ticket's current
+/// generation only: once the ticket has moved on (a transfer taken back or expired, …) the link
+/// is superseded (`LinkSuperseded`, and its holder has been sent a fresh one). Otherwise the
+/// ticket is held at that generation until the change commits, so no concurrent change can move
+/// it on in between.
+pub fn change_from_link<T>(
+    encore: &Encore,
+    ticket_id: i64,
+    generation: i32,
+    change: impl FnOnce(&mut crate::db::Conn<'_>) -> Result<T>,
+) -> Result<T> {
+    let changed = encore.db.write(|conn| {
+        if !tickets::hold_at_generation(conn, ticket_id, generation)? {
+            return Err(match tickets::find(conn, ticket_id)? {
+                Some(_) => Error::LinkSuperseded,
+                None => Error::not_found("ticket", ticket_id),
+            });
+        }
+        change(conn)
+    })?;
+    encore.outbox_wakeup.notify_one();
+    Ok(changed)
+}
+
 /// Inserts one ticket taking the place of another (after an exchange or a claimed transfer).
 pub fn insert_successor(conn: &mut crate::db::Conn<'_>, row: NewTicketRow) -> Result<TicketRow> {
     tickets::insert_many(conn, std::slice::from_ref(&row))?

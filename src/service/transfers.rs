@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use super::tickets::{confirmation_email, insert_successor, TicketInContext};
 use super::{Encore, Error, Result};
 use crate::db::models::{NewTicketRow, NewTransferRow, TicketRow, TransferRow};
+use crate::db::transfers::OffersOf;
 use crate::db::{outbox, tickets, transfers, Conn};
 use crate::domain::policy::{Change, Refusal};
 use crate::domain::text::label;
@@ -31,13 +32,54 @@ impl Friend {
 }
 
 /// Offers the ticket to a friend, who is emailed a claim link, in a transaction of its own (a
-/// patron's page); then wakes the email worker.
-pub fn offer(encore: &Encore, ticket_id: i64, friend: Friend) -> Result<TransferRow> {
-    let offer = encore
-        .db
-        .write(|conn| offer_in(encore, conn, ticket_id, &friend))?;
-    encore.outbox_wakeup.notify_one();
-    Ok(offer)
+/// patron's page, from a link to the ticket at `generation`); then wakes the email worker.
+///
+/// A page's offers are limited (`Settings::offer_limits`): so many of this ticket, and so many
+/// to this address, within a window, counted from the offers stored, in this transaction, so
+/// the limits hold for every process sharing the database. Beyond them the offer is refused
+/// with how long to wait. The box office (`offer_in`) is not limited: its staff act for a
+/// patron with a key of their own, and only a link holder, who needs no account, could use the
+/// page as a mail relay.
+pub fn offer(
+    encore: &Encore,
+    ticket_id: i64,
+    generation: i32,
+    friend: Friend,
+) -> Result<TransferRow> {
+    super::tickets::change_from_link(encore, ticket_id, generation, |conn| {
+        within_offer_limits(encore, conn, ticket_id, &friend.email)?;
+        offer_in(encore, conn, ticket_id, &friend)
+    })
+}
+
+/// Refuses (`TooManyOffers`) when the window already holds the most offers allowed of the
+/// ticket, or to the address. The ticket's count is exact even under concurrent offers (the
+/// link's hold on the ticket serialises them); offers of different tickets to one address made
+/// at the same instant may each see the others' uncommitted rows missing.
+fn within_offer_limits(
+    encore: &Encore,
+    conn: &mut Conn<'_>,
+    ticket_id: i64,
+    to: &EmailAddress,
+) -> Result<()> {
+    let limits = encore.settings.offer_limits;
+    let now = super::now();
+    let since = limits.since(now).naive_utc();
+    let mut longest_wait = None;
+    for (of, limit) in [
+        (OffersOf::Ticket(ticket_id), limits.per_ticket),
+        (OffersOf::Recipient(to.as_str()), limits.per_recipient),
+    ] {
+        let newest: Vec<DateTime<Utc>> = transfers::offered_since(conn, of, since, limit)?
+            .into_iter()
+            .map(|t| t.and_utc())
+            .collect();
+        longest_wait = longest_wait.max(limits.check(&newest, limit, now).err());
+    }
+    match longest_wait {
+        Some(retry_after) => Err(Error::TooManyOffers { retry_after }),
+        None => Ok(()),
+    }
 }
 
 /// Offers the ticket to a friend in the caller's transaction; the claim link is emailed once it
@@ -92,11 +134,12 @@ pub fn offer_in(
 }
 
 /// The holder takes their offer back: the ticket is theirs again, with a new QR. In a
-/// transaction of its own (a patron's page); then wakes the email worker.
-pub fn cancel(encore: &Encore, ticket_id: i64) -> Result<TicketRow> {
-    let ticket = encore.db.write(|conn| cancel_in(encore, conn, ticket_id))?;
-    encore.outbox_wakeup.notify_one();
-    Ok(ticket)
+/// transaction of its own (a patron's page, from a link to the ticket at `generation`); then
+/// wakes the email worker.
+pub fn cancel(encore: &Encore, ticket_id: i64, generation: i32) -> Result<TicketRow> {
+    super::tickets::change_from_link(encore, ticket_id, generation, |conn| {
+        cancel_in(encore, conn, ticket_id)
+    })
 }
 
 /// Takes the offer back in the caller's transaction; the new confirmation is emailed once it

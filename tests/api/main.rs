@@ -21,6 +21,7 @@ mod issuance;
 mod journey;
 mod journey_page;
 mod lifecycle;
+mod links_hardening;
 mod mail_faults;
 mod metrics;
 mod openapi;

@@ -108,6 +108,16 @@ fn bad_link() -> HttpResponse {
     )
 }
 
+/// A link made for an earlier generation of its ticket: it says so, and shows nothing of the
+/// ticket.
+fn superseded_link() -> HttpResponse {
+    problem(
+        StatusCode::GONE,
+        "This link is out of date",
+        "The ticket has changed since this link was sent, so it no longer leads to it. The newest email about your ticket has a link that works; the box office can send it again.",
+    )
+}
+
 /// A link in the path (`{token}`) that verified for `P`: the token, kept to build the page's
 /// own links, and what it names. A handler that takes one never sees an untrusted link: any
 /// other answers with the `bad_link` page.

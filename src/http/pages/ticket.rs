@@ -1,6 +1,7 @@
 //! The ticket page and the claim page: each handler checks the signed link, calls the same
 //! services as the staff API, and answers with a page or a redirect back to one.
 
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -19,7 +20,7 @@ use crate::service::exchanges::{self, ExchangeInto};
 use crate::service::tickets::{self, TicketInContext};
 use crate::service::{journey, transfers, Encore, Error};
 use crate::tokens::render_svg;
-use crate::tokens::LinkPurpose;
+use crate::tokens::{LinkClaims, LinkPurpose};
 
 /// A performance an exchange may go to, as the select shows it.
 struct TargetShown {
@@ -66,11 +67,15 @@ struct TicketPage<'a> {
     refused: bool,
 }
 
-/// Reads what the page shows, in one read transaction.
-fn load_page(encore: &Encore, ticket_id: i64) -> crate::service::Result<Shown> {
+/// Reads what the page shows, in one read transaction: nothing when the link is for an earlier
+/// generation of the ticket.
+fn load_page(encore: &Encore, ticket_id: i64, generation: i32) -> crate::service::Result<Shown> {
     let now = crate::service::now();
     encore.db.read(|conn| {
         let current = TicketInContext::load(conn, ticket_id)?;
+        if current.ticket.generation != generation {
+            return Err(Error::LinkSuperseded);
+        }
         let TicketInContext {
             ticket,
             performance,
@@ -217,8 +222,15 @@ async fn render_ticket(
     notice: Option<String>,
     refused: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let ticket_id = link.claims.ticket_id;
-    let shown = run_blocking(move || load_page(&encore, ticket_id)).await?;
+    let LinkClaims {
+        ticket_id,
+        generation,
+        ..
+    } = link.claims;
+    let shown = match run_blocking(move || load_page(&encore, ticket_id, generation)).await {
+        Ok(shown) => shown,
+        Err(e) => return superseded_or(e),
+    };
     Ok(html(
         status,
         &TicketPage {
@@ -228,6 +240,15 @@ async fn render_ticket(
             refused,
         },
     ))
+}
+
+/// The out-of-date page for a superseded link; any other error as it is.
+fn superseded_or(e: ApiError) -> Result<HttpResponse, ApiError> {
+    if e.code == "link_superseded" {
+        Ok(super::superseded_link())
+    } else {
+        Err(e)
+    }
 }
 
 /// Notes the open in the patron's journey. A failure to note it is logged, not shown: the
@@ -250,19 +271,29 @@ pub async fn page(
     render_ticket(encore, link, StatusCode::OK, notice, false).await
 }
 
-/// Runs a change for the page: on success, back to the page with a message; when refused or
-/// invalid, the page again with the reason.
+/// Runs a change for the page (given the link's ticket id and generation): on success, back to
+/// the page with a message — by a fresh link when the change gave the ticket a new generation
+/// (the change answers that link's path); when refused or invalid, the page again with the
+/// reason (and a 429's `Retry-After`).
 async fn act(
     encore: web::Data<Encore>,
     link: SignedLink<View>,
     done: &'static str,
-    change: impl FnOnce(&Encore, i64) -> crate::service::Result<()> + Send + 'static,
+    change: impl FnOnce(&Encore, i64, i32) -> crate::service::Result<Option<String>> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
-    let (acting, ticket_id) = (encore.clone(), link.claims.ticket_id);
-    match run_blocking(move || change(&acting, ticket_id)).await {
-        Ok(()) => Ok(see_other(format!("/t/{}?done={done}", link.token))),
+    let (acting, claims) = (encore.clone(), link.claims);
+    match run_blocking(move || change(&acting, claims.ticket_id, claims.generation)).await {
+        Ok(fresh) => {
+            let path = fresh.unwrap_or_else(|| format!("/t/{}", link.token));
+            Ok(see_other(format!("{path}?done={done}")))
+        }
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            render_ticket(encore, link, e.status, Some(e.message), true).await
+            let mut page = render_ticket(encore, link, e.status, Some(e.message), true).await?;
+            if let Some(seconds) = e.retry_after {
+                page.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            }
+            Ok(page)
         }
         Err(e) => Err(e),
     }
@@ -281,10 +312,15 @@ pub async fn offer_transfer(
     form: web::Form<TransferForm>,
 ) -> Result<HttpResponse, ApiError> {
     let form = form.into_inner();
-    act(encore, link, "offered", move |encore, ticket_id| {
-        let friend = transfers::Friend::parse(&form.name, &form.email)?;
-        transfers::offer(encore, ticket_id, friend).map(drop)
-    })
+    act(
+        encore,
+        link,
+        "offered",
+        move |encore, ticket_id, generation| {
+            let friend = transfers::Friend::parse(&form.name, &form.email)?;
+            transfers::offer(encore, ticket_id, generation, friend).map(|_| None)
+        },
+    )
     .await
 }
 
@@ -293,9 +329,17 @@ pub async fn take_back(
     encore: web::Data<Encore>,
     link: SignedLink<View>,
 ) -> Result<HttpResponse, ApiError> {
-    act(encore, link, "taken_back", move |encore, ticket_id| {
-        transfers::cancel(encore, ticket_id).map(drop)
-    })
+    act(
+        encore,
+        link,
+        "taken_back",
+        move |encore, ticket_id, generation| {
+            // The ticket is back at a new generation: this link is superseded, so on by a fresh one.
+            let ticket = transfers::cancel(encore, ticket_id, generation)?;
+            let (_, performance) = tickets::get(encore, ticket.id)?;
+            tickets::view_link(encore, "", &ticket, &performance).map(Some)
+        },
+    )
     .await
 }
 
@@ -322,9 +366,14 @@ pub async fn exchange(
             ))
         }
     };
-    act(encore, link, "exchanged", move |encore, ticket_id| {
-        exchanges::exchange(encore, ticket_id, into).map(drop)
-    })
+    act(
+        encore,
+        link,
+        "exchanged",
+        move |encore, ticket_id, generation| {
+            exchanges::exchange(encore, ticket_id, generation, into).map(|_| None)
+        },
+    )
     .await
 }
 
@@ -333,12 +382,15 @@ pub async fn calendar(
     encore: web::Data<Encore>,
     link: SignedLink<View>,
 ) -> Result<HttpResponse, ApiError> {
-    let (ticket_id, token) = (link.claims.ticket_id, link.token);
+    let (claims, token) = (link.claims, link.token);
     let base = encore.settings.public_base_url.clone();
     let ics = run_blocking(move || {
         let current = encore
             .db
-            .read(|conn| TicketInContext::load(conn, ticket_id))?;
+            .read(|conn| TicketInContext::load(conn, claims.ticket_id))?;
+        if current.ticket.generation != claims.generation {
+            return Err(Error::LinkSuperseded);
+        }
         let link = format!("{base}/t/{token}");
         Ok(crate::email::messages::calendar(
             &crate::email::messages::TicketFacts {
@@ -349,7 +401,11 @@ pub async fn calendar(
             },
         ))
     })
-    .await?;
+    .await;
+    let ics = match ics {
+        Ok(ics) => ics,
+        Err(e) => return superseded_or(e),
+    };
     Ok(private(StatusCode::OK)
         .content_type("text/calendar; charset=utf-8")
         .insert_header((
