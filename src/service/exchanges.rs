@@ -208,7 +208,7 @@ impl ExchangeTarget {
 
 /// The other performances this ticket may be exchanged into: of the same event (or of any,
 /// when the policy says so), still open for changes under their own event's policy.
-pub fn exchange_targets(
+pub(super) fn exchange_targets(
     conn: &mut Conn<'_>,
     current: &TicketInContext,
     now: chrono::DateTime<chrono::Utc>,

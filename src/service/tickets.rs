@@ -315,7 +315,7 @@ pub fn scan_window(encore: &Encore, performance: &PerformanceRow) -> ScanWindow 
 
 /// A ticket with its performance, event and the event's change policy: what every patron
 /// change reads first.
-pub struct TicketInContext {
+pub(super) struct TicketInContext {
     pub ticket: TicketRow,
     pub performance: PerformanceRow,
     pub event: crate::db::models::EventRow,
@@ -400,7 +400,7 @@ impl TicketInContext {
 }
 
 /// The confirmation email for a ticket's current generation.
-pub fn confirmation_email(
+pub(super) fn confirmation_email(
     encore: &Encore,
     ticket: &TicketRow,
     now: chrono::DateTime<chrono::Utc>,
@@ -420,7 +420,7 @@ pub fn confirmation_email(
 /// is superseded (`LinkSuperseded`, and its holder has been sent a fresh one). Otherwise the
 /// ticket is held at that generation until the change commits, so no concurrent change can move
 /// it on in between.
-pub fn change_from_link<T>(
+pub(super) fn change_from_link<T>(
     encore: &Encore,
     ticket_id: i64,
     generation: i32,
@@ -440,7 +440,10 @@ pub fn change_from_link<T>(
 }
 
 /// Inserts one ticket taking the place of another (after an exchange or a claimed transfer).
-pub fn insert_successor(conn: &mut crate::db::Conn<'_>, row: NewTicketRow) -> Result<TicketRow> {
+pub(super) fn insert_successor(
+    conn: &mut crate::db::Conn<'_>,
+    row: NewTicketRow,
+) -> Result<TicketRow> {
     tickets::insert_many(conn, std::slice::from_ref(&row))?
         .pop()
         .ok_or_else(|| Error::Internal("insert returned no ticket".into()))
