@@ -90,19 +90,3 @@ pub fn entry<'a>(
         created_at: at,
     }
 }
-
-/// Credit spent at the box office on each of these tickets.
-pub fn spent_on(
-    conn: &mut Conn<'_>,
-    ticket_ids: &[i64],
-) -> QueryResult<std::collections::HashMap<i64, i64>> {
-    let rows: Vec<(Option<i64>, i64)> = with_conn!(conn, c => credit_ledger::table
-        .filter(credit_ledger::ticket_id.eq_any(ticket_ids))
-        .filter(credit_ledger::reason.eq(REASON_BOX_OFFICE_PURCHASE))
-        .select((credit_ledger::ticket_id, credit_ledger::amount_minor))
-        .load(c))?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(id, amount)| id.map(|id| (id, -amount)))
-        .collect())
-}

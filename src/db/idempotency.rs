@@ -8,9 +8,7 @@ use super::{with_conn, Conn};
 #[derive(Debug, Clone, Queryable)]
 pub struct SeenRequest {
     pub request_fingerprint: String,
-    /// What an issuance issued (comma-separated ids); empty for a change.
-    pub ticket_ids: String,
-    /// What a change answered (HTTP status and JSON body); NULL for an issuance.
+    /// What the write answered (HTTP status and JSON body).
     pub response_status: Option<i32>,
     pub response_body: Option<String>,
 }
@@ -43,7 +41,6 @@ pub fn find(conn: &mut Conn<'_>, api_key_id: i64, key: &str) -> QueryResult<Opti
         .find((api_key_id, key))
         .select((
             idempotency_keys::request_fingerprint,
-            idempotency_keys::ticket_ids,
             idempotency_keys::response_status,
             idempotency_keys::response_body,
         ))
@@ -51,20 +48,7 @@ pub fn find(conn: &mut Conn<'_>, api_key_id: i64, key: &str) -> QueryResult<Opti
         .optional())
 }
 
-/// Remembers which tickets the request under `key` issued (comma-separated ids).
-pub fn record_tickets(
-    conn: &mut Conn<'_>,
-    api_key_id: i64,
-    key: &str,
-    ids: &str,
-) -> QueryResult<()> {
-    with_conn!(conn, c => diesel::update(idempotency_keys::table.find((api_key_id, key)))
-        .set(idempotency_keys::ticket_ids.eq(ids))
-        .execute(c))?;
-    Ok(())
-}
-
-/// Remembers what the change made under `key` answered, for a retry to be answered the same.
+/// Remembers what the write made under `key` answered, for a retry to be answered the same.
 pub fn record_response(
     conn: &mut Conn<'_>,
     api_key_id: i64,

@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::ApiError;
-use crate::db::NotReady;
+use crate::service::readiness::{self, Readiness};
 use crate::service::Encore;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -34,14 +34,12 @@ pub async fn healthz() -> HttpResponse {
 #[utoipa::path(get, path = "/readyz", tag = "ops", security(()),
     responses((status = 200, body = ReadyView), (status = 503)))]
 pub async fn readyz(encore: web::Data<Encore>) -> Result<HttpResponse, ApiError> {
-    let db = encore.db.clone();
-    let backend = db.backend().name();
-    match web::block(move || db.ping()).await {
-        Ok(Ok(())) => Ok(HttpResponse::Ok().json(ReadyView {
+    match web::block(move || readiness::check(&encore)).await {
+        Ok(Readiness::Ready { database }) => Ok(HttpResponse::Ok().json(ReadyView {
             status: "ready",
-            database: backend,
+            database,
         })),
-        Ok(Err(NotReady::Busy)) => {
+        Ok(Readiness::WriteLocked) => {
             tracing::warn!("readiness check: the database is write-locked");
             Err(ApiError::new(
                 actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
@@ -49,7 +47,7 @@ pub async fn readyz(encore: web::Data<Encore>) -> Result<HttpResponse, ApiError>
                 "The database is write-locked by another connection; no write can start.",
             ))
         }
-        Ok(Err(e)) => {
+        Ok(Readiness::Unavailable(e)) => {
             tracing::warn!(error = %e, "readiness check failed");
             Err(ApiError::new(
                 actix_web::http::StatusCode::SERVICE_UNAVAILABLE,

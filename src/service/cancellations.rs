@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::idempotency::{self, IdempotencyKey, Idempotent, Reply};
 use super::{credit, Encore, Error, Result};
 use crate::db::models::{PerformanceCancellationRow, TicketCancellationRow, TicketRow};
 use crate::db::{cancellations as store, credit as ledger, events, outbox, tickets, transfers};
@@ -47,10 +48,24 @@ pub struct CancellationNotice {
     pub refunds: BTreeMap<String, i64>,
 }
 
-/// Cancels one ticket, in the caller's transaction (the holder's email is sent once it
-/// commits). An open transfer offer of it is withdrawn with it. Canceling twice is refused
-/// (`already_canceled`), as is a ticket already used to enter.
-pub fn cancel_ticket(
+/// The box office cancels one ticket, under the request's key if it sent one (see
+/// `idempotency::once`). An open transfer offer of it is withdrawn with it. Canceling twice is
+/// refused (`already_canceled`), as is a ticket already used to enter.
+pub fn cancel_ticket<V: Serialize>(
+    encore: &Encore,
+    key: Option<&IdempotencyKey>,
+    ticket_id: i64,
+    reason: &Reason,
+    refund_to_credit: bool,
+    reply: Reply<TicketCancellationRow, V>,
+) -> Result<Idempotent<V>> {
+    idempotency::once(encore, key, reply, |conn| {
+        cancel_ticket_in(encore, conn, ticket_id, reason, refund_to_credit)
+    })
+}
+
+/// Cancels one ticket in the caller's transaction; the holder's email is sent once it commits.
+fn cancel_ticket_in(
     encore: &Encore,
     conn: &mut Conn<'_>,
     ticket_id: i64,

@@ -43,7 +43,7 @@ pub fn of_patron(encore: &Encore, email: &EmailAddress) -> Result<PatronCredit> 
 /// Spends up to `wanted` of a patron's credit inside the caller's transaction; returns how
 /// much was spent. The balance is read with a row lock, and the debit is conditional besides:
 /// two concurrent spenders can never take the balance below zero.
-pub fn spend_up_to(
+pub(super) fn spend_up_to(
     conn: &mut Conn<'_>,
     email: &str,
     currency: &str,
@@ -61,7 +61,7 @@ pub fn spend_up_to(
 }
 
 /// Spends exactly `amount` inside the caller's transaction, or refuses with what is missing.
-pub fn spend_exactly(
+pub(super) fn spend_exactly(
     conn: &mut Conn<'_>,
     email: &str,
     currency: &str,
@@ -85,7 +85,7 @@ pub fn spend_exactly(
 }
 
 /// Adds credit inside the caller's transaction.
-pub fn add(
+pub(super) fn add(
     conn: &mut Conn<'_>,
     email: &str,
     currency: &str,

@@ -2,9 +2,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Error, Result};
+use super::{Encore, Error, Result};
+use crate::db::events;
 use crate::db::models::{EventChangeset, EventRow, NewEventRow, NewPerformanceRow, PerformanceRow};
-use crate::db::{events, Db};
 use crate::domain::event::{
     parse_event_name, parse_reminder_offsets, parse_time_zone, parse_venue, PerformanceSchedule,
 };
@@ -16,7 +16,7 @@ use crate::domain::Money;
 pub const DEFAULT_REMINDER_OFFSETS: [i64; 2] = [1440, 120];
 
 pub fn create_event(
-    db: &Db,
+    encore: &Encore,
     name: &str,
     venue: &str,
     time_zone: &str,
@@ -28,7 +28,7 @@ pub fn create_event(
     let name = parse_event_name(name)?;
     let venue = parse_venue(venue)?;
     let time_zone = parse_time_zone(time_zone)?;
-    db.write(|conn| {
+    encore.db.write(|conn| {
         events::insert_event(
             conn,
             &NewEventRow {
@@ -51,12 +51,16 @@ pub fn create_event(
     })
 }
 
-pub fn list_events(db: &Db) -> Result<Vec<EventRow>> {
-    db.read(|conn| events::list_events(conn).map_err(Error::from))
+pub fn list_events(encore: &Encore) -> Result<Vec<EventRow>> {
+    encore
+        .db
+        .read(|conn| events::list_events(conn).map_err(Error::from))
 }
 
-pub fn get_event(db: &Db, id: i64) -> Result<EventRow> {
-    db.read(|conn| events::find_event(conn, id).map_err(Error::from))?
+pub fn get_event(encore: &Encore, id: i64) -> Result<EventRow> {
+    encore
+        .db
+        .read(|conn| events::find_event(conn, id).map_err(Error::from))?
         .ok_or_else(|| Error::not_found("event", id))
 }
 
@@ -93,7 +97,7 @@ pub struct EventChanges {
 ///   transfer offer keeps the expiry it was given when made (from the lifetime and cut-off of
 ///   then); a performance cancellation already begun keeps the `refund_on_cancel` it began
 ///   with.
-pub fn update_event(db: &Db, id: i64, changes: &EventChanges) -> Result<EventRow> {
+pub fn update_event(encore: &Encore, id: i64, changes: &EventChanges) -> Result<EventRow> {
     let name = changes.name.as_deref().map(parse_event_name).transpose()?;
     let venue = changes.venue.as_deref().map(parse_venue).transpose()?;
     let policy = &changes.policy;
@@ -113,15 +117,15 @@ pub fn update_event(db: &Db, id: i64, changes: &EventChanges) -> Result<EventRow
             .map(|m| m.as_ref().map(LobbyMessage::as_str)),
     };
     if row.is_empty() {
-        return get_event(db, id);
+        return get_event(encore, id);
     }
-    db.write(|conn| {
+    encore.db.write(|conn| {
         events::update_event(conn, id, &row)?.ok_or_else(|| Error::not_found("event", id))
     })
 }
 
 pub fn create_performance(
-    db: &Db,
+    encore: &Encore,
     event_id: i64,
     starts_at: DateTime<Utc>,
     doors_open_at: Option<DateTime<Utc>>,
@@ -129,7 +133,7 @@ pub fn create_performance(
     price: Option<Money>,
 ) -> Result<PerformanceRow> {
     let schedule = PerformanceSchedule::parse(starts_at, doors_open_at, capacity)?;
-    db.write(|conn| {
+    encore.db.write(|conn| {
         if events::find_event(conn, event_id)?.is_none() {
             return Err(Error::not_found("event", event_id));
         }
@@ -148,8 +152,8 @@ pub fn create_performance(
     })
 }
 
-pub fn list_performances(db: &Db, event_id: i64) -> Result<Vec<PerformanceRow>> {
-    db.read(|conn| {
+pub fn list_performances(encore: &Encore, event_id: i64) -> Result<Vec<PerformanceRow>> {
+    encore.db.read(|conn| {
         if events::find_event(conn, event_id)?.is_none() {
             return Err(Error::not_found("event", event_id));
         }
@@ -157,8 +161,10 @@ pub fn list_performances(db: &Db, event_id: i64) -> Result<Vec<PerformanceRow>> 
     })
 }
 
-pub fn get_performance(db: &Db, id: i64) -> Result<PerformanceRow> {
-    db.read(|conn| events::find_performance(conn, id).map_err(Error::from))?
+pub fn get_performance(encore: &Encore, id: i64) -> Result<PerformanceRow> {
+    encore
+        .db
+        .read(|conn| events::find_performance(conn, id).map_err(Error::from))?
         .ok_or_else(|| Error::not_found("performance", id))
 }
 

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use super::idempotency::{self, IdempotencyKey, Idempotent, Reply};
 use super::tickets::{confirmation_email, insert_successor, TicketInContext};
 use super::{credit, Encore, Error, Result};
 use crate::db::events::Reservation;
@@ -49,9 +50,23 @@ pub fn exchange(
     })
 }
 
+/// The box office exchanges the ticket (for a patron on the phone), under the request's key if
+/// it sent one (see `idempotency::once`).
+pub fn exchange_at_box_office<V: Serialize>(
+    encore: &Encore,
+    key: Option<&IdempotencyKey>,
+    ticket_id: i64,
+    into: ExchangeInto,
+    reply: Reply<Receipt, V>,
+) -> Result<Idempotent<V>> {
+    idempotency::once(encore, key, reply, |conn| {
+        exchange_in(encore, conn, ticket_id, into)
+    })
+}
+
 /// Exchanges the ticket in the caller's transaction; its emails are queued, to be sent once it
 /// commits.
-pub fn exchange_in(
+fn exchange_in(
     encore: &Encore,
     conn: &mut Conn<'_>,
     ticket_id: i64,
@@ -193,7 +208,7 @@ impl ExchangeTarget {
 
 /// The other performances this ticket may be exchanged into: of the same event (or of any,
 /// when the policy says so), still open for changes under their own event's policy.
-pub fn exchange_targets(
+pub(super) fn exchange_targets(
     conn: &mut Conn<'_>,
     current: &TicketInContext,
     now: chrono::DateTime<chrono::Utc>,

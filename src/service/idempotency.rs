@@ -1,5 +1,7 @@
-//! Idempotency keys: a retried staff write is answered as the first one was and is never made
-//! twice. The key is claimed with `INSERT … ON CONFLICT DO NOTHING` in the transaction of the
+//! Idempotency keys: a retried staff write (issuing, or a change: exchange, transfer, taking an
+//! offer back, cancel) is answered as the first one was and is never made twice. One mechanism
+//! for all of them, [`once`], which each such service function runs its write in: the answer
+//! (status and JSON body) is stored with the key. The key is claimed with `INSERT … ON CONFLICT DO NOTHING` in the transaction of the
 //! write it guards (Zero To Production's idempotency, in one transaction): the claim commits
 //! with the write or rolls back with it, so a crash leaves neither, and a concurrent retry waits
 //! for the first to finish (PostgreSQL blocks on the uncommitted key; SQLite's writers take
@@ -39,10 +41,10 @@ impl IdempotencyKey {
     }
 }
 
-/// Claims `key` in the caller's transaction. `None`: the key is new, make the write (the claim
+/// Claims `key` in the write's transaction. `None`: the key is new, make the write (the claim
 /// stands or falls with it). `Some`: the same request was made under this key before, and
 /// committed; what it recorded. The key used before for a different request is refused.
-pub(super) fn claim(
+fn claim(
     conn: &mut Conn<'_>,
     key: &IdempotencyKey,
     now: NaiveDateTime,
@@ -58,69 +60,73 @@ pub(super) fn claim(
     Ok(Some(seen))
 }
 
-/// What a staff change answered: the status its caller answers with and the JSON body, as the
-/// first request got them and a retry under the same key gets them again.
-#[derive(Debug)]
-pub struct Answer {
+/// How a staff write is answered: the status and the view of its result the caller answers
+/// with. Under a key the view is stored, as JSON, with the write, so a retry is answered alike.
+pub struct Reply<T, V> {
     pub status: u16,
-    pub body: String,
-    /// True for a retry answered from the first request: nothing was changed.
-    pub replayed: bool,
+    pub view: fn(T) -> V,
 }
 
-/// Makes a staff change in one write transaction and answers `status` with what `change`
-/// returns, as JSON. Under a key, the key is claimed first in that transaction and the answer
-/// is stored with the change: a retry with the same key and request gets the stored answer and
-/// changes nothing; concurrent retries wait for the first and then get its answer; the same key
-/// with another request is refused (`IdempotencyKeyReused`).
+/// A staff write's answer: made now, or replayed to a retry from the first request made under
+/// its key.
+#[derive(Debug)]
+pub enum Idempotent<V> {
+    /// The write was made by this request: answer `status` with `view` (as stored with the key).
+    Made { status: u16, view: V },
+    /// A retry: the first request's status and JSON body, as they were stored. Nothing was
+    /// changed.
+    Replayed { status: u16, body: String },
+}
+
+/// Makes a staff write once per key: `write` runs in one write transaction, and its result is
+/// answered as `reply` says. Under a key, the key is claimed first in that transaction and the
+/// answer is stored with the write: a retry with the same key and request gets the stored
+/// answer and changes nothing; concurrent retries wait for the first and then get its answer;
+/// the same key with another request is refused (`IdempotencyKeyReused`).
 ///
-/// Only a change that happened is remembered. A refused change (any error: a refusal by the
-/// rules, a missing ticket, a database error) rolls the claim back with the change, so the key
-/// is not spent: the corrected request can be sent under the same key, and a retry of the
-/// refused one is judged again, on the state of things then.
+/// Only a write that happened is remembered. A refused write (any error: a refusal by the
+/// rules, a missing ticket, a database error) rolls the claim back with it, so the key is not
+/// spent: the corrected request can be sent under the same key, and a retry of the refused
+/// one is judged again, on the state of things then.
 ///
-/// Every staff change queues email, so the worker is woken once a change has committed.
-pub fn run_change<T: Serialize>(
+/// Every staff write queues email, so the worker is woken once one has committed.
+pub(super) fn once<T, V: Serialize>(
     encore: &Encore,
     key: Option<&IdempotencyKey>,
-    status: u16,
-    change: impl FnOnce(&mut Conn<'_>) -> Result<T>,
-) -> Result<Answer> {
+    reply: Reply<T, V>,
+    write: impl FnOnce(&mut Conn<'_>) -> Result<T>,
+) -> Result<Idempotent<V>> {
+    let Reply { status, view } = reply;
     let answer = encore.db.write(|conn| {
         if let Some(key) = key {
             if let Some(seen) = claim(conn, key, super::now().naive_utc())? {
                 return replay(seen);
             }
         }
-        let body = serde_json::to_string(&change(conn)?)
-            .map_err(|e| Error::Internal(format!("the answer does not serialise: {e}")))?;
+        let view = view(write(conn)?);
         if let Some(key) = key {
-            let stored = i32::from(status);
-            idempotency::record_response(conn, key.api_key_id, &key.key, stored, &body)?;
+            let body = serde_json::to_string(&view)
+                .map_err(|e| Error::Internal(format!("the answer does not serialise: {e}")))?;
+            idempotency::record_response(conn, key.api_key_id, &key.key, status.into(), &body)?;
         }
-        Ok(Answer {
-            status,
-            body,
-            replayed: false,
-        })
+        Ok(Idempotent::Made { status, view })
     })?;
-    if !answer.replayed {
+    if let Idempotent::Made { .. } = answer {
         encore.outbox_wakeup.notify_one();
     }
     Ok(answer)
 }
 
 /// The answer stored with the first request made under the key.
-fn replay(seen: SeenRequest) -> Result<Answer> {
+fn replay<V>(seen: SeenRequest) -> Result<Idempotent<V>> {
     let (Some(status), Some(body)) = (seen.response_status, seen.response_body) else {
         return Err(Error::Internal(
-            "the idempotency record of a change holds no answer".into(),
+            "the idempotency record holds no answer".into(),
         ));
     };
-    Ok(Answer {
+    Ok(Idempotent::Replayed {
         status: u16::try_from(status)
             .map_err(|_| Error::Internal(format!("bad stored status {status}")))?,
         body,
-        replayed: true,
     })
 }

@@ -160,7 +160,7 @@ fn issue_batch(
 
     while !batch.is_empty() {
         let tickets: Vec<NewTicket> = batch.iter().map(|(_, t)| t.clone()).collect();
-        match tickets::issue(encore, performance_id, tickets, None) {
+        match tickets::issue(encore, performance_id, tickets) {
             Ok(Issued {
                 tickets,
                 already_issued,

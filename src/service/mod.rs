@@ -12,6 +12,8 @@ pub mod idempotency;
 pub mod import;
 pub mod journey;
 pub mod outbox;
+pub mod patron_pages;
+pub mod readiness;
 pub mod scan_writer;
 pub mod scans;
 pub mod signing;

@@ -2,11 +2,13 @@
 
 use std::collections::HashSet;
 
-use super::idempotency::IdempotencyKey;
+use serde::Serialize;
+
+use super::idempotency::{self, IdempotencyKey, Idempotent, Reply};
 use super::{Encore, Error, Result};
 use crate::db::events::Reservation;
 use crate::db::models::{NewTicketRow, PerformanceRow, TicketRow};
-use crate::db::{credit, events, idempotency, outbox, tickets};
+use crate::db::{credit, events, outbox, tickets, Conn};
 use crate::domain::event::ScanWindow;
 use crate::domain::ticket::NewTicket;
 use crate::domain::Invalid;
@@ -17,25 +19,81 @@ use crate::tokens::TicketClaims;
 #[derive(Debug)]
 pub struct Issued {
     pub performance: PerformanceRow,
-    /// The tickets of this request: new ones, or on an idempotent replay the ones first issued.
+    /// The tickets issued.
     pub tickets: Vec<TicketRow>,
-    /// True when the request was a retry answered from the first attempt.
-    pub replayed: bool,
     /// External references skipped because a ticket with that reference already exists.
     pub already_issued: Vec<String>,
-    /// Stored credit spent on each ticket (in the order of `tickets`; 0 when none was asked).
-    pub credit_applied: Vec<i64>,
+    /// Stored credit spent on each ticket (in the order of `tickets`), when any of them asked
+    /// to pay with credit.
+    pub credit_applied: Option<Vec<i64>>,
+}
+
+/// A ticket the box office issued, as it is answered: with its token, and the credit spent on
+/// it when the request asked to pay with credit.
+#[derive(Debug)]
+pub struct IssuedTicket {
+    pub ticket: TicketRow,
+    pub token: String,
+    pub credit_applied: Option<i64>,
+}
+
+/// A ticket with its current token, as the box office is answered.
+#[derive(Debug)]
+pub struct TicketWithToken {
+    pub ticket: TicketRow,
+    pub token: String,
 }
 
 /// Issues tickets for one performance in one transaction: all of them or none. Capacity is
 /// taken with one conditional write, so concurrent issuers can never oversell. Tickets whose
 /// external reference was issued before are skipped (a re-run import issues nothing twice).
-pub fn issue(
+pub fn issue(encore: &Encore, performance_id: i64, new_tickets: Vec<NewTicket>) -> Result<Issued> {
+    within_request_limits(encore, &new_tickets)?;
+    let issued = encore
+        .db
+        .write(|conn| issue_in(encore, conn, performance_id, new_tickets))?;
+    if !issued.tickets.is_empty() {
+        encore.outbox_wakeup.notify_one();
+    }
+    Ok(issued)
+}
+
+/// The box office issues one ticket, under the request's key if it sent one (see
+/// `idempotency::once`), answered with its token.
+pub fn issue_one<V: Serialize>(
     encore: &Encore,
+    key: Option<&IdempotencyKey>,
+    performance_id: i64,
+    new_ticket: NewTicket,
+    reply: Reply<IssuedTicket, V>,
+) -> Result<Idempotent<V>> {
+    within_request_limits(encore, std::slice::from_ref(&new_ticket))?;
+    idempotency::once(encore, key, reply, |conn| {
+        let issued = issue_in(encore, conn, performance_id, vec![new_ticket])?;
+        with_tokens(encore, issued)?
+            .pop()
+            .ok_or_else(|| Error::Internal("no ticket was issued".into()))
+    })
+}
+
+/// The box office issues tickets in bulk (as [`issue`], at most `max_bulk_tickets`), under
+/// the request's key if it sent one (see `idempotency::once`), answered with their tokens.
+pub fn issue_bulk<V: Serialize>(
+    encore: &Encore,
+    key: Option<&IdempotencyKey>,
     performance_id: i64,
     new_tickets: Vec<NewTicket>,
-    idempotency: Option<IdempotencyKey>,
-) -> Result<Issued> {
+    reply: Reply<Vec<IssuedTicket>, V>,
+) -> Result<Idempotent<V>> {
+    within_request_limits(encore, &new_tickets)?;
+    idempotency::once(encore, key, reply, |conn| {
+        let issued = issue_in(encore, conn, performance_id, new_tickets)?;
+        with_tokens(encore, issued)
+    })
+}
+
+/// One request issues at least one ticket and at most `max_bulk_tickets`.
+fn within_request_limits(encore: &Encore, new_tickets: &[NewTicket]) -> Result<()> {
     if new_tickets.is_empty() {
         return Err(Invalid::new("tickets", "at least one ticket is needed").into());
     }
@@ -49,136 +107,141 @@ pub fn issue(
         )
         .into());
     }
+    Ok(())
+}
+
+/// The issued tickets with their tokens; each with the credit spent on it when any of the
+/// request's tickets asked to pay with credit.
+fn with_tokens(encore: &Encore, issued: Issued) -> Result<Vec<IssuedTicket>> {
+    let Issued {
+        performance,
+        tickets,
+        credit_applied,
+        ..
+    } = issued;
+    let credit_applied: Vec<Option<i64>> = match credit_applied {
+        Some(applied) => applied.into_iter().map(Some).collect(),
+        None => vec![None; tickets.len()],
+    };
+    tickets
+        .into_iter()
+        .zip(credit_applied)
+        .map(|(ticket, credit_applied)| {
+            Ok(IssuedTicket {
+                token: token_for(encore, &ticket, &performance)?,
+                ticket,
+                credit_applied,
+            })
+        })
+        .collect()
+}
+
+/// Issues the tickets in the caller's transaction; their confirmations are queued, to be sent
+/// once it commits.
+fn issue_in(
+    encore: &Encore,
+    conn: &mut Conn<'_>,
+    performance_id: i64,
+    new_tickets: Vec<NewTicket>,
+) -> Result<Issued> {
     let issued_at = crate::service::now();
     let now = issued_at.naive_utc();
-    let issued = encore.db.write(|conn| {
-        if let Some(idem) = &idempotency {
-            if let Some(seen) = super::idempotency::claim(conn, idem, now)? {
-                let ids = parse_ids(&seen.ticket_ids)?;
-                let performance = events::find_performance(conn, performance_id)?
-                    .ok_or_else(|| Error::not_found("performance", performance_id))?;
-                let tickets = tickets::find_many(conn, &ids)?;
-                let applied = credit::spent_on(conn, &ids)?;
-                let credit_applied = tickets
-                    .iter()
-                    .map(|t| applied.get(&t.id).copied().unwrap_or(0))
-                    .collect();
-                return Ok(Issued {
-                    performance,
-                    tickets,
-                    replayed: true,
-                    already_issued: Vec::new(),
-                    credit_applied,
-                });
-            }
-        }
-
-        let performance = events::find_performance(conn, performance_id)?
-            .ok_or_else(|| Error::not_found("performance", performance_id))?;
-        if performance.canceled_at.is_some() {
-            return Err(canceled(performance_id));
-        }
-
-        let refs: Vec<String> = new_tickets
-            .iter()
-            .filter_map(|t| t.external_ref.clone())
-            .collect();
-        let already: HashSet<String> = if refs.is_empty() {
-            HashSet::new()
-        } else {
-            tickets::existing_external_refs(conn, performance_id, &refs)?
-                .into_iter()
-                .collect()
-        };
-        let wanted: Vec<NewTicket> = new_tickets
-            .into_iter()
-            .filter(|t| t.external_ref.as_ref().is_none_or(|r| !already.contains(r)))
-            .collect();
-        let pays_with_credit: Vec<bool> = wanted.iter().map(|t| t.apply_credit).collect();
-        let rows: Vec<NewTicketRow> = wanted
-            .into_iter()
-            .map(|t| NewTicketRow {
-                performance_id,
-                holder_name: t.holder_name,
-                holder_email: t.holder_email.into_string(),
-                price_minor: t.price.minor,
-                currency: t.price.currency.as_str().to_string(),
-                seat: t.seat,
-                section: t.section,
-                external_ref: t.external_ref,
-                issued_at: now,
-                generation: 1,
-                replaces_ticket_id: None,
-            })
-            .collect();
-
-        let issued = if rows.is_empty() {
-            Vec::new()
-        } else {
-            let count = rows.len() as i64;
-            // The performance read above may since have been canceled: the reservation itself
-            // is what refuses a canceled performance.
-            match events::reserve_seats(conn, performance_id, count)? {
-                Reservation::Reserved => {}
-                Reservation::Canceled => return Err(canceled(performance_id)),
-                Reservation::SoldOut => {
-                    return Err(Error::SoldOut {
-                        requested: count,
-                        available: (performance.capacity - performance.tickets_issued).max(0),
-                    })
-                }
-            }
-            tickets::insert_many(conn, &rows)?
-        };
-
-        // In the same transaction: a ticket and the credit that paid for it go together.
-        let mut credit_applied = Vec::with_capacity(issued.len());
-        for (ticket, pays) in issued.iter().zip(pays_with_credit) {
-            credit_applied.push(if pays {
-                super::credit::spend_up_to(
-                    conn,
-                    &ticket.holder_email,
-                    &ticket.currency,
-                    ticket.price_minor,
-                    credit::REASON_BOX_OFFICE_PURCHASE,
-                    Some(ticket.id),
-                    now,
-                )?
-            } else {
-                0
-            });
-        }
-
-        let confirmations: Vec<_> = issued
-            .iter()
-            .map(|t| {
-                email::confirmation_row(
-                    t.id,
-                    t.generation,
-                    &t.holder_email,
-                    &encore.settings.message_id_domain,
-                    issued_at,
-                )
-            })
-            .collect();
-        outbox::enqueue(conn, &confirmations)?;
-
-        if let Some(idem) = &idempotency {
-            let ids: Vec<String> = issued.iter().map(|t| t.id.to_string()).collect();
-            idempotency::record_tickets(conn, idem.api_key_id, &idem.key, &ids.join(","))?;
-        }
-        Ok(Issued {
-            performance,
-            tickets: issued,
-            replayed: false,
-            already_issued: already.into_iter().collect(),
-            credit_applied,
-        })
-    })?;
-    if !issued.tickets.is_empty() && !issued.replayed {
-        encore.outbox_wakeup.notify_one();
+    let performance = events::find_performance(conn, performance_id)?
+        .ok_or_else(|| Error::not_found("performance", performance_id))?;
+    if performance.canceled_at.is_some() {
+        return Err(canceled(performance_id));
     }
-    Ok(issued)
+
+    let refs: Vec<String> = new_tickets
+        .iter()
+        .filter_map(|t| t.external_ref.clone())
+        .collect();
+    let already: HashSet<String> = if refs.is_empty() {
+        HashSet::new()
+    } else {
+        tickets::existing_external_refs(conn, performance_id, &refs)?
+            .into_iter()
+            .collect()
+    };
+    let wanted: Vec<NewTicket> = new_tickets
+        .into_iter()
+        .filter(|t| t.external_ref.as_ref().is_none_or(|r| !already.contains(r)))
+        .collect();
+    let pays_with_credit: Vec<bool> = wanted.iter().map(|t| t.apply_credit).collect();
+    let asked_for_credit = pays_with_credit.contains(&true);
+    let rows: Vec<NewTicketRow> = wanted
+        .into_iter()
+        .map(|t| NewTicketRow {
+            performance_id,
+            holder_name: t.holder_name,
+            holder_email: t.holder_email.into_string(),
+            price_minor: t.price.minor,
+            currency: t.price.currency.as_str().to_string(),
+            seat: t.seat,
+            section: t.section,
+            external_ref: t.external_ref,
+            issued_at: now,
+            generation: 1,
+            replaces_ticket_id: None,
+        })
+        .collect();
+
+    let issued = if rows.is_empty() {
+        Vec::new()
+    } else {
+        let count = rows.len() as i64;
+        // The performance read above may since have been canceled: the reservation itself
+        // is what refuses a canceled performance.
+        match events::reserve_seats(conn, performance_id, count)? {
+            Reservation::Reserved => {}
+            Reservation::Canceled => return Err(canceled(performance_id)),
+            Reservation::SoldOut => {
+                return Err(Error::SoldOut {
+                    requested: count,
+                    available: (performance.capacity - performance.tickets_issued).max(0),
+                })
+            }
+        }
+        tickets::insert_many(conn, &rows)?
+    };
+
+    // In the same transaction: a ticket and the credit that paid for it go together.
+    let mut credit_applied = Vec::with_capacity(issued.len());
+    for (ticket, pays) in issued.iter().zip(pays_with_credit) {
+        credit_applied.push(if pays {
+            super::credit::spend_up_to(
+                conn,
+                &ticket.holder_email,
+                &ticket.currency,
+                ticket.price_minor,
+                credit::REASON_BOX_OFFICE_PURCHASE,
+                Some(ticket.id),
+                now,
+            )?
+        } else {
+            0
+        });
+    }
+
+    let confirmations: Vec<_> = issued
+        .iter()
+        .map(|t| {
+            email::confirmation_row(
+                t.id,
+                t.generation,
+                &t.holder_email,
+                &encore.settings.message_id_domain,
+                issued_at,
+            )
+        })
+        .collect();
+    outbox::enqueue(conn, &confirmations)?;
+    Ok(Issued {
+        performance,
+        tickets: issued,
+        already_issued: already.into_iter().collect(),
+        credit_applied: asked_for_credit.then_some(credit_applied),
+    })
 }
 
 /// A canceled performance takes no more tickets.
@@ -187,16 +250,6 @@ fn canceled(performance_id: i64) -> Error {
         code: "performance_canceled",
         message: format!("performance {performance_id} is canceled"),
     }
-}
-
-fn parse_ids(list: &str) -> Result<Vec<i64>> {
-    list.split(',')
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse()
-                .map_err(|_| Error::Internal(format!("bad stored ticket id {s:?}")))
-        })
-        .collect()
 }
 
 /// Which of `refs` already name a ticket of the performance.
@@ -223,6 +276,13 @@ pub fn get(encore: &Encore, ticket_id: i64) -> Result<(TicketRow, PerformanceRow
             .ok_or_else(|| Error::not_found("performance", ticket.performance_id))?;
         Ok((ticket, performance))
     })
+}
+
+/// A ticket with its current token (as [`token_for`]).
+pub fn with_token(encore: &Encore, ticket_id: i64) -> Result<TicketWithToken> {
+    let (ticket, performance) = get(encore, ticket_id)?;
+    let token = token_for(encore, &ticket, &performance)?;
+    Ok(TicketWithToken { ticket, token })
 }
 
 /// The ticket's current QR token, signed with the active key. Deterministic for a given key:
@@ -253,21 +313,9 @@ pub fn scan_window(encore: &Encore, performance: &PerformanceRow) -> ScanWindow 
     )
 }
 
-/// The ticket's current token (as [`token_for`]), its performance read in the caller's
-/// transaction.
-pub fn token_in(
-    encore: &Encore,
-    conn: &mut crate::db::Conn<'_>,
-    ticket: &TicketRow,
-) -> Result<String> {
-    let performance = events::find_performance(conn, ticket.performance_id)?
-        .ok_or_else(|| Error::not_found("performance", ticket.performance_id))?;
-    token_for(encore, ticket, &performance)
-}
-
 /// A ticket with its performance, event and the event's change policy: what every patron
 /// change reads first.
-pub struct TicketInContext {
+pub(super) struct TicketInContext {
     pub ticket: TicketRow,
     pub performance: PerformanceRow,
     pub event: crate::db::models::EventRow,
@@ -352,7 +400,7 @@ impl TicketInContext {
 }
 
 /// The confirmation email for a ticket's current generation.
-pub fn confirmation_email(
+pub(super) fn confirmation_email(
     encore: &Encore,
     ticket: &TicketRow,
     now: chrono::DateTime<chrono::Utc>,
@@ -372,7 +420,7 @@ pub fn confirmation_email(
 /// is superseded (`LinkSuperseded`, and its holder has been sent a fresh one). Otherwise the
 /// ticket is held at that generation until the change commits, so no concurrent change can move
 /// it on in between.
-pub fn change_from_link<T>(
+pub(super) fn change_from_link<T>(
     encore: &Encore,
     ticket_id: i64,
     generation: i32,
@@ -392,7 +440,10 @@ pub fn change_from_link<T>(
 }
 
 /// Inserts one ticket taking the place of another (after an exchange or a claimed transfer).
-pub fn insert_successor(conn: &mut crate::db::Conn<'_>, row: NewTicketRow) -> Result<TicketRow> {
+pub(super) fn insert_successor(
+    conn: &mut crate::db::Conn<'_>,
+    row: NewTicketRow,
+) -> Result<TicketRow> {
     tickets::insert_many(conn, std::slice::from_ref(&row))?
         .pop()
         .ok_or_else(|| Error::Internal("insert returned no ticket".into()))

@@ -4,12 +4,16 @@
 //! copy of the QR from before the offer ever admits again.
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 
-use super::tickets::{confirmation_email, insert_successor, TicketInContext};
+use super::idempotency::{self, IdempotencyKey, Idempotent, Reply};
+use super::tickets::{
+    confirmation_email, insert_successor, token_for, TicketInContext, TicketWithToken,
+};
 use super::{Encore, Error, Result};
 use crate::db::models::{NewTicketRow, NewTransferRow, TicketRow, TransferRow};
 use crate::db::transfers::OffersOf;
-use crate::db::{outbox, tickets, transfers, Conn};
+use crate::db::{events, outbox, tickets, transfers, Conn};
 use crate::domain::policy::{Change, Refusal};
 use crate::domain::text::label;
 use crate::domain::{EmailAddress, TicketStatus};
@@ -37,7 +41,7 @@ impl Friend {
 /// A page's offers are limited (`Settings::offer_limits`): so many of this ticket, and so many
 /// to this address, within a window, counted from the offers stored, in this transaction, so
 /// the limits hold for every process sharing the database. Beyond them the offer is refused
-/// with how long to wait. The box office (`offer_in`) is not limited: its staff act for a
+/// with how long to wait. The box office (`offer_at_box_office`) is not limited: its staff act for a
 /// patron with a key of their own, and only a link holder, who needs no account, could use the
 /// page as a mail relay.
 pub fn offer(
@@ -82,9 +86,23 @@ fn within_offer_limits(
     }
 }
 
+/// The box office offers the ticket to a friend (for a patron on the phone), under the
+/// request's key if it sent one (see `idempotency::once`). Not limited as a page's offers are.
+pub fn offer_at_box_office<V: Serialize>(
+    encore: &Encore,
+    key: Option<&IdempotencyKey>,
+    ticket_id: i64,
+    friend: &Friend,
+    reply: Reply<TransferRow, V>,
+) -> Result<Idempotent<V>> {
+    idempotency::once(encore, key, reply, |conn| {
+        offer_in(encore, conn, ticket_id, friend)
+    })
+}
+
 /// Offers the ticket to a friend in the caller's transaction; the claim link is emailed once it
 /// commits.
-pub fn offer_in(
+fn offer_in(
     encore: &Encore,
     conn: &mut Conn<'_>,
     ticket_id: i64,
@@ -142,9 +160,27 @@ pub fn cancel(encore: &Encore, ticket_id: i64, generation: i32) -> Result<Ticket
     })
 }
 
+/// The box office takes the ticket's open offer back (for its holder on the phone), under the
+/// request's key if it sent one (see `idempotency::once`), answered with the ticket and its new
+/// token.
+pub fn cancel_at_box_office<V: Serialize>(
+    encore: &Encore,
+    key: Option<&IdempotencyKey>,
+    ticket_id: i64,
+    reply: Reply<TicketWithToken, V>,
+) -> Result<Idempotent<V>> {
+    idempotency::once(encore, key, reply, |conn| {
+        let ticket = cancel_in(encore, conn, ticket_id)?;
+        let performance = events::find_performance(conn, ticket.performance_id)?
+            .ok_or_else(|| Error::not_found("performance", ticket.performance_id))?;
+        let token = token_for(encore, &ticket, &performance)?;
+        Ok(TicketWithToken { ticket, token })
+    })
+}
+
 /// Takes the offer back in the caller's transaction; the new confirmation is emailed once it
 /// commits.
-pub fn cancel_in(encore: &Encore, conn: &mut Conn<'_>, ticket_id: i64) -> Result<TicketRow> {
+fn cancel_in(encore: &Encore, conn: &mut Conn<'_>, ticket_id: i64) -> Result<TicketRow> {
     let now = super::now();
     let ticket =
         tickets::find(conn, ticket_id)?.ok_or_else(|| Error::not_found("ticket", ticket_id))?;
@@ -155,19 +191,11 @@ pub fn cancel_in(encore: &Encore, conn: &mut Conn<'_>, ticket_id: i64) -> Result
     Ok(tickets::find(conn, ticket_id)?.expect("the ticket was just read"))
 }
 
-/// What a claim link leads to: the offer, and whether it can still be claimed.
-pub struct OfferView {
-    pub offer: TransferRow,
-    pub current: TicketInContext,
-}
-
-/// The offer behind a claim link (ticket id and generation from the signed link).
-pub fn offer_for_link(encore: &Encore, ticket_id: i64, generation: i32) -> Result<OfferView> {
+/// Every offer made of the ticket.
+pub fn of_ticket(encore: &Encore, ticket_id: i64) -> Result<Vec<TransferRow>> {
     encore.db.read(|conn| {
-        let offer =
-            transfers::for_generation(conn, ticket_id, generation)?.ok_or(Refusal::NoOpenOffer)?;
-        let current = TicketInContext::load(conn, ticket_id)?;
-        Ok(OfferView { offer, current })
+        tickets::find(conn, ticket_id)?.ok_or_else(|| Error::not_found("ticket", ticket_id))?;
+        Ok(transfers::of_ticket(conn, ticket_id)?)
     })
 }
 

@@ -63,9 +63,9 @@ pub async fn cancel_ticket(
     let key = idempotency::key(&req, &staff, ticket_id, &*body)?;
     let reason = Reason::parse(&body.reason)?;
     let refund = body.refund_to_credit;
-    idempotency::change(encore, key, StatusCode::OK, move |encore, conn| {
-        cancellations::cancel_ticket(encore, conn, ticket_id, &reason, refund)
-            .map(TicketCancellationView::from)
+    let reply = idempotency::reply(StatusCode::OK, TicketCancellationView::from);
+    idempotency::write(move || {
+        cancellations::cancel_ticket(&encore, key.as_ref(), ticket_id, &reason, refund, reply)
     })
     .await
 }

@@ -14,7 +14,7 @@ use crate::http::auth::StaffKey;
 use crate::http::error::ApiError;
 use crate::http::run_blocking;
 use crate::service::exchanges::{self, ExchangeInto};
-use crate::service::{credit, tickets, transfers, Encore, Error};
+use crate::service::{credit, transfers, Encore};
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "into", rename_all = "snake_case", deny_unknown_fields)]
@@ -43,8 +43,9 @@ pub async fn exchange(
             ExchangeInto::Performance(performance_id)
         }
     };
-    idempotency::change(encore, key, StatusCode::OK, move |encore, conn| {
-        exchanges::exchange_in(encore, conn, ticket_id, into).map(ReceiptView::from)
+    let reply = idempotency::reply(StatusCode::OK, ReceiptView::from);
+    idempotency::write(move || {
+        exchanges::exchange_at_box_office(&encore, key.as_ref(), ticket_id, into, reply)
     })
     .await
 }
@@ -144,8 +145,9 @@ pub async fn transfer(
     let ticket_id = ticket_id.into_inner();
     let key = idempotency::key(&req, &staff, ticket_id, &*body)?;
     let friend = transfers::Friend::parse(&body.name, &body.email)?;
-    idempotency::change(encore, key, StatusCode::CREATED, move |encore, conn| {
-        transfers::offer_in(encore, conn, ticket_id, &friend).map(TransferView::from)
+    let reply = idempotency::reply(StatusCode::CREATED, TransferView::from);
+    idempotency::write(move || {
+        transfers::offer_at_box_office(&encore, key.as_ref(), ticket_id, &friend, reply)
     })
     .await
 }
@@ -162,10 +164,9 @@ pub async fn cancel_transfer(
 ) -> Result<HttpResponse, ApiError> {
     let ticket_id = ticket_id.into_inner();
     let key = idempotency::key(&req, &staff, ticket_id, &())?;
-    idempotency::change(encore, key, StatusCode::OK, move |encore, conn| {
-        let ticket = transfers::cancel_in(encore, conn, ticket_id)?;
-        let token = tickets::token_in(encore, conn, &ticket)?;
-        Ok(TicketView::new(ticket, token))
+    let reply = idempotency::reply(StatusCode::OK, TicketView::from);
+    idempotency::write(move || {
+        transfers::cancel_at_box_office(&encore, key.as_ref(), ticket_id, reply)
     })
     .await
 }
@@ -178,13 +179,7 @@ pub async fn list_transfers(
     ticket_id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let ticket_id = ticket_id.into_inner();
-    let offers = run_blocking(move || {
-        tickets::get(&encore, ticket_id)?;
-        encore
-            .db
-            .read(|conn| crate::db::transfers::of_ticket(conn, ticket_id).map_err(Error::from))
-    })
-    .await?;
+    let offers = run_blocking(move || transfers::of_ticket(&encore, ticket_id)).await?;
     Ok(HttpResponse::Ok().json(
         offers
             .into_iter()

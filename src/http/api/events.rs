@@ -95,7 +95,7 @@ pub async fn create(
         .transpose()?;
     let event = run_blocking(move || {
         events::create_event(
-            &encore.db,
+            &encore,
             &body.name,
             &body.venue,
             &body.time_zone,
@@ -247,14 +247,14 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let changes = body.into_inner().into_changes()?;
     let id = id.into_inner();
-    let event = run_blocking(move || events::update_event(&encore.db, id, &changes)).await?;
+    let event = run_blocking(move || events::update_event(&encore, id, &changes)).await?;
     Ok(HttpResponse::Ok().json(EventView::from(event)))
 }
 
 /// `GET /api/v1/events` (any staff)
 #[utoipa::path(get, path = "/api/v1/events", responses((status = 200, body = Vec<EventView>)))]
 pub async fn list(encore: web::Data<Encore>) -> Result<HttpResponse, ApiError> {
-    let all = run_blocking(move || events::list_events(&encore.db)).await?;
+    let all = run_blocking(move || events::list_events(&encore)).await?;
     Ok(HttpResponse::Ok().json(all.into_iter().map(EventView::from).collect::<Vec<_>>()))
 }
 
@@ -263,6 +263,6 @@ pub async fn list(encore: web::Data<Encore>) -> Result<HttpResponse, ApiError> {
     responses((status = 200, body = EventView)))]
 pub async fn get(encore: web::Data<Encore>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let event = run_blocking(move || events::get_event(&encore.db, id)).await?;
+    let event = run_blocking(move || events::get_event(&encore, id)).await?;
     Ok(HttpResponse::Ok().json(EventView::from(event)))
 }

@@ -1,19 +1,19 @@
 //! The `Idempotency-Key` header of the staff writes that take one: issuing, and the changes
-//! (exchange, transfer, taking an offer back, cancel). Read here, once for all of them; the
-//! service claims the key and replays the first answer (`service::idempotency`).
+//! (exchange, transfer, taking an offer back, cancel). Read here, once for all of them, and
+//! handed to the service, which claims the key, stores the answer and replays it to a retry
+//! (`service::idempotency`); [`write`] answers either way.
 
 use actix_web::http::header::ContentType;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
+use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::db::Conn;
 use crate::http::auth::StaffKey;
 use crate::http::error::ApiError;
 use crate::http::run_blocking;
-use crate::service::idempotency::{self, IdempotencyKey};
-use crate::service::{self, Encore, Error};
+use crate::service::idempotency::{IdempotencyKey, Idempotent, Reply};
+use crate::service::{self, Error};
 
 /// The request header.
 pub const HEADER: &str = "Idempotency-Key";
@@ -59,34 +59,29 @@ pub fn key(
         .map_err(|e| ApiError::from(Error::from(e)))
 }
 
-/// Marks an answer replayed from the first request.
-pub fn mark_replayed(response: &mut HttpResponseBuilder, replayed: bool) {
-    if replayed {
-        response.insert_header((REPLAYED, "true"));
+/// How a staff write's result is answered: `status`, with `view` of it.
+pub fn reply<T, V>(status: StatusCode, view: fn(T) -> V) -> Reply<T, V> {
+    Reply {
+        status: status.as_u16(),
+        view,
     }
 }
 
-/// Makes a staff change off the async threads, under the request's key if it sent one
-/// (`service::idempotency::run_change`), and answers `status` with the view `change` returns —
-/// or, to a retry, the first request's answer, marked replayed.
-pub async fn change<T, F>(
-    encore: web::Data<Encore>,
-    key: Option<IdempotencyKey>,
-    status: StatusCode,
-    change: F,
+/// Makes a staff write off the async threads (a service function that runs it under the
+/// request's key, `service::idempotency::once`) and answers as it says: with the view of what
+/// it did, or, to a retry, the first request's answer as stored, marked replayed.
+pub async fn write<V>(
+    write: impl FnOnce() -> service::Result<Idempotent<V>> + Send + 'static,
 ) -> Result<HttpResponse, ApiError>
 where
-    T: Serialize,
-    F: FnOnce(&Encore, &mut Conn<'_>) -> service::Result<T> + Send + 'static,
+    V: Serialize + Send + 'static,
 {
-    let answer = run_blocking(move || {
-        idempotency::run_change(&encore, key.as_ref(), status.as_u16(), |conn| {
-            change(&encore, conn)
-        })
+    let status = |code: u16| StatusCode::from_u16(code).map_err(|_| ApiError::internal());
+    Ok(match run_blocking(write).await? {
+        Idempotent::Made { status: code, view } => HttpResponse::build(status(code)?).json(view),
+        Idempotent::Replayed { status: code, body } => HttpResponse::build(status(code)?)
+            .insert_header((REPLAYED, "true"))
+            .content_type(ContentType::json())
+            .body(body),
     })
-    .await?;
-    let status = StatusCode::from_u16(answer.status).map_err(|_| ApiError::internal())?;
-    let mut response = HttpResponse::build(status);
-    mark_replayed(&mut response, answer.replayed);
-    Ok(response.content_type(ContentType::json()).body(answer.body))
 }

@@ -45,7 +45,7 @@ pub async fn create(
     };
     let performance = run_blocking(move || {
         events::create_performance(
-            &encore.db,
+            &encore,
             event_id,
             body.starts_at,
             body.doors_open_at,
@@ -65,7 +65,7 @@ pub async fn list(
     event_id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let event_id = event_id.into_inner();
-    let all = run_blocking(move || events::list_performances(&encore.db, event_id)).await?;
+    let all = run_blocking(move || events::list_performances(&encore, event_id)).await?;
     Ok(HttpResponse::Ok().json(
         all.into_iter()
             .map(PerformanceView::from)
@@ -78,7 +78,7 @@ pub async fn list(
     responses((status = 200, body = PerformanceView)))]
 pub async fn get(encore: web::Data<Encore>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let performance = run_blocking(move || events::get_performance(&encore.db, id)).await?;
+    let performance = run_blocking(move || events::get_performance(&encore, id)).await?;
     Ok(HttpResponse::Ok().json(PerformanceView::from(performance)))
 }
 

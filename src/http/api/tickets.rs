@@ -1,4 +1,5 @@
 use actix_web::http::header::ContentType;
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -9,8 +10,7 @@ use crate::domain::ticket::NewTicket;
 use crate::http::auth::StaffKey;
 use crate::http::error::ApiError;
 use crate::http::run_blocking;
-use crate::service::idempotency::IdempotencyKey;
-use crate::service::tickets::{self, Issued};
+use crate::service::tickets::{self, IssuedTicket, TicketWithToken};
 use crate::service::{Encore, Error};
 use crate::tokens;
 
@@ -57,46 +57,6 @@ pub struct BulkRequest {
     tickets: Vec<TicketRequest>,
 }
 
-/// Issues, then signs a token for each ticket, in one blocking call.
-async fn issue(
-    encore: web::Data<Encore>,
-    performance_id: i64,
-    new_tickets: Vec<NewTicket>,
-    idempotency: Option<IdempotencyKey>,
-) -> Result<(Vec<TicketView>, bool), ApiError> {
-    run_blocking(move || {
-        let asked_for_credit = new_tickets.iter().any(|t| t.apply_credit);
-        let Issued {
-            performance,
-            tickets: rows,
-            replayed,
-            credit_applied,
-            ..
-        } = tickets::issue(&encore, performance_id, new_tickets, idempotency)?;
-        let views = rows
-            .into_iter()
-            .zip(credit_applied)
-            .map(|(row, applied)| {
-                let token = tickets::token_for(&encore, &row, &performance)?;
-                let view = TicketView::new(row, token);
-                Ok(if asked_for_credit {
-                    view.with_credit_applied(applied)
-                } else {
-                    view
-                })
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
-        Ok((views, replayed))
-    })
-    .await
-}
-
-fn created(replayed: bool) -> actix_web::HttpResponseBuilder {
-    let mut response = HttpResponse::Created();
-    idempotency::mark_replayed(&mut response, replayed);
-    response
-}
-
 /// `POST /api/v1/performances/{id}/tickets` (box_office): issue one ticket.
 #[utoipa::path(post, path = "/api/v1/performances/{id}/tickets", params(("id" = i64, Path, description = "The performance's id"), IdempotencyKeyHeader),
     request_body = TicketRequest,
@@ -109,11 +69,13 @@ pub async fn issue_one(
     body: web::Json<TicketRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let performance_id = performance_id.into_inner();
-    let idempotency = idempotency::key(&req, &staff, performance_id, &*body)?;
+    let key = idempotency::key(&req, &staff, performance_id, &*body)?;
     let ticket = body.parse().map_err(Error::from)?;
-    let (mut views, replayed) = issue(encore, performance_id, vec![ticket], idempotency).await?;
-    let view = views.pop().ok_or_else(ApiError::internal)?;
-    Ok(created(replayed).json(view))
+    let reply = idempotency::reply(StatusCode::CREATED, TicketView::from);
+    idempotency::write(move || {
+        tickets::issue_one(&encore, key.as_ref(), performance_id, ticket, reply)
+    })
+    .await
 }
 
 #[derive(Serialize, ToSchema)]
@@ -134,7 +96,7 @@ pub async fn issue_bulk(
     body: web::Json<BulkRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let performance_id = performance_id.into_inner();
-    let idempotency = idempotency::key(&req, &staff, performance_id, &*body)?;
+    let key = idempotency::key(&req, &staff, performance_id, &*body)?;
     let new_tickets = body
         .tickets
         .iter()
@@ -146,28 +108,27 @@ pub async fn issue_bulk(
             })
         })
         .collect::<Result<Vec<_>, Error>>()?;
-    let (tickets, replayed) = issue(encore, performance_id, new_tickets, idempotency).await?;
-    Ok(created(replayed).json(BulkResponse { tickets }))
-}
-
-async fn ticket_and_token(
-    encore: web::Data<Encore>,
-    id: i64,
-) -> Result<(crate::db::models::TicketRow, String), ApiError> {
-    run_blocking(move || {
-        let (ticket, performance) = tickets::get(&encore, id)?;
-        let token = tickets::token_for(&encore, &ticket, &performance)?;
-        Ok((ticket, token))
+    let reply = idempotency::reply(StatusCode::CREATED, |issued: Vec<IssuedTicket>| {
+        BulkResponse {
+            tickets: issued.into_iter().map(TicketView::from).collect(),
+        }
+    });
+    idempotency::write(move || {
+        tickets::issue_bulk(&encore, key.as_ref(), performance_id, new_tickets, reply)
     })
     .await
+}
+
+async fn with_token(encore: web::Data<Encore>, id: i64) -> Result<TicketWithToken, ApiError> {
+    run_blocking(move || tickets::with_token(&encore, id)).await
 }
 
 /// `GET /api/v1/tickets/{id}` (box_office): the ticket with its current token.
 #[utoipa::path(get, path = "/api/v1/tickets/{id}", params(("id" = i64, Path, description = "The ticket's id")),
     responses((status = 200, body = TicketView), (status = 403)))]
 pub async fn get(encore: web::Data<Encore>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
-    let (ticket, token) = ticket_and_token(encore, id.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(TicketView::new(ticket, token)))
+    let ticket = with_token(encore, id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(TicketView::from(ticket)))
 }
 
 fn qr_failed(e: tokens::QrError) -> ApiError {
@@ -182,7 +143,7 @@ pub async fn qr_png(
     encore: web::Data<Encore>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, token) = ticket_and_token(encore, id.into_inner()).await?;
+    let TicketWithToken { token, .. } = with_token(encore, id.into_inner()).await?;
     let png = web::block(move || tokens::render_png(&token))
         .await
         .map_err(|_| ApiError::internal())?
@@ -225,7 +186,7 @@ pub async fn qr_svg(
     encore: web::Data<Encore>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, token) = ticket_and_token(encore, id.into_inner()).await?;
+    let TicketWithToken { token, .. } = with_token(encore, id.into_inner()).await?;
     let svg = tokens::render_svg(&token).map_err(qr_failed)?;
     Ok(HttpResponse::Ok().content_type("image/svg+xml").body(svg))
 }

@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use crate::db::models::{EventRow, PerformanceRow, TicketRow};
 use crate::domain::policy::ChangePolicy;
+use crate::service::tickets::{IssuedTicket, TicketWithToken};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventView {
@@ -139,10 +140,20 @@ impl TicketView {
             token,
         }
     }
+}
 
-    pub fn with_credit_applied(mut self, minor: i64) -> Self {
-        self.credit_applied_minor = Some(minor);
-        self
+impl From<TicketWithToken> for TicketView {
+    fn from(t: TicketWithToken) -> Self {
+        TicketView::new(t.ticket, t.token)
+    }
+}
+
+impl From<IssuedTicket> for TicketView {
+    fn from(t: IssuedTicket) -> Self {
+        TicketView {
+            credit_applied_minor: t.credit_applied,
+            ..TicketView::new(t.ticket, t.token)
+        }
     }
 }
 

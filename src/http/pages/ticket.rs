@@ -5,21 +5,17 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use chrono::Utc;
 use serde::Deserialize;
 
 use super::{html, private, see_other, Claim, SignedLink, View};
-use crate::db::transfers as offers;
 use crate::domain::event::venue_time_text;
-use crate::domain::policy::{Change, Refusal};
 use crate::domain::TicketStatus;
 use crate::email::messages::format_money;
 use crate::http::error::ApiError;
 use crate::http::run_blocking;
 use crate::service::exchanges::{self, ExchangeInto};
-use crate::service::tickets::{self, TicketInContext};
-use crate::service::{journey, transfers, Encore, Error};
-use crate::tokens::render_svg;
+use crate::service::patron_pages::{self, OfferState, TicketPage};
+use crate::service::{journey, tickets, transfers, Encore};
 use crate::tokens::{LinkClaims, LinkPurpose};
 
 /// A performance an exchange may go to, as the select shows it.
@@ -60,132 +56,76 @@ struct Shown {
 
 #[derive(Template)]
 #[template(path = "pages/ticket.html")]
-struct TicketPage<'a> {
+struct TicketTemplate<'a> {
     token: &'a str,
     p: &'a Shown,
     notice: Option<String>,
     refused: bool,
 }
 
-/// Reads what the page shows, in one read transaction: nothing when the link is for an earlier
-/// generation of the ticket.
-fn load_page(encore: &Encore, ticket_id: i64, generation: i32) -> crate::service::Result<Shown> {
-    let now = crate::service::now();
-    encore.db.read(|conn| {
-        let current = TicketInContext::load(conn, ticket_id)?;
-        if current.ticket.generation != generation {
-            return Err(Error::LinkSuperseded);
+/// What the page shows, formatted in the venue's time zone.
+fn shown(page: TicketPage) -> Shown {
+    let tz = page.time_zone.as_str();
+    let money = |minor| format_money(minor, &page.currency);
+    let (status_text, status_class) = match (page.status, &page.offer, &page.claimed_by) {
+        (TicketStatus::Valid, _, _) if page.admitted => {
+            ("Valid: you are in. Enjoy the show!".to_string(), "valid")
         }
-        let TicketInContext {
-            ticket,
-            performance,
-            event,
-            policy,
-        } = &current;
-        let tz = event.time_zone.as_str();
-        let status = current.status();
-        // A transferred ticket is either still on offer, or was claimed by the friend.
-        let (offer, successor) = match status {
-            TicketStatus::Transferred => {
-                match offers::for_generation(conn, ticket.id, ticket.generation)? {
-                    Some(o) if o.status == offers::OFFERED => (Some(o), None),
-                    claimed => (None, claimed),
-                }
-            }
-            _ => (None, None),
-        };
-        let (status_text, status_class) = match (status, &offer, &successor) {
-            (TicketStatus::Valid, _, _) if ticket.admitted_at.is_some() => {
-                ("Valid: you are in. Enjoy the show!".to_string(), "valid")
-            }
-            (TicketStatus::Valid, _, _) => ("Valid".to_string(), "valid"),
-            (TicketStatus::Transferred, Some(o), _) => (
-                format!("Offered to {}: this QR code no longer admits", o.to_name),
-                "offered",
+        (TicketStatus::Valid, _, _) => ("Valid".to_string(), "valid"),
+        (TicketStatus::Transferred, Some(o), _) => (
+            format!("Offered to {}: this QR code no longer admits", o.to_name),
+            "offered",
+        ),
+        (TicketStatus::Transferred, None, Some(to_name)) => (
+            format!("Transferred to {to_name}: this QR code no longer admits"),
+            "ended",
+        ),
+        (other, _, _) => (
+            format!(
+                "{}: this QR code no longer admits",
+                capitalized(other.as_str())
             ),
-            (TicketStatus::Transferred, None, Some(o)) => (
-                format!(
-                    "Transferred to {}: this QR code no longer admits",
-                    o.to_name
+            "ended",
+        ),
+    };
+    Shown {
+        starts_at: venue_time_text(page.starts_at, tz),
+        doors_open_at: venue_time_text(page.doors_open_at, tz),
+        price: money(page.price_minor),
+        status_text,
+        status_class,
+        offer: page.offer.as_ref().map(|o| OfferShown {
+            to_name: o.to_name.clone(),
+            expires_at: venue_time_text(o.expires_at, tz),
+        }),
+        closes_at: venue_time_text(page.closes_at, tz),
+        transfer_refusal: page.transfer_refusal.as_ref().map(ToString::to_string),
+        exchange_refusal: page.exchange_refusal.as_ref().map(ToString::to_string),
+        exchange_value: money(page.exchange_value.value_minor),
+        exchange_fee: money(page.exchange_value.fee_minor),
+        has_fee: page.exchange_value.fee_minor > 0,
+        balance: page.balance_minor.map(money),
+        targets: page
+            .targets
+            .iter()
+            .map(|t| TargetShown {
+                id: t.performance_id,
+                label: format!(
+                    "{}, {} ({})",
+                    t.event_name,
+                    venue_time_text(t.starts_at, &t.time_zone),
+                    money(t.price_minor)
                 ),
-                "ended",
-            ),
-            (other, _, _) => (
-                format!(
-                    "{}: this QR code no longer admits",
-                    capitalized(other.as_str())
-                ),
-                "ended",
-            ),
-        };
-        let qr_svg = if status == TicketStatus::Valid {
-            let token = tickets::token_for(encore, ticket, performance)?;
-            Some(render_svg(&token).map_err(|e| Error::Internal(e.to_string()))?)
-        } else {
-            None
-        };
-        let refusal = |change| {
-            current
-                .check(change, now)
-                .err()
-                .map(|refusal| match &offer {
-                    Some(o) => Refusal::OfferPending(o.to_name.clone()).to_string(),
-                    None => refusal.to_string(),
-                })
-        };
-        let transfer_refusal = refusal(Change::Transfer);
-        let exchange_refusal = refusal(Change::Exchange);
-        let value = policy.exchange_value(ticket.price_minor);
-        let balance = crate::db::credit::balances(conn, &ticket.holder_email)?
-            .into_iter()
-            .find(|(currency, _)| currency == &ticket.currency)
-            .map(|(currency, minor)| format_money(minor, &currency));
-        let targets = if exchange_refusal.is_none() {
-            exchanges::exchange_targets(conn, &current, now)?
-                .into_iter()
-                .filter_map(|t| {
-                    let price = t.price_for(&ticket.currency).ok()?;
-                    Some(TargetShown {
-                        id: t.performance_id,
-                        label: format!(
-                            "{}, {} ({})",
-                            t.event_name,
-                            venue_time_text(t.starts_at, &t.time_zone),
-                            format_money(price, &ticket.currency)
-                        ),
-                    })
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        Ok(Shown {
-            event_name: event.name.clone(),
-            venue: event.venue.clone(),
-            starts_at: venue_time_text(performance.starts_at.and_utc(), tz),
-            doors_open_at: venue_time_text(performance.doors_open_at.and_utc(), tz),
-            holder_name: ticket.holder_name.clone(),
-            seat: ticket.seat.clone(),
-            section: ticket.section.clone(),
-            price: format_money(ticket.price_minor, &ticket.currency),
-            ticket_id: ticket.id,
-            status_text,
-            status_class,
-            qr_svg,
-            offer: offer.map(|o| OfferShown {
-                to_name: o.to_name,
-                expires_at: venue_time_text(o.expires_at.and_utc(), tz),
-            }),
-            closes_at: venue_time_text(policy.closes_at(performance.starts_at.and_utc()), tz),
-            transfer_refusal,
-            exchange_refusal,
-            exchange_value: format_money(value.value_minor, &ticket.currency),
-            exchange_fee: format_money(value.fee_minor, &ticket.currency),
-            has_fee: value.fee_minor > 0,
-            balance,
-            targets,
-        })
-    })
+            })
+            .collect(),
+        event_name: page.event_name,
+        venue: page.venue,
+        holder_name: page.holder_name,
+        seat: page.seat,
+        section: page.section,
+        ticket_id: page.ticket_id,
+        qr_svg: page.qr_svg,
+    }
 }
 
 fn capitalized(word: &str) -> String {
@@ -227,13 +167,14 @@ async fn render_ticket(
         generation,
         ..
     } = link.claims;
-    let shown = match run_blocking(move || load_page(&encore, ticket_id, generation)).await {
-        Ok(shown) => shown,
+    let page = run_blocking(move || patron_pages::ticket_page(&encore, ticket_id, generation));
+    let shown = match page.await {
+        Ok(page) => shown(page),
         Err(e) => return superseded_or(e),
     };
     Ok(html(
         status,
-        &TicketPage {
+        &TicketTemplate {
             token: &link.token,
             p: &shown,
             notice,
@@ -385,21 +326,8 @@ pub async fn calendar(
     let (claims, token) = (link.claims, link.token);
     let base = encore.settings.public_base_url.clone();
     let ics = run_blocking(move || {
-        let current = encore
-            .db
-            .read(|conn| TicketInContext::load(conn, claims.ticket_id))?;
-        if current.ticket.generation != claims.generation {
-            return Err(Error::LinkSuperseded);
-        }
         let link = format!("{base}/t/{token}");
-        Ok(crate::email::messages::calendar(
-            &crate::email::messages::TicketFacts {
-                ticket: &current.ticket,
-                performance: &current.performance,
-                event: &current.event,
-                link: &link,
-            },
-        ))
+        patron_pages::calendar_file(&encore, claims.ticket_id, claims.generation, &link)
     })
     .await;
     let ics = match ics {
@@ -417,7 +345,7 @@ pub async fn calendar(
 
 #[derive(Template)]
 #[template(path = "pages/claim.html")]
-struct ClaimPage<'a> {
+struct ClaimTemplate<'a> {
     token: &'a str,
     event_name: String,
     venue: String,
@@ -436,34 +364,34 @@ pub async fn claim_page(
 ) -> Result<HttpResponse, ApiError> {
     let claims = link.claims;
     record_open(&encore, claims.ticket_id, LinkPurpose::Claim).await;
-    let view = run_blocking(move || {
-        transfers::offer_for_link(&encore, claims.ticket_id, claims.generation)
+    let page = run_blocking(move || {
+        patron_pages::claim_page(&encore, claims.ticket_id, claims.generation)
     })
     .await?;
-    let tz = view.current.event.time_zone.as_str();
-    let offer = &view.offer;
-    let open = offer.status == offers::OFFERED && offer.expires_at > Utc::now().naive_utc();
-    let notice = (!open).then(|| match offer.status.as_str() {
-        offers::CLAIMED => "This ticket was already claimed.".to_string(),
-        offers::CANCELED => "The sender took this offer back.".to_string(),
-        _ => "This offer has expired; the ticket went back to the sender.".to_string(),
-    });
+    let tz = page.time_zone.as_str();
+    let open = page.offer == OfferState::Open;
+    let notice = match page.offer {
+        OfferState::Open => None,
+        OfferState::Claimed => Some("This ticket was already claimed."),
+        OfferState::TakenBack => Some("The sender took this offer back."),
+        OfferState::Expired => Some("This offer has expired; the ticket went back to the sender."),
+    };
     Ok(html(
         if open {
             StatusCode::OK
         } else {
             StatusCode::GONE
         },
-        &ClaimPage {
+        &ClaimTemplate {
             token: &link.token,
-            event_name: view.current.event.name.clone(),
-            venue: view.current.event.venue.clone(),
-            starts_at: venue_time_text(view.current.performance.starts_at.and_utc(), tz),
-            from_name: offer.from_name.clone(),
-            to_name: offer.to_name.clone(),
-            expires_at: venue_time_text(offer.expires_at.and_utc(), tz),
+            starts_at: venue_time_text(page.starts_at, tz),
+            expires_at: venue_time_text(page.expires_at, tz),
+            event_name: page.event_name,
+            venue: page.venue,
+            from_name: page.from_name,
+            to_name: page.to_name,
             open,
-            notice,
+            notice: notice.map(str::to_string),
         },
     ))
 }

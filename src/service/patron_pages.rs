@@ -1,0 +1,238 @@
+//! What the patron's pages show, read in one transaction each: the ticket page (`/t/…`), its
+//! calendar file, and a friend's claim page (`/claim/…`). Plain read models with the rules
+//! already applied (what may be changed now, whether an offer is still open); the pages only
+//! format and render them.
+
+use chrono::{DateTime, Utc};
+
+use super::exchanges::exchange_targets;
+use super::tickets::{token_for, TicketInContext};
+use super::{Encore, Error, Result};
+use crate::db::{credit, transfers as offers};
+use crate::domain::policy::{Change, ExchangeValue, Refusal};
+use crate::domain::TicketStatus;
+use crate::email::messages::{calendar, TicketFacts};
+use crate::tokens::render_svg;
+
+/// Everything the ticket page shows.
+pub struct TicketPage {
+    pub ticket_id: i64,
+    pub event_name: String,
+    pub venue: String,
+    /// The venue's time zone, in which the page shows every time.
+    pub time_zone: String,
+    pub starts_at: DateTime<Utc>,
+    pub doors_open_at: DateTime<Utc>,
+    pub holder_name: String,
+    pub seat: Option<String>,
+    pub section: Option<String>,
+    pub price_minor: i64,
+    pub currency: String,
+    pub status: TicketStatus,
+    pub admitted: bool,
+    /// The QR code (SVG) while the ticket admits.
+    pub qr_svg: Option<String>,
+    /// The open offer of a ticket on offer to a friend.
+    pub offer: Option<OpenOffer>,
+    /// Who claimed a transferred ticket.
+    pub claimed_by: Option<String>,
+    /// When changes close, by the event's policy.
+    pub closes_at: DateTime<Utc>,
+    /// Why the ticket cannot be transferred now, if it cannot.
+    pub transfer_refusal: Option<Refusal>,
+    /// Why the ticket cannot be exchanged now, if it cannot.
+    pub exchange_refusal: Option<Refusal>,
+    /// What an exchange into credit would give.
+    pub exchange_value: ExchangeValue,
+    /// The holder's stored credit in the ticket's currency, if they have an account of it.
+    pub balance_minor: Option<i64>,
+    /// The performances the ticket may be exchanged into now (none when it may not be).
+    pub targets: Vec<ExchangeOption>,
+}
+
+/// A ticket's open offer to a friend.
+pub struct OpenOffer {
+    pub to_name: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A performance the ticket may be exchanged into, at its price in the ticket's currency.
+pub struct ExchangeOption {
+    pub performance_id: i64,
+    pub event_name: String,
+    pub starts_at: DateTime<Utc>,
+    pub time_zone: String,
+    pub price_minor: i64,
+}
+
+/// The ticket page of a link to the ticket at `generation`: `LinkSuperseded` when the ticket
+/// has moved on since.
+pub fn ticket_page(encore: &Encore, ticket_id: i64, generation: i32) -> Result<TicketPage> {
+    let now = super::now();
+    encore.db.read(|conn| {
+        let current = current_at(conn, ticket_id, generation)?;
+        let TicketInContext {
+            ticket,
+            performance,
+            event,
+            policy,
+        } = &current;
+        let status = current.status();
+        // A transferred ticket is either still on offer, or was claimed by the friend.
+        let (offer, claimed) = match status {
+            TicketStatus::Transferred => {
+                match offers::for_generation(conn, ticket.id, ticket.generation)? {
+                    Some(o) if o.status == offers::OFFERED => (Some(o), None),
+                    claimed => (None, claimed),
+                }
+            }
+            _ => (None, None),
+        };
+        let qr_svg = if status == TicketStatus::Valid {
+            let token = token_for(encore, ticket, performance)?;
+            Some(render_svg(&token).map_err(|e| Error::Internal(e.to_string()))?)
+        } else {
+            None
+        };
+        let refusal = |change| {
+            current
+                .check(change, now)
+                .err()
+                .map(|refusal| match &offer {
+                    Some(o) => Refusal::OfferPending(o.to_name.clone()),
+                    None => refusal,
+                })
+        };
+        let transfer_refusal = refusal(Change::Transfer);
+        let exchange_refusal = refusal(Change::Exchange);
+        let balance_minor = credit::balances(conn, &ticket.holder_email)?
+            .into_iter()
+            .find(|(currency, _)| currency == &ticket.currency)
+            .map(|(_, minor)| minor);
+        let targets = if exchange_refusal.is_none() {
+            exchange_targets(conn, &current, now)?
+                .into_iter()
+                .filter_map(|t| {
+                    Some(ExchangeOption {
+                        price_minor: t.price_for(&ticket.currency).ok()?,
+                        performance_id: t.performance_id,
+                        event_name: t.event_name,
+                        starts_at: t.starts_at,
+                        time_zone: t.time_zone,
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(TicketPage {
+            ticket_id: ticket.id,
+            event_name: event.name.clone(),
+            venue: event.venue.clone(),
+            time_zone: event.time_zone.clone(),
+            starts_at: performance.starts_at.and_utc(),
+            doors_open_at: performance.doors_open_at.and_utc(),
+            holder_name: ticket.holder_name.clone(),
+            seat: ticket.seat.clone(),
+            section: ticket.section.clone(),
+            price_minor: ticket.price_minor,
+            currency: ticket.currency.clone(),
+            status,
+            admitted: ticket.admitted_at.is_some(),
+            qr_svg,
+            offer: offer.map(|o| OpenOffer {
+                to_name: o.to_name,
+                expires_at: o.expires_at.and_utc(),
+            }),
+            claimed_by: claimed.map(|o| o.to_name),
+            closes_at: policy.closes_at(performance.starts_at.and_utc()),
+            transfer_refusal,
+            exchange_refusal,
+            exchange_value: policy.exchange_value(ticket.price_minor),
+            balance_minor,
+            targets,
+        })
+    })
+}
+
+/// The performance of a link to the ticket at `generation`, as a calendar file (iCalendar)
+/// whose event links back to `link`.
+pub fn calendar_file(
+    encore: &Encore,
+    ticket_id: i64,
+    generation: i32,
+    link: &str,
+) -> Result<String> {
+    let current = encore
+        .db
+        .read(|conn| current_at(conn, ticket_id, generation))?;
+    Ok(calendar(&TicketFacts {
+        ticket: &current.ticket,
+        performance: &current.performance,
+        event: &current.event,
+        link,
+    }))
+}
+
+/// The ticket in its context, if a link to it at `generation` still leads to it.
+fn current_at(
+    conn: &mut crate::db::Conn<'_>,
+    ticket_id: i64,
+    generation: i32,
+) -> Result<TicketInContext> {
+    let current = TicketInContext::load(conn, ticket_id)?;
+    if current.ticket.generation != generation {
+        return Err(Error::LinkSuperseded);
+    }
+    Ok(current)
+}
+
+/// Everything a friend's claim page shows.
+pub struct ClaimPage {
+    pub event_name: String,
+    pub venue: String,
+    /// The venue's time zone, in which the page shows every time.
+    pub time_zone: String,
+    pub starts_at: DateTime<Utc>,
+    pub from_name: String,
+    pub to_name: String,
+    pub expires_at: DateTime<Utc>,
+    pub offer: OfferState,
+}
+
+/// Whether an offer can still be claimed, or why not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfferState {
+    Open,
+    Claimed,
+    TakenBack,
+    Expired,
+}
+
+/// The claim page of a claim link (the ticket's id and generation when it was offered).
+pub fn claim_page(encore: &Encore, ticket_id: i64, generation: i32) -> Result<ClaimPage> {
+    let now = super::now().naive_utc();
+    encore.db.read(|conn| {
+        let offer =
+            offers::for_generation(conn, ticket_id, generation)?.ok_or(Refusal::NoOpenOffer)?;
+        let TicketInContext {
+            performance, event, ..
+        } = TicketInContext::load(conn, ticket_id)?;
+        let state = match offer.status.as_str() {
+            offers::OFFERED if offer.expires_at > now => OfferState::Open,
+            offers::CLAIMED => OfferState::Claimed,
+            offers::CANCELED => OfferState::TakenBack,
+            _ => OfferState::Expired,
+        };
+        Ok(ClaimPage {
+            event_name: event.name,
+            venue: event.venue,
+            time_zone: event.time_zone,
+            starts_at: performance.starts_at.and_utc(),
+            from_name: offer.from_name,
+            to_name: offer.to_name,
+            expires_at: offer.expires_at.and_utc(),
+            offer: state,
+        })
+    })
+}
