@@ -120,9 +120,15 @@ pub(super) fn once<T, V: Serialize>(
 /// The answer stored with the first request made under the key.
 fn replay<V>(seen: SeenRequest) -> Result<Idempotent<V>> {
     let (Some(status), Some(body)) = (seen.response_status, seen.response_body) else {
-        return Err(Error::Internal(
-            "the idempotency record holds no answer".into(),
-        ));
+        // Issuing kept only its tickets' ids until answers were stored for every write (before
+        // issue 15): such a request was made and is not made again, but cannot be replayed.
+        return Err(Error::Conflict {
+            code: "idempotency_key_unanswerable",
+            message: "the request made under this Idempotency-Key was made by an earlier \
+                      version of Encore, which kept no answer to replay; it is not made again: \
+                      list the performance's tickets to find what it issued"
+                .into(),
+        });
     };
     Ok(Idempotent::Replayed {
         status: u16::try_from(status)

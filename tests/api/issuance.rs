@@ -150,6 +150,25 @@ async fn idempotent_retries_return_the_same_tickets(app: TestApp) {
         reused.json::<Value>().await.unwrap()["code"],
         "idempotency_key_reused"
     );
+
+    // A key recorded by an earlier version, which kept the tickets' ids and no answer: a retry
+    // issues nothing and says why, never a 500.
+    app.db.execute(
+        "UPDATE idempotency_keys SET response_status = NULL, response_body = NULL, \
+         ticket_ids = '1,2' WHERE idempotency_key = 'order-42'",
+    );
+    let legacy = send().await.unwrap();
+    assert_eq!(legacy.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        legacy.json::<Value>().await.unwrap()["code"],
+        "idempotency_key_unanswerable"
+    );
+    assert_eq!(
+        app.db.count(&format!(
+            "SELECT COUNT(*) AS n FROM tickets WHERE performance_id = {performance}"
+        )),
+        4
+    );
 }
 
 /// Events and performances can be listed and fetched; unknown ones are 404.
