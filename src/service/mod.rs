@@ -11,6 +11,7 @@ pub mod exchanges;
 pub mod idempotency;
 pub mod import;
 pub mod journey;
+pub mod maintenance;
 pub mod outbox;
 pub mod scan_writer;
 pub mod scans;
