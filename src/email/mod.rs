@@ -1,6 +1,6 @@
 //! Email: every message is a row in the outbox, written in the same transaction as the change
 //! that causes it. This layer composes messages from `templates/email` and sends them through
-//! SMTP (or into a folder of `.eml` files); the worker (`crate::worker::jobs::deliver_emails`)
+//! SMTP (or into a folder of `.eml` files); the worker (`worker::jobs::deliver_emails`)
 //! claims due rows, hands them here, and records the results, retrying with backoff.
 
 pub mod messages;
