@@ -1,6 +1,6 @@
 //! Encore: a digital-ticket lifecycle service.
 //!
-//! The arrows run one way: `http`, `cli` and the email worker → `service` → `domain`, `tokens`,
+//! The arrows run one way: `http`, `cli` and `worker` → `service` → `domain`, `tokens`,
 //! `email` and `db`. `domain` knows no HTTP and no SQL; `db` knows no HTTP. The layers, their
 //! rules and the places where an arrow still runs the wrong way: `docs/architecture.md`.
 
@@ -15,3 +15,4 @@ pub mod metrics;
 pub mod service;
 pub mod telemetry;
 pub mod tokens;
+pub mod worker;

@@ -1,10 +1,11 @@
 //! Operational metrics, rendered as Prometheus text by `GET /metrics`.
 //!
-//! Each [`Encore`](crate::service::Encore) owns its recorder (no global one): a process's
-//! numbers are its own, and tests in one process do not count each other's requests. Recording
-//! goes through handles registered up front, so the door's hot path pays one atomic increment
-//! per scan and allocates nothing. Values that live in the database (outbox depth, the oldest
-//! unsent email) and the pool's state are read when Prometheus scrapes, not kept up to date.
+//! Each `Encore` (the services' handle) owns its recorder (no global one): a process's numbers
+//! are its own, and tests in one process do not count each other's requests. Recording goes
+//! through handles registered up front, so the door's hot path pays one atomic increment per
+//! scan and allocates nothing. Values that live in the database (outbox depth, the oldest unsent
+//! email) and the pool's state are read when Prometheus scrapes, not kept up to date: the
+//! services read them (`service::outbox::metrics_snapshot`) and this module renders them.
 //!
 //! With metrics off (`metrics_enabled = false`) every handle is a no-op and nothing is rendered:
 //! the same binary can be measured with and without them.
@@ -13,13 +14,12 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use chrono::Utc;
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Label, Level, Metadata, Recorder, Unit};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusRecorder};
 
-use crate::db::{Db, PoolState};
+use crate::db::PoolState;
+use crate::domain::outbox::EmailStatus;
 use crate::domain::ScanOutcome;
-use crate::service::outbox::OutboxStatus;
 
 const SCANS: &str = "encore_scans_total";
 const OFFLINE_SCANS: &str = "encore_offline_scans_total";
@@ -33,10 +33,6 @@ const OUTBOX_OLDEST: &str = "encore_outbox_oldest_pending_age_seconds";
 const POOL_IN_USE: &str = "encore_db_pool_connections_in_use";
 const POOL_IDLE: &str = "encore_db_pool_connections_idle";
 const POOL_MAX: &str = "encore_db_pool_connections_max";
-
-/// The outbox states, each with a gauge even when no email is in it (a missing series reads as
-/// "unknown" to an alert, zero as "none").
-const OUTBOX_STATES: [&str; 5] = ["pending", "sending", "sent", "failed", "skipped"];
 
 /// Latency buckets, in seconds: the door answers in milliseconds, bulk issuance in seconds.
 const LATENCY_BUCKETS: [f64; 14] = [
@@ -66,6 +62,8 @@ pub struct Metrics {
 /// The recorder and the gauges set at scrape time.
 struct Exporter {
     recorder: PrometheusRecorder,
+    /// One gauge per outbox status, set even when no email is in it (a missing series reads as
+    /// "unknown" to an alert, zero as "none").
     outbox_emails: Vec<(&'static str, Gauge)>,
     outbox_oldest: Gauge,
     pool_in_use: Gauge,
@@ -77,26 +75,10 @@ struct Exporter {
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub pool: PoolState,
-    pub outbox: OutboxStatus,
+    /// Emails in the outbox by their stored status.
+    pub outbox_by_status: BTreeMap<String, i64>,
     /// Seconds since the oldest email still waiting was queued; 0 when none waits.
     pub oldest_pending_age_seconds: f64,
-}
-
-impl Snapshot {
-    /// Reads the pool's state (first, so the scrape's own connection is not counted) and the
-    /// outbox.
-    pub fn take(db: &Db) -> crate::service::Result<Snapshot> {
-        let pool = db.pool_state();
-        let outbox = crate::service::outbox::status(db)?;
-        let oldest_pending_age_seconds = outbox.oldest_unsent.map_or(0.0, |queued| {
-            ((Utc::now() - queued).num_milliseconds() as f64 / 1000.0).max(0.0)
-        });
-        Ok(Snapshot {
-            pool,
-            outbox,
-            oldest_pending_age_seconds,
-        })
-    }
 }
 
 impl Metrics {
@@ -143,9 +125,10 @@ impl Metrics {
             email_gave_up: counter(EMAIL_FAILURES, &GAVE_UP),
             smtp_stalls: counter(SMTP_STALLS, &[]),
             exporter: Some(Exporter {
-                outbox_emails: OUTBOX_STATES
+                outbox_emails: EmailStatus::ALL
                     .iter()
-                    .map(|&state| {
+                    .map(|status| {
+                        let state = status.as_str();
                         let key = Key::from_parts(OUTBOX_EMAILS, &[("status", state)]);
                         (state, recorder.register_gauge(&key, &METADATA))
                     })
@@ -229,13 +212,13 @@ impl Metrics {
             .set(f64::from(pool.connections - pool.idle));
         exporter.pool_idle.set(f64::from(pool.idle));
         exporter.pool_max.set(f64::from(pool.max_size));
-        let by_status: &BTreeMap<String, i64> = &snapshot.outbox.by_status;
+        let by_status: &BTreeMap<String, i64> = &snapshot.outbox_by_status;
         for (state, gauge) in &exporter.outbox_emails {
             gauge.set(by_status.get(*state).copied().unwrap_or(0) as f64);
         }
         // A state this build does not know still shows up.
         for (state, &count) in by_status {
-            if !OUTBOX_STATES.contains(&state.as_str()) {
+            if EmailStatus::from_stored(state).is_none() {
                 let key = Key::from_parts(OUTBOX_EMAILS, &[("status", state.clone())]);
                 exporter
                     .recorder
@@ -372,12 +355,9 @@ mod tests {
                 idle: 1,
                 max_size: 8,
             },
-            outbox: OutboxStatus {
-                by_status: [("pending".to_string(), 4), ("sent".to_string(), 9)]
-                    .into_iter()
-                    .collect(),
-                oldest_unsent: None,
-            },
+            outbox_by_status: [("pending".to_string(), 4), ("sent".to_string(), 9)]
+                .into_iter()
+                .collect(),
             oldest_pending_age_seconds: 12.0,
         }
     }

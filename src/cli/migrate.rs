@@ -3,12 +3,12 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::config::Config;
-use crate::db::{redact_url, Db};
+use crate::db::redact_url;
+use crate::service::maintenance;
 
 pub fn run() -> anyhow::Result<ExitCode> {
     let config = Config::load().context("invalid configuration")?;
-    let db = Db::connect(&config.database_url, 1, config.sqlite_busy_timeout())?;
-    let applied = db.migrate()?;
+    let applied = maintenance::migrate(&config)?;
     println!(
         "{} migration(s) applied to {}",
         applied,

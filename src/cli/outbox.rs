@@ -3,8 +3,10 @@ use std::process::ExitCode;
 use chrono::Utc;
 
 use crate::db::outbox::FailedFilter;
-use crate::email::worker::Worker;
-use crate::service::{outbox, signing};
+use crate::domain::outbox::EmailStatus;
+use crate::service::outbox;
+use crate::worker::jobs::refresh_keys;
+use crate::worker::Worker;
 
 /// Runs the email worker alone until Ctrl-C or SIGTERM; either exits with success.
 pub fn worker() -> anyhow::Result<ExitCode> {
@@ -21,7 +23,10 @@ pub fn worker() -> anyhow::Result<ExitCode> {
             tokio::spawn(crate::http::metrics::server(encore.clone(), listener)?);
         }
         // The worker signs QR codes and links: it must sign with the key in force, too.
-        tokio::spawn(signing::keep_fresh(encore.clone(), config.key_refresh()));
+        tokio::spawn(refresh_keys::keep_fresh(
+            encore.clone(),
+            config.key_refresh(),
+        ));
         tracing::info!("email worker running; Ctrl-C or SIGTERM stops it");
         tokio::select! {
             _ = worker.run(encore.outbox_wakeup.clone()) => {}
@@ -37,10 +42,10 @@ pub fn worker() -> anyhow::Result<ExitCode> {
 pub fn status() -> anyhow::Result<ExitCode> {
     let (_, encore) = super::open()?;
     let status = outbox::status(&encore.db)?;
-    for state in ["pending", "sending", "sent", "failed", "skipped"] {
+    for state in EmailStatus::ALL {
         println!(
             "{state:>8}: {}",
-            status.by_status.get(state).copied().unwrap_or(0)
+            status.by_status.get(state.as_str()).copied().unwrap_or(0)
         );
     }
     match status.oldest_unsent {

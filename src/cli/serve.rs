@@ -5,8 +5,8 @@ use anyhow::Context;
 
 use crate::config::Config;
 use crate::db::redact_url;
-use crate::email::worker::Worker;
-use crate::service::signing;
+use crate::worker::jobs::{refresh_keys, resume_cancellations};
+use crate::worker::Worker;
 
 /// The `metrics_bind` listener, when metrics are on and it is set.
 pub(super) fn metrics_listener(config: &Config) -> anyhow::Result<Option<TcpListener>> {
@@ -36,9 +36,12 @@ pub fn run(bind: Option<String>) -> anyhow::Result<ExitCode> {
     );
     // actix handles SIGINT/SIGTERM: it stops accepting, finishes requests in flight, then exits.
     // A performance cancellation a stopped process left unfinished carries on.
-    crate::service::cancellations::resume_unfinished(&encore)?;
+    resume_cancellations::run(&encore)?;
     actix_web::rt::System::new().block_on(async move {
-        actix_web::rt::spawn(signing::keep_fresh(encore.clone(), config.key_refresh()));
+        actix_web::rt::spawn(refresh_keys::keep_fresh(
+            encore.clone(),
+            config.key_refresh(),
+        ));
         if config.run_worker {
             let worker =
                 Worker::from_config(encore.clone(), &config).map_err(std::io::Error::other)?;

@@ -235,13 +235,13 @@ pub struct NewArrivalEventRow<'a> {
 #[diesel(table_name = outbox)]
 pub struct OutboxRow {
     pub id: i64,
-    pub kind: String,
+    pub kind: crate::domain::outbox::EmailKind,
     pub dedupe_key: String,
     pub ticket_id: Option<i64>,
     pub detail: Option<String>,
     pub recipient: String,
     pub message_id: String,
-    pub status: String,
+    pub status: crate::domain::outbox::EmailStatus,
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
     pub locked_until: Option<NaiveDateTime>,
@@ -254,7 +254,7 @@ pub struct OutboxRow {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = outbox, treat_none_as_default_value = false)]
 pub struct NewOutboxRow {
-    pub kind: String,
+    pub kind: crate::domain::outbox::EmailKind,
     pub dedupe_key: String,
     pub ticket_id: Option<i64>,
     pub detail: Option<String>,

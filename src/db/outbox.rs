@@ -9,14 +9,7 @@ use diesel::sql_types::{BigInt, Text, Timestamp};
 use super::models::{NewOutboxRow, OutboxRow};
 use super::schema::{events, outbox, performances, reminder_runs};
 use super::{with_conn, Conn};
-
-pub const STATUS_PENDING: &str = "pending";
-pub const STATUS_SENT: &str = "sent";
-pub const STATUS_FAILED: &str = "failed";
-pub const STATUS_SKIPPED: &str = "skipped";
-
-/// Marks a reminder's `detail` (its offset) as the one that carries the calendar file.
-pub const WITH_CALENDAR: &str = "+calendar";
+use crate::domain::outbox::{EmailStatus, WITH_CALENDAR};
 
 /// Queues emails; a row whose dedupe key is already queued is left alone. Returns how many
 /// were queued.
@@ -83,12 +76,12 @@ pub fn fail_abandoned(
 ) -> QueryResult<usize> {
     with_conn!(conn, c => diesel::update(
         outbox::table
-            .filter(outbox::status.eq("sending"))
+            .filter(outbox::status.eq(EmailStatus::Sending))
             .filter(outbox::locked_until.lt(now))
             .filter(outbox::attempts.ge(max_attempts)),
     )
     .set((
-        outbox::status.eq(STATUS_FAILED),
+        outbox::status.eq(EmailStatus::Failed),
         outbox::locked_until.eq(None::<NaiveDateTime>),
         outbox::last_error.eq("gave up: every attempt's claim expired before its result was recorded"),
     ))
@@ -105,11 +98,11 @@ pub fn mark_sent(
     with_conn!(conn, c => diesel::update(
         outbox::table
             .filter(outbox::id.eq_any(ids))
-            .filter(outbox::status.eq("sending"))
+            .filter(outbox::status.eq(EmailStatus::Sending))
             .filter(outbox::claim_token.eq(claim_token)),
     )
         .set((
-            outbox::status.eq(STATUS_SENT),
+            outbox::status.eq(EmailStatus::Sent),
             outbox::sent_at.eq(now),
             outbox::locked_until.eq(None::<NaiveDateTime>),
             outbox::last_error.eq(None::<String>),
@@ -125,14 +118,14 @@ pub fn release(
     conn: &mut Conn<'_>,
     id: i64,
     claim_token: &str,
-    status: &str,
+    status: EmailStatus,
     next_attempt_at: NaiveDateTime,
     reason: &str,
 ) -> QueryResult<()> {
     with_conn!(conn, c => diesel::update(
         outbox::table
             .find(id)
-            .filter(outbox::status.eq("sending"))
+            .filter(outbox::status.eq(EmailStatus::Sending))
             .filter(outbox::claim_token.eq(claim_token)),
     )
         .set((
@@ -165,7 +158,7 @@ pub fn retry_failed(
     // Boxed queries are per backend: the macro spells this out for each.
     let ids: Vec<i64> = with_conn!(conn, c => {
         let mut query = outbox::table
-            .filter(outbox::status.eq(STATUS_FAILED))
+            .filter(outbox::status.eq(EmailStatus::Failed))
             .select(outbox::id)
             .into_boxed();
         if let Some(id) = filter.id {
@@ -185,10 +178,10 @@ pub fn retry_failed(
     with_conn!(conn, c => diesel::update(
         outbox::table
             .filter(outbox::id.eq_any(&ids))
-            .filter(outbox::status.eq(STATUS_FAILED)),
+            .filter(outbox::status.eq(EmailStatus::Failed)),
     )
     .set((
-        outbox::status.eq(STATUS_PENDING),
+        outbox::status.eq(EmailStatus::Pending),
         outbox::attempts.eq(0),
         outbox::next_attempt_at.eq(now),
         outbox::locked_until.eq(None::<NaiveDateTime>),
@@ -200,7 +193,7 @@ pub fn retry_failed(
 /// Failed emails, the most recent first, at most `limit`.
 pub fn failed(conn: &mut Conn<'_>, limit: i64) -> QueryResult<Vec<OutboxRow>> {
     with_conn!(conn, c => outbox::table
-        .filter(outbox::status.eq(STATUS_FAILED))
+        .filter(outbox::status.eq(EmailStatus::Failed))
         .order(outbox::id.desc())
         .limit(limit)
         .select(OutboxRow::as_select())
@@ -225,7 +218,8 @@ pub fn for_tickets(conn: &mut Conn<'_>, ticket_ids: &[i64]) -> QueryResult<Vec<O
         .load(c))
 }
 
-/// How many emails are in each state.
+/// How many emails are in each state, by the stored text: a state this build does not know
+/// (written by a newer one) is counted too.
 pub fn status_counts(conn: &mut Conn<'_>) -> QueryResult<Vec<(String, i64)>> {
     with_conn!(conn, c => outbox::table
         .group_by(outbox::status)
@@ -237,7 +231,7 @@ pub fn status_counts(conn: &mut Conn<'_>) -> QueryResult<Vec<(String, i64)>> {
 /// When the oldest email still waiting to go out was queued.
 pub fn oldest_unsent(conn: &mut Conn<'_>) -> QueryResult<Option<NaiveDateTime>> {
     with_conn!(conn, c => outbox::table
-        .filter(outbox::status.eq_any(["pending", "sending"]))
+        .filter(outbox::status.eq_any([EmailStatus::Pending, EmailStatus::Sending]))
         .select(diesel::dsl::min(outbox::created_at))
         .first(c))
 }
@@ -337,4 +331,54 @@ pub fn queue_reminders(
         .set(reminder_runs::queued.eq(queued as i64))
         .execute(c))?;
     Ok(queued)
+}
+
+/// The outbox's kind and status columns read and written as their domain enums, stored as the
+/// same text on both backends. diesel's derives are spelled on proxies (`foreign_derive`)
+/// because the enums live in `domain`, which knows no SQL.
+mod stored_as_text {
+    use diesel::backend::Backend;
+    use diesel::deserialize::{self, FromSql, FromSqlRow};
+    use diesel::expression::AsExpression;
+    use diesel::serialize::{self, Output, ToSql};
+    use diesel::sql_types::Text;
+
+    use crate::domain::outbox::{EmailKind, EmailStatus};
+
+    macro_rules! stored_as_text {
+        ($domain:ident, $proxy:ident) => {
+            #[derive(AsExpression, FromSqlRow)]
+            #[diesel(foreign_derive)]
+            #[diesel(sql_type = Text)]
+            #[expect(
+                dead_code,
+                reason = "only carries diesel's derives for the domain type"
+            )]
+            struct $proxy($domain);
+
+            impl<DB: Backend> ToSql<Text, DB> for $domain
+            where
+                str: ToSql<Text, DB>,
+            {
+                fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+                    <str as ToSql<Text, DB>>::to_sql(self.as_str(), out)
+                }
+            }
+
+            impl<DB: Backend> FromSql<Text, DB> for $domain
+            where
+                String: FromSql<Text, DB>,
+            {
+                fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+                    let text = <String as FromSql<Text, DB>>::from_sql(bytes)?;
+                    $domain::from_stored(&text).ok_or_else(|| {
+                        format!(concat!("unknown ", stringify!($domain), " {:?}"), text).into()
+                    })
+                }
+            }
+        };
+    }
+
+    stored_as_text!(EmailKind, EmailKindProxy);
+    stored_as_text!(EmailStatus, EmailStatusProxy);
 }

@@ -54,9 +54,24 @@ impl Money {
     }
 }
 
+/// An amount as patrons read it, in emails and on pages: "45.00 EUR", "-3.50 GBP". Takes the
+/// stored parts, so a balance (which may be negative) formats too.
+pub fn format_money(minor: i64, currency: &str) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let minor = minor.abs();
+    format!("{sign}{}.{:02} {currency}", minor / 100, minor % 100)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_read_as_major_units_and_cents() {
+        assert_eq!(format_money(4500, "EUR"), "45.00 EUR");
+        assert_eq!(format_money(5, "EUR"), "0.05 EUR");
+        assert_eq!(format_money(-350, "GBP"), "-3.50 GBP");
+    }
 
     #[test]
     fn prices_are_non_negative_minor_units_of_a_currency() {

@@ -11,9 +11,10 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 
 use crate::db::models::{EventRow, PerformanceRow, TicketRow, TransferRow};
+use crate::domain::cancellation::CancellationNotice;
 use crate::domain::event::{in_venue_time, venue_time_text};
-use crate::service::cancellations::CancellationNotice;
-use crate::service::exchanges::Receipt;
+use crate::domain::money::format_money;
+use crate::domain::receipt::Receipt;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ComposeError {
@@ -170,13 +171,6 @@ struct LobbyText<'a> {
 struct LobbyHtml<'a> {
     t: &'a Shown<'a>,
     message: &'a str,
-}
-
-/// "45.00 EUR"
-pub fn format_money(minor: i64, currency: &str) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let minor = minor.abs();
-    format!("{sign}{}.{:02} {currency}", minor / 100, minor % 100)
 }
 
 /// "tomorrow", "in 2 hours", "in 25 minutes": how far the show is, as a reminder says it —

@@ -1,27 +1,16 @@
 //! Email: every message is a row in the outbox, written in the same transaction as the change
-//! that causes it; a worker claims due rows, composes them from `templates/email`, sends them
-//! through SMTP (or into a folder of `.eml` files) and marks them, retrying with backoff.
+//! that causes it. This layer composes messages from `templates/email` and sends them through
+//! SMTP (or into a folder of `.eml` files); the worker (`worker::jobs::deliver_emails`)
+//! claims due rows, hands them here, and records the results, retrying with backoff.
 
 pub mod messages;
 pub mod smtp;
 pub mod transport;
-pub mod worker;
 
 use chrono::{DateTime, Utc};
 
 use crate::db::models::NewOutboxRow;
-
-/// The kinds of email in the outbox.
-pub const KIND_CONFIRMATION: &str = "confirmation";
-pub const KIND_REMINDER: &str = "reminder";
-/// To the friend a ticket is offered to, with the claim link.
-pub const KIND_TRANSFER_OFFER: &str = "transfer_offer";
-/// To the holder after an exchange: what the ticket was worth, what was credited or bought.
-pub const KIND_EXCHANGE_RECEIPT: &str = "exchange_receipt";
-/// To the holder when their ticket, or the whole performance, is canceled.
-pub const KIND_CANCELLATION: &str = "cancellation";
-/// To the holder on admission: the event's lobby message (at most one per ticket).
-pub const KIND_LOBBY: &str = "lobby";
+use crate::domain::outbox::EmailKind;
 
 /// A fresh, globally unique Message-ID, fixed when the email is queued so that a resend after
 /// a crash is recognisably the same message.
@@ -33,7 +22,7 @@ pub fn new_message_id(domain: &str) -> String {
 
 /// An outbox row about a ticket, due now.
 pub fn ticket_email(
-    kind: &str,
+    kind: EmailKind,
     dedupe_key: String,
     ticket_id: i64,
     detail: Option<String>,
@@ -42,7 +31,7 @@ pub fn ticket_email(
     now: DateTime<Utc>,
 ) -> NewOutboxRow {
     NewOutboxRow {
-        kind: kind.into(),
+        kind,
         dedupe_key,
         ticket_id: Some(ticket_id),
         detail,
@@ -62,8 +51,8 @@ pub fn confirmation_row(
     now: DateTime<Utc>,
 ) -> NewOutboxRow {
     ticket_email(
-        KIND_CONFIRMATION,
-        format!("{KIND_CONFIRMATION}:{ticket_id}:{generation}"),
+        EmailKind::Confirmation,
+        format!("{}:{ticket_id}:{generation}", EmailKind::Confirmation),
         ticket_id,
         None,
         recipient,

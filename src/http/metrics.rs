@@ -30,8 +30,8 @@ use metrics::{Counter, Histogram};
 
 use super::error::ApiError;
 use super::run_blocking;
-use crate::metrics::{Metrics, Snapshot};
-use crate::service::Encore;
+use crate::metrics::Metrics;
+use crate::service::{outbox, Encore};
 
 /// The label of requests that matched no route (404s for any path): one series, whatever the
 /// path was.
@@ -60,7 +60,7 @@ async fn render(encore: web::Data<Encore>) -> Result<HttpResponse, ApiError> {
     }
     let encore = encore.into_inner();
     let text = run_blocking(move || {
-        let snapshot = Snapshot::take(&encore.db)?;
+        let snapshot = outbox::metrics_snapshot(&encore)?;
         Ok(encore.metrics.render(&snapshot))
     })
     .await?

@@ -11,13 +11,14 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::idempotency::{self, IdempotencyKey, Idempotent, Reply};
 use super::{credit, Encore, Error, Result};
 use crate::db::models::{PerformanceCancellationRow, TicketCancellationRow, TicketRow};
 use crate::db::{cancellations as store, credit as ledger, events, outbox, tickets, transfers};
 use crate::db::{models::NewOutboxRow, Conn};
+use crate::domain::outbox::EmailKind;
 use crate::domain::policy::Refusal;
 use crate::domain::text::label;
 use crate::domain::{Invalid, TicketStatus};
@@ -37,16 +38,7 @@ impl Reason {
     }
 }
 
-/// What the holder's cancellation email says; stored with the queued email.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CancellationNotice {
-    pub reason: String,
-    /// The whole performance was canceled (not only this holder's ticket).
-    pub performance_canceled: bool,
-    pub ticket_ids: Vec<i64>,
-    /// Credited per currency (empty when nothing was refunded).
-    pub refunds: BTreeMap<String, i64>,
-}
+pub use crate::domain::cancellation::CancellationNotice;
 
 /// The box office cancels one ticket, under the request's key if it sent one (see
 /// `idempotency::once`). An open transfer offer of it is withdrawn with it. Canceling twice is
@@ -98,7 +90,7 @@ fn cancel_ticket_in(
         conn,
         &[notice_email(
             encore,
-            format!("{}:ticket:{ticket_id}", email::KIND_CANCELLATION),
+            format!("{}:ticket:{ticket_id}", EmailKind::Cancellation),
             ticket_id,
             &ticket.holder_email,
             &notice,
@@ -218,7 +210,7 @@ fn notice_email(
 ) -> Result<NewOutboxRow> {
     let detail = serde_json::to_string(notice).map_err(|e| Error::Internal(e.to_string()))?;
     Ok(email::ticket_email(
-        email::KIND_CANCELLATION,
+        EmailKind::Cancellation,
         dedupe_key,
         ticket_id,
         Some(detail),
@@ -331,7 +323,7 @@ fn holder_notices(
                 encore,
                 format!(
                     "{}:performance:{}:{holder}",
-                    email::KIND_CANCELLATION,
+                    EmailKind::Cancellation,
                     job.performance_id
                 ),
                 theirs[0].ticket_id,

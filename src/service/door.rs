@@ -17,10 +17,10 @@ use crate::db::door::{self, DoorEntry, UploadedScan};
 use crate::db::models::{NewArrivalEventRow, PerformanceRow, TicketRow};
 use crate::db::{events, scans, Conn};
 use crate::domain::event::ScanWindow;
+use crate::domain::outbox::EmailKind;
 use crate::domain::scan::{device_refusal, refusal_reason, ClockBounds, TicketAtDoor};
 use crate::domain::text::label;
 use crate::domain::{Invalid, ScanOutcome, TicketStatus};
-use crate::email;
 use crate::tokens::{PublicJwk, TicketClaims};
 
 /// What a scanner needs to decide at the door with no server.
@@ -582,7 +582,7 @@ pub(crate) fn queue_lobby_emails(
         .collect();
     Ok(door::queue_lobby_emails(
         conn,
-        email::KIND_LOBBY,
+        EmailKind::Lobby.as_str(),
         &greeted,
         message_id_domain,
         now,

@@ -87,7 +87,7 @@ pub struct EventChanges {
 ///   welcomes) is rendered when it is sent, from the event as it is then, and so are the
 ///   patron pages; emails already sent stay as they were. Ticket tokens carry neither.
 /// * **Lobby message**: a lobby email is rendered when it is sent, from the event's message
-///   then (`email::worker`, `KIND_LOBBY`): a changed message reaches every holder whose email
+///   then (`worker`, `EmailKind::Lobby`): a changed message reaches every holder whose email
 ///   is still queued, and a removed one is not sent to them at all (skipped, not failed). The
 ///   scan writer asks, for each batch it admits, whether the event has a message
 ///   (`service::door::queue_lobby_emails`), so a message added now greets the next admission;

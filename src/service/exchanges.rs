@@ -10,7 +10,8 @@ use super::{credit, Encore, Error, Result};
 use crate::db::events::Reservation;
 use crate::db::models::NewTicketRow;
 use crate::db::{credit as ledger, events, outbox, Conn};
-use crate::domain::policy::{Change, ExchangeValue, Refusal};
+use crate::domain::outbox::EmailKind;
+use crate::domain::policy::{Change, Refusal};
 use crate::domain::TicketStatus;
 use crate::email;
 
@@ -21,21 +22,7 @@ pub enum ExchangeInto {
     Performance(i64),
 }
 
-/// What an exchange did: the receipt the patron is emailed and the API answers with.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct Receipt {
-    pub ticket_id: i64,
-    pub currency: String,
-    #[serde(flatten)]
-    pub value: ExchangeValue,
-    /// Credit added for the old ticket (its value).
-    pub credited_minor: i64,
-    /// Credit spent on the new ticket (its price), when exchanged into a performance.
-    pub spent_minor: i64,
-    pub new_ticket_id: Option<i64>,
-    /// The patron's balance in this currency afterwards.
-    pub balance_minor: i64,
-}
+pub use crate::domain::receipt::Receipt;
 
 /// Exchanges the ticket in a transaction of its own (a patron's page, from a link to the ticket
 /// at `generation`), then wakes the email worker.
@@ -148,8 +135,8 @@ fn exchange_in(
         balance_minor: ledger::balance_for_update(conn, email, currency)?,
     };
     let mut emails = vec![email::ticket_email(
-        email::KIND_EXCHANGE_RECEIPT,
-        format!("{}:{}", email::KIND_EXCHANGE_RECEIPT, old.id),
+        EmailKind::ExchangeReceipt,
+        format!("{}:{}", EmailKind::ExchangeReceipt, old.id),
         old.id,
         Some(serde_json::to_string(&receipt).map_err(|e| Error::Internal(e.to_string()))?),
         email,

@@ -12,8 +12,8 @@ use super::credit::{self, PatronCredit};
 use super::{Encore, Error, Result};
 use crate::db::models::TicketRow;
 use crate::db::{cancellations, journey, outbox, tickets, Conn};
+use crate::domain::outbox::{EmailKind, EmailStatus};
 use crate::domain::EmailAddress;
-use crate::email::KIND_EXCHANGE_RECEIPT;
 use crate::tokens::LinkPurpose;
 
 /// One touch of the journey.
@@ -133,7 +133,7 @@ fn timeline(
         let ticket_id = e.ticket_id.unwrap_or_default();
         let about = json!({"email_id": e.id, "kind": e.kind, "recipient": e.recipient});
         touch(e.created_at, ticket_id, "email_queued", about.clone());
-        if e.kind == KIND_EXCHANGE_RECEIPT {
+        if e.kind == EmailKind::ExchangeReceipt {
             // The receipt is queued in the exchange's own transaction: it dates the exchange.
             let receipt = e
                 .detail
@@ -152,8 +152,8 @@ fn timeline(
             detail["attempts"] = json!(e.attempts);
             detail
         };
-        match e.status.as_str() {
-            outbox::STATUS_SENT => {
+        match e.status {
+            EmailStatus::Sent => {
                 let sent_at = e.sent_at.unwrap_or(e.next_attempt_at);
                 touch(
                     sent_at,
@@ -163,13 +163,13 @@ fn timeline(
                 );
             }
             // A final failure or skip is dated by its release (its `next_attempt_at`).
-            outbox::STATUS_FAILED => touch(
+            EmailStatus::Failed => touch(
                 e.next_attempt_at,
                 ticket_id,
                 "email_failed",
                 with("error", json!(e.last_error)),
             ),
-            outbox::STATUS_SKIPPED => touch(
+            EmailStatus::Skipped => touch(
                 e.next_attempt_at,
                 ticket_id,
                 "email_skipped",

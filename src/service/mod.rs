@@ -11,6 +11,7 @@ pub mod exchanges;
 pub mod idempotency;
 pub mod import;
 pub mod journey;
+pub mod maintenance;
 pub mod outbox;
 pub mod patron_pages;
 pub mod readiness;

@@ -1,13 +1,22 @@
-//! What the box office and operators can ask of the email outbox.
+//! The email outbox: what the box office and operators can ask of it, and what the delivery
+//! worker (`crate::worker`) does with it: claim due emails, load what they are about, record
+//! what became of them, and queue reminders as they fall due.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 
 use super::{Encore, Error, Result};
-use crate::db::models::OutboxRow;
+use crate::db::models::{EventRow, OutboxRow, PerformanceRow, TicketRow, TransferRow};
 use crate::db::outbox::FailedFilter;
-use crate::db::{outbox, tickets, Db};
+use crate::db::{events, outbox, tickets, transfers, Conn, Db};
+use crate::domain::event::reminder_offsets;
+use crate::domain::outbox::{Delivery, EmailStatus, Retries};
+use crate::metrics::Snapshot;
+use crate::tokens::{LinkClaims, LinkPurpose};
+
+/// How far ahead reminders are looked for: performances whose reminders may fall due.
+const REMINDER_HORIZON_DAYS: i64 = 31;
 
 /// Every email queued for a ticket, oldest first, with its state.
 pub fn history(db: &Db, ticket_id: i64) -> Result<Vec<OutboxRow>> {
@@ -32,6 +41,21 @@ pub fn status(db: &Db) -> Result<OutboxStatus> {
             by_status: outbox::status_counts(conn)?.into_iter().collect(),
             oldest_unsent: outbox::oldest_unsent(conn)?.map(|t| t.and_utc()),
         })
+    })
+}
+
+/// What a metrics scrape shows: the pool's state (read first, so the scrape's own connection is
+/// not counted) and the outbox's.
+pub fn metrics_snapshot(encore: &Encore) -> Result<Snapshot> {
+    let pool = encore.db.pool_state();
+    let outbox = status(&encore.db)?;
+    let oldest_pending_age_seconds = outbox.oldest_unsent.map_or(0.0, |queued| {
+        ((Utc::now() - queued).num_milliseconds() as f64 / 1000.0).max(0.0)
+    });
+    Ok(Snapshot {
+        pool,
+        outbox_by_status: outbox.by_status,
+        oldest_pending_age_seconds,
     })
 }
 
@@ -84,4 +108,192 @@ pub fn resend(encore: &Encore, ticket_id: i64, email_id: i64) -> Result<OutboxRo
                 email.status
             ),
         })
+}
+
+/// Claims up to `limit` due emails until `lease_until` under `claim_token` (any unique string):
+/// pending ones whose time has come, and ones whose worker died holding them. Emails whose
+/// claims kept expiring through all their attempts are failed first, so they stop coming back.
+pub fn claim_due(
+    encore: &Encore,
+    claim_token: &str,
+    lease_until: DateTime<Utc>,
+    limit: i64,
+    max_attempts: i32,
+) -> Result<Vec<OutboxRow>> {
+    let now = super::now().naive_utc();
+    encore.db.write(|conn| {
+        let abandoned = outbox::fail_abandoned(conn, now, max_attempts)?;
+        if abandoned > 0 {
+            tracing::error!(
+                abandoned,
+                "emails failed for good: their claims kept expiring"
+            );
+        }
+        Ok(outbox::claim_due(
+            conn,
+            now,
+            lease_until.naive_utc(),
+            claim_token,
+            limit,
+        )?)
+    })
+}
+
+/// The tickets, performances and events that claimed emails are about.
+pub struct EmailContext {
+    pub tickets: HashMap<i64, TicketRow>,
+    pub performances: HashMap<i64, PerformanceRow>,
+    pub events: HashMap<i64, EventRow>,
+}
+
+/// Loads what `emails` are about, in a few queries for the whole claim.
+pub fn context_of(encore: &Encore, emails: &[OutboxRow]) -> Result<EmailContext> {
+    encore.db.read(|conn| load_context(conn, emails))
+}
+
+fn load_context(conn: &mut Conn<'_>, rows: &[OutboxRow]) -> Result<EmailContext> {
+    let ticket_ids: Vec<i64> = rows.iter().filter_map(|r| r.ticket_id).collect();
+    let tickets: HashMap<i64, TicketRow> = tickets::find_many(conn, &ticket_ids)?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    let mut performance_ids: Vec<i64> = tickets.values().map(|t| t.performance_id).collect();
+    performance_ids.sort_unstable();
+    performance_ids.dedup();
+    let mut performances = HashMap::new();
+    let mut events_by_id = HashMap::new();
+    for id in performance_ids {
+        if let Some(p) = events::find_performance(conn, id)? {
+            if let std::collections::hash_map::Entry::Vacant(slot) = events_by_id.entry(p.event_id)
+            {
+                if let Some(e) = events::find_event(conn, p.event_id)? {
+                    slot.insert(e);
+                }
+            }
+            performances.insert(id, p);
+        }
+    }
+    Ok(EmailContext {
+        tickets,
+        performances,
+        events: events_by_id,
+    })
+}
+
+/// What an offer email is about, as it stands when the email is composed.
+pub enum OfferToSend {
+    /// Still open: the offer and the friend's claim link.
+    Open {
+        offer: TransferRow,
+        claim_link: String,
+    },
+    /// No longer open (claimed, canceled, expired): not sent. Holds the offer's status.
+    Closed(String),
+    Missing,
+}
+
+/// The transfer offer `offer_id` and, while it is open, the friend's signed claim link: bound
+/// to claiming, to the offer's ticket generation, and to the offer's expiry.
+pub fn offer_to_send(encore: &Encore, base_url: &str, offer_id: i64) -> Result<OfferToSend> {
+    let offer = encore
+        .db
+        .read(|conn| transfers::find(conn, offer_id).map_err(Error::from))?;
+    let Some(offer) = offer else {
+        return Ok(OfferToSend::Missing);
+    };
+    if offer.status != transfers::OFFERED {
+        return Ok(OfferToSend::Closed(offer.status));
+    }
+    let claims = LinkClaims {
+        ticket_id: offer.ticket_id,
+        generation: offer.generation,
+        purpose: LinkPurpose::Claim,
+        exp: offer.expires_at.and_utc().timestamp(),
+    };
+    let claim_link = format!("{base_url}/claim/{}", encore.keys.sign(&claims)?);
+    Ok(OfferToSend::Open { offer, claim_link })
+}
+
+/// Records what became of a claim's emails: sent, skipped, failed for good, or back in line
+/// after a backoff. Only emails still held under `claim_token` change (a newer claim wins).
+pub fn record_deliveries(
+    encore: &Encore,
+    claim_token: &str,
+    retries: &Retries,
+    results: &[(OutboxRow, Delivery)],
+) -> Result<()> {
+    let now: NaiveDateTime = super::now().naive_utc();
+    let sent: Vec<i64> = results
+        .iter()
+        .filter(|(_, d)| matches!(d, Delivery::Sent))
+        .map(|(r, _)| r.id)
+        .collect();
+    encore.db.write(|conn| {
+        outbox::mark_sent(conn, &sent, claim_token, now)?;
+        for (row, delivery) in results {
+            let (id, claim) = (row.id, claim_token);
+            match delivery {
+                Delivery::Sent | Delivery::LeaseExpired => {}
+                Delivery::Skipped(reason) => {
+                    outbox::release(conn, id, claim, EmailStatus::Skipped, now, reason)?
+                }
+                Delivery::Failed { reason, permanent }
+                    if retries.gives_up(row.attempts, *permanent) =>
+                {
+                    outbox::release(conn, id, claim, EmailStatus::Failed, now, reason)?
+                }
+                Delivery::Failed { reason, .. } => {
+                    let next = now + retries.delay(row.attempts);
+                    outbox::release(conn, id, claim, EmailStatus::Pending, next, reason)?
+                }
+            }
+        }
+        Ok::<_, Error>(())
+    })
+}
+
+/// Queues every reminder whose time has come, once per (performance, offset), with Message-IDs
+/// in `message_id_domain`, and wakes this process's worker. Returns how many emails were queued.
+pub fn queue_due_reminders(encore: &Encore, message_id_domain: &str) -> Result<usize> {
+    let now = super::now().naive_utc();
+    let horizon = now + chrono::Duration::days(REMINDER_HORIZON_DAYS);
+    let upcoming = encore
+        .db
+        .read(|conn| outbox::upcoming_performances(conn, now, horizon).map_err(Error::from))?;
+    let mut queued = 0;
+    for (performance_id, starts_at, offsets) in upcoming {
+        // Largest offset first. Of the offsets already due, only the last is worth sending:
+        // after a pause (a worker that was down), patrons get one reminder, not a burst.
+        let due: Vec<i32> = reminder_offsets(&offsets)
+            .into_iter()
+            .filter(|&m| now >= starts_at - chrono::Duration::minutes(m.into()))
+            .collect();
+        let Some((&latest, stale)) = due.split_last() else {
+            continue;
+        };
+        queued += encore.db.write(|conn| {
+            for &offset in stale {
+                outbox::claim_reminder_run(conn, performance_id, offset, now)?; // recorded, never sent
+            }
+            if !outbox::claim_reminder_run(conn, performance_id, latest, now)? {
+                return Ok::<_, Error>(0);
+            }
+            // The first reminder a patron gets carries the calendar file.
+            let first = !outbox::any_reminders_queued(conn, performance_id)?;
+            let queued = outbox::queue_reminders(
+                conn,
+                performance_id,
+                latest,
+                first,
+                message_id_domain,
+                now,
+            )?;
+            tracing::info!(performance_id, offset = latest, queued, "queued reminders");
+            Ok(queued)
+        })?;
+    }
+    if queued > 0 {
+        encore.outbox_wakeup.notify_one();
+    }
+    Ok(queued)
 }

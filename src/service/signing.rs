@@ -266,23 +266,9 @@ impl RefreshGate {
     }
 }
 
-/// Re-reads the keys every `every`, for as long as the process runs, so keys rotated by
-/// `encore keys rotate` (possibly on another machine) are picked up.
-pub async fn keep_fresh(encore: Encore, every: Duration) {
-    let mut ticks = tokio::time::interval(every);
-    ticks.tick().await; // the first tick is immediate; the keys were just loaded
-    loop {
-        ticks.tick().await;
-        let encore = encore.clone();
-        match tokio::task::spawn_blocking(move || reload(&encore)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, "could not refresh signing keys"),
-            Err(e) => tracing::warn!(error = %e, "key refresh task failed"),
-        }
-    }
-}
-
-fn reload(encore: &Encore) -> Result<()> {
+/// Re-reads the keys in force into this process's ring (`worker::jobs::refresh_keys` does it
+/// periodically).
+pub fn reload(encore: &Encore) -> Result<()> {
     let keys = keys_in_force(&encore.db, &encore.sealer)?;
     encore.keys.replace(&keys)?;
     Ok(())

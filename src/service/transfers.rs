@@ -14,6 +14,7 @@ use super::{Encore, Error, Result};
 use crate::db::models::{NewTicketRow, NewTransferRow, TicketRow, TransferRow};
 use crate::db::transfers::OffersOf;
 use crate::db::{events, outbox, tickets, transfers, Conn};
+use crate::domain::outbox::EmailKind;
 use crate::domain::policy::{Change, Refusal};
 use crate::domain::text::label;
 use crate::domain::{EmailAddress, TicketStatus};
@@ -139,8 +140,8 @@ fn offer_in(
     outbox::enqueue(
         conn,
         &[email::ticket_email(
-            email::KIND_TRANSFER_OFFER,
-            format!("{}:{}", email::KIND_TRANSFER_OFFER, offer.id),
+            EmailKind::TransferOffer,
+            format!("{}:{}", EmailKind::TransferOffer, offer.id),
             ticket.id,
             Some(offer.id.to_string()),
             friend.email.as_str(),

@@ -12,9 +12,9 @@ use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use encore::config::Config;
 use encore::domain::Role;
-use encore::email::worker::Worker;
 use encore::service::{staff, Encore};
 use encore::tokens::{LinkClaims, LinkPurpose};
+use encore::worker::Worker;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 

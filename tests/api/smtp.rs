@@ -13,7 +13,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
 use crate::helpers::{Backend, Deadline, TestApp};
-use encore::email::worker::Worker;
+use encore::worker::Worker;
 
 /// One accepted message: the envelope and the raw RFC 5322 text.
 #[derive(Debug, Clone)]

@@ -175,9 +175,9 @@ impl From<crate::db::models::OutboxRow> for EmailView {
     fn from(row: crate::db::models::OutboxRow) -> Self {
         EmailView {
             id: row.id,
-            kind: row.kind,
+            kind: row.kind.to_string(),
             recipient: row.recipient,
-            status: row.status,
+            status: row.status.to_string(),
             attempts: row.attempts,
             message_id: row.message_id,
             last_error: row.last_error,

@@ -9,8 +9,8 @@ use serde::Deserialize;
 
 use super::{html, private, see_other, Claim, SignedLink, View};
 use crate::domain::event::venue_time_text;
+use crate::domain::money::format_money;
 use crate::domain::TicketStatus;
-use crate::email::messages::format_money;
 use crate::http::error::ApiError;
 use crate::http::run_blocking;
 use crate::service::exchanges::{self, ExchangeInto};

@@ -1,0 +1,21 @@
+//! The exchange receipt: what an exchange did, as the patron is emailed it and the API answers.
+
+use serde::{Deserialize, Serialize};
+
+use super::policy::ExchangeValue;
+
+/// What an exchange did: the receipt the patron is emailed and the API answers with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Receipt {
+    pub ticket_id: i64,
+    pub currency: String,
+    #[serde(flatten)]
+    pub value: ExchangeValue,
+    /// Credit added for the old ticket (its value).
+    pub credited_minor: i64,
+    /// Credit spent on the new ticket (its price), when exchanged into a performance.
+    pub spent_minor: i64,
+    pub new_ticket_id: Option<i64>,
+    /// The patron's balance in this currency afterwards.
+    pub balance_minor: i64,
+}
