@@ -1,10 +1,13 @@
 //! Encore's rules, free of HTTP and SQL: what a valid email, price, name or time window is,
 //! which role may do what, and how a scan is decided. Parse at the edge, then trust the types.
 
+pub mod cancellation;
+pub mod credit;
 pub mod email;
 pub mod event;
 pub mod lobby;
 pub mod money;
+pub mod offer;
 pub mod policy;
 pub mod role;
 pub mod scan;

@@ -439,7 +439,7 @@ fn compose(
     };
     // Confirmations and reminders are only worth sending for a ticket that still admits; a
     // receipt or an offer is about a ticket that has ended or is on offer.
-    let status = TicketStatus::from_stored(&ticket.status);
+    let status = ticket.status;
     let needs_valid = matches!(row.kind.as_str(), KIND_CONFIRMATION | KIND_REMINDER);
     if needs_valid && status != TicketStatus::Valid {
         return Prepared::Skip(format!("the ticket is {}", status.as_str()));
@@ -544,8 +544,8 @@ fn compose_offer(
         Ok(None) => return Prepared::Broken("the transfer does not exist".into()),
         Err(e) => return Prepared::Broken(e.to_string()),
     };
-    if offer.status != crate::db::transfers::OFFERED {
-        return Prepared::Skip(format!("the offer was {}", offer.status));
+    if offer.status != crate::domain::offer::OfferStatus::Offered {
+        return Prepared::Skip(format!("the offer was {}", offer.status.as_str()));
     }
     let message = claim_link(encore, base_url, &offer)
         .map_err(|e| e.to_string())

@@ -9,6 +9,7 @@ use super::{credit, Encore, Error, Result};
 use crate::db::events::Reservation;
 use crate::db::models::NewTicketRow;
 use crate::db::{credit as ledger, events, outbox, Conn};
+use crate::domain::credit::CreditReason;
 use crate::domain::policy::{Change, ExchangeValue, Refusal};
 use crate::domain::TicketStatus;
 use crate::email;
@@ -79,7 +80,7 @@ pub fn exchange_in(
         email,
         currency,
         value.value_minor,
-        ledger::REASON_EXCHANGE,
+        CreditReason::Exchange,
         Some(old.id),
         at,
     )?;
@@ -115,7 +116,7 @@ pub fn exchange_in(
             email,
             currency,
             price_minor,
-            ledger::REASON_EXCHANGE_PURCHASE,
+            CreditReason::ExchangePurchase,
             Some(ticket.id),
             at,
         )?;

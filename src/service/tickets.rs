@@ -140,7 +140,7 @@ pub fn issue(
                     &ticket.holder_email,
                     &ticket.currency,
                     ticket.price_minor,
-                    credit::REASON_BOX_OFFICE_PURCHASE,
+                    crate::domain::credit::CreditReason::BoxOfficePurchase,
                     Some(ticket.id),
                     now,
                 )?
@@ -292,7 +292,7 @@ impl TicketInContext {
     }
 
     pub fn status(&self) -> crate::domain::TicketStatus {
-        crate::domain::TicketStatus::from_stored(&self.ticket.status)
+        self.ticket.status
     }
 
     /// May `change` be made now? As `check`, but a ticket on offer to a friend says to whom
@@ -310,7 +310,9 @@ impl TicketInContext {
         };
         if refusal == Refusal::NotValid(crate::domain::TicketStatus::Transferred) {
             let offer = offers::for_generation(conn, self.ticket.id, self.ticket.generation)?;
-            if let Some(offer) = offer.filter(|o| o.status == offers::OFFERED) {
+            if let Some(offer) =
+                offer.filter(|o| o.status == crate::domain::offer::OfferStatus::Offered)
+            {
                 return Err(Refusal::OfferPending(offer.to_name).into());
             }
         }
@@ -328,7 +330,7 @@ impl TicketInContext {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<()> {
         let ticket = &self.ticket;
-        if tickets::end_unused(conn, ticket.id, ticket.generation, ends_as.as_str())? {
+        if tickets::end_unused(conn, ticket.id, ticket.generation, ends_as)? {
             return Ok(());
         }
         TicketInContext::load(conn, ticket.id)?.check_change(conn, change, now)?;

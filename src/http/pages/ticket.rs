@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::{html, private, see_other, Claim, SignedLink, View};
 use crate::db::transfers as offers;
 use crate::domain::event::venue_time_text;
+use crate::domain::offer::OfferStatus;
 use crate::domain::policy::{Change, Refusal};
 use crate::domain::TicketStatus;
 use crate::email::messages::format_money;
@@ -88,7 +89,7 @@ fn load_page(encore: &Encore, ticket_id: i64, generation: i32) -> crate::service
         let (offer, successor) = match status {
             TicketStatus::Transferred => {
                 match offers::for_generation(conn, ticket.id, ticket.generation)? {
-                    Some(o) if o.status == offers::OFFERED => (Some(o), None),
+                    Some(o) if o.status == OfferStatus::Offered => (Some(o), None),
                     claimed => (None, claimed),
                 }
             }
@@ -442,11 +443,13 @@ pub async fn claim_page(
     .await?;
     let tz = view.current.event.time_zone.as_str();
     let offer = &view.offer;
-    let open = offer.status == offers::OFFERED && offer.expires_at > Utc::now().naive_utc();
-    let notice = (!open).then(|| match offer.status.as_str() {
-        offers::CLAIMED => "This ticket was already claimed.".to_string(),
-        offers::CANCELED => "The sender took this offer back.".to_string(),
-        _ => "This offer has expired; the ticket went back to the sender.".to_string(),
+    let open = offer.status == OfferStatus::Offered && offer.expires_at > Utc::now().naive_utc();
+    let notice = (!open).then(|| match offer.status {
+        OfferStatus::Claimed => "This ticket was already claimed.".to_string(),
+        OfferStatus::Canceled => "The sender took this offer back.".to_string(),
+        OfferStatus::Offered | OfferStatus::Expired => {
+            "This offer has expired; the ticket went back to the sender.".to_string()
+        }
     });
     Ok(html(
         if open {
