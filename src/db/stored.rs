@@ -35,11 +35,19 @@ fn parse<T: StoredAsText>(text: &str) -> deserialize::Result<T> {
         .ok_or_else(|| format!("unknown {} {text:?} in storage", T::WHAT).into())
 }
 
-/// Maps `$type` (a [`StoredAsText`]) to a `Text` column on both backends: as a bound value and
-/// in comparisons (`AsExpression`, by value and by reference; `ToSql` for lists, `eq_any`), and
-/// as a loaded field.
+/// Stores `$type` as its `$name` (one of `$type::ALL`'s) in a `Text` column on both backends:
+/// as a bound value and in comparisons (`AsExpression`, by value and by reference; `ToSql` for
+/// lists, `eq_any`), and as a loaded field. `$what` names it in the error for unknown text.
 macro_rules! stored_as_text {
-    ($type:ty) => {
+    ($type:ty, $what:literal, $name:path) => {
+        impl StoredAsText for $type {
+            const WHAT: &'static str = $what;
+            const ALL: &'static [Self] = &<$type>::ALL;
+            fn name(self) -> &'static str {
+                $name(self)
+            }
+        }
+
         impl AsExpression<Text> for $type {
             type Expression = <&'static str as AsExpression<Text>>::Expression;
             fn as_expression(self) -> Self::Expression {
@@ -87,50 +95,19 @@ macro_rules! stored_as_text {
     };
 }
 
-impl StoredAsText for TicketStatus {
-    const WHAT: &'static str = "ticket status";
-    const ALL: &'static [Self] = &TicketStatus::ALL;
-    fn name(self) -> &'static str {
-        self.as_str()
-    }
-}
-stored_as_text!(TicketStatus);
+stored_as_text!(TicketStatus, "ticket status", TicketStatus::as_str);
 
-impl StoredAsText for ScanOutcome {
-    const WHAT: &'static str = "scan outcome";
-    const ALL: &'static [Self] = &ScanOutcome::ALL;
-    fn name(self) -> &'static str {
-        self.code()
-    }
-}
-stored_as_text!(ScanOutcome);
+stored_as_text!(ScanOutcome, "scan outcome", ScanOutcome::code);
 
-impl StoredAsText for OfferStatus {
-    const WHAT: &'static str = "offer status";
-    const ALL: &'static [Self] = &OfferStatus::ALL;
-    fn name(self) -> &'static str {
-        self.as_str()
-    }
-}
-stored_as_text!(OfferStatus);
+stored_as_text!(OfferStatus, "offer status", OfferStatus::as_str);
 
-impl StoredAsText for CancellationStatus {
-    const WHAT: &'static str = "cancellation status";
-    const ALL: &'static [Self] = &CancellationStatus::ALL;
-    fn name(self) -> &'static str {
-        self.as_str()
-    }
-}
-stored_as_text!(CancellationStatus);
+stored_as_text!(
+    CancellationStatus,
+    "cancellation status",
+    CancellationStatus::as_str
+);
 
-impl StoredAsText for CreditReason {
-    const WHAT: &'static str = "credit reason";
-    const ALL: &'static [Self] = &CreditReason::ALL;
-    fn name(self) -> &'static str {
-        self.as_str()
-    }
-}
-stored_as_text!(CreditReason);
+stored_as_text!(CreditReason, "credit reason", CreditReason::as_str);
 
 /// A yes or no, stored as the INTEGER 0 or 1. Both backends' migrations declare their flags
 /// INTEGER (SQLite has no BOOLEAN, and diesel's `Bool` is a PostgreSQL `boolean`, not an
