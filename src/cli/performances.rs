@@ -43,7 +43,7 @@ pub fn cancel(
     println!(
         "performance {performance_id} canceled: {} tickets canceled{}; holders are emailed by the worker",
         done.canceled,
-        if done.refund_to_credit != 0 {
+        if done.refund_to_credit {
             ", each credited its price"
         } else {
             ", no credit (the event's policy)"

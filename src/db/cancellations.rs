@@ -9,10 +9,11 @@ use super::models::{PerformanceCancellationRow, TicketCancellationRow, TicketRow
 use super::schema::{
     performance_cancellations as jobs, performances, ticket_cancellations, tickets, transfers,
 };
-use super::{transfers::OFFERED, with_conn, Conn};
-
-pub const RUNNING: &str = "running";
-pub const DONE: &str = "done";
+use super::stored::StoredFlag;
+use super::{with_conn, Conn};
+use crate::domain::cancellation::CancellationStatus;
+use crate::domain::offer::OfferStatus;
+use crate::domain::TicketStatus;
 
 /// A ticket a cancellation may still take: unused, and either valid or on offer to a friend
 /// (an open offer is withdrawn with it). A ticket whose offer was claimed stays `transferred`
@@ -20,13 +21,13 @@ pub const DONE: &str = "done";
 macro_rules! cancelable {
     () => {
         tickets::admitted_at.is_null().and(
-            tickets::status
-                .eq("valid")
-                .or(tickets::status.eq("transferred").and(exists(
+            tickets::status.eq(TicketStatus::Valid).or(tickets::status
+                .eq(TicketStatus::Transferred)
+                .and(exists(
                     transfers::table
                         .filter(transfers::ticket_id.eq(tickets::id))
                         .filter(transfers::generation.eq(tickets::generation))
-                        .filter(transfers::status.eq(OFFERED)),
+                        .filter(transfers::status.eq(OfferStatus::Offered)),
                 ))),
         )
     };
@@ -89,10 +90,10 @@ pub fn cancel_unused(conn: &mut Conn<'_>, ticket: &TicketRow) -> QueryResult<boo
     with_conn!(conn, c => diesel::update(tickets::table)
         .filter(tickets::id.eq(ticket.id))
         .filter(tickets::generation.eq(ticket.generation))
-        .filter(tickets::status.eq(&ticket.status))
-        .filter(tickets::status.eq_any(["valid", "transferred"]))
+        .filter(tickets::status.eq(ticket.status))
+        .filter(tickets::status.eq_any([TicketStatus::Valid, TicketStatus::Transferred]))
         .filter(tickets::admitted_at.is_null())
-        .set(tickets::status.eq("canceled"))
+        .set(tickets::status.eq(TicketStatus::Canceled))
         .execute(c))
     .map(|n| n == 1)
 }
@@ -139,8 +140,8 @@ pub fn start_job(
         .values((
             jobs::performance_id.eq(performance_id),
             jobs::reason.eq(reason),
-            jobs::refund_to_credit.eq(i32::from(refund_to_credit)),
-            jobs::status.eq(RUNNING),
+            jobs::refund_to_credit.eq(StoredFlag(refund_to_credit)),
+            jobs::status.eq(CancellationStatus::Running),
             jobs::total.eq(total),
             jobs::started_at.eq(at),
             jobs::updated_at.eq(at),
@@ -173,7 +174,7 @@ pub fn find_job(conn: &mut Conn<'_>, id: i64) -> QueryResult<Option<PerformanceC
 
 pub fn unfinished_jobs(conn: &mut Conn<'_>) -> QueryResult<Vec<i64>> {
     with_conn!(conn, c => jobs::table
-        .filter(jobs::status.eq(RUNNING))
+        .filter(jobs::status.eq(CancellationStatus::Running))
         .order(jobs::id)
         .select(jobs::id)
         .load(c))
@@ -193,7 +194,11 @@ pub fn advance_job(
             jobs::canceled.eq(jobs::canceled + canceled),
             jobs::total.eq(jobs::canceled + canceled + remaining),
             jobs::updated_at.eq(at),
-            jobs::status.eq(if finished { DONE } else { RUNNING }),
+            jobs::status.eq(if finished {
+                CancellationStatus::Done
+            } else {
+                CancellationStatus::Running
+            }),
             jobs::finished_at.eq(finished.then_some(at)),
         ))
         .execute(c))

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use super::models::{CreditEntryRow, NewCreditEntryRow};
 use super::schema::{credit_accounts, credit_ledger};
 use super::{with_conn, Conn};
+use crate::domain::credit::CreditReason;
 
 /// The balance, locking the account row on PostgreSQL until the transaction ends, so that what
 /// is read is what the next write builds on. (SQLite's writes are serialized already.)
@@ -67,17 +68,11 @@ pub fn post(conn: &mut Conn<'_>, entry: &NewCreditEntryRow<'_>) -> QueryResult<b
     Ok(true)
 }
 
-/// Reasons a ledger entry is written (the table's CHECK lists the same).
-pub const REASON_EXCHANGE: &str = "exchange";
-pub const REASON_EXCHANGE_PURCHASE: &str = "exchange_purchase";
-pub const REASON_BOX_OFFICE_PURCHASE: &str = "box_office_purchase";
-pub const REASON_CANCEL_REFUND: &str = "cancel_refund";
-
 pub fn entry<'a>(
     email: &'a str,
     currency: &'a str,
     amount_minor: i64,
-    reason: &'a str,
+    reason: CreditReason,
     ticket_id: Option<i64>,
     at: NaiveDateTime,
 ) -> NewCreditEntryRow<'a> {
@@ -85,7 +80,7 @@ pub fn entry<'a>(
         patron_email: email,
         currency,
         amount_minor,
-        reason,
+        reason: reason.as_str(),
         ticket_id,
         created_at: at,
     }

@@ -9,14 +9,14 @@ use diesel::sql_types::{Text, Timestamp};
 use super::models::TicketRow;
 use super::schema::{arrival_events, door_changes, events, performances, tickets};
 use super::{with_conn, Conn};
-use crate::domain::ScanOutcome;
+use crate::domain::{ScanOutcome, TicketStatus};
 
 /// A ticket's state as a scanner needs it: which generation admits, and whether it is valid.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable)]
 pub struct DoorEntry {
     pub ticket_id: i64,
     pub generation: i32,
-    pub status: String,
+    pub status: TicketStatus,
 }
 
 /// The performance's count of door changes; `None` when there is no such performance.
@@ -34,7 +34,7 @@ pub fn door_version(conn: &mut Conn<'_>, performance_id: i64) -> QueryResult<Opt
 pub fn refused_tickets(conn: &mut Conn<'_>, performance_id: i64) -> QueryResult<Vec<DoorEntry>> {
     with_conn!(conn, c => tickets::table
         .filter(tickets::performance_id.eq(performance_id))
-        .filter(tickets::status.ne("valid").or(tickets::generation.ne(1)))
+        .filter(tickets::status.ne(TicketStatus::Valid).or(tickets::generation.ne(1)))
         .order(tickets::id)
         .select((tickets::id, tickets::generation, tickets::status))
         .load(c))
@@ -79,10 +79,7 @@ pub fn admitting_devices(
 ) -> QueryResult<Vec<(i64, String)>> {
     with_conn!(conn, c => arrival_events::table
         .filter(arrival_events::ticket_id.eq_any(ticket_ids))
-        .filter(arrival_events::outcome.eq_any([
-            ScanOutcome::Admitted.code(),
-            ScanOutcome::Conflict.code(),
-        ]))
+        .filter(arrival_events::outcome.eq_any([ScanOutcome::Admitted, ScanOutcome::Conflict]))
         .select((arrival_events::ticket_id.assume_not_null(), arrival_events::device))
         .distinct()
         .load(c))
@@ -111,7 +108,7 @@ pub fn set_admission(
 pub struct UploadedScan {
     pub upload_key: String,
     pub ticket_id: Option<i64>,
-    pub outcome: String,
+    pub outcome: ScanOutcome,
 }
 
 /// The scans among `keys` that were uploaded before.

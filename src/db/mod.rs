@@ -23,6 +23,7 @@ pub mod journey;
 pub mod outbox;
 pub mod scans;
 pub mod signing_keys;
+mod stored;
 pub mod tickets;
 pub mod transfers;
 

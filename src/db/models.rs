@@ -1,5 +1,7 @@
 //! Row types (what a `SELECT` returns) and insert forms (what an `INSERT` takes).
-//! They carry storage shapes; the domain parses them into its own types where rules apply.
+//! They carry storage shapes, except that statuses and kinds arrive as the domain's enums and
+//! yes/no flags as `bool` (mapped in `stored.rs`); the domain parses the rest into its own types
+//! where rules apply.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -9,6 +11,12 @@ use super::schema::{
     transfers,
 };
 use super::schema::{link_opens, performance_cancellations, ticket_cancellations};
+use super::stored::StoredFlag;
+use crate::domain::cancellation::CancellationStatus;
+use crate::domain::credit::CreditReason;
+use crate::domain::offer::OfferStatus;
+use crate::domain::scan::TicketAtDoor;
+use crate::domain::{ScanOutcome, TicketStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = api_keys)]
@@ -166,7 +174,7 @@ pub struct TicketRow {
     pub currency: String,
     pub seat: Option<String>,
     pub section: Option<String>,
-    pub status: String,
+    pub status: TicketStatus,
     pub generation: i32,
     pub external_ref: Option<String>,
     pub issued_at: NaiveDateTime,
@@ -174,6 +182,18 @@ pub struct TicketRow {
     pub admitted_gate: Option<String>,
     pub admitted_device: Option<String>,
     pub replaces_ticket_id: Option<i64>,
+}
+
+impl TicketRow {
+    /// What the door's rules need of the ticket.
+    pub fn at_door(&self) -> TicketAtDoor {
+        TicketAtDoor {
+            performance_id: self.performance_id,
+            status: self.status,
+            generation: self.generation,
+            admitted_at: self.admitted_at.map(|at| at.and_utc()),
+        }
+    }
 }
 
 /// `None` is stored as NULL (not DEFAULT), which lets a batch insert be one statement on SQLite.
@@ -202,7 +222,7 @@ pub struct ArrivalEventRow {
     pub token_generation: Option<i32>,
     pub gate: String,
     pub device: String,
-    pub outcome: String,
+    pub outcome: ScanOutcome,
     pub scanned_at: NaiveDateTime,
     /// For a scan made offline: when its upload reached the server.
     pub uploaded_at: Option<NaiveDateTime>,
@@ -218,7 +238,8 @@ pub struct NewArrivalEventRow<'a> {
     pub token_generation: Option<i32>,
     pub gate: &'a str,
     pub device: &'a str,
-    pub outcome: &'a str,
+    /// A [`ScanOutcome`]'s code.
+    pub outcome: &'static str,
     /// For a scan made offline, the device's clock.
     pub scanned_at: NaiveDateTime,
     /// Set for a scan made offline and uploaded later: its idempotency key, and when the
@@ -271,7 +292,7 @@ pub struct CreditEntryRow {
     pub patron_email: String,
     pub currency: String,
     pub amount_minor: i64,
-    pub reason: String,
+    pub reason: CreditReason,
     pub ticket_id: Option<i64>,
     pub created_at: NaiveDateTime,
 }
@@ -282,7 +303,8 @@ pub struct NewCreditEntryRow<'a> {
     pub patron_email: &'a str,
     pub currency: &'a str,
     pub amount_minor: i64,
-    pub reason: &'a str,
+    /// A [`CreditReason`]'s name.
+    pub reason: &'static str,
     pub ticket_id: Option<i64>,
     pub created_at: NaiveDateTime,
 }
@@ -297,7 +319,7 @@ pub struct TransferRow {
     pub from_email: String,
     pub to_name: String,
     pub to_email: String,
-    pub status: String,
+    pub status: OfferStatus,
     pub offered_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub resolved_at: Option<NaiveDateTime>,
@@ -317,14 +339,15 @@ pub struct NewTransferRow<'a> {
     pub expires_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = performance_cancellations)]
 pub struct PerformanceCancellationRow {
     pub id: i64,
     pub performance_id: i64,
     pub reason: String,
-    pub refund_to_credit: i32,
-    pub status: String,
+    #[diesel(deserialize_as = StoredFlag)]
+    pub refund_to_credit: bool,
+    pub status: CancellationStatus,
     pub total: i64,
     pub canceled: i64,
     pub started_at: NaiveDateTime,

@@ -6,6 +6,7 @@ use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 use super::models::{NewTicketRow, TicketRow};
 use super::schema::tickets;
 use super::{with_conn, Conn};
+use crate::domain::TicketStatus;
 
 pub fn insert_many(conn: &mut Conn<'_>, rows: &[NewTicketRow]) -> QueryResult<Vec<TicketRow>> {
     with_conn!(conn, c => diesel::insert_into(tickets::table)
@@ -230,12 +231,12 @@ pub fn end_unused(
     conn: &mut Conn<'_>,
     ticket_id: i64,
     generation: i32,
-    new_status: &str,
+    new_status: TicketStatus,
 ) -> QueryResult<bool> {
     with_conn!(conn, c => diesel::update(tickets::table)
         .filter(tickets::id.eq(ticket_id))
         .filter(tickets::generation.eq(generation))
-        .filter(tickets::status.eq("valid"))
+        .filter(tickets::status.eq(TicketStatus::Valid))
         .filter(tickets::admitted_at.is_null())
         .set(tickets::status.eq(new_status))
         .execute(c))
@@ -248,9 +249,9 @@ pub fn reinstate(conn: &mut Conn<'_>, ticket_id: i64, generation: i32) -> QueryR
     with_conn!(conn, c => diesel::update(tickets::table)
         .filter(tickets::id.eq(ticket_id))
         .filter(tickets::generation.eq(generation))
-        .filter(tickets::status.eq("transferred"))
+        .filter(tickets::status.eq(TicketStatus::Transferred))
         .set((
-            tickets::status.eq("valid"),
+            tickets::status.eq(TicketStatus::Valid),
             tickets::generation.eq(generation + 1),
         ))
         .execute(c))

@@ -7,11 +7,7 @@ use diesel::prelude::*;
 use super::models::{NewTransferRow, TransferRow};
 use super::schema::transfers;
 use super::{with_conn, Conn};
-
-pub const OFFERED: &str = "offered";
-pub const CLAIMED: &str = "claimed";
-pub const CANCELED: &str = "canceled";
-pub const EXPIRED: &str = "expired";
+use crate::domain::offer::OfferStatus;
 
 pub fn insert(conn: &mut Conn<'_>, row: &NewTransferRow<'_>) -> QueryResult<TransferRow> {
     with_conn!(conn, c => diesel::insert_into(transfers::table)
@@ -84,13 +80,13 @@ pub fn offered_since(
 pub fn resolve(
     conn: &mut Conn<'_>,
     id: i64,
-    status: &str,
+    status: OfferStatus,
     at: NaiveDateTime,
     claimed_ticket_id: Option<i64>,
 ) -> QueryResult<bool> {
     with_conn!(conn, c => diesel::update(transfers::table)
         .filter(transfers::id.eq(id))
-        .filter(transfers::status.eq(OFFERED))
+        .filter(transfers::status.eq(OfferStatus::Offered))
         .set((
             transfers::status.eq(status),
             transfers::resolved_at.eq(at),
@@ -107,7 +103,7 @@ pub fn expired_offers(
     limit: i64,
 ) -> QueryResult<Vec<TransferRow>> {
     with_conn!(conn, c => transfers::table
-        .filter(transfers::status.eq(OFFERED))
+        .filter(transfers::status.eq(OfferStatus::Offered))
         .filter(transfers::expires_at.le(now))
         .order(transfers::id)
         .limit(limit)

@@ -1,4 +1,5 @@
-//! The cancellation notice: what a holder's cancellation email says.
+//! Cancellations: what a holder's cancellation email says, and where a performance's
+//! cancellation job is (it runs in batches until no ticket is left to cancel).
 
 use std::collections::BTreeMap;
 
@@ -13,4 +14,25 @@ pub struct CancellationNotice {
     pub ticket_ids: Vec<i64>,
     /// Credited per currency (empty when nothing was refunded).
     pub refunds: BTreeMap<String, i64>,
+}
+
+/// Where a performance's cancellation job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancellationStatus {
+    /// Tickets are still being canceled, a batch at a time.
+    Running,
+    /// Every ticket it could take is canceled.
+    Done,
+}
+
+impl CancellationStatus {
+    pub const ALL: [CancellationStatus; 2] =
+        [CancellationStatus::Running, CancellationStatus::Done];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CancellationStatus::Running => "running",
+            CancellationStatus::Done => "done",
+        }
+    }
 }

@@ -2,10 +2,12 @@
 //! which role may do what, and how a scan is decided. Parse at the edge, then trust the types.
 
 pub mod cancellation;
+pub mod credit;
 pub mod email;
 pub mod event;
 pub mod lobby;
 pub mod money;
+pub mod offer;
 pub mod outbox;
 pub mod policy;
 pub mod receipt;

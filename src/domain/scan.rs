@@ -129,17 +129,41 @@ impl ScanOutcome {
     }
 }
 
-/// What storage knows of a ticket when the admitting write did not admit it.
+/// What storage knows of a ticket at the door.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TicketAtDoor {
+    pub performance_id: i64,
     pub status: TicketStatus,
     pub generation: i32,
-    pub admitted: bool,
+    /// Its admission (the earliest known), if it was admitted.
+    pub admitted_at: Option<DateTime<Utc>>,
 }
 
-/// Why a ticket that the conditional admission did not admit was refused. The order matters:
-/// an old QR of a ticket reports "superseded" even if the ticket has since been admitted.
-pub fn refusal_reason(ticket: TicketAtDoor, token_generation: i32) -> ScanOutcome {
+/// What a genuine token asks the door to admit: a generation of a ticket of a performance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Presented {
+    pub performance_id: i64,
+    pub generation: i32,
+}
+
+/// The ticket a genuine token names, if it is on record and of the token's performance: one of
+/// another performance is as unknown to this door as one never issued.
+fn named(ticket: Option<TicketAtDoor>, token: Presented) -> Option<TicketAtDoor> {
+    ticket.filter(|t| t.performance_id == token.performance_id)
+}
+
+/// Why a genuine token that the conditional admission did not admit was refused, from the
+/// ticket as it is now (`None`: not on record).
+pub fn refused_online(ticket: Option<TicketAtDoor>, token: Presented) -> ScanOutcome {
+    match named(ticket, token) {
+        Some(ticket) => refusal_reason(ticket, token.generation),
+        None => ScanOutcome::UnknownTicket,
+    }
+}
+
+/// Why a ticket of the token's performance does not admit it. The order matters: an old QR of
+/// a ticket reports "superseded" even if the ticket has since been admitted.
+fn refusal_reason(ticket: TicketAtDoor, token_generation: i32) -> ScanOutcome {
     if token_generation != ticket.generation {
         return ScanOutcome::Superseded;
     }
@@ -147,26 +171,84 @@ pub fn refusal_reason(ticket: TicketAtDoor, token_generation: i32) -> ScanOutcom
         TicketStatus::Canceled => ScanOutcome::Canceled,
         TicketStatus::Exchanged => ScanOutcome::Exchanged,
         TicketStatus::Transferred => ScanOutcome::Transferred,
-        TicketStatus::Valid if ticket.admitted => ScanOutcome::AlreadyAdmitted,
+        TicketStatus::Valid if ticket.admitted_at.is_some() => ScanOutcome::AlreadyAdmitted,
         // Valid, current and not admitted, yet the write did not admit: only a ticket of another
         // performance fits, which the caller checks first. Refuse rather than guess.
         TicketStatus::Valid => ScanOutcome::WrongPerformance,
     }
 }
 
-/// What a scan the device refused offline is recorded as, for a genuine token of a ticket of the
-/// performance: the server's own refusal when it has one (superseded, canceled, exchanged,
-/// transferred, or already admitted when `ticket.admitted` says the ticket was in by the
-/// scan's time), else `refused_offline` — the server would have admitted it, but the patron
-/// was turned away, so it is never an admission.
-pub fn device_refusal(ticket: TicketAtDoor, token_generation: i32) -> ScanOutcome {
-    let admissible = token_generation == ticket.generation
+/// What a new offline scan of a genuine token made it, given the ticket as merged so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OfflineDecision {
+    pub outcome: ScanOutcome,
+    /// The scan is now the ticket's admission: the earliest one known.
+    pub admits_earliest: bool,
+}
+
+impl OfflineDecision {
+    fn refused(outcome: ScanOutcome) -> Self {
+        OfflineDecision {
+            outcome,
+            admits_earliest: false,
+        }
+    }
+}
+
+/// What a new offline scan of a genuine token is, made at `scanned_at` by a device that has
+/// (`by_admitting_device`) or has not admitted this ticket before.
+///
+/// Earliest wins: the ticket keeps the earliest admission known, so a scan earlier than the one
+/// on record takes its place — that is when the holder really came in, what the arrivals count
+/// per minute, and what a later duplicate is told. Its outcome still says what it was when it
+/// reached us: `conflict` if another device had admitted the ticket (two entries on one
+/// ticket: counted whichever device uploads first), `already_admitted` if this device had
+/// (its own duplicate, which it refused at the door).
+pub fn decide(
+    ticket: Option<TicketAtDoor>,
+    token: Presented,
+    scanned_at: DateTime<Utc>,
+    by_admitting_device: bool,
+) -> OfflineDecision {
+    let Some(ticket) = named(ticket, token) else {
+        return OfflineDecision::refused(ScanOutcome::UnknownTicket);
+    };
+    if ticket.status != TicketStatus::Valid || ticket.generation != token.generation {
+        return OfflineDecision::refused(refusal_reason(ticket, token.generation));
+    }
+    let outcome = match ticket.admitted_at {
+        None => ScanOutcome::Admitted,
+        Some(_) if by_admitting_device => ScanOutcome::AlreadyAdmitted,
+        Some(_) => ScanOutcome::Conflict,
+    };
+    OfflineDecision {
+        outcome,
+        admits_earliest: ticket.admitted_at.is_none_or(|first| scanned_at < first),
+    }
+}
+
+/// What a new offline scan of a genuine token that the device refused is recorded as. The
+/// patron was turned away: the scan never admits, and it is judged against the ticket as
+/// merged so far, as at the scan's time — an admission after it (however it came to be on
+/// record) was not there yet. So it is the server's own refusal when it has one (superseded,
+/// canceled, exchanged, transferred, or already admitted by the scan's time), else
+/// `refused_offline`: the server would have admitted it.
+pub fn refused_by_device(
+    ticket: Option<TicketAtDoor>,
+    token: Presented,
+    scanned_at: DateTime<Utc>,
+) -> ScanOutcome {
+    let Some(mut ticket) = named(ticket, token) else {
+        return ScanOutcome::UnknownTicket;
+    };
+    ticket.admitted_at = ticket.admitted_at.filter(|&first| first <= scanned_at);
+    let admissible = token.generation == ticket.generation
         && ticket.status == TicketStatus::Valid
-        && !ticket.admitted;
+        && ticket.admitted_at.is_none();
     if admissible {
         ScanOutcome::RefusedOffline
     } else {
-        refusal_reason(ticket, token_generation)
+        refusal_reason(ticket, token.generation)
     }
 }
 
@@ -223,11 +305,26 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
+    const PERFORMANCE: i64 = 7;
+
+    fn at(minute: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 1, 20, minute, 0).unwrap()
+    }
+
+    /// A ticket of `PERFORMANCE`, admitted (if it is) at 20:10.
     fn ticket(status: TicketStatus, generation: i32, admitted: bool) -> TicketAtDoor {
         TicketAtDoor {
+            performance_id: PERFORMANCE,
             status,
             generation,
-            admitted,
+            admitted_at: admitted.then(|| at(10)),
+        }
+    }
+
+    fn token(generation: i32) -> Presented {
+        Presented {
+            performance_id: PERFORMANCE,
+            generation,
         }
     }
 
@@ -264,17 +361,42 @@ mod tests {
     }
 
     #[test]
-    fn a_device_refusal_is_never_an_admission() {
+    fn a_ticket_of_another_performance_is_unknown_at_this_door() {
+        let elsewhere = Presented {
+            performance_id: PERFORMANCE + 1,
+            generation: 1,
+        };
+        let valid = Some(ticket(TicketStatus::Valid, 1, false));
+        for t in [valid, None] {
+            assert_eq!(refused_online(t, elsewhere), ScanOutcome::UnknownTicket);
+            assert_eq!(
+                refused_by_device(t, elsewhere, at(20)),
+                ScanOutcome::UnknownTicket
+            );
+            assert_eq!(
+                decide(t, elsewhere, at(20), false),
+                OfflineDecision::refused(ScanOutcome::UnknownTicket)
+            );
+        }
         assert_eq!(
-            device_refusal(ticket(TicketStatus::Valid, 1, false), 1),
+            refused_online(Some(ticket(TicketStatus::Valid, 1, true)), token(1)),
+            ScanOutcome::AlreadyAdmitted
+        );
+    }
+
+    #[test]
+    fn a_device_refusal_is_never_an_admission() {
+        let refused = |t, generation| refused_by_device(Some(t), token(generation), at(20));
+        assert_eq!(
+            refused(ticket(TicketStatus::Valid, 1, false), 1),
             ScanOutcome::RefusedOffline
         );
         assert_eq!(
-            device_refusal(ticket(TicketStatus::Valid, 1, true), 1),
+            refused(ticket(TicketStatus::Valid, 1, true), 1),
             ScanOutcome::AlreadyAdmitted
         );
         assert_eq!(
-            device_refusal(ticket(TicketStatus::Valid, 2, false), 1),
+            refused(ticket(TicketStatus::Valid, 2, false), 1),
             ScanOutcome::Superseded
         );
         for (status, outcome) in [
@@ -282,7 +404,87 @@ mod tests {
             (TicketStatus::Exchanged, ScanOutcome::Exchanged),
             (TicketStatus::Transferred, ScanOutcome::Transferred),
         ] {
-            assert_eq!(device_refusal(ticket(status, 1, false), 1), outcome);
+            assert_eq!(refused(ticket(status, 1, false), 1), outcome);
+        }
+    }
+
+    #[test]
+    fn a_device_refusal_before_the_admission_was_a_refusal_of_a_valid_ticket() {
+        let admitted = Some(ticket(TicketStatus::Valid, 1, true));
+        assert_eq!(
+            refused_by_device(admitted, token(1), at(9)),
+            ScanOutcome::RefusedOffline
+        );
+        assert_eq!(
+            refused_by_device(admitted, token(1), at(10)),
+            ScanOutcome::AlreadyAdmitted
+        );
+    }
+
+    #[test]
+    fn the_earliest_offline_admission_wins() {
+        let fresh = Some(ticket(TicketStatus::Valid, 1, false));
+        assert_eq!(
+            decide(fresh, token(1), at(20), false),
+            OfflineDecision {
+                outcome: ScanOutcome::Admitted,
+                admits_earliest: true
+            }
+        );
+        let admitted = Some(ticket(TicketStatus::Valid, 1, true));
+        // Another device came first: a conflict, which takes the admission if it was earlier.
+        assert_eq!(
+            decide(admitted, token(1), at(5), false),
+            OfflineDecision {
+                outcome: ScanOutcome::Conflict,
+                admits_earliest: true
+            }
+        );
+        assert_eq!(
+            decide(admitted, token(1), at(10), false),
+            OfflineDecision {
+                outcome: ScanOutcome::Conflict,
+                admits_earliest: false
+            }
+        );
+        // The same device again: its own duplicate.
+        assert_eq!(
+            decide(admitted, token(1), at(20), true),
+            OfflineDecision {
+                outcome: ScanOutcome::AlreadyAdmitted,
+                admits_earliest: false
+            }
+        );
+    }
+
+    #[test]
+    fn an_offline_scan_of_an_ended_or_old_ticket_never_admits() {
+        for (t, generation, outcome) in [
+            (
+                ticket(TicketStatus::Canceled, 1, false),
+                1,
+                ScanOutcome::Canceled,
+            ),
+            (
+                ticket(TicketStatus::Exchanged, 1, false),
+                1,
+                ScanOutcome::Exchanged,
+            ),
+            (
+                ticket(TicketStatus::Valid, 2, false),
+                1,
+                ScanOutcome::Superseded,
+            ),
+            (
+                ticket(TicketStatus::Valid, 2, true),
+                1,
+                ScanOutcome::Superseded,
+            ),
+        ] {
+            assert_eq!(
+                decide(Some(t), token(generation), at(5), false),
+                OfflineDecision::refused(outcome)
+            );
         }
     }
 

@@ -43,7 +43,10 @@ pub fn for_performance(db: &Db, performance_id: i64) -> Result<Arrivals> {
                 _ => per_minute.push((minute, 1)),
             }
         }
-        let attempts_by_outcome: BTreeMap<String, i64> = outcomes.into_iter().collect();
+        let attempts_by_outcome: BTreeMap<String, i64> = outcomes
+            .into_iter()
+            .map(|(outcome, count)| (outcome.code().to_string(), count))
+            .collect();
         Ok(Arrivals {
             performance_id,
             capacity: performance.capacity,

@@ -16,8 +16,11 @@ use serde::Serialize;
 use super::idempotency::{self, IdempotencyKey, Idempotent, Reply};
 use super::{credit, Encore, Error, Result};
 use crate::db::models::{PerformanceCancellationRow, TicketCancellationRow, TicketRow};
-use crate::db::{cancellations as store, credit as ledger, events, outbox, tickets, transfers};
+use crate::db::{cancellations as store, events, outbox, tickets, transfers};
 use crate::db::{models::NewOutboxRow, Conn};
+use crate::domain::cancellation::CancellationStatus;
+use crate::domain::credit::CreditReason;
+use crate::domain::offer::OfferStatus;
 use crate::domain::outbox::EmailKind;
 use crate::domain::policy::Refusal;
 use crate::domain::text::label;
@@ -102,7 +105,7 @@ fn cancel_ticket_in(
 
 /// Why a ticket cannot be canceled, from what it is now.
 fn why_not_cancelable(ticket: &TicketRow) -> Refusal {
-    match TicketStatus::from_stored(&ticket.status) {
+    match ticket.status {
         TicketStatus::Canceled => Refusal::AlreadyCanceled,
         _ if ticket.admitted_at.is_some() => Refusal::AlreadyAdmitted,
         status => Refusal::NotValid(status),
@@ -127,7 +130,7 @@ fn cancel_tickets(
         if ticket.admitted_at.is_some() {
             continue;
         }
-        match TicketStatus::from_stored(&ticket.status) {
+        match ticket.status {
             TicketStatus::Valid => {}
             TicketStatus::Transferred => {
                 if !withdraw_offer(conn, ticket, at)? {
@@ -149,7 +152,7 @@ fn cancel_tickets(
             &ticket.holder_email,
             &ticket.currency,
             refund_minor,
-            ledger::REASON_CANCEL_REFUND,
+            CreditReason::CancelRefund,
             Some(ticket.id),
             at,
         )?;
@@ -179,14 +182,14 @@ fn withdraw_offer(
     at: chrono::NaiveDateTime,
 ) -> Result<bool> {
     let Some(offer) = transfers::for_generation(conn, ticket.id, ticket.generation)?
-        .filter(|o| o.status == transfers::OFFERED)
+        .filter(|o| o.status == OfferStatus::Offered)
     else {
         return Ok(false);
     };
     Ok(transfers::resolve(
         conn,
         offer.id,
-        transfers::CANCELED,
+        OfferStatus::Canceled,
         at,
         None,
     )?)
@@ -266,7 +269,7 @@ pub fn run_batch(
     let job = encore.db.write(|conn| {
         let job = store::find_job(conn, job_id)?
             .ok_or_else(|| Error::not_found("cancellation", job_id))?;
-        if job.status == store::DONE {
+        if job.status == CancellationStatus::Done {
             return Ok(job);
         }
         let reason = Reason(job.reason.clone());
@@ -276,7 +279,7 @@ pub fn run_batch(
             conn,
             &candidates,
             &reason,
-            job.refund_to_credit != 0,
+            job.refund_to_credit,
             Some(job.id),
             now,
         )?;
@@ -346,7 +349,7 @@ pub fn run_to_end(
     loop {
         let job = run_batch(encore, job_id, holders_per_batch)?;
         progress(&job);
-        if job.status == store::DONE {
+        if job.status == CancellationStatus::Done {
             return Ok(job);
         }
         if !pause.is_zero() {

@@ -5,6 +5,7 @@ use serde::Serialize;
 use super::{Encore, Result};
 use crate::db::models::CreditEntryRow;
 use crate::db::{credit, Conn};
+use crate::domain::credit::CreditReason;
 use crate::domain::policy::Refusal;
 use crate::domain::EmailAddress;
 
@@ -48,7 +49,7 @@ pub(super) fn spend_up_to(
     email: &str,
     currency: &str,
     wanted: i64,
-    reason: &'static str,
+    reason: CreditReason,
     ticket_id: Option<i64>,
     at: chrono::NaiveDateTime,
 ) -> Result<i64> {
@@ -66,7 +67,7 @@ pub(super) fn spend_exactly(
     email: &str,
     currency: &str,
     amount: i64,
-    reason: &'static str,
+    reason: CreditReason,
     ticket_id: Option<i64>,
     at: chrono::NaiveDateTime,
 ) -> Result<()> {
@@ -90,7 +91,7 @@ pub(super) fn add(
     email: &str,
     currency: &str,
     amount: i64,
-    reason: &'static str,
+    reason: CreditReason,
     ticket_id: Option<i64>,
     at: chrono::NaiveDateTime,
 ) -> Result<()> {

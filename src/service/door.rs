@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
-use super::scans::{judge, verify_refreshing, FirstAdmission, Verdict};
+use super::scans::{judge, presented, verify_refreshing, FirstAdmission, Verdict};
 use super::tickets::scan_window;
 use super::{signing, Encore, Error, Result};
 use crate::db::door::{self, DoorEntry, UploadedScan};
@@ -18,9 +18,9 @@ use crate::db::models::{NewArrivalEventRow, PerformanceRow, TicketRow};
 use crate::db::{events, scans, Conn};
 use crate::domain::event::ScanWindow;
 use crate::domain::outbox::EmailKind;
-use crate::domain::scan::{device_refusal, refusal_reason, ClockBounds, TicketAtDoor};
+use crate::domain::scan::{decide, refused_by_device, ClockBounds};
 use crate::domain::text::label;
-use crate::domain::{Invalid, ScanOutcome, TicketStatus};
+use crate::domain::{Invalid, ScanOutcome};
 use crate::tokens::{PublicJwk, TicketClaims};
 
 /// What a scanner needs to decide at the door with no server.
@@ -311,27 +311,40 @@ fn merge(
             {
                 ScanOutcome::ClockOutOfBounds
             }
-            Verdict::Genuine(claims) if j.scan.refused.is_some() => {
-                refused_by_device(tickets.get(&claims.ticket_id), claims, &j.scan)
-            }
+            Verdict::Genuine(claims) if j.scan.refused.is_some() => refused_by_device(
+                tickets.get(&claims.ticket_id).map(TicketRow::at_door),
+                presented(claims),
+                j.scan.scanned_at,
+            ),
             Verdict::Genuine(claims) => {
-                let (outcome, admission_moved) = decide(
-                    tickets.get_mut(&claims.ticket_id),
-                    admitted_by.entry(claims.ticket_id).or_default(),
-                    claims,
-                    &j.scan,
-                    device,
+                let admitting_devices = admitted_by.entry(claims.ticket_id).or_default();
+                let ticket = tickets.get_mut(&claims.ticket_id);
+                let decision = decide(
+                    ticket.as_deref().map(TicketRow::at_door),
+                    presented(claims),
+                    j.scan.scanned_at,
+                    admitting_devices.contains(device),
                 );
-                if admission_moved {
+                // What `door::admitting_devices` counts: an admission or a conflict.
+                if matches!(
+                    decision.outcome,
+                    ScanOutcome::Admitted | ScanOutcome::Conflict
+                ) {
+                    admitting_devices.insert(device.to_string());
+                }
+                if let Some(ticket) = ticket.filter(|_| decision.admits_earliest) {
+                    ticket.admitted_at = Some(j.scan.scanned_at.naive_utc());
+                    ticket.admitted_gate = Some(j.scan.gate.clone());
+                    ticket.admitted_device = Some(device.to_string());
                     moved.insert(claims.ticket_id);
                 }
-                if outcome == ScanOutcome::Admitted {
+                if decision.outcome == ScanOutcome::Admitted {
                     newly_admitted.push(Admission {
                         ticket_id: claims.ticket_id,
                         performance_id: claims.performance_id,
                     });
                 }
-                outcome
+                decision.outcome
             }
         });
     }
@@ -381,12 +394,7 @@ fn merge(
                 outcomes[i].expect("every new scan decided"),
                 judged[i].verdict.claims().map(|c| c.ticket_id),
             ),
-            Fate::Recorded(r) => (
-                ScanOutcome::from_code(&r.outcome).ok_or_else(|| {
-                    Error::Internal(format!("unknown recorded outcome {:?}", r.outcome))
-                })?,
-                r.ticket_id,
-            ),
+            Fate::Recorded(r) => (r.outcome, r.ticket_id),
             Fate::SameAs(first) => (results[*first].outcome, results[*first].ticket_id),
         };
         results.push(shown(
@@ -453,72 +461,6 @@ impl DeviceClock {
                 .is_err()
             })
     }
-}
-
-/// What a new offline scan of a genuine token was, given the ticket as merged so far, and
-/// whether it became the ticket's admission.
-///
-/// Earliest wins: the ticket keeps the earliest admission known, so a scan earlier than the one
-/// on record takes its place — that is when the holder really came in, what the arrivals count
-/// per minute, and what a later duplicate is told. Its outcome still says what it was when it
-/// reached us: `conflict` if another device had admitted the ticket (two entries on one
-/// ticket: counted whichever device uploads first), `already_admitted` if this device had
-/// (its own duplicate, which it refused at the door).
-fn decide(
-    ticket: Option<&mut TicketRow>,
-    admitting_devices: &mut HashSet<String>,
-    claims: &TicketClaims,
-    scan: &OfflineScan,
-    device: &str,
-) -> (ScanOutcome, bool) {
-    let Some(ticket) = ticket.filter(|t| t.performance_id == claims.performance_id) else {
-        return (ScanOutcome::UnknownTicket, false);
-    };
-    let status = TicketStatus::from_stored(&ticket.status);
-    if status != TicketStatus::Valid || ticket.generation != claims.generation {
-        let at_door = TicketAtDoor {
-            status,
-            generation: ticket.generation,
-            admitted: ticket.admitted_at.is_some(),
-        };
-        return (refusal_reason(at_door, claims.generation), false);
-    }
-    let outcome = match ticket.admitted_at {
-        None => ScanOutcome::Admitted,
-        Some(_) if admitting_devices.contains(device) => ScanOutcome::AlreadyAdmitted,
-        Some(_) => ScanOutcome::Conflict,
-    };
-    let at = scan.scanned_at.naive_utc();
-    let earliest = ticket.admitted_at.is_none_or(|first| at < first);
-    if earliest {
-        ticket.admitted_at = Some(at);
-        ticket.admitted_gate = Some(scan.gate.clone());
-        ticket.admitted_device = Some(device.to_string());
-    }
-    admitting_devices.insert(device.to_string());
-    (outcome, earliest)
-}
-
-/// What a new offline scan of a genuine token that the device refused is recorded as. The
-/// patron was turned away: the ticket is left as it is, and the scan is judged against the
-/// ticket as merged so far, as at the scan's time — an admission after it (however it came to
-/// be on record) was not there yet, so a refusal before it is `refused_offline`, and one after
-/// it `already_admitted`.
-fn refused_by_device(
-    ticket: Option<&TicketRow>,
-    claims: &TicketClaims,
-    scan: &OfflineScan,
-) -> ScanOutcome {
-    let Some(ticket) = ticket.filter(|t| t.performance_id == claims.performance_id) else {
-        return ScanOutcome::UnknownTicket;
-    };
-    let at = scan.scanned_at.naive_utc();
-    let at_door = TicketAtDoor {
-        status: TicketStatus::from_stored(&ticket.status),
-        generation: ticket.generation,
-        admitted: ticket.admitted_at.is_some_and(|first| first <= at),
-    };
-    device_refusal(at_door, claims.generation)
 }
 
 /// A result as the device is told it: the holder for any admission, where the ticket first

@@ -10,6 +10,7 @@ use super::{credit, Encore, Error, Result};
 use crate::db::events::Reservation;
 use crate::db::models::NewTicketRow;
 use crate::db::{credit as ledger, events, outbox, Conn};
+use crate::domain::credit::CreditReason;
 use crate::domain::outbox::EmailKind;
 use crate::domain::policy::{Change, Refusal};
 use crate::domain::TicketStatus;
@@ -81,7 +82,7 @@ fn exchange_in(
         email,
         currency,
         value.value_minor,
-        ledger::REASON_EXCHANGE,
+        CreditReason::Exchange,
         Some(old.id),
         at,
     )?;
@@ -117,7 +118,7 @@ fn exchange_in(
             email,
             currency,
             price_minor,
-            ledger::REASON_EXCHANGE_PURCHASE,
+            CreditReason::ExchangePurchase,
             Some(ticket.id),
             at,
         )?;

@@ -12,6 +12,7 @@ use super::credit::{self, PatronCredit};
 use super::{Encore, Error, Result};
 use crate::db::models::TicketRow;
 use crate::db::{cancellations, journey, outbox, tickets, Conn};
+use crate::domain::offer::OfferStatus;
 use crate::domain::outbox::{EmailKind, EmailStatus};
 use crate::domain::EmailAddress;
 use crate::tokens::LinkPurpose;
@@ -204,10 +205,10 @@ fn timeline(
             about.clone(),
         );
         if let Some(resolved_at) = offer.resolved_at {
-            let what = match offer.status.as_str() {
-                crate::db::transfers::CLAIMED => "transfer_claimed",
-                crate::db::transfers::CANCELED => "transfer_canceled",
-                _ => "transfer_expired",
+            let what = match offer.status {
+                OfferStatus::Claimed => "transfer_claimed",
+                OfferStatus::Canceled => "transfer_canceled",
+                OfferStatus::Offered | OfferStatus::Expired => "transfer_expired",
             };
             touch(resolved_at, offer.ticket_id, what, about);
         }
@@ -217,7 +218,7 @@ fn timeline(
             entry.created_at,
             entry.ticket_id.unwrap_or_default(),
             "credit",
-            json!({"reason": entry.reason, "amount_minor": entry.amount_minor,
+            json!({"reason": entry.reason.as_str(), "amount_minor": entry.amount_minor,
                    "currency": entry.currency, "patron_email": entry.patron_email}),
         );
     }

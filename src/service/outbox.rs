@@ -188,7 +188,7 @@ pub enum OfferToSend {
         claim_link: String,
     },
     /// No longer open (claimed, canceled, expired): not sent. Holds the offer's status.
-    Closed(String),
+    Closed(crate::domain::offer::OfferStatus),
     Missing,
 }
 
@@ -201,7 +201,7 @@ pub fn offer_to_send(encore: &Encore, base_url: &str, offer_id: i64) -> Result<O
     let Some(offer) = offer else {
         return Ok(OfferToSend::Missing);
     };
-    if offer.status != transfers::OFFERED {
+    if offer.status != crate::domain::offer::OfferStatus::Offered {
         return Ok(OfferToSend::Closed(offer.status));
     }
     let claims = LinkClaims {

@@ -9,6 +9,7 @@ use super::exchanges::exchange_targets;
 use super::tickets::{token_for, TicketInContext};
 use super::{Encore, Error, Result};
 use crate::db::{credit, transfers as offers};
+use crate::domain::offer::OfferStatus;
 use crate::domain::policy::{Change, ExchangeValue, Refusal};
 use crate::domain::TicketStatus;
 use crate::email::messages::{calendar, TicketFacts};
@@ -82,7 +83,7 @@ pub fn ticket_page(encore: &Encore, ticket_id: i64, generation: i32) -> Result<T
         let (offer, claimed) = match status {
             TicketStatus::Transferred => {
                 match offers::for_generation(conn, ticket.id, ticket.generation)? {
-                    Some(o) if o.status == offers::OFFERED => (Some(o), None),
+                    Some(o) if o.status == OfferStatus::Offered => (Some(o), None),
                     claimed => (None, claimed),
                 }
             }
@@ -218,11 +219,11 @@ pub fn claim_page(encore: &Encore, ticket_id: i64, generation: i32) -> Result<Cl
         let TicketInContext {
             performance, event, ..
         } = TicketInContext::load(conn, ticket_id)?;
-        let state = match offer.status.as_str() {
-            offers::OFFERED if offer.expires_at > now => OfferState::Open,
-            offers::CLAIMED => OfferState::Claimed,
-            offers::CANCELED => OfferState::TakenBack,
-            _ => OfferState::Expired,
+        let state = match offer.status {
+            OfferStatus::Offered if offer.expires_at > now => OfferState::Open,
+            OfferStatus::Claimed => OfferState::Claimed,
+            OfferStatus::Canceled => OfferState::TakenBack,
+            OfferStatus::Offered | OfferStatus::Expired => OfferState::Expired,
         };
         Ok(ClaimPage {
             event_name: event.name,

@@ -7,9 +7,9 @@ use chrono::{DateTime, Utc};
 use super::{signing, Encore, Error, Result};
 use crate::db::models::{NewArrivalEventRow, TicketRow};
 use crate::db::{scans, tickets, Conn};
-use crate::domain::scan::{check_window, refusal_reason, TicketAtDoor};
+use crate::domain::scan::{check_window, refused_online, Presented};
 use crate::domain::text::label;
-use crate::domain::{Invalid, ScanOutcome, TicketStatus};
+use crate::domain::{Invalid, ScanOutcome};
 use crate::tokens::TicketClaims;
 
 /// A scan as the door sends it, parsed.
@@ -269,17 +269,9 @@ pub(crate) fn explain(
     claims: &TicketClaims,
     now: DateTime<Utc>,
 ) -> ScanResult {
-    let Some(ticket) = ticket.filter(|t| t.performance_id == claims.performance_id) else {
-        return ScanResult::refused(ScanOutcome::UnknownTicket, Some(claims), now);
-    };
-    let at_door = TicketAtDoor {
-        status: TicketStatus::from_stored(&ticket.status),
-        generation: ticket.generation,
-        admitted: ticket.admitted_at.is_some(),
-    };
-    let outcome = refusal_reason(at_door, claims.generation);
+    let outcome = refused_online(ticket.map(TicketRow::at_door), presented(claims));
     let mut result = ScanResult::refused(outcome, Some(claims), now);
-    if outcome == ScanOutcome::AlreadyAdmitted {
+    if let Some(ticket) = ticket.filter(|_| outcome == ScanOutcome::AlreadyAdmitted) {
         result.holder_name = Some(ticket.holder_name.clone());
         result.seat = ticket.seat.clone();
         result.section = ticket.section.clone();
@@ -316,6 +308,14 @@ pub(crate) fn record_all<'a>(
         .collect();
     scans::insert_arrival_events(conn, &rows)?;
     Ok(())
+}
+
+/// What a genuine token asks the door to admit.
+pub(crate) fn presented(claims: &TicketClaims) -> Presented {
+    Presented {
+        performance_id: claims.performance_id,
+        generation: claims.generation,
+    }
 }
 
 fn timestamp(seconds: i64) -> DateTime<Utc> {

@@ -8,7 +8,8 @@ use super::idempotency::{self, IdempotencyKey, Idempotent, Reply};
 use super::{Encore, Error, Result};
 use crate::db::events::Reservation;
 use crate::db::models::{NewTicketRow, PerformanceRow, TicketRow};
-use crate::db::{credit, events, outbox, tickets, Conn};
+use crate::db::{events, outbox, tickets, Conn};
+use crate::domain::credit::CreditReason;
 use crate::domain::event::ScanWindow;
 use crate::domain::ticket::NewTicket;
 use crate::domain::Invalid;
@@ -214,7 +215,7 @@ fn issue_in(
                 &ticket.holder_email,
                 &ticket.currency,
                 ticket.price_minor,
-                credit::REASON_BOX_OFFICE_PURCHASE,
+                CreditReason::BoxOfficePurchase,
                 Some(ticket.id),
                 now,
             )?
@@ -340,7 +341,7 @@ impl TicketInContext {
     }
 
     pub fn status(&self) -> crate::domain::TicketStatus {
-        crate::domain::TicketStatus::from_stored(&self.ticket.status)
+        self.ticket.status
     }
 
     /// May `change` be made now? As `check`, but a ticket on offer to a friend says to whom
@@ -358,7 +359,9 @@ impl TicketInContext {
         };
         if refusal == Refusal::NotValid(crate::domain::TicketStatus::Transferred) {
             let offer = offers::for_generation(conn, self.ticket.id, self.ticket.generation)?;
-            if let Some(offer) = offer.filter(|o| o.status == offers::OFFERED) {
+            if let Some(offer) =
+                offer.filter(|o| o.status == crate::domain::offer::OfferStatus::Offered)
+            {
                 return Err(Refusal::OfferPending(offer.to_name).into());
             }
         }
@@ -376,7 +379,7 @@ impl TicketInContext {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<()> {
         let ticket = &self.ticket;
-        if tickets::end_unused(conn, ticket.id, ticket.generation, ends_as.as_str())? {
+        if tickets::end_unused(conn, ticket.id, ticket.generation, ends_as)? {
             return Ok(());
         }
         TicketInContext::load(conn, ticket.id)?.check_change(conn, change, now)?;

@@ -14,6 +14,7 @@ use super::{Encore, Error, Result};
 use crate::db::models::{NewTicketRow, NewTransferRow, TicketRow, TransferRow};
 use crate::db::transfers::OffersOf;
 use crate::db::{events, outbox, tickets, transfers, Conn};
+use crate::domain::offer::OfferStatus;
 use crate::domain::outbox::EmailKind;
 use crate::domain::policy::{Change, Refusal};
 use crate::domain::text::label;
@@ -186,9 +187,9 @@ fn cancel_in(encore: &Encore, conn: &mut Conn<'_>, ticket_id: i64) -> Result<Tic
     let ticket =
         tickets::find(conn, ticket_id)?.ok_or_else(|| Error::not_found("ticket", ticket_id))?;
     let offer = transfers::for_generation(conn, ticket.id, ticket.generation)?
-        .filter(|o| o.status == transfers::OFFERED)
+        .filter(|o| o.status == OfferStatus::Offered)
         .ok_or(Refusal::NoOpenOffer)?;
-    give_back(encore, conn, &offer, transfers::CANCELED, now)?;
+    give_back(encore, conn, &offer, OfferStatus::Canceled, now)?;
     Ok(tickets::find(conn, ticket_id)?.expect("the ticket was just read"))
 }
 
@@ -207,12 +208,12 @@ pub fn claim(encore: &Encore, ticket_id: i64, generation: i32) -> Result<TicketR
     let claimed = encore.db.write(|conn| {
         let offer =
             transfers::for_generation(conn, ticket_id, generation)?.ok_or(Refusal::NoOpenOffer)?;
-        if offer.status != transfers::OFFERED {
-            return Err(Refusal::OfferClosed(closed_word(&offer.status)).into());
+        if offer.status != OfferStatus::Offered {
+            return Err(Refusal::OfferClosed(closed_word(offer.status)).into());
         }
         if offer.expires_at <= now.naive_utc() {
             // Expire it here and now: the holder gets the ticket back even if no sweep ran.
-            give_back(encore, conn, &offer, transfers::EXPIRED, now)?;
+            give_back(encore, conn, &offer, OfferStatus::Expired, now)?;
             return Ok(None);
         }
         let old =
@@ -236,7 +237,7 @@ pub fn claim(encore: &Encore, ticket_id: i64, generation: i32) -> Result<TicketR
         if !transfers::resolve(
             conn,
             offer.id,
-            transfers::CLAIMED,
+            OfferStatus::Claimed,
             now.naive_utc(),
             Some(ticket.id),
         )? {
@@ -247,7 +248,7 @@ pub fn claim(encore: &Encore, ticket_id: i64, generation: i32) -> Result<TicketR
         Ok::<_, Error>(Some(ticket))
     })?;
     encore.outbox_wakeup.notify_one();
-    claimed.ok_or_else(|| Refusal::OfferClosed(closed_word(transfers::EXPIRED)).into())
+    claimed.ok_or_else(|| Refusal::OfferClosed(closed_word(OfferStatus::Expired)).into())
 }
 
 /// Returns every offer whose time ran out to its sender. Returns how many.
@@ -264,7 +265,7 @@ pub fn expire_due(encore: &Encore) -> Result<usize> {
         for offer in &due {
             encore
                 .db
-                .write(|conn| give_back(encore, conn, offer, transfers::EXPIRED, now))?;
+                .write(|conn| give_back(encore, conn, offer, OfferStatus::Expired, now))?;
             expired += 1;
         }
     }
@@ -281,12 +282,12 @@ fn give_back(
     encore: &Encore,
     conn: &mut Conn<'_>,
     offer: &TransferRow,
-    status: &str,
+    status: OfferStatus,
     now: DateTime<Utc>,
 ) -> Result<()> {
     if !transfers::resolve(conn, offer.id, status, now.naive_utc(), None)? {
         let offer = transfers::find(conn, offer.id)?.expect("the offer exists");
-        return Err(Refusal::OfferClosed(closed_word(&offer.status)).into());
+        return Err(Refusal::OfferClosed(closed_word(offer.status)).into());
     }
     if !tickets::reinstate(conn, offer.ticket_id, offer.generation)? {
         return Err(Error::Internal(format!(
@@ -299,11 +300,11 @@ fn give_back(
     Ok(())
 }
 
-fn closed_word(status: &str) -> &'static str {
+fn closed_word(status: OfferStatus) -> &'static str {
     match status {
-        transfers::CLAIMED => "already claimed",
-        transfers::CANCELED => "canceled by the sender",
-        transfers::EXPIRED => "not claimed in time and has expired",
-        _ => "closed",
+        OfferStatus::Claimed => "already claimed",
+        OfferStatus::Canceled => "canceled by the sender",
+        OfferStatus::Expired => "not claimed in time and has expired",
+        OfferStatus::Offered => "closed",
     }
 }

@@ -121,7 +121,7 @@ impl From<TransferRow> for TransferView {
             from_email: row.from_email,
             to_name: row.to_name,
             to_email: row.to_email,
-            status: row.status,
+            status: row.status.as_str().into(),
             offered_at: row.offered_at.and_utc(),
             expires_at: row.expires_at.and_utc(),
             resolved_at: row.resolved_at.map(|t| t.and_utc()),
@@ -204,7 +204,7 @@ impl From<CreditEntryRow> for CreditEntryView {
             id: row.id,
             currency: row.currency,
             amount_minor: row.amount_minor,
-            reason: row.reason,
+            reason: row.reason.as_str().into(),
             ticket_id: row.ticket_id,
             created_at: row.created_at.and_utc(),
         }

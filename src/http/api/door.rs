@@ -38,7 +38,7 @@ impl<'a> From<&'a DoorEntry> for RefusedView<'a> {
         RefusedView {
             ticket_id: entry.ticket_id,
             generation: entry.generation,
-            status: &entry.status,
+            status: entry.status.as_str(),
         }
     }
 }

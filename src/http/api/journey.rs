@@ -37,7 +37,7 @@ impl From<TicketRow> for TicketSummary {
             performance_id: t.performance_id,
             holder_name: t.holder_name,
             holder_email: t.holder_email,
-            status: t.status,
+            status: t.status.as_str().into(),
             generation: t.generation,
             price_minor: t.price_minor,
             currency: t.currency,

@@ -130,7 +130,7 @@ impl TicketView {
             currency: row.currency,
             seat: row.seat,
             section: row.section,
-            status: row.status,
+            status: row.status.as_str().into(),
             generation: row.generation,
             issued_at: row.issued_at.and_utc(),
             admitted_at: row.admitted_at.map(|t| t.and_utc()),

@@ -178,7 +178,7 @@ fn compose(
     };
     // Confirmations and reminders are only worth sending for a ticket that still admits; a
     // receipt or an offer is about a ticket that has ended or is on offer.
-    let status = TicketStatus::from_stored(&ticket.status);
+    let status = ticket.status;
     let needs_valid = matches!(row.kind, EmailKind::Confirmation | EmailKind::Reminder);
     if needs_valid && status != TicketStatus::Valid {
         return Prepared::Skip(format!("the ticket is {}", status.as_str()));
@@ -277,7 +277,7 @@ fn compose_offer(
             .transfer_offer(facts, &offer, &claim_link, &row.message_id)
             .map_err(|e| e.to_string()),
         Ok(OfferToSend::Closed(status)) => {
-            return Prepared::Skip(format!("the offer was {status}"))
+            return Prepared::Skip(format!("the offer was {}", status.as_str()))
         }
         Ok(OfferToSend::Missing) => Err("the transfer does not exist".into()),
         Err(e) => Err(e.to_string()),

@@ -1,0 +1,161 @@
+//! How the domain's statuses and kinds are stored: each as the same short text it always was
+//! (the tables' CHECK constraints list them), so rows carry the enum and no code outside this
+//! module reads or writes the words.
+//!
+//! Writing binds the enum's `&'static str` name as a text parameter, exactly as a string column
+//! is bound, so a status costs no allocation. Reading matches the column's text against the
+//! names without copying it out; text that names none is an error, never a guess.
+
+use diesel::backend::Backend;
+use diesel::deserialize::{self, FromSql, Queryable};
+use diesel::expression::AsExpression;
+use diesel::pg::{Pg, PgValue};
+use diesel::serialize::{self, Output, ToSql};
+use diesel::sql_types::{Integer, Text};
+use diesel::sqlite::{Sqlite, SqliteValue};
+
+use crate::domain::cancellation::CancellationStatus;
+use crate::domain::credit::CreditReason;
+use crate::domain::offer::OfferStatus;
+use crate::domain::{ScanOutcome, TicketStatus};
+
+/// An enum stored as one of a fixed set of names.
+trait StoredAsText: Copy + 'static {
+    /// What the column holds, for the error when it holds something else.
+    const WHAT: &'static str;
+    const ALL: &'static [Self];
+    fn name(self) -> &'static str;
+}
+
+fn parse<T: StoredAsText>(text: &str) -> deserialize::Result<T> {
+    T::ALL
+        .iter()
+        .copied()
+        .find(|value| value.name() == text)
+        .ok_or_else(|| format!("unknown {} {text:?} in storage", T::WHAT).into())
+}
+
+/// Stores `$type` as its `$name` (one of `$type::ALL`'s) in a `Text` column on both backends:
+/// as a bound value and in comparisons (`AsExpression`, by value and by reference; `ToSql` for
+/// lists, `eq_any`), and as a loaded field. `$what` names it in the error for unknown text.
+macro_rules! stored_as_text {
+    ($type:ty, $what:literal, $name:path) => {
+        impl StoredAsText for $type {
+            const WHAT: &'static str = $what;
+            const ALL: &'static [Self] = &<$type>::ALL;
+            fn name(self) -> &'static str {
+                $name(self)
+            }
+        }
+
+        impl AsExpression<Text> for $type {
+            type Expression = <&'static str as AsExpression<Text>>::Expression;
+            fn as_expression(self) -> Self::Expression {
+                AsExpression::<Text>::as_expression(self.name())
+            }
+        }
+
+        impl AsExpression<Text> for &$type {
+            type Expression = <&'static str as AsExpression<Text>>::Expression;
+            fn as_expression(self) -> Self::Expression {
+                AsExpression::<Text>::as_expression(self.name())
+            }
+        }
+
+        impl<DB: Backend> ToSql<Text, DB> for $type
+        where
+            str: ToSql<Text, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+                self.name().to_sql(out)
+            }
+        }
+
+        impl FromSql<Text, Sqlite> for $type {
+            fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+                parse(value.read_text())
+            }
+        }
+
+        impl FromSql<Text, Pg> for $type {
+            fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+                parse(std::str::from_utf8(value.as_bytes())?)
+            }
+        }
+
+        impl<DB: Backend> Queryable<Text, DB> for $type
+        where
+            $type: FromSql<Text, DB>,
+        {
+            type Row = $type;
+            fn build(row: $type) -> deserialize::Result<$type> {
+                Ok(row)
+            }
+        }
+    };
+}
+
+stored_as_text!(TicketStatus, "ticket status", TicketStatus::as_str);
+
+stored_as_text!(ScanOutcome, "scan outcome", ScanOutcome::code);
+
+stored_as_text!(OfferStatus, "offer status", OfferStatus::as_str);
+
+stored_as_text!(
+    CancellationStatus,
+    "cancellation status",
+    CancellationStatus::as_str
+);
+
+stored_as_text!(CreditReason, "credit reason", CreditReason::as_str);
+
+/// A yes or no, stored as the INTEGER 0 or 1. Both backends' migrations declare their flags
+/// INTEGER (SQLite has no BOOLEAN, and diesel's `Bool` is a PostgreSQL `boolean`, not an
+/// `integer`), so the schema says `Integer`; a row field reads it as a `bool` through this
+/// (`#[diesel(deserialize_as = StoredFlag)]`), and a write binds it as 0 or 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredFlag(pub bool);
+
+impl From<StoredFlag> for bool {
+    fn from(flag: StoredFlag) -> bool {
+        flag.0
+    }
+}
+
+impl AsExpression<Integer> for StoredFlag {
+    type Expression = <i32 as AsExpression<Integer>>::Expression;
+    fn as_expression(self) -> Self::Expression {
+        AsExpression::<Integer>::as_expression(i32::from(self.0))
+    }
+}
+
+impl<DB: Backend> Queryable<Integer, DB> for StoredFlag
+where
+    i32: FromSql<Integer, DB>,
+{
+    type Row = i32;
+    fn build(stored: i32) -> deserialize::Result<StoredFlag> {
+        Ok(StoredFlag(stored != 0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trips<T: StoredAsText + PartialEq + std::fmt::Debug>() {
+        for &value in T::ALL {
+            assert_eq!(parse::<T>(value.name()).ok(), Some(value));
+        }
+        assert!(parse::<T>("no such name").is_err());
+    }
+
+    #[test]
+    fn every_name_reads_back_as_what_was_written() {
+        round_trips::<TicketStatus>();
+        round_trips::<ScanOutcome>();
+        round_trips::<OfferStatus>();
+        round_trips::<CancellationStatus>();
+        round_trips::<CreditReason>();
+    }
+}
