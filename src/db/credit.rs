@@ -1,13 +1,11 @@
 //! The credit ledger: append-only entries per (email, currency), and the account row that holds
 //! their sum. Both change in one transaction; the account's CHECK keeps it from going negative.
 
-use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::models::{CreditEntryRow, NewCreditEntryRow};
 use super::schema::{credit_accounts, credit_ledger};
 use super::{with_conn, Conn};
-use crate::domain::credit::CreditReason;
 
 /// The balance, locking the account row on PostgreSQL until the transaction ends, so that what
 /// is read is what the next write builds on. (SQLite's writes are serialized already.)
@@ -66,22 +64,4 @@ pub fn post(conn: &mut Conn<'_>, entry: &NewCreditEntryRow<'_>) -> QueryResult<b
     }
     with_conn!(conn, c => diesel::insert_into(credit_ledger::table).values(entry).execute(c))?;
     Ok(true)
-}
-
-pub fn entry<'a>(
-    email: &'a str,
-    currency: &'a str,
-    amount_minor: i64,
-    reason: CreditReason,
-    ticket_id: Option<i64>,
-    at: NaiveDateTime,
-) -> NewCreditEntryRow<'a> {
-    NewCreditEntryRow {
-        patron_email: email,
-        currency,
-        amount_minor,
-        reason: reason.as_str(),
-        ticket_id,
-        created_at: at,
-    }
 }

@@ -5,8 +5,9 @@ use super::schema::{events, performances};
 use super::{with_conn, Conn};
 
 pub fn insert_event(conn: &mut Conn<'_>, row: &NewEventRow<'_>) -> QueryResult<EventRow> {
+    // By value: a flag's `StoredFlag` conversion is only derived for the owned row.
     with_conn!(conn, c => diesel::insert_into(events::table)
-        .values(row)
+        .values(*row)
         .returning(EventRow::as_returning())
         .get_result(c))
 }
@@ -28,7 +29,7 @@ pub fn update_event(
     changes: &EventChangeset<'_>,
 ) -> QueryResult<Option<EventRow>> {
     with_conn!(conn, c => diesel::update(events::table.find(id))
-        .set(changes)
+        .set(*changes)
         .returning(EventRow::as_returning())
         .get_result(c)
         .optional())

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::models::{ArrivalEventRow, CreditEntryRow, LinkOpenRow, TransferRow};
 use super::schema::{arrival_events, credit_ledger, link_opens, tickets, transfers};
 use super::{with_conn, Conn};
+use crate::domain::link::LinkPurpose;
 
 pub fn scans(conn: &mut Conn<'_>, ticket_ids: &[i64]) -> QueryResult<Vec<ArrivalEventRow>> {
     with_conn!(conn, c => arrival_events::table
@@ -61,7 +62,7 @@ const LINK_OPEN_LOCK: i32 = 0x006c_6e6b;
 pub fn record_link_open_unless_since(
     conn: &mut Conn<'_>,
     ticket_id: i64,
-    purpose: &str,
+    purpose: LinkPurpose,
     at: NaiveDateTime,
     since: NaiveDateTime,
 ) -> QueryResult<bool> {

@@ -14,6 +14,7 @@ use super::schema::{link_opens, performance_cancellations, ticket_cancellations}
 use super::stored::StoredFlag;
 use crate::domain::cancellation::CancellationStatus;
 use crate::domain::credit::CreditReason;
+use crate::domain::link::LinkPurpose;
 use crate::domain::offer::OfferStatus;
 use crate::domain::scan::TicketAtDoor;
 use crate::domain::{ScanOutcome, TicketStatus};
@@ -62,17 +63,21 @@ pub struct EventRow {
     pub time_zone: String,
     pub created_at: NaiveDateTime,
     pub reminder_offsets_minutes: String,
-    pub exchange_allowed: i32,
-    pub exchange_any_event: i32,
+    #[diesel(deserialize_as = StoredFlag)]
+    pub exchange_allowed: bool,
+    #[diesel(deserialize_as = StoredFlag)]
+    pub exchange_any_event: bool,
     pub exchange_fee_minor: i64,
-    pub transfer_allowed: i32,
+    #[diesel(deserialize_as = StoredFlag)]
+    pub transfer_allowed: bool,
     pub change_cutoff_minutes: i32,
     pub transfer_offer_hours: i32,
-    pub refund_on_cancel: i32,
+    #[diesel(deserialize_as = StoredFlag)]
+    pub refund_on_cancel: bool,
     pub lobby_message: Option<String>,
 }
 
-#[derive(Debug, Insertable)]
+#[derive(Debug, Clone, Copy, Insertable)]
 #[diesel(table_name = events)]
 pub struct NewEventRow<'a> {
     pub name: &'a str,
@@ -80,31 +85,39 @@ pub struct NewEventRow<'a> {
     pub time_zone: &'a str,
     pub created_at: NaiveDateTime,
     pub reminder_offsets_minutes: &'a str,
-    pub exchange_allowed: i32,
-    pub exchange_any_event: i32,
+    #[diesel(serialize_as = StoredFlag)]
+    pub exchange_allowed: bool,
+    #[diesel(serialize_as = StoredFlag)]
+    pub exchange_any_event: bool,
     pub exchange_fee_minor: i64,
-    pub transfer_allowed: i32,
+    #[diesel(serialize_as = StoredFlag)]
+    pub transfer_allowed: bool,
     pub change_cutoff_minutes: i32,
     pub transfer_offer_hours: i32,
-    pub refund_on_cancel: i32,
+    #[diesel(serialize_as = StoredFlag)]
+    pub refund_on_cancel: bool,
     pub lobby_message: Option<&'a str>,
 }
 
 /// An update form for an event: the columns that are `Some` are set, the others left alone
 /// (so two box offices changing different fields at once never undo each other's change).
 /// `lobby_message: Some(None)` sets it to NULL.
-#[derive(Debug, AsChangeset)]
+#[derive(Debug, Clone, Copy, AsChangeset)]
 #[diesel(table_name = events)]
 pub struct EventChangeset<'a> {
     pub name: Option<&'a str>,
     pub venue: Option<&'a str>,
-    pub exchange_allowed: Option<i32>,
-    pub exchange_any_event: Option<i32>,
+    #[diesel(serialize_as = StoredFlag)]
+    pub exchange_allowed: Option<bool>,
+    #[diesel(serialize_as = StoredFlag)]
+    pub exchange_any_event: Option<bool>,
     pub exchange_fee_minor: Option<i64>,
-    pub transfer_allowed: Option<i32>,
+    #[diesel(serialize_as = StoredFlag)]
+    pub transfer_allowed: Option<bool>,
     pub change_cutoff_minutes: Option<i32>,
     pub transfer_offer_hours: Option<i32>,
-    pub refund_on_cancel: Option<i32>,
+    #[diesel(serialize_as = StoredFlag)]
+    pub refund_on_cancel: Option<bool>,
     pub lobby_message: Option<Option<&'a str>>,
 }
 
@@ -371,6 +384,6 @@ pub struct TicketCancellationRow {
 pub struct LinkOpenRow {
     pub id: i64,
     pub ticket_id: i64,
-    pub purpose: String,
+    pub purpose: LinkPurpose,
     pub opened_at: NaiveDateTime,
 }

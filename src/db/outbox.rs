@@ -9,7 +9,8 @@ use diesel::sql_types::{BigInt, Text, Timestamp};
 use super::models::{NewOutboxRow, OutboxRow};
 use super::schema::{events, outbox, performances, reminder_runs};
 use super::{with_conn, Conn};
-use crate::domain::outbox::{EmailStatus, WITH_CALENDAR};
+use crate::domain::outbox::{EmailKind, EmailStatus, WITH_CALENDAR};
+use crate::domain::TicketStatus;
 
 /// Queues emails; a row whose dedupe key is already queued is left alone. Returns how many
 /// were queued.
@@ -24,22 +25,24 @@ pub fn enqueue(conn: &mut Conn<'_>, rows: &[NewOutboxRow]) -> QueryResult<usize>
         .execute(c))
 }
 
+// The statuses are bound (`claim_due`), not written as literals, so that their names live only
+// in `EmailStatus`.
 const CLAIM_SQLITE: &str = "
-    UPDATE outbox SET status = 'sending', locked_until = ?, claim_token = ?, attempts = attempts + 1
+    UPDATE outbox SET status = ?, locked_until = ?, claim_token = ?, attempts = attempts + 1
     WHERE id IN (
         SELECT id FROM outbox
-        WHERE (status = 'pending' AND next_attempt_at <= ?) OR (status = 'sending' AND locked_until < ?)
+        WHERE (status = ? AND next_attempt_at <= ?) OR (status = ? AND locked_until < ?)
         ORDER BY next_attempt_at, id
         LIMIT ?)
     RETURNING *";
 
 const CLAIM_POSTGRES: &str = "
-    UPDATE outbox SET status = 'sending', locked_until = $1, claim_token = $2, attempts = attempts + 1
+    UPDATE outbox SET status = $1, locked_until = $2, claim_token = $3, attempts = attempts + 1
     WHERE id IN (
         SELECT id FROM outbox
-        WHERE (status = 'pending' AND next_attempt_at <= $3) OR (status = 'sending' AND locked_until < $4)
+        WHERE (status = $4 AND next_attempt_at <= $5) OR (status = $6 AND locked_until < $7)
         ORDER BY next_attempt_at, id
-        LIMIT $5
+        LIMIT $8
         FOR UPDATE SKIP LOCKED)
     RETURNING *";
 
@@ -59,9 +62,12 @@ pub fn claim_due(
         Conn::Postgres(_) => CLAIM_POSTGRES,
     };
     with_conn!(conn, c => diesel::sql_query(sql)
+        .bind::<Text, _>(EmailStatus::Sending)
         .bind::<Timestamp, _>(lease_until)
         .bind::<Text, _>(claim_token)
+        .bind::<Text, _>(EmailStatus::Pending)
         .bind::<Timestamp, _>(now)
+        .bind::<Text, _>(EmailStatus::Sending)
         .bind::<Timestamp, _>(now)
         .bind::<BigInt, _>(limit)
         .load::<OutboxRow>(c))
@@ -270,23 +276,25 @@ pub fn claim_reminder_run(
     .map(|n| n == 1)
 }
 
+// The kind, its dedupe key's prefix and the statuses are bound (`queue_reminders`), not written
+// as literals, so that their names live only in `EmailKind`, `EmailStatus` and `TicketStatus`.
 const QUEUE_REMINDERS_SQLITE: &str = "
     INSERT INTO outbox (kind, dedupe_key, ticket_id, detail, recipient, message_id, status, attempts,
                         next_attempt_at, created_at)
-    SELECT 'reminder', 'reminder:' || t.id || ':' || ?, t.id, ?, t.holder_email,
-           '<' || lower(hex(randomblob(16))) || '@' || ? || '>', 'pending', 0, ?, ?
+    SELECT ?, ? || t.id || ':' || ?, t.id, ?, t.holder_email,
+           '<' || lower(hex(randomblob(16))) || '@' || ? || '>', ?, 0, ?, ?
     FROM tickets t
-    WHERE t.performance_id = ? AND t.status = 'valid'
+    WHERE t.performance_id = ? AND t.status = ?
     ON CONFLICT (dedupe_key) DO NOTHING";
 
 const QUEUE_REMINDERS_POSTGRES: &str = "
     INSERT INTO outbox (kind, dedupe_key, ticket_id, detail, recipient, message_id, status, attempts,
                         next_attempt_at, created_at)
-    SELECT 'reminder', 'reminder:' || t.id || ':' || $1, t.id, $2, t.holder_email,
-           '<' || md5(random()::text || t.id::text || clock_timestamp()::text) || '@' || $3 || '>',
-           'pending', 0, $4, $5
+    SELECT $1, $2 || t.id || ':' || $3, t.id, $4, t.holder_email,
+           '<' || md5(random()::text || t.id::text || clock_timestamp()::text) || '@' || $5 || '>',
+           $6, 0, $7, $8
     FROM tickets t
-    WHERE t.performance_id = $6 AND t.status = 'valid'
+    WHERE t.performance_id = $9 AND t.status = $10
     ON CONFLICT (dedupe_key) DO NOTHING";
 
 /// Whether any reminder batch of this performance queued emails already.
@@ -319,66 +327,22 @@ pub fn queue_reminders(
     } else {
         offset.clone()
     };
+    // As every dedupe key starts: the kind's name and a colon (see `email::confirmation_row`).
+    let dedupe_prefix = format!("{}:", EmailKind::Reminder);
     let queued = with_conn!(conn, c => diesel::sql_query(sql)
+        .bind::<Text, _>(EmailKind::Reminder)
+        .bind::<Text, _>(&dedupe_prefix)
         .bind::<Text, _>(&offset)
         .bind::<Text, _>(&detail)
         .bind::<Text, _>(message_id_domain)
+        .bind::<Text, _>(EmailStatus::Pending)
         .bind::<Timestamp, _>(now)
         .bind::<Timestamp, _>(now)
         .bind::<BigInt, _>(performance_id)
+        .bind::<Text, _>(TicketStatus::Valid)
         .execute(c))?;
     with_conn!(conn, c => diesel::update(reminder_runs::table.find((performance_id, offset_minutes)))
         .set(reminder_runs::queued.eq(queued as i64))
         .execute(c))?;
     Ok(queued)
-}
-
-/// The outbox's kind and status columns read and written as their domain enums, stored as the
-/// same text on both backends. diesel's derives are spelled on proxies (`foreign_derive`)
-/// because the enums live in `domain`, which knows no SQL.
-mod stored_as_text {
-    use diesel::backend::Backend;
-    use diesel::deserialize::{self, FromSql, FromSqlRow};
-    use diesel::expression::AsExpression;
-    use diesel::serialize::{self, Output, ToSql};
-    use diesel::sql_types::Text;
-
-    use crate::domain::outbox::{EmailKind, EmailStatus};
-
-    macro_rules! stored_as_text {
-        ($domain:ident, $proxy:ident) => {
-            #[derive(AsExpression, FromSqlRow)]
-            #[diesel(foreign_derive)]
-            #[diesel(sql_type = Text)]
-            #[expect(
-                dead_code,
-                reason = "only carries diesel's derives for the domain type"
-            )]
-            struct $proxy($domain);
-
-            impl<DB: Backend> ToSql<Text, DB> for $domain
-            where
-                str: ToSql<Text, DB>,
-            {
-                fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
-                    <str as ToSql<Text, DB>>::to_sql(self.as_str(), out)
-                }
-            }
-
-            impl<DB: Backend> FromSql<Text, DB> for $domain
-            where
-                String: FromSql<Text, DB>,
-            {
-                fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
-                    let text = <String as FromSql<Text, DB>>::from_sql(bytes)?;
-                    $domain::from_stored(&text).ok_or_else(|| {
-                        format!(concat!("unknown ", stringify!($domain), " {:?}"), text).into()
-                    })
-                }
-            }
-        };
-    }
-
-    stored_as_text!(EmailKind, EmailKindProxy);
-    stored_as_text!(EmailStatus, EmailStatusProxy);
 }

@@ -16,7 +16,9 @@ use diesel::sqlite::{Sqlite, SqliteValue};
 
 use crate::domain::cancellation::CancellationStatus;
 use crate::domain::credit::CreditReason;
+use crate::domain::link::LinkPurpose;
 use crate::domain::offer::OfferStatus;
+use crate::domain::outbox::{EmailKind, EmailStatus};
 use crate::domain::{ScanOutcome, TicketStatus};
 
 /// An enum stored as one of a fixed set of names.
@@ -109,16 +111,29 @@ stored_as_text!(
 
 stored_as_text!(CreditReason, "credit reason", CreditReason::as_str);
 
+stored_as_text!(LinkPurpose, "link purpose", LinkPurpose::as_str);
+
+stored_as_text!(EmailKind, "email kind", EmailKind::as_str);
+
+stored_as_text!(EmailStatus, "email status", EmailStatus::as_str);
+
 /// A yes or no, stored as the INTEGER 0 or 1. Both backends' migrations declare their flags
 /// INTEGER (SQLite has no BOOLEAN, and diesel's `Bool` is a PostgreSQL `boolean`, not an
 /// `integer`), so the schema says `Integer`; a row field reads it as a `bool` through this
-/// (`#[diesel(deserialize_as = StoredFlag)]`), and a write binds it as 0 or 1.
+/// (`#[diesel(deserialize_as = StoredFlag)]`), and a write binds it as 0 or 1 (an insert or
+/// update form's `bool` field through `#[diesel(serialize_as = StoredFlag)]`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoredFlag(pub bool);
 
 impl From<StoredFlag> for bool {
     fn from(flag: StoredFlag) -> bool {
         flag.0
+    }
+}
+
+impl From<bool> for StoredFlag {
+    fn from(flag: bool) -> StoredFlag {
+        StoredFlag(flag)
     }
 }
 
@@ -157,5 +172,8 @@ mod tests {
         round_trips::<OfferStatus>();
         round_trips::<CancellationStatus>();
         round_trips::<CreditReason>();
+        round_trips::<LinkPurpose>();
+        round_trips::<EmailKind>();
+        round_trips::<EmailStatus>();
     }
 }

@@ -100,6 +100,7 @@ impl RequestMetrics {
     }
 }
 
+// The same actix `Transform` boilerplate as `auth::Authorize`'s: each wraps its own service type.
 impl<S, B> Transform<S, ServiceRequest> for RequestMetrics
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,

@@ -147,15 +147,14 @@ fn cancel_tickets(
         } else {
             0
         };
-        credit::add(
-            conn,
-            &ticket.holder_email,
-            &ticket.currency,
-            refund_minor,
-            CreditReason::CancelRefund,
-            Some(ticket.id),
+        let refund = credit::Posting {
+            email: &ticket.holder_email,
+            currency: &ticket.currency,
+            reason: CreditReason::CancelRefund,
+            ticket_id: Some(ticket.id),
             at,
-        )?;
+        };
+        credit::add(conn, &refund, refund_minor)?;
         *seats_by_performance
             .entry(ticket.performance_id)
             .or_default() += 1;

@@ -1,9 +1,10 @@
 //! Stored credit: what a patron's email address holds, per currency, and every entry behind it.
 
+use chrono::NaiveDateTime;
 use serde::Serialize;
 
 use super::{Encore, Result};
-use crate::db::models::CreditEntryRow;
+use crate::db::models::{CreditEntryRow, NewCreditEntryRow};
 use crate::db::{credit, Conn};
 use crate::domain::credit::CreditReason;
 use crate::domain::policy::Refusal;
@@ -41,42 +42,50 @@ pub fn of_patron(encore: &Encore, email: &EmailAddress) -> Result<PatronCredit> 
     })
 }
 
+/// A movement of a patron's credit, all but its amount: whose, in which currency, why, for
+/// which ticket, and when.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Posting<'a> {
+    pub email: &'a str,
+    pub currency: &'a str,
+    pub reason: CreditReason,
+    pub ticket_id: Option<i64>,
+    pub at: NaiveDateTime,
+}
+
+impl Posting<'_> {
+    /// The ledger entry that moves the balance by `amount_minor` (negative for a debit).
+    fn entry(&self, amount_minor: i64) -> NewCreditEntryRow<'_> {
+        NewCreditEntryRow {
+            patron_email: self.email,
+            currency: self.currency,
+            amount_minor,
+            reason: self.reason.as_str(),
+            ticket_id: self.ticket_id,
+            created_at: self.at,
+        }
+    }
+}
+
 /// Spends up to `wanted` of a patron's credit inside the caller's transaction; returns how
 /// much was spent. The balance is read with a row lock, and the debit is conditional besides:
 /// two concurrent spenders can never take the balance below zero.
-pub(super) fn spend_up_to(
-    conn: &mut Conn<'_>,
-    email: &str,
-    currency: &str,
-    wanted: i64,
-    reason: CreditReason,
-    ticket_id: Option<i64>,
-    at: chrono::NaiveDateTime,
-) -> Result<i64> {
-    let available = credit::balance_for_update(conn, email, currency)?;
+pub(super) fn spend_up_to(conn: &mut Conn<'_>, posting: &Posting<'_>, wanted: i64) -> Result<i64> {
+    let available = credit::balance_for_update(conn, posting.email, posting.currency)?;
     let amount = wanted.min(available);
     if amount > 0 {
-        spend_exactly(conn, email, currency, amount, reason, ticket_id, at)?;
+        spend_exactly(conn, posting, amount)?;
     }
     Ok(amount)
 }
 
 /// Spends exactly `amount` inside the caller's transaction, or refuses with what is missing.
-pub(super) fn spend_exactly(
-    conn: &mut Conn<'_>,
-    email: &str,
-    currency: &str,
-    amount: i64,
-    reason: CreditReason,
-    ticket_id: Option<i64>,
-    at: chrono::NaiveDateTime,
-) -> Result<()> {
+pub(super) fn spend_exactly(conn: &mut Conn<'_>, posting: &Posting<'_>, amount: i64) -> Result<()> {
     if amount == 0 {
         return Ok(());
     }
-    let entry = credit::entry(email, currency, -amount, reason, ticket_id, at);
-    if !credit::post(conn, &entry)? {
-        let available = credit::balance_for_update(conn, email, currency)?;
+    if !credit::post(conn, &posting.entry(-amount))? {
+        let available = credit::balance_for_update(conn, posting.email, posting.currency)?;
         return Err(Refusal::InsufficientCredit {
             needed: amount - available,
         }
@@ -86,20 +95,9 @@ pub(super) fn spend_exactly(
 }
 
 /// Adds credit inside the caller's transaction.
-pub(super) fn add(
-    conn: &mut Conn<'_>,
-    email: &str,
-    currency: &str,
-    amount: i64,
-    reason: CreditReason,
-    ticket_id: Option<i64>,
-    at: chrono::NaiveDateTime,
-) -> Result<()> {
+pub(super) fn add(conn: &mut Conn<'_>, posting: &Posting<'_>, amount: i64) -> Result<()> {
     if amount > 0 {
-        credit::post(
-            conn,
-            &credit::entry(email, currency, amount, reason, ticket_id, at),
-        )?;
+        credit::post(conn, &posting.entry(amount))?;
     }
     Ok(())
 }

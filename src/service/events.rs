@@ -37,13 +37,13 @@ pub fn create_event(
                 time_zone: time_zone.name(),
                 created_at: crate::service::now().naive_utc(),
                 reminder_offsets_minutes: &reminders,
-                exchange_allowed: policy.exchange_allowed.into(),
-                exchange_any_event: policy.exchange_any_event.into(),
+                exchange_allowed: policy.exchange_allowed,
+                exchange_any_event: policy.exchange_any_event,
                 exchange_fee_minor: policy.exchange_fee_minor,
-                transfer_allowed: policy.transfer_allowed.into(),
+                transfer_allowed: policy.transfer_allowed,
                 change_cutoff_minutes: policy.cutoff.num_minutes() as i32,
                 transfer_offer_hours: policy.offer_lifetime.num_hours() as i32,
-                refund_on_cancel: policy.refund_on_cancel.into(),
+                refund_on_cancel: policy.refund_on_cancel,
                 lobby_message: lobby_message.map(LobbyMessage::as_str),
             },
         )
@@ -104,13 +104,13 @@ pub fn update_event(encore: &Encore, id: i64, changes: &EventChanges) -> Result<
     let row = EventChangeset {
         name: name.as_deref(),
         venue: venue.as_deref(),
-        exchange_allowed: policy.exchange_allowed.map(i32::from),
-        exchange_any_event: policy.exchange_any_event.map(i32::from),
+        exchange_allowed: policy.exchange_allowed,
+        exchange_any_event: policy.exchange_any_event,
         exchange_fee_minor: policy.exchange_fee_minor,
-        transfer_allowed: policy.transfer_allowed.map(i32::from),
+        transfer_allowed: policy.transfer_allowed,
         change_cutoff_minutes: policy.cutoff.map(|d| d.num_minutes() as i32),
         transfer_offer_hours: policy.offer_lifetime.map(|d| d.num_hours() as i32),
-        refund_on_cancel: policy.refund_on_cancel.map(i32::from),
+        refund_on_cancel: policy.refund_on_cancel,
         lobby_message: changes
             .lobby_message
             .as_ref()
@@ -171,12 +171,12 @@ pub fn get_performance(encore: &Encore, id: i64) -> Result<PerformanceRow> {
 /// An event's rules for patron changes, as stored.
 pub fn change_policy(event: &EventRow) -> ChangePolicy {
     ChangePolicy {
-        exchange_allowed: event.exchange_allowed != 0,
-        exchange_any_event: event.exchange_any_event != 0,
+        exchange_allowed: event.exchange_allowed,
+        exchange_any_event: event.exchange_any_event,
         exchange_fee_minor: event.exchange_fee_minor,
-        transfer_allowed: event.transfer_allowed != 0,
+        transfer_allowed: event.transfer_allowed,
         cutoff: chrono::Duration::minutes(event.change_cutoff_minutes.into()),
         offer_lifetime: chrono::Duration::hours(event.transfer_offer_hours.into()),
-        refund_on_cancel: event.refund_on_cancel != 0,
+        refund_on_cancel: event.refund_on_cancel,
     }
 }

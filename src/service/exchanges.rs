@@ -77,15 +77,14 @@ fn exchange_in(
 
     let value = current.policy.exchange_value(old.price_minor);
     let (email, currency) = (old.holder_email.as_str(), old.currency.as_str());
-    credit::add(
-        conn,
+    let credited = credit::Posting {
         email,
         currency,
-        value.value_minor,
-        CreditReason::Exchange,
-        Some(old.id),
+        reason: CreditReason::Exchange,
+        ticket_id: Some(old.id),
         at,
-    )?;
+    };
+    credit::add(conn, &credited, value.value_minor)?;
 
     let mut new_ticket = None;
     let mut spent = 0;
@@ -113,15 +112,12 @@ fn exchange_in(
                 replaces_ticket_id: Some(old.id),
             },
         )?;
-        credit::spend_exactly(
-            conn,
-            email,
-            currency,
-            price_minor,
-            CreditReason::ExchangePurchase,
-            Some(ticket.id),
-            at,
-        )?;
+        let paid = credit::Posting {
+            reason: CreditReason::ExchangePurchase,
+            ticket_id: Some(ticket.id),
+            ..credited
+        };
+        credit::spend_exactly(conn, &paid, price_minor)?;
         spent = price_minor;
         new_ticket = Some(ticket);
     }

@@ -12,10 +12,10 @@ use super::credit::{self, PatronCredit};
 use super::{Encore, Error, Result};
 use crate::db::models::TicketRow;
 use crate::db::{cancellations, journey, outbox, tickets, Conn};
+use crate::domain::link::LinkPurpose;
 use crate::domain::offer::OfferStatus;
 use crate::domain::outbox::{EmailKind, EmailStatus};
 use crate::domain::EmailAddress;
-use crate::tokens::LinkPurpose;
 
 /// One touch of the journey.
 #[derive(Debug, Clone, Serialize)]
@@ -84,10 +84,6 @@ pub fn of_patron(encore: &Encore, email: &EmailAddress) -> Result<PatronJourney>
 /// `Settings::link_open_record_every` for each ticket and purpose: a page reloaded (or fetched
 /// in a loop) is one touch, not a flood of them. True when this open was recorded.
 pub fn link_opened(encore: &Encore, ticket_id: i64, purpose: LinkPurpose) -> Result<bool> {
-    let purpose = match purpose {
-        LinkPurpose::View => "view",
-        LinkPurpose::Claim => "claim",
-    };
     let now = super::now();
     let since = now - encore.settings.link_open_record_every;
     encore.db.write(|conn| {

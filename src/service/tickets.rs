@@ -210,15 +210,14 @@ fn issue_in(
     let mut credit_applied = Vec::with_capacity(issued.len());
     for (ticket, pays) in issued.iter().zip(pays_with_credit) {
         credit_applied.push(if pays {
-            super::credit::spend_up_to(
-                conn,
-                &ticket.holder_email,
-                &ticket.currency,
-                ticket.price_minor,
-                CreditReason::BoxOfficePurchase,
-                Some(ticket.id),
-                now,
-            )?
+            let payment = super::credit::Posting {
+                email: &ticket.holder_email,
+                currency: &ticket.currency,
+                reason: CreditReason::BoxOfficePurchase,
+                ticket_id: Some(ticket.id),
+                at: now,
+            };
+            super::credit::spend_up_to(conn, &payment, ticket.price_minor)?
         } else {
             0
         });

@@ -4,15 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// What a patron link lets its holder do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LinkPurpose {
-    /// Open the ticket page (and act on the ticket from there).
-    View,
-    /// Claim a ticket offered by a friend: `tid` and `gen` name the ticket as it was offered.
-    Claim,
-}
+pub use crate::domain::link::LinkPurpose;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

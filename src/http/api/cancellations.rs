@@ -94,6 +94,7 @@ pub struct CancellationJobView {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
+// Field by field, as `views::PerformanceView` is built: a view is the API's contract, not the row.
 impl From<PerformanceCancellationRow> for CancellationJobView {
     fn from(row: PerformanceCancellationRow) -> Self {
         CancellationJobView {

@@ -1,4 +1,6 @@
-//! What the API answers with: response shapes, separate from storage rows.
+//! What the API answers with: response shapes, separate from storage rows. A view repeats
+//! many of its row's fields on purpose: the view is the API's published contract (OpenAPI),
+//! the row follows the schema, and a column added is no API field until a view says so.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -91,6 +93,7 @@ impl From<PerformanceRow> for PerformanceView {
     }
 }
 
+/// The API's ticket: `TicketRow`'s fields repeated as the contract (see the module's doc).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TicketView {
     pub id: i64,

@@ -1,0 +1,41 @@
+//! Patron links' words: what a signed link lets its holder do. The same names are the link's
+//! `pur` claim and what `link_opens.purpose` stores.
+
+use serde::{Deserialize, Serialize};
+
+/// What a patron link lets its holder do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkPurpose {
+    /// Open the ticket page (and act on the ticket from there).
+    View,
+    /// Claim a ticket offered by a friend: `tid` and `gen` name the ticket as it was offered.
+    Claim,
+}
+
+impl LinkPurpose {
+    pub const ALL: [LinkPurpose; 2] = [LinkPurpose::View, LinkPurpose::Claim];
+
+    /// The name stored, the same as the claim's (serde's `snake_case`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkPurpose::View => "view",
+            LinkPurpose::Claim => "claim",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stored_name_is_the_claims_name() {
+        for purpose in LinkPurpose::ALL {
+            assert_eq!(
+                serde_json::to_value(purpose).unwrap(),
+                serde_json::json!(purpose.as_str())
+            );
+        }
+    }
+}
