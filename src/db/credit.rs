@@ -8,6 +8,7 @@ use super::models::{CreditEntryRow, NewCreditEntryRow};
 use super::schema::{credit_accounts, credit_ledger};
 use super::{with_conn, Conn};
 use crate::domain::credit::CreditReason;
+use crate::domain::ids::TicketId;
 
 /// The balance, locking the account row on PostgreSQL until the transaction ends, so that what
 /// is read is what the next write builds on. (SQLite's writes are serialized already.)
@@ -73,7 +74,7 @@ pub fn entry<'a>(
     currency: &'a str,
     amount_minor: i64,
     reason: CreditReason,
-    ticket_id: Option<i64>,
+    ticket_id: Option<TicketId>,
     at: NaiveDateTime,
 ) -> NewCreditEntryRow<'a> {
     NewCreditEntryRow {

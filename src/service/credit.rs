@@ -6,6 +6,7 @@ use super::{Encore, Result};
 use crate::db::models::CreditEntryRow;
 use crate::db::{credit, Conn};
 use crate::domain::credit::CreditReason;
+use crate::domain::ids::TicketId;
 use crate::domain::policy::Refusal;
 use crate::domain::EmailAddress;
 
@@ -50,7 +51,7 @@ pub(super) fn spend_up_to(
     currency: &str,
     wanted: i64,
     reason: CreditReason,
-    ticket_id: Option<i64>,
+    ticket_id: Option<TicketId>,
     at: chrono::NaiveDateTime,
 ) -> Result<i64> {
     let available = credit::balance_for_update(conn, email, currency)?;
@@ -68,7 +69,7 @@ pub(super) fn spend_exactly(
     currency: &str,
     amount: i64,
     reason: CreditReason,
-    ticket_id: Option<i64>,
+    ticket_id: Option<TicketId>,
     at: chrono::NaiveDateTime,
 ) -> Result<()> {
     if amount == 0 {
@@ -92,7 +93,7 @@ pub(super) fn add(
     currency: &str,
     amount: i64,
     reason: CreditReason,
-    ticket_id: Option<i64>,
+    ticket_id: Option<TicketId>,
     at: chrono::NaiveDateTime,
 ) -> Result<()> {
     if amount > 0 {

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::ids::TicketId;
+
 /// What a patron link lets its holder do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -18,7 +20,7 @@ pub enum LinkPurpose {
 #[serde(deny_unknown_fields)]
 pub struct LinkClaims {
     #[serde(rename = "tid")]
-    pub ticket_id: i64,
+    pub ticket_id: TicketId,
     #[serde(rename = "gen")]
     pub generation: i32,
     #[serde(rename = "pur")]
