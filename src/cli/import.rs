@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::domain::ids::PerformanceId;
 use crate::service::import::import_csv;
 
 /// Exit status 0 when every row is issued (now or before); 3 when some rows were rejected.
@@ -24,9 +25,13 @@ pub fn run(path: &Path, performance_id: i64, batch_size: usize) -> anyhow::Resul
         )
         .expect("a valid template"),
     );
-    let report = import_csv(&encore, performance_id, file, batch_size, |done| {
-        bar.set_position(done)
-    })?;
+    let report = import_csv(
+        &encore,
+        PerformanceId(performance_id),
+        file,
+        batch_size,
+        |done| bar.set_position(done),
+    )?;
     bar.finish_and_clear();
 
     println!(

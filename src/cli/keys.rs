@@ -1,6 +1,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use crate::domain::ids::ApiKeyId;
 use crate::domain::Role;
 use crate::service::{signing, staff};
 
@@ -46,7 +47,7 @@ pub fn list() -> anyhow::Result<ExitCode> {
 
 pub fn revoke(id: i64) -> anyhow::Result<ExitCode> {
     let (_, encore) = super::open()?;
-    staff::revoke_key(&encore.db, id)?;
+    staff::revoke_key(&encore.db, ApiKeyId(id))?;
     println!("revoked key #{id}");
     Ok(ExitCode::SUCCESS)
 }

@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use chrono::Utc;
 
 use crate::db::outbox::FailedFilter;
+use crate::domain::ids::TicketId;
 use crate::domain::outbox::EmailStatus;
 use crate::service::outbox;
 use crate::worker::jobs::refresh_keys;
@@ -82,7 +83,7 @@ pub fn retry(
     let filter = FailedFilter {
         id: None,
         kind,
-        ticket_id,
+        ticket_id: ticket_id.map(TicketId),
         queued_since: queued_within_hours
             .map(|hours| (Utc::now() - chrono::Duration::hours(hours)).naive_utc()),
     };

@@ -3,6 +3,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::domain::ids::PerformanceId;
 use crate::service::cancellations::{self, Reason};
 
 /// Cancels a performance in the foreground with a progress bar: starts its job, or resumes the
@@ -14,6 +15,7 @@ pub fn cancel(
     pause: Duration,
 ) -> anyhow::Result<ExitCode> {
     let (_, encore) = super::open()?;
+    let performance_id = PerformanceId(performance_id);
     let reason = Reason::parse(reason)?;
     let (job, started) =
         cancellations::begin_performance_cancellation(&encore, performance_id, &reason)?;

@@ -4,6 +4,7 @@ use diesel::prelude::*;
 use super::models::{ApiKeyRow, NewApiKeyRow};
 use super::schema::api_keys;
 use super::{with_conn, Conn};
+use crate::domain::ids::ApiKeyId;
 
 pub fn insert(conn: &mut Conn<'_>, row: &NewApiKeyRow<'_>) -> QueryResult<ApiKeyRow> {
     with_conn!(conn, c => diesel::insert_into(api_keys::table)
@@ -30,7 +31,7 @@ pub fn list(conn: &mut Conn<'_>) -> QueryResult<Vec<ApiKeyRow>> {
 }
 
 /// Revokes a key; returns whether a live key was revoked.
-pub fn revoke(conn: &mut Conn<'_>, id: i64, at: NaiveDateTime) -> QueryResult<bool> {
+pub fn revoke(conn: &mut Conn<'_>, id: ApiKeyId, at: NaiveDateTime) -> QueryResult<bool> {
     with_conn!(conn, c => diesel::update(api_keys::table)
         .filter(api_keys::id.eq(id))
         .filter(api_keys::revoked_at.is_null())
@@ -42,7 +43,7 @@ pub fn revoke(conn: &mut Conn<'_>, id: i64, at: NaiveDateTime) -> QueryResult<bo
 /// Sets the key's `last_used_at` to `at` if it has none, or one before `stale_before`.
 pub fn record_use(
     conn: &mut Conn<'_>,
-    id: i64,
+    id: ApiKeyId,
     at: NaiveDateTime,
     stale_before: NaiveDateTime,
 ) -> QueryResult<()> {

@@ -12,6 +12,7 @@ use super::schema::{
 use super::stored::StoredFlag;
 use super::{with_conn, Conn};
 use crate::domain::cancellation::CancellationStatus;
+use crate::domain::ids::{CancellationId, PerformanceId, TicketId};
 use crate::domain::offer::OfferStatus;
 use crate::domain::TicketStatus;
 
@@ -34,7 +35,7 @@ macro_rules! cancelable {
 }
 
 /// How many tickets of the performance a cancellation would still take.
-pub fn count_cancelable(conn: &mut Conn<'_>, performance_id: i64) -> QueryResult<i64> {
+pub fn count_cancelable(conn: &mut Conn<'_>, performance_id: PerformanceId) -> QueryResult<i64> {
     with_conn!(conn, c => tickets::table
         .filter(tickets::performance_id.eq(performance_id))
         .filter(cancelable!())
@@ -46,7 +47,7 @@ pub fn count_cancelable(conn: &mut Conn<'_>, performance_id: i64) -> QueryResult
 /// each is emailed once, about all their tickets.
 pub fn next_holders(
     conn: &mut Conn<'_>,
-    performance_id: i64,
+    performance_id: PerformanceId,
     limit: i64,
 ) -> QueryResult<Vec<String>> {
     with_conn!(conn, c => tickets::table
@@ -63,7 +64,7 @@ pub fn next_holders(
 /// the scan writer locks in, so the two never deadlock).
 pub fn cancelable_of_holders(
     conn: &mut Conn<'_>,
-    performance_id: i64,
+    performance_id: PerformanceId,
     holders: &[String],
 ) -> QueryResult<Vec<TicketRow>> {
     // `as_select` is bound to one backend, so each arm builds its own query.
@@ -104,7 +105,7 @@ pub fn record(conn: &mut Conn<'_>, rows: &[TicketCancellationRow]) -> QueryResul
 
 pub fn of_tickets(
     conn: &mut Conn<'_>,
-    ticket_ids: &[i64],
+    ticket_ids: &[TicketId],
 ) -> QueryResult<Vec<TicketCancellationRow>> {
     with_conn!(conn, c => ticket_cancellations::table
         .filter(ticket_cancellations::ticket_id.eq_any(ticket_ids))
@@ -115,7 +116,7 @@ pub fn of_tickets(
 /// Marks the performance canceled (once; the first time is kept).
 pub fn mark_performance_canceled(
     conn: &mut Conn<'_>,
-    performance_id: i64,
+    performance_id: PerformanceId,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
     with_conn!(conn, c => diesel::update(performances::table)
@@ -130,7 +131,7 @@ pub fn mark_performance_canceled(
 /// Returns the job and whether this call started it.
 pub fn start_job(
     conn: &mut Conn<'_>,
-    performance_id: i64,
+    performance_id: PerformanceId,
     reason: &str,
     refund_to_credit: bool,
     total: i64,
@@ -155,7 +156,7 @@ pub fn start_job(
 
 pub fn job_of_performance(
     conn: &mut Conn<'_>,
-    performance_id: i64,
+    performance_id: PerformanceId,
 ) -> QueryResult<Option<PerformanceCancellationRow>> {
     with_conn!(conn, c => jobs::table
         .filter(jobs::performance_id.eq(performance_id))
@@ -164,7 +165,10 @@ pub fn job_of_performance(
         .optional())
 }
 
-pub fn find_job(conn: &mut Conn<'_>, id: i64) -> QueryResult<Option<PerformanceCancellationRow>> {
+pub fn find_job(
+    conn: &mut Conn<'_>,
+    id: CancellationId,
+) -> QueryResult<Option<PerformanceCancellationRow>> {
     with_conn!(conn, c => jobs::table
         .find(id)
         .select(PerformanceCancellationRow::as_select())
@@ -172,7 +176,7 @@ pub fn find_job(conn: &mut Conn<'_>, id: i64) -> QueryResult<Option<PerformanceC
         .optional())
 }
 
-pub fn unfinished_jobs(conn: &mut Conn<'_>) -> QueryResult<Vec<i64>> {
+pub fn unfinished_jobs(conn: &mut Conn<'_>) -> QueryResult<Vec<CancellationId>> {
     with_conn!(conn, c => jobs::table
         .filter(jobs::status.eq(CancellationStatus::Running))
         .order(jobs::id)
@@ -183,7 +187,7 @@ pub fn unfinished_jobs(conn: &mut Conn<'_>) -> QueryResult<Vec<i64>> {
 /// Moves the job's counters by one batch, in the batch's transaction.
 pub fn advance_job(
     conn: &mut Conn<'_>,
-    id: i64,
+    id: CancellationId,
     canceled: i64,
     remaining: i64,
     at: NaiveDateTime,

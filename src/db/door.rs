@@ -9,18 +9,22 @@ use diesel::sql_types::{Text, Timestamp};
 use super::models::TicketRow;
 use super::schema::{arrival_events, door_changes, events, performances, tickets};
 use super::{with_conn, Conn};
+use crate::domain::ids::{PerformanceId, TicketId};
 use crate::domain::{ScanOutcome, TicketStatus};
 
 /// A ticket's state as a scanner needs it: which generation admits, and whether it is valid.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable)]
 pub struct DoorEntry {
-    pub ticket_id: i64,
+    pub ticket_id: TicketId,
     pub generation: i32,
     pub status: TicketStatus,
 }
 
 /// The performance's count of door changes; `None` when there is no such performance.
-pub fn door_version(conn: &mut Conn<'_>, performance_id: i64) -> QueryResult<Option<i64>> {
+pub fn door_version(
+    conn: &mut Conn<'_>,
+    performance_id: PerformanceId,
+) -> QueryResult<Option<i64>> {
     with_conn!(conn, c => performances::table
         .find(performance_id)
         .select(performances::door_version)
@@ -31,7 +35,10 @@ pub fn door_version(conn: &mut Conn<'_>, performance_id: i64) -> QueryResult<Opt
 /// Every ticket of the performance that is not valid at its first generation: for each, some
 /// token that was issued must be refused (or, for a ticket born at a later generation, no
 /// earlier one exists, and listing it is harmless).
-pub fn refused_tickets(conn: &mut Conn<'_>, performance_id: i64) -> QueryResult<Vec<DoorEntry>> {
+pub fn refused_tickets(
+    conn: &mut Conn<'_>,
+    performance_id: PerformanceId,
+) -> QueryResult<Vec<DoorEntry>> {
     with_conn!(conn, c => tickets::table
         .filter(tickets::performance_id.eq(performance_id))
         .filter(tickets::status.ne(TicketStatus::Valid).or(tickets::generation.ne(1)))
@@ -43,7 +50,7 @@ pub fn refused_tickets(conn: &mut Conn<'_>, performance_id: i64) -> QueryResult<
 /// The journal's entries with `after < version <= up_to`, oldest first.
 pub fn changes_between(
     conn: &mut Conn<'_>,
-    performance_id: i64,
+    performance_id: PerformanceId,
     after: i64,
     up_to: i64,
 ) -> QueryResult<Vec<DoorEntry>> {
@@ -59,7 +66,7 @@ pub fn changes_between(
 /// The tickets named, in id order; on PostgreSQL locked for the rest of the transaction, in
 /// the order every scan batch locks in, so an upload and the scan writer never deadlock.
 /// (SQLite's single writer already holds everything still.)
-pub fn lock_tickets(conn: &mut Conn<'_>, ids: &[i64]) -> QueryResult<Vec<TicketRow>> {
+pub fn lock_tickets(conn: &mut Conn<'_>, ids: &[TicketId]) -> QueryResult<Vec<TicketRow>> {
     let query = tickets::table
         .filter(tickets::id.eq_any(ids))
         .order(tickets::id);
@@ -75,8 +82,8 @@ pub fn lock_tickets(conn: &mut Conn<'_>, ids: &[i64]) -> QueryResult<Vec<TicketR
 /// Which devices have admitted each of these tickets (an admission or a conflict on record).
 pub fn admitting_devices(
     conn: &mut Conn<'_>,
-    ticket_ids: &[i64],
-) -> QueryResult<Vec<(i64, String)>> {
+    ticket_ids: &[TicketId],
+) -> QueryResult<Vec<(TicketId, String)>> {
     with_conn!(conn, c => arrival_events::table
         .filter(arrival_events::ticket_id.eq_any(ticket_ids))
         .filter(arrival_events::outcome.eq_any([ScanOutcome::Admitted, ScanOutcome::Conflict]))
@@ -88,7 +95,7 @@ pub fn admitting_devices(
 /// Records a ticket's (earliest known) admission. The caller holds the ticket's lock.
 pub fn set_admission(
     conn: &mut Conn<'_>,
-    ticket_id: i64,
+    ticket_id: TicketId,
     at: NaiveDateTime,
     gate: &str,
     device: &str,
@@ -107,7 +114,7 @@ pub fn set_admission(
 #[derive(Debug, Clone, Queryable)]
 pub struct UploadedScan {
     pub upload_key: String,
-    pub ticket_id: Option<i64>,
+    pub ticket_id: Option<TicketId>,
     pub outcome: ScanOutcome,
 }
 
@@ -126,7 +133,7 @@ pub fn uploaded(conn: &mut Conn<'_>, keys: &[String]) -> QueryResult<Vec<Uploade
 /// Whether the performance's event has a lobby message. A statement diesel prepares once per
 /// connection: the admitting transaction asks it before the (costlier) queueing statement,
 /// which most events, having no message, never need.
-pub fn has_lobby_message(conn: &mut Conn<'_>, performance_id: i64) -> QueryResult<bool> {
+pub fn has_lobby_message(conn: &mut Conn<'_>, performance_id: PerformanceId) -> QueryResult<bool> {
     with_conn!(conn, c => performances::table
         .inner_join(events::table)
         .filter(performances::id.eq(performance_id))
@@ -165,7 +172,7 @@ const QUEUE_LOBBY_POSTGRES: &str = "
 pub fn queue_lobby_emails(
     conn: &mut Conn<'_>,
     kind: &str,
-    ticket_ids: &[i64],
+    ticket_ids: &[TicketId],
     message_id_domain: &str,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {

@@ -3,6 +3,7 @@ use diesel::prelude::*;
 use super::models::{EventChangeset, EventRow, NewEventRow, NewPerformanceRow, PerformanceRow};
 use super::schema::{events, performances};
 use super::{with_conn, Conn};
+use crate::domain::ids::{EventId, PerformanceId};
 
 pub fn insert_event(conn: &mut Conn<'_>, row: &NewEventRow<'_>) -> QueryResult<EventRow> {
     // By value: a flag's `StoredFlag` conversion is only derived for the owned row.
@@ -16,7 +17,7 @@ pub fn list_events(conn: &mut Conn<'_>) -> QueryResult<Vec<EventRow>> {
     with_conn!(conn, c => events::table.order(events::id).select(EventRow::as_select()).load(c))
 }
 
-pub fn find_event(conn: &mut Conn<'_>, id: i64) -> QueryResult<Option<EventRow>> {
+pub fn find_event(conn: &mut Conn<'_>, id: EventId) -> QueryResult<Option<EventRow>> {
     with_conn!(conn, c => events::table.find(id).select(EventRow::as_select()).get_result(c).optional())
 }
 
@@ -25,7 +26,7 @@ pub fn find_event(conn: &mut Conn<'_>, id: i64) -> QueryResult<Option<EventRow>>
 /// ([`EventChangeset::is_empty`]).
 pub fn update_event(
     conn: &mut Conn<'_>,
-    id: i64,
+    id: EventId,
     changes: &EventChangeset<'_>,
 ) -> QueryResult<Option<EventRow>> {
     with_conn!(conn, c => diesel::update(events::table.find(id))
@@ -45,7 +46,10 @@ pub fn insert_performance(
         .get_result(c))
 }
 
-pub fn list_performances(conn: &mut Conn<'_>, event_id: i64) -> QueryResult<Vec<PerformanceRow>> {
+pub fn list_performances(
+    conn: &mut Conn<'_>,
+    event_id: EventId,
+) -> QueryResult<Vec<PerformanceRow>> {
     with_conn!(conn, c => performances::table
         .filter(performances::event_id.eq(event_id))
         .order((performances::starts_at, performances::id))
@@ -53,7 +57,10 @@ pub fn list_performances(conn: &mut Conn<'_>, event_id: i64) -> QueryResult<Vec<
         .load(c))
 }
 
-pub fn find_performance(conn: &mut Conn<'_>, id: i64) -> QueryResult<Option<PerformanceRow>> {
+pub fn find_performance(
+    conn: &mut Conn<'_>,
+    id: PerformanceId,
+) -> QueryResult<Option<PerformanceRow>> {
     with_conn!(conn, c => performances::table
         .find(id)
         .select(PerformanceRow::as_select())
@@ -79,7 +86,7 @@ pub enum Reservation {
 /// that write waited for) says whether the performance is canceled or full.
 pub fn reserve_seats(
     conn: &mut Conn<'_>,
-    performance_id: i64,
+    performance_id: PerformanceId,
     count: i64,
 ) -> QueryResult<Reservation> {
     let reserved = with_conn!(conn, c => diesel::update(performances::table)
@@ -104,7 +111,11 @@ pub fn reserve_seats(
 }
 
 /// Gives back `count` seats of a performance (tickets exchanged away or canceled).
-pub fn release_seats(conn: &mut Conn<'_>, performance_id: i64, count: i64) -> QueryResult<()> {
+pub fn release_seats(
+    conn: &mut Conn<'_>,
+    performance_id: PerformanceId,
+    count: i64,
+) -> QueryResult<()> {
     with_conn!(conn, c => diesel::update(performances::table)
         .filter(performances::id.eq(performance_id))
         .filter(performances::tickets_issued.ge(count))
@@ -117,7 +128,7 @@ pub fn release_seats(conn: &mut Conn<'_>, performance_id: i64, count: i64) -> Qu
 /// candidates for an exchange.
 pub fn upcoming_performances(
     conn: &mut Conn<'_>,
-    event_id: Option<i64>,
+    event_id: Option<EventId>,
     after: chrono::NaiveDateTime,
 ) -> QueryResult<Vec<(PerformanceRow, EventRow)>> {
     with_conn!(conn, c => {

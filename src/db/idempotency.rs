@@ -3,6 +3,7 @@ use diesel::prelude::*;
 
 use super::schema::idempotency_keys;
 use super::{with_conn, Conn};
+use crate::domain::ids::ApiKeyId;
 
 /// A request already seen under an idempotency key.
 #[derive(Debug, Clone, Queryable)]
@@ -18,7 +19,7 @@ pub struct SeenRequest {
 /// first commits (or rolls back, and then claims the key itself); on SQLite writers take turns.
 pub fn claim(
     conn: &mut Conn<'_>,
-    api_key_id: i64,
+    api_key_id: ApiKeyId,
     key: &str,
     fingerprint: &str,
     now: NaiveDateTime,
@@ -36,7 +37,11 @@ pub fn claim(
     .map(|n| n == 1)
 }
 
-pub fn find(conn: &mut Conn<'_>, api_key_id: i64, key: &str) -> QueryResult<Option<SeenRequest>> {
+pub fn find(
+    conn: &mut Conn<'_>,
+    api_key_id: ApiKeyId,
+    key: &str,
+) -> QueryResult<Option<SeenRequest>> {
     with_conn!(conn, c => idempotency_keys::table
         .find((api_key_id, key))
         .select((
@@ -51,7 +56,7 @@ pub fn find(conn: &mut Conn<'_>, api_key_id: i64, key: &str) -> QueryResult<Opti
 /// Remembers what the write made under `key` answered, for a retry to be answered the same.
 pub fn record_response(
     conn: &mut Conn<'_>,
-    api_key_id: i64,
+    api_key_id: ApiKeyId,
     key: &str,
     status: i32,
     body: &str,

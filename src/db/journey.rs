@@ -6,9 +6,10 @@ use diesel::prelude::*;
 use super::models::{ArrivalEventRow, CreditEntryRow, LinkOpenRow, TransferRow};
 use super::schema::{arrival_events, credit_ledger, link_opens, tickets, transfers};
 use super::{with_conn, Conn};
+use crate::domain::ids::TicketId;
 use crate::domain::link::LinkPurpose;
 
-pub fn scans(conn: &mut Conn<'_>, ticket_ids: &[i64]) -> QueryResult<Vec<ArrivalEventRow>> {
+pub fn scans(conn: &mut Conn<'_>, ticket_ids: &[TicketId]) -> QueryResult<Vec<ArrivalEventRow>> {
     with_conn!(conn, c => arrival_events::table
         .filter(arrival_events::ticket_id.eq_any(ticket_ids))
         .order(arrival_events::id)
@@ -20,7 +21,7 @@ pub fn scans(conn: &mut Conn<'_>, ticket_ids: &[i64]) -> QueryResult<Vec<Arrival
 /// to `to_email`.
 pub fn offers(
     conn: &mut Conn<'_>,
-    ticket_ids: &[i64],
+    ticket_ids: &[TicketId],
     to_email: Option<&str>,
 ) -> QueryResult<Vec<TransferRow>> {
     with_conn!(conn, c => transfers::table
@@ -35,7 +36,7 @@ pub fn offers(
         .load(c))
 }
 
-pub fn ledger(conn: &mut Conn<'_>, ticket_ids: &[i64]) -> QueryResult<Vec<CreditEntryRow>> {
+pub fn ledger(conn: &mut Conn<'_>, ticket_ids: &[TicketId]) -> QueryResult<Vec<CreditEntryRow>> {
     with_conn!(conn, c => credit_ledger::table
         .filter(credit_ledger::ticket_id.eq_any(ticket_ids))
         .order(credit_ledger::id)
@@ -43,7 +44,7 @@ pub fn ledger(conn: &mut Conn<'_>, ticket_ids: &[i64]) -> QueryResult<Vec<Credit
         .load(c))
 }
 
-pub fn link_opens(conn: &mut Conn<'_>, ticket_ids: &[i64]) -> QueryResult<Vec<LinkOpenRow>> {
+pub fn link_opens(conn: &mut Conn<'_>, ticket_ids: &[TicketId]) -> QueryResult<Vec<LinkOpenRow>> {
     with_conn!(conn, c => link_opens::table
         .filter(link_opens::ticket_id.eq_any(ticket_ids))
         .order(link_opens::id)
@@ -61,7 +62,7 @@ const LINK_OPEN_LOCK: i32 = 0x006c_6e6b;
 /// caller's transaction first takes an advisory lock on the ticket (held until it ends).
 pub fn record_link_open_unless_since(
     conn: &mut Conn<'_>,
-    ticket_id: i64,
+    ticket_id: TicketId,
     purpose: LinkPurpose,
     at: NaiveDateTime,
     since: NaiveDateTime,
@@ -77,7 +78,7 @@ pub fn record_link_open_unless_since(
             // Only a collision of the low 32 bits of two ticket ids shares a lock: harmless.
             diesel::sql_query("SELECT pg_advisory_xact_lock($1, $2)")
                 .bind::<Integer, _>(LINK_OPEN_LOCK)
-                .bind::<Integer, _>(ticket_id as i32)
+                .bind::<Integer, _>(ticket_id.0 as i32)
                 .execute(&mut **c)?;
             "INSERT INTO link_opens (ticket_id, purpose, opened_at) SELECT $1, $2, $3 \
              WHERE NOT EXISTS (SELECT 1 FROM link_opens \
@@ -96,7 +97,10 @@ pub fn record_link_open_unless_since(
 }
 
 /// The tickets that took these tickets' place (after an exchange or a claimed transfer).
-pub fn successors(conn: &mut Conn<'_>, ticket_ids: &[i64]) -> QueryResult<Vec<(i64, i64)>> {
+pub fn successors(
+    conn: &mut Conn<'_>,
+    ticket_ids: &[TicketId],
+) -> QueryResult<Vec<(TicketId, TicketId)>> {
     with_conn!(conn, c => tickets::table
         .filter(tickets::replaces_ticket_id.eq_any(ticket_ids))
         .order(tickets::id)

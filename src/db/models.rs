@@ -14,6 +14,9 @@ use super::schema::{link_opens, performance_cancellations, ticket_cancellations}
 use super::stored::StoredFlag;
 use crate::domain::cancellation::CancellationStatus;
 use crate::domain::credit::CreditReason;
+use crate::domain::ids::{
+    ApiKeyId, CancellationId, EmailId, EventId, PerformanceId, TicketId, TransferId,
+};
 use crate::domain::link::LinkPurpose;
 use crate::domain::offer::OfferStatus;
 use crate::domain::scan::TicketAtDoor;
@@ -22,7 +25,7 @@ use crate::domain::{ScanOutcome, TicketStatus};
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = api_keys)]
 pub struct ApiKeyRow {
-    pub id: i64,
+    pub id: ApiKeyId,
     pub name: String,
     pub role: String,
     pub key_hash: String,
@@ -57,7 +60,7 @@ pub struct SigningKeyRow {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = events)]
 pub struct EventRow {
-    pub id: i64,
+    pub id: EventId,
     pub name: String,
     pub venue: String,
     pub time_zone: String,
@@ -152,8 +155,8 @@ impl EventChangeset<'_> {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = performances)]
 pub struct PerformanceRow {
-    pub id: i64,
-    pub event_id: i64,
+    pub id: PerformanceId,
+    pub event_id: EventId,
     pub starts_at: NaiveDateTime,
     pub doors_open_at: NaiveDateTime,
     pub capacity: i64,
@@ -167,7 +170,7 @@ pub struct PerformanceRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = performances)]
 pub struct NewPerformanceRow {
-    pub event_id: i64,
+    pub event_id: EventId,
     pub starts_at: NaiveDateTime,
     pub doors_open_at: NaiveDateTime,
     pub capacity: i64,
@@ -179,8 +182,8 @@ pub struct NewPerformanceRow {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = tickets)]
 pub struct TicketRow {
-    pub id: i64,
-    pub performance_id: i64,
+    pub id: TicketId,
+    pub performance_id: PerformanceId,
     pub holder_name: String,
     pub holder_email: String,
     pub price_minor: i64,
@@ -194,7 +197,7 @@ pub struct TicketRow {
     pub admitted_at: Option<NaiveDateTime>,
     pub admitted_gate: Option<String>,
     pub admitted_device: Option<String>,
-    pub replaces_ticket_id: Option<i64>,
+    pub replaces_ticket_id: Option<TicketId>,
 }
 
 impl TicketRow {
@@ -213,7 +216,7 @@ impl TicketRow {
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = tickets, treat_none_as_default_value = false)]
 pub struct NewTicketRow {
-    pub performance_id: i64,
+    pub performance_id: PerformanceId,
     pub holder_name: String,
     pub holder_email: String,
     pub price_minor: i64,
@@ -223,15 +226,15 @@ pub struct NewTicketRow {
     pub external_ref: Option<String>,
     pub issued_at: NaiveDateTime,
     pub generation: i32,
-    pub replaces_ticket_id: Option<i64>,
+    pub replaces_ticket_id: Option<TicketId>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = arrival_events)]
 pub struct ArrivalEventRow {
     pub id: i64,
-    pub ticket_id: Option<i64>,
-    pub performance_id: Option<i64>,
+    pub ticket_id: Option<TicketId>,
+    pub performance_id: Option<PerformanceId>,
     pub token_generation: Option<i32>,
     pub gate: String,
     pub device: String,
@@ -246,8 +249,8 @@ pub struct ArrivalEventRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = arrival_events, treat_none_as_default_value = false)]
 pub struct NewArrivalEventRow<'a> {
-    pub ticket_id: Option<i64>,
-    pub performance_id: Option<i64>,
+    pub ticket_id: Option<TicketId>,
+    pub performance_id: Option<PerformanceId>,
     pub token_generation: Option<i32>,
     pub gate: &'a str,
     pub device: &'a str,
@@ -268,10 +271,10 @@ pub struct NewArrivalEventRow<'a> {
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = outbox)]
 pub struct OutboxRow {
-    pub id: i64,
+    pub id: EmailId,
     pub kind: crate::domain::outbox::EmailKind,
     pub dedupe_key: String,
-    pub ticket_id: Option<i64>,
+    pub ticket_id: Option<TicketId>,
     pub detail: Option<String>,
     pub recipient: String,
     pub message_id: String,
@@ -290,7 +293,7 @@ pub struct OutboxRow {
 pub struct NewOutboxRow {
     pub kind: crate::domain::outbox::EmailKind,
     pub dedupe_key: String,
-    pub ticket_id: Option<i64>,
+    pub ticket_id: Option<TicketId>,
     pub detail: Option<String>,
     pub recipient: String,
     pub message_id: String,
@@ -306,7 +309,7 @@ pub struct CreditEntryRow {
     pub currency: String,
     pub amount_minor: i64,
     pub reason: CreditReason,
-    pub ticket_id: Option<i64>,
+    pub ticket_id: Option<TicketId>,
     pub created_at: NaiveDateTime,
 }
 
@@ -318,15 +321,15 @@ pub struct NewCreditEntryRow<'a> {
     pub amount_minor: i64,
     /// A [`CreditReason`]'s name.
     pub reason: &'static str,
-    pub ticket_id: Option<i64>,
+    pub ticket_id: Option<TicketId>,
     pub created_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = transfers)]
 pub struct TransferRow {
-    pub id: i64,
-    pub ticket_id: i64,
+    pub id: TransferId,
+    pub ticket_id: TicketId,
     pub generation: i32,
     pub from_name: String,
     pub from_email: String,
@@ -336,13 +339,13 @@ pub struct TransferRow {
     pub offered_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub resolved_at: Option<NaiveDateTime>,
-    pub claimed_ticket_id: Option<i64>,
+    pub claimed_ticket_id: Option<TicketId>,
 }
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = transfers)]
 pub struct NewTransferRow<'a> {
-    pub ticket_id: i64,
+    pub ticket_id: TicketId,
     pub generation: i32,
     pub from_name: &'a str,
     pub from_email: &'a str,
@@ -355,8 +358,8 @@ pub struct NewTransferRow<'a> {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = performance_cancellations)]
 pub struct PerformanceCancellationRow {
-    pub id: i64,
-    pub performance_id: i64,
+    pub id: CancellationId,
+    pub performance_id: PerformanceId,
     pub reason: String,
     #[diesel(deserialize_as = StoredFlag)]
     pub refund_to_credit: bool,
@@ -371,11 +374,11 @@ pub struct PerformanceCancellationRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = ticket_cancellations)]
 pub struct TicketCancellationRow {
-    pub ticket_id: i64,
+    pub ticket_id: TicketId,
     pub reason: String,
     pub refund_minor: i64,
     pub currency: String,
-    pub cancellation_id: Option<i64>,
+    pub cancellation_id: Option<CancellationId>,
     pub canceled_at: NaiveDateTime,
 }
 
@@ -383,7 +386,7 @@ pub struct TicketCancellationRow {
 #[diesel(table_name = link_opens)]
 pub struct LinkOpenRow {
     pub id: i64,
-    pub ticket_id: i64,
+    pub ticket_id: TicketId,
     pub purpose: LinkPurpose,
     pub opened_at: NaiveDateTime,
 }

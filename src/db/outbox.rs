@@ -9,6 +9,7 @@ use diesel::sql_types::{BigInt, Text, Timestamp};
 use super::models::{NewOutboxRow, OutboxRow};
 use super::schema::{events, outbox, performances, reminder_runs};
 use super::{with_conn, Conn};
+use crate::domain::ids::{EmailId, PerformanceId, TicketId};
 use crate::domain::outbox::{EmailKind, EmailStatus, WITH_CALENDAR};
 use crate::domain::TicketStatus;
 
@@ -97,7 +98,7 @@ pub fn fail_abandoned(
 /// Records sends; only rows still held under `claim_token` (a newer claim wins).
 pub fn mark_sent(
     conn: &mut Conn<'_>,
-    ids: &[i64],
+    ids: &[EmailId],
     claim_token: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
@@ -122,7 +123,7 @@ pub fn mark_sent(
 /// held under `claim_token` is changed.
 pub fn release(
     conn: &mut Conn<'_>,
-    id: i64,
+    id: EmailId,
     claim_token: &str,
     status: EmailStatus,
     next_attempt_at: NaiveDateTime,
@@ -147,9 +148,9 @@ pub fn release(
 /// Which failed emails to send again; every field unset means all of them.
 #[derive(Debug, Clone, Default)]
 pub struct FailedFilter {
-    pub id: Option<i64>,
+    pub id: Option<EmailId>,
     pub kind: Option<String>,
-    pub ticket_id: Option<i64>,
+    pub ticket_id: Option<TicketId>,
     /// Only emails queued at or after this time.
     pub queued_since: Option<NaiveDateTime>,
 }
@@ -162,7 +163,7 @@ pub fn retry_failed(
     now: NaiveDateTime,
 ) -> QueryResult<Vec<OutboxRow>> {
     // Boxed queries are per backend: the macro spells this out for each.
-    let ids: Vec<i64> = with_conn!(conn, c => {
+    let ids: Vec<EmailId> = with_conn!(conn, c => {
         let mut query = outbox::table
             .filter(outbox::status.eq(EmailStatus::Failed))
             .select(outbox::id)
@@ -207,7 +208,7 @@ pub fn failed(conn: &mut Conn<'_>, limit: i64) -> QueryResult<Vec<OutboxRow>> {
 }
 
 /// One email, by id.
-pub fn find(conn: &mut Conn<'_>, id: i64) -> QueryResult<Option<OutboxRow>> {
+pub fn find(conn: &mut Conn<'_>, id: EmailId) -> QueryResult<Option<OutboxRow>> {
     with_conn!(conn, c => outbox::table
         .find(id)
         .select(OutboxRow::as_select())
@@ -216,7 +217,7 @@ pub fn find(conn: &mut Conn<'_>, id: i64) -> QueryResult<Option<OutboxRow>> {
 }
 
 /// Every email queued about these tickets, oldest first.
-pub fn for_tickets(conn: &mut Conn<'_>, ticket_ids: &[i64]) -> QueryResult<Vec<OutboxRow>> {
+pub fn for_tickets(conn: &mut Conn<'_>, ticket_ids: &[TicketId]) -> QueryResult<Vec<OutboxRow>> {
     with_conn!(conn, c => outbox::table
         .filter(outbox::ticket_id.eq_any(ticket_ids))
         .order(outbox::id)
@@ -247,7 +248,7 @@ pub fn upcoming_performances(
     conn: &mut Conn<'_>,
     now: NaiveDateTime,
     horizon: NaiveDateTime,
-) -> QueryResult<Vec<(i64, NaiveDateTime, String)>> {
+) -> QueryResult<Vec<(PerformanceId, NaiveDateTime, String)>> {
     with_conn!(conn, c => performances::table
         .inner_join(events::table)
         .filter(performances::starts_at.gt(now))
@@ -259,7 +260,7 @@ pub fn upcoming_performances(
 /// Records that one reminder batch is being queued; false if it already was.
 pub fn claim_reminder_run(
     conn: &mut Conn<'_>,
-    performance_id: i64,
+    performance_id: PerformanceId,
     offset_minutes: i32,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
@@ -298,7 +299,10 @@ const QUEUE_REMINDERS_POSTGRES: &str = "
     ON CONFLICT (dedupe_key) DO NOTHING";
 
 /// Whether any reminder batch of this performance queued emails already.
-pub fn any_reminders_queued(conn: &mut Conn<'_>, performance_id: i64) -> QueryResult<bool> {
+pub fn any_reminders_queued(
+    conn: &mut Conn<'_>,
+    performance_id: PerformanceId,
+) -> QueryResult<bool> {
     with_conn!(conn, c => diesel::select(diesel::dsl::exists(
         reminder_runs::table
             .filter(reminder_runs::performance_id.eq(performance_id))
@@ -311,7 +315,7 @@ pub fn any_reminders_queued(conn: &mut Conn<'_>, performance_id: i64) -> QueryRe
 /// performance, in one statement however many tickets there are. Returns how many.
 pub fn queue_reminders(
     conn: &mut Conn<'_>,
-    performance_id: i64,
+    performance_id: PerformanceId,
     offset_minutes: i32,
     with_calendar: bool,
     message_id_domain: &str,

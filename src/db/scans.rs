@@ -3,6 +3,7 @@ use diesel::prelude::*;
 use super::models::NewArrivalEventRow;
 use super::schema::arrival_events;
 use super::{with_conn, Conn};
+use crate::domain::ids::PerformanceId;
 use crate::domain::ScanOutcome;
 
 pub fn insert_arrival_events(
@@ -33,7 +34,7 @@ pub fn insert_arrival_events(
 /// How many scan attempts of each outcome a performance has seen.
 pub fn outcome_counts(
     conn: &mut Conn<'_>,
-    performance_id: i64,
+    performance_id: PerformanceId,
 ) -> QueryResult<Vec<(ScanOutcome, i64)>> {
     with_conn!(conn, c => arrival_events::table
         .filter(arrival_events::performance_id.eq(performance_id))

@@ -5,17 +5,23 @@
 //! Writing binds the enum's `&'static str` name as a text parameter, exactly as a string column
 //! is bound, so a status costs no allocation. Reading matches the column's text against the
 //! names without copying it out; text that names none is an error, never a guess.
+//!
+//! The id newtypes (`domain::ids`) are stored as the `BigInt` they wrap, bound and read as
+//! that `i64`.
 
 use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql, Queryable};
 use diesel::expression::AsExpression;
 use diesel::pg::{Pg, PgValue};
 use diesel::serialize::{self, Output, ToSql};
-use diesel::sql_types::{Integer, Text};
+use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use diesel::sqlite::{Sqlite, SqliteValue};
 
 use crate::domain::cancellation::CancellationStatus;
 use crate::domain::credit::CreditReason;
+use crate::domain::ids::{
+    ApiKeyId, CancellationId, EmailId, EventId, PerformanceId, TicketId, TransferId,
+};
 use crate::domain::link::LinkPurpose;
 use crate::domain::offer::OfferStatus;
 use crate::domain::outbox::{EmailKind, EmailStatus};
@@ -110,6 +116,88 @@ stored_as_text!(
 );
 
 stored_as_text!(CreditReason, "credit reason", CreditReason::as_str);
+
+/// Stores each id newtype as the `i64` it wraps in a `BigInt` column (nullable or not) on both
+/// backends: as a bound value and in comparisons (`AsExpression`, by value and by reference;
+/// `ToSql` for `Option`s and lists), and as a loaded field.
+macro_rules! stored_as_big_int {
+    ($($type:ident),+ $(,)?) => {$(
+        impl AsExpression<BigInt> for $type {
+            type Expression = <i64 as AsExpression<BigInt>>::Expression;
+            fn as_expression(self) -> Self::Expression {
+                AsExpression::<BigInt>::as_expression(self.0)
+            }
+        }
+
+        impl AsExpression<BigInt> for &$type {
+            type Expression = <i64 as AsExpression<BigInt>>::Expression;
+            fn as_expression(self) -> Self::Expression {
+                AsExpression::<BigInt>::as_expression(self.0)
+            }
+        }
+
+        impl AsExpression<Nullable<BigInt>> for $type {
+            type Expression = <i64 as AsExpression<Nullable<BigInt>>>::Expression;
+            fn as_expression(self) -> Self::Expression {
+                AsExpression::<Nullable<BigInt>>::as_expression(self.0)
+            }
+        }
+
+        impl AsExpression<Nullable<BigInt>> for &$type {
+            type Expression = <i64 as AsExpression<Nullable<BigInt>>>::Expression;
+            fn as_expression(self) -> Self::Expression {
+                AsExpression::<Nullable<BigInt>>::as_expression(self.0)
+            }
+        }
+
+        impl<DB: Backend> ToSql<BigInt, DB> for $type
+        where
+            i64: ToSql<BigInt, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+                self.0.to_sql(out)
+            }
+        }
+
+        impl<DB: Backend> ToSql<Nullable<BigInt>, DB> for $type
+        where
+            i64: ToSql<BigInt, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+                ToSql::<BigInt, DB>::to_sql(&self.0, out)
+            }
+        }
+
+        impl<DB: Backend> FromSql<BigInt, DB> for $type
+        where
+            i64: FromSql<BigInt, DB>,
+        {
+            fn from_sql(value: DB::RawValue<'_>) -> deserialize::Result<Self> {
+                i64::from_sql(value).map($type)
+            }
+        }
+
+        impl<DB: Backend> Queryable<BigInt, DB> for $type
+        where
+            $type: FromSql<BigInt, DB>,
+        {
+            type Row = $type;
+            fn build(row: $type) -> deserialize::Result<$type> {
+                Ok(row)
+            }
+        }
+    )+};
+}
+
+stored_as_big_int!(
+    TicketId,
+    PerformanceId,
+    EventId,
+    TransferId,
+    EmailId,
+    ApiKeyId,
+    CancellationId,
+);
 
 stored_as_text!(LinkPurpose, "link purpose", LinkPurpose::as_str);
 

@@ -6,6 +6,7 @@ use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 use super::models::{NewTicketRow, TicketRow};
 use super::schema::tickets;
 use super::{with_conn, Conn};
+use crate::domain::ids::{PerformanceId, TicketId};
 use crate::domain::TicketStatus;
 
 pub fn insert_many(conn: &mut Conn<'_>, rows: &[NewTicketRow]) -> QueryResult<Vec<TicketRow>> {
@@ -15,11 +16,11 @@ pub fn insert_many(conn: &mut Conn<'_>, rows: &[NewTicketRow]) -> QueryResult<Ve
         .get_results(c))
 }
 
-pub fn find(conn: &mut Conn<'_>, id: i64) -> QueryResult<Option<TicketRow>> {
+pub fn find(conn: &mut Conn<'_>, id: TicketId) -> QueryResult<Option<TicketRow>> {
     with_conn!(conn, c => tickets::table.find(id).select(TicketRow::as_select()).get_result(c).optional())
 }
 
-pub fn find_many(conn: &mut Conn<'_>, ids: &[i64]) -> QueryResult<Vec<TicketRow>> {
+pub fn find_many(conn: &mut Conn<'_>, ids: &[TicketId]) -> QueryResult<Vec<TicketRow>> {
     with_conn!(conn, c => tickets::table
         .filter(tickets::id.eq_any(ids))
         .order(tickets::id)
@@ -30,7 +31,7 @@ pub fn find_many(conn: &mut Conn<'_>, ids: &[i64]) -> QueryResult<Vec<TicketRow>
 /// Which of `refs` already name a ticket of this performance.
 pub fn existing_external_refs(
     conn: &mut Conn<'_>,
-    performance_id: i64,
+    performance_id: PerformanceId,
     refs: &[String],
 ) -> QueryResult<Vec<String>> {
     with_conn!(conn, c => tickets::table
@@ -52,8 +53,8 @@ pub struct AdmittedHolder {
 /// scan the same ticket at once, in this process or another. `None` means "not admitted now".
 pub fn admit(
     conn: &mut Conn<'_>,
-    ticket_id: i64,
-    performance_id: i64,
+    ticket_id: TicketId,
+    performance_id: PerformanceId,
     generation: i32,
     at: NaiveDateTime,
     gate: &str,
@@ -76,8 +77,8 @@ pub fn admit(
 /// ticket by ticket, preparing it cost as many instructions as the rest of the write.
 #[derive(Debug, Clone, Copy)]
 struct AdmitIfUnused<'a> {
-    ticket_id: i64,
-    performance_id: i64,
+    ticket_id: TicketId,
+    performance_id: PerformanceId,
     generation: i32,
     at: NaiveDateTime,
     gate: &'a str,
@@ -132,7 +133,7 @@ where
 /// When and at which gate each admitted ticket of a performance came in.
 pub fn admissions(
     conn: &mut Conn<'_>,
-    performance_id: i64,
+    performance_id: PerformanceId,
 ) -> QueryResult<Vec<(NaiveDateTime, String)>> {
     with_conn!(conn, c => tickets::table
         .filter(tickets::performance_id.eq(performance_id))
@@ -145,8 +146,8 @@ pub fn admissions(
 /// One admission of a batch.
 #[derive(Debug, Clone, Copy)]
 pub struct Admission<'a> {
-    pub ticket_id: i64,
-    pub performance_id: i64,
+    pub ticket_id: TicketId,
+    pub performance_id: PerformanceId,
     pub generation: i32,
     pub at: NaiveDateTime,
     pub gate: &'a str,
@@ -157,7 +158,7 @@ pub struct Admission<'a> {
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Admitted {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub id: i64,
+    pub id: TicketId,
     #[diesel(sql_type = diesel::sql_types::Text)]
     pub holder_name: String,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
@@ -178,14 +179,14 @@ pub fn admit_all(
     use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
     use std::fmt::Write;
 
-    let mut ids: Vec<i64> = admissions.iter().map(|a| a.ticket_id).collect();
+    let mut ids: Vec<TicketId> = admissions.iter().map(|a| a.ticket_id).collect();
     ids.sort_unstable();
     tickets::table
         .filter(tickets::id.eq_any(&ids))
         .order(tickets::id)
         .select(tickets::id)
         .for_update()
-        .load::<i64>(conn)?;
+        .load::<TicketId>(conn)?;
 
     let mut sql = String::from(
         "UPDATE tickets AS t SET admitted_at = v.at, admitted_gate = v.gate, admitted_device = v.device FROM (VALUES ",
@@ -229,7 +230,7 @@ pub fn admit_all(
 /// happens.
 pub fn end_unused(
     conn: &mut Conn<'_>,
-    ticket_id: i64,
+    ticket_id: TicketId,
     generation: i32,
     new_status: TicketStatus,
 ) -> QueryResult<bool> {
@@ -245,7 +246,7 @@ pub fn end_unused(
 
 /// Gives a ticket on offer back to its holder with a new generation, so any copy of the QR
 /// from before the offer stays dead.
-pub fn reinstate(conn: &mut Conn<'_>, ticket_id: i64, generation: i32) -> QueryResult<bool> {
+pub fn reinstate(conn: &mut Conn<'_>, ticket_id: TicketId, generation: i32) -> QueryResult<bool> {
     with_conn!(conn, c => diesel::update(tickets::table)
         .filter(tickets::id.eq(ticket_id))
         .filter(tickets::generation.eq(generation))
@@ -264,7 +265,7 @@ pub fn reinstate(conn: &mut Conn<'_>, ticket_id: i64, generation: i32) -> QueryR
 /// to another generation (or does not exist).
 pub fn hold_at_generation(
     conn: &mut Conn<'_>,
-    ticket_id: i64,
+    ticket_id: TicketId,
     generation: i32,
 ) -> QueryResult<bool> {
     with_conn!(conn, c => diesel::update(tickets::table)

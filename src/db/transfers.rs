@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use super::models::{NewTransferRow, TransferRow};
 use super::schema::transfers;
 use super::{with_conn, Conn};
+use crate::domain::ids::{TicketId, TransferId};
 use crate::domain::offer::OfferStatus;
 
 pub fn insert(conn: &mut Conn<'_>, row: &NewTransferRow<'_>) -> QueryResult<TransferRow> {
@@ -16,14 +17,14 @@ pub fn insert(conn: &mut Conn<'_>, row: &NewTransferRow<'_>) -> QueryResult<Tran
         .get_result(c))
 }
 
-pub fn find(conn: &mut Conn<'_>, id: i64) -> QueryResult<Option<TransferRow>> {
+pub fn find(conn: &mut Conn<'_>, id: TransferId) -> QueryResult<Option<TransferRow>> {
     with_conn!(conn, c => transfers::table.find(id).select(TransferRow::as_select()).get_result(c).optional())
 }
 
 /// The offer made of a ticket at one of its generations.
 pub fn for_generation(
     conn: &mut Conn<'_>,
-    ticket_id: i64,
+    ticket_id: TicketId,
     generation: i32,
 ) -> QueryResult<Option<TransferRow>> {
     with_conn!(conn, c => transfers::table
@@ -35,7 +36,7 @@ pub fn for_generation(
 }
 
 /// Every offer made of a ticket, oldest first.
-pub fn of_ticket(conn: &mut Conn<'_>, ticket_id: i64) -> QueryResult<Vec<TransferRow>> {
+pub fn of_ticket(conn: &mut Conn<'_>, ticket_id: TicketId) -> QueryResult<Vec<TransferRow>> {
     with_conn!(conn, c => transfers::table
         .filter(transfers::ticket_id.eq(ticket_id))
         .order(transfers::id)
@@ -47,7 +48,7 @@ diesel::define_sql_function!(fn lower(text: diesel::sql_types::Text) -> diesel::
 
 /// Whose offers [`offered_since`] counts.
 pub enum OffersOf<'a> {
-    Ticket(i64),
+    Ticket(TicketId),
     /// Offers to an address, in any letter case.
     Recipient(&'a str),
 }
@@ -79,10 +80,10 @@ pub fn offered_since(
 /// Moves an open offer to `status`. False when it was no longer open: someone else resolved it.
 pub fn resolve(
     conn: &mut Conn<'_>,
-    id: i64,
+    id: TransferId,
     status: OfferStatus,
     at: NaiveDateTime,
-    claimed_ticket_id: Option<i64>,
+    claimed_ticket_id: Option<TicketId>,
 ) -> QueryResult<bool> {
     with_conn!(conn, c => diesel::update(transfers::table)
         .filter(transfers::id.eq(id))

@@ -5,13 +5,15 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::ids::TicketId;
+
 /// What the holder's cancellation email says; stored with the queued email.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CancellationNotice {
     pub reason: String,
     /// The whole performance was canceled (not only this holder's ticket).
     pub performance_canceled: bool,
-    pub ticket_ids: Vec<i64>,
+    pub ticket_ids: Vec<TicketId>,
     /// Credited per currency (empty when nothing was refunded).
     pub refunds: BTreeMap<String, i64>,
 }

@@ -5,6 +5,7 @@ pub mod cancellation;
 pub mod credit;
 pub mod email;
 pub mod event;
+pub mod ids;
 pub mod link;
 pub mod lobby;
 pub mod money;

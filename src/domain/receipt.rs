@@ -2,12 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ids::TicketId;
 use super::policy::ExchangeValue;
 
 /// What an exchange did: the receipt the patron is emailed and the API answers with.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Receipt {
-    pub ticket_id: i64,
+    pub ticket_id: TicketId,
     pub currency: String,
     #[serde(flatten)]
     pub value: ExchangeValue,
@@ -15,7 +16,7 @@ pub struct Receipt {
     pub credited_minor: i64,
     /// Credit spent on the new ticket (its price), when exchanged into a performance.
     pub spent_minor: i64,
-    pub new_ticket_id: Option<i64>,
+    pub new_ticket_id: Option<TicketId>,
     /// The patron's balance in this currency afterwards.
     pub balance_minor: i64,
 }

@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::event::ScanWindow;
+use super::ids::PerformanceId;
 use super::TicketStatus;
 
 /// Every answer the door can give, with a stable machine-readable code.
@@ -132,7 +133,7 @@ impl ScanOutcome {
 /// What storage knows of a ticket at the door.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TicketAtDoor {
-    pub performance_id: i64,
+    pub performance_id: PerformanceId,
     pub status: TicketStatus,
     pub generation: i32,
     /// Its admission (the earliest known), if it was admitted.
@@ -142,7 +143,7 @@ pub struct TicketAtDoor {
 /// What a genuine token asks the door to admit: a generation of a ticket of a performance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Presented {
-    pub performance_id: i64,
+    pub performance_id: PerformanceId,
     pub generation: i32,
 }
 
@@ -305,7 +306,7 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    const PERFORMANCE: i64 = 7;
+    const PERFORMANCE: PerformanceId = PerformanceId(7);
 
     fn at(minute: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 12, 1, 20, minute, 0).unwrap()
@@ -363,7 +364,7 @@ mod tests {
     #[test]
     fn a_ticket_of_another_performance_is_unknown_at_this_door() {
         let elsewhere = Presented {
-            performance_id: PERFORMANCE + 1,
+            performance_id: PerformanceId(PERFORMANCE.0 + 1),
             generation: 1,
         };
         let valid = Some(ticket(TicketStatus::Valid, 1, false));

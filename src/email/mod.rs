@@ -10,6 +10,7 @@ pub mod transport;
 use chrono::{DateTime, Utc};
 
 use crate::db::models::NewOutboxRow;
+use crate::domain::ids::TicketId;
 use crate::domain::outbox::EmailKind;
 
 /// A fresh, globally unique Message-ID, fixed when the email is queued so that a resend after
@@ -24,7 +25,7 @@ pub fn new_message_id(domain: &str) -> String {
 pub fn ticket_email(
     kind: EmailKind,
     dedupe_key: String,
-    ticket_id: i64,
+    ticket_id: TicketId,
     detail: Option<String>,
     recipient: &str,
     message_id_domain: &str,
@@ -44,7 +45,7 @@ pub fn ticket_email(
 
 /// The outbox row for a ticket's confirmation (one per ticket generation).
 pub fn confirmation_row(
-    ticket_id: i64,
+    ticket_id: TicketId,
     generation: i32,
     recipient: &str,
     message_id_domain: &str,

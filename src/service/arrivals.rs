@@ -7,11 +7,12 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
 use super::{Error, Result};
 use crate::db::{events, scans, tickets, Db};
+use crate::domain::ids::PerformanceId;
 use crate::domain::ScanOutcome;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Arrivals {
-    pub performance_id: i64,
+    pub performance_id: PerformanceId,
     pub capacity: i64,
     pub tickets_issued: i64,
     pub admitted: i64,
@@ -23,7 +24,7 @@ pub struct Arrivals {
     pub conflicts: i64,
 }
 
-pub fn for_performance(db: &Db, performance_id: i64) -> Result<Arrivals> {
+pub fn for_performance(db: &Db, performance_id: PerformanceId) -> Result<Arrivals> {
     db.read(|conn| {
         let performance = events::find_performance(conn, performance_id)?
             .ok_or_else(|| Error::not_found("performance", performance_id))?;

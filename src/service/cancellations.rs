@@ -20,6 +20,7 @@ use crate::db::{cancellations as store, events, outbox, tickets, transfers};
 use crate::db::{models::NewOutboxRow, Conn};
 use crate::domain::cancellation::CancellationStatus;
 use crate::domain::credit::CreditReason;
+use crate::domain::ids::{CancellationId, PerformanceId, TicketId};
 use crate::domain::offer::OfferStatus;
 use crate::domain::outbox::EmailKind;
 use crate::domain::policy::Refusal;
@@ -49,7 +50,7 @@ pub use crate::domain::cancellation::CancellationNotice;
 pub fn cancel_ticket<V: Serialize>(
     encore: &Encore,
     key: Option<&IdempotencyKey>,
-    ticket_id: i64,
+    ticket_id: TicketId,
     reason: &Reason,
     refund_to_credit: bool,
     reply: Reply<TicketCancellationRow, V>,
@@ -63,7 +64,7 @@ pub fn cancel_ticket<V: Serialize>(
 fn cancel_ticket_in(
     encore: &Encore,
     conn: &mut Conn<'_>,
-    ticket_id: i64,
+    ticket_id: TicketId,
     reason: &Reason,
     refund_to_credit: bool,
 ) -> Result<TicketCancellationRow> {
@@ -120,12 +121,12 @@ fn cancel_tickets(
     candidates: &[TicketRow],
     reason: &Reason,
     refund_to_credit: bool,
-    cancellation_id: Option<i64>,
+    cancellation_id: Option<CancellationId>,
     now: DateTime<Utc>,
 ) -> Result<Vec<TicketCancellationRow>> {
     let at = now.naive_utc();
     let mut done = Vec::with_capacity(candidates.len());
-    let mut seats_by_performance: BTreeMap<i64, i64> = BTreeMap::new();
+    let mut seats_by_performance: BTreeMap<PerformanceId, i64> = BTreeMap::new();
     for ticket in candidates {
         if ticket.admitted_at.is_some() {
             continue;
@@ -205,7 +206,7 @@ fn refunds_of(done: &[TicketCancellationRow]) -> BTreeMap<String, i64> {
 fn notice_email(
     encore: &Encore,
     dedupe_key: String,
-    ticket_id: i64,
+    ticket_id: TicketId,
     recipient: &str,
     notice: &CancellationNotice,
     now: DateTime<Utc>,
@@ -227,7 +228,7 @@ fn notice_email(
 /// job already started (`false`), whatever its state.
 pub fn begin_performance_cancellation(
     encore: &Encore,
-    performance_id: i64,
+    performance_id: PerformanceId,
     reason: &Reason,
 ) -> Result<(PerformanceCancellationRow, bool)> {
     let now = super::now().naive_utc();
@@ -261,7 +262,7 @@ pub const DEFAULT_HOLDERS_PER_BATCH: i64 = 250;
 /// as it stands after the batch.
 pub fn run_batch(
     encore: &Encore,
-    job_id: i64,
+    job_id: CancellationId,
     holders_per_batch: i64,
 ) -> Result<PerformanceCancellationRow> {
     let now = super::now();
@@ -302,7 +303,7 @@ fn holder_notices(
     done: &[TicketCancellationRow],
     now: DateTime<Utc>,
 ) -> Result<Vec<NewOutboxRow>> {
-    let holder_of: BTreeMap<i64, &str> = candidates
+    let holder_of: BTreeMap<TicketId, &str> = candidates
         .iter()
         .map(|t| (t.id, t.holder_email.as_str()))
         .collect();
@@ -340,7 +341,7 @@ fn holder_notices(
 /// Runs the job's batches until it is done, reporting after each.
 pub fn run_to_end(
     encore: &Encore,
-    job_id: i64,
+    job_id: CancellationId,
     holders_per_batch: i64,
     pause: std::time::Duration,
     mut progress: impl FnMut(&PerformanceCancellationRow),
@@ -363,14 +364,14 @@ pub fn resume_unfinished(encore: &Encore) -> Result<()> {
         .db
         .read(|conn| store::unfinished_jobs(conn).map_err(Error::from))?;
     for job_id in jobs {
-        tracing::info!(job_id, "resuming a performance cancellation");
+        tracing::info!(job_id = job_id.0, "resuming a performance cancellation");
         run_in_background(encore.clone(), job_id);
     }
     Ok(())
 }
 
 /// Runs a job to its end on its own thread (the API answers at once with the job to poll).
-pub fn run_in_background(encore: Encore, job_id: i64) {
+pub fn run_in_background(encore: Encore, job_id: CancellationId) {
     let spawned = std::thread::Builder::new()
         .name(format!("cancel-job-{job_id}"))
         .spawn(move || {
@@ -383,23 +384,23 @@ pub fn run_in_background(encore: Encore, job_id: i64) {
             );
             match finished {
                 Ok(job) => tracing::info!(
-                    job_id,
+                    job_id = job_id.0,
                     canceled = job.canceled,
                     "performance cancellation finished"
                 ),
                 // The job's row still says running: the next start (or the CLI) resumes it.
-                Err(e) => tracing::error!(job_id, error = %e, "performance cancellation stopped"),
+                Err(e) => tracing::error!(job_id = job_id.0, error = %e, "performance cancellation stopped"),
             }
         });
     if let Err(e) = spawned {
-        tracing::error!(job_id, error = %e, "cannot start the cancellation thread");
+        tracing::error!(job_id = job_id.0, error = %e, "cannot start the cancellation thread");
     }
 }
 
 /// The cancellation job of a performance.
 pub fn job_of_performance(
     encore: &Encore,
-    performance_id: i64,
+    performance_id: PerformanceId,
 ) -> Result<PerformanceCancellationRow> {
     encore.db.read(|conn| {
         store::job_of_performance(conn, performance_id)?

@@ -7,6 +7,7 @@ use super::{Encore, Result};
 use crate::db::models::{CreditEntryRow, NewCreditEntryRow};
 use crate::db::{credit, Conn};
 use crate::domain::credit::CreditReason;
+use crate::domain::ids::TicketId;
 use crate::domain::policy::Refusal;
 use crate::domain::EmailAddress;
 
@@ -49,7 +50,7 @@ pub(super) struct Posting<'a> {
     pub email: &'a str,
     pub currency: &'a str,
     pub reason: CreditReason,
-    pub ticket_id: Option<i64>,
+    pub ticket_id: Option<TicketId>,
     pub at: NaiveDateTime,
 }
 

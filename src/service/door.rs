@@ -17,6 +17,7 @@ use crate::db::door::{self, DoorEntry, UploadedScan};
 use crate::db::models::{NewArrivalEventRow, PerformanceRow, TicketRow};
 use crate::db::{events, scans, Conn};
 use crate::domain::event::ScanWindow;
+use crate::domain::ids::{PerformanceId, TicketId};
 use crate::domain::outbox::EmailKind;
 use crate::domain::scan::{decide, refused_by_device, ClockBounds};
 use crate::domain::text::label;
@@ -41,7 +42,7 @@ pub struct OfflineBundle {
 /// backup) gets a complete bundle.
 pub fn offline_bundle(
     encore: &Encore,
-    performance_id: i64,
+    performance_id: PerformanceId,
     since: Option<i64>,
 ) -> Result<OfflineBundle> {
     let keys = signing::public_keys(encore)?;
@@ -133,7 +134,7 @@ impl Upload {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UploadResult {
     pub outcome: ScanOutcome,
-    pub ticket_id: Option<i64>,
+    pub ticket_id: Option<TicketId>,
     pub holder_name: Option<String>,
     /// For `already_admitted` and `conflict`: the ticket's earliest admission.
     pub first_admission: Option<FirstAdmission>,
@@ -273,7 +274,7 @@ fn merge(
         })
         .collect();
 
-    let mut ids: Vec<i64> = judged
+    let mut ids: Vec<TicketId> = judged
         .iter()
         .zip(&fates)
         .filter_map(|(j, fate)| match fate {
@@ -284,12 +285,12 @@ fn merge(
         .collect();
     ids.sort_unstable();
     ids.dedup();
-    let mut tickets: HashMap<i64, TicketRow> = door::lock_tickets(conn, &ids)?
+    let mut tickets: HashMap<TicketId, TicketRow> = door::lock_tickets(conn, &ids)?
         .into_iter()
         .map(|t| (t.id, t))
         .collect();
     let clock = DeviceClock::load(encore, conn, &tickets, received.and_utc())?;
-    let mut admitted_by: HashMap<i64, HashSet<String>> = HashMap::new();
+    let mut admitted_by: HashMap<TicketId, HashSet<String>> = HashMap::new();
     for (ticket_id, by) in door::admitting_devices(conn, &ids)? {
         admitted_by.entry(ticket_id).or_default().insert(by);
     }
@@ -300,7 +301,7 @@ fn merge(
         .collect();
     order.sort_by_key(|&i| judged[i].scan.scanned_at);
     let mut outcomes: Vec<Option<ScanOutcome>> = vec![None; judged.len()];
-    let mut moved: HashSet<i64> = HashSet::new();
+    let mut moved: HashSet<TicketId> = HashSet::new();
     let mut newly_admitted: Vec<Admission> = Vec::new();
     for i in order {
         let j = &judged[i];
@@ -410,7 +411,7 @@ fn merge(
 /// Where the device's clock may place the scans of an upload's tickets ([`ClockBounds`]).
 struct DeviceClock {
     /// The scan window of each performance of the upload's tickets.
-    windows: HashMap<i64, ScanWindow>,
+    windows: HashMap<PerformanceId, ScanWindow>,
     uploaded_at: DateTime<Utc>,
     leeway: chrono::Duration,
 }
@@ -419,7 +420,7 @@ impl DeviceClock {
     fn load(
         encore: &Encore,
         conn: &mut Conn<'_>,
-        tickets: &HashMap<i64, TicketRow>,
+        tickets: &HashMap<TicketId, TicketRow>,
         uploaded_at: DateTime<Utc>,
     ) -> Result<DeviceClock> {
         let mut windows = HashMap::new();
@@ -468,7 +469,7 @@ impl DeviceClock {
 fn shown(
     outcome: ScanOutcome,
     ticket: Option<&TicketRow>,
-    ticket_id: Option<i64>,
+    ticket_id: Option<TicketId>,
     replayed: bool,
 ) -> UploadResult {
     let admission = matches!(
@@ -494,8 +495,8 @@ fn shown(
 /// A just-admitted ticket, and its performance.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Admission {
-    pub ticket_id: i64,
-    pub performance_id: i64,
+    pub ticket_id: TicketId,
+    pub performance_id: PerformanceId,
 }
 
 /// Queues the lobby email of each just-admitted ticket whose event has a lobby message, in the
@@ -508,7 +509,7 @@ pub(crate) fn queue_lobby_emails(
     message_id_domain: &str,
     now: NaiveDateTime,
 ) -> Result<usize> {
-    let mut performances: Vec<i64> = admitted.iter().map(|a| a.performance_id).collect();
+    let mut performances: Vec<PerformanceId> = admitted.iter().map(|a| a.performance_id).collect();
     performances.sort_unstable();
     performances.dedup();
     let mut with_message = Vec::new();
@@ -517,7 +518,7 @@ pub(crate) fn queue_lobby_emails(
             with_message.push(performance);
         }
     }
-    let greeted: Vec<i64> = admitted
+    let greeted: Vec<TicketId> = admitted
         .iter()
         .filter(|a| with_message.contains(&a.performance_id))
         .map(|a| a.ticket_id)

@@ -8,6 +8,7 @@ use crate::db::models::{EventChangeset, EventRow, NewEventRow, NewPerformanceRow
 use crate::domain::event::{
     parse_event_name, parse_reminder_offsets, parse_time_zone, parse_venue, PerformanceSchedule,
 };
+use crate::domain::ids::{EventId, PerformanceId};
 use crate::domain::lobby::LobbyMessage;
 use crate::domain::policy::{ChangePolicy, PolicyChanges};
 use crate::domain::Money;
@@ -57,7 +58,7 @@ pub fn list_events(encore: &Encore) -> Result<Vec<EventRow>> {
         .read(|conn| events::list_events(conn).map_err(Error::from))
 }
 
-pub fn get_event(encore: &Encore, id: i64) -> Result<EventRow> {
+pub fn get_event(encore: &Encore, id: EventId) -> Result<EventRow> {
     encore
         .db
         .read(|conn| events::find_event(conn, id).map_err(Error::from))?
@@ -97,7 +98,7 @@ pub struct EventChanges {
 ///   transfer offer keeps the expiry it was given when made (from the lifetime and cut-off of
 ///   then); a performance cancellation already begun keeps the `refund_on_cancel` it began
 ///   with.
-pub fn update_event(encore: &Encore, id: i64, changes: &EventChanges) -> Result<EventRow> {
+pub fn update_event(encore: &Encore, id: EventId, changes: &EventChanges) -> Result<EventRow> {
     let name = changes.name.as_deref().map(parse_event_name).transpose()?;
     let venue = changes.venue.as_deref().map(parse_venue).transpose()?;
     let policy = &changes.policy;
@@ -126,7 +127,7 @@ pub fn update_event(encore: &Encore, id: i64, changes: &EventChanges) -> Result<
 
 pub fn create_performance(
     encore: &Encore,
-    event_id: i64,
+    event_id: EventId,
     starts_at: DateTime<Utc>,
     doors_open_at: Option<DateTime<Utc>>,
     capacity: i64,
@@ -152,7 +153,7 @@ pub fn create_performance(
     })
 }
 
-pub fn list_performances(encore: &Encore, event_id: i64) -> Result<Vec<PerformanceRow>> {
+pub fn list_performances(encore: &Encore, event_id: EventId) -> Result<Vec<PerformanceRow>> {
     encore.db.read(|conn| {
         if events::find_event(conn, event_id)?.is_none() {
             return Err(Error::not_found("event", event_id));
@@ -161,7 +162,7 @@ pub fn list_performances(encore: &Encore, event_id: i64) -> Result<Vec<Performan
     })
 }
 
-pub fn get_performance(encore: &Encore, id: i64) -> Result<PerformanceRow> {
+pub fn get_performance(encore: &Encore, id: PerformanceId) -> Result<PerformanceRow> {
     encore
         .db
         .read(|conn| events::find_performance(conn, id).map_err(Error::from))?

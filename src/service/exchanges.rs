@@ -11,6 +11,7 @@ use crate::db::events::Reservation;
 use crate::db::models::NewTicketRow;
 use crate::db::{credit as ledger, events, outbox, Conn};
 use crate::domain::credit::CreditReason;
+use crate::domain::ids::{PerformanceId, TicketId};
 use crate::domain::outbox::EmailKind;
 use crate::domain::policy::{Change, Refusal};
 use crate::domain::TicketStatus;
@@ -20,7 +21,7 @@ use crate::email;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExchangeInto {
     Credit,
-    Performance(i64),
+    Performance(PerformanceId),
 }
 
 pub use crate::domain::receipt::Receipt;
@@ -29,7 +30,7 @@ pub use crate::domain::receipt::Receipt;
 /// at `generation`), then wakes the email worker.
 pub fn exchange(
     encore: &Encore,
-    ticket_id: i64,
+    ticket_id: TicketId,
     generation: i32,
     into: ExchangeInto,
 ) -> Result<Receipt> {
@@ -43,7 +44,7 @@ pub fn exchange(
 pub fn exchange_at_box_office<V: Serialize>(
     encore: &Encore,
     key: Option<&IdempotencyKey>,
-    ticket_id: i64,
+    ticket_id: TicketId,
     into: ExchangeInto,
     reply: Reply<Receipt, V>,
 ) -> Result<Idempotent<V>> {
@@ -57,7 +58,7 @@ pub fn exchange_at_box_office<V: Serialize>(
 fn exchange_in(
     encore: &Encore,
     conn: &mut Conn<'_>,
-    ticket_id: i64,
+    ticket_id: TicketId,
     into: ExchangeInto,
 ) -> Result<Receipt> {
     let now = super::now();
@@ -151,9 +152,9 @@ fn exchange_in(
 fn exchange_target(
     conn: &mut Conn<'_>,
     current: &TicketInContext,
-    performance_id: i64,
+    performance_id: PerformanceId,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<(i64, i64)> {
+) -> Result<(PerformanceId, i64)> {
     let target = exchange_targets(conn, current, now)?
         .into_iter()
         .find(|t| t.performance_id == performance_id)
@@ -164,7 +165,7 @@ fn exchange_target(
 /// A performance a ticket could be exchanged into, as the ticket page lists it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ExchangeTarget {
-    pub performance_id: i64,
+    pub performance_id: PerformanceId,
     pub event_name: String,
     pub starts_at: chrono::DateTime<chrono::Utc>,
     pub time_zone: String,

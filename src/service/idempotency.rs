@@ -13,19 +13,20 @@ use serde::Serialize;
 use super::{Encore, Error, Result};
 use crate::db::idempotency::{self, SeenRequest};
 use crate::db::Conn;
+use crate::domain::ids::ApiKeyId;
 use crate::domain::Invalid;
 
 /// A caller's promise that a retried request is the same request: the key it sent, and a
 /// fingerprint of the request, so reusing a key for a different request is caught.
 #[derive(Debug, Clone)]
 pub struct IdempotencyKey {
-    pub api_key_id: i64,
+    pub api_key_id: ApiKeyId,
     pub key: String,
     pub fingerprint: String,
 }
 
 impl IdempotencyKey {
-    pub fn parse(api_key_id: i64, key: &str, fingerprint: String) -> Result<Self, Invalid> {
+    pub fn parse(api_key_id: ApiKeyId, key: &str, fingerprint: String) -> Result<Self, Invalid> {
         let key = key.trim();
         if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
             return Err(Invalid::new(

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::tickets::{self, Issued};
 use super::{Encore, Error, Result};
+use crate::domain::ids::PerformanceId;
 use crate::domain::ticket::NewTicket;
 
 #[derive(Debug, Deserialize)]
@@ -82,7 +83,7 @@ fn parse_row(
 /// `progress` is called with the number of rows done after each batch.
 pub fn import_csv(
     encore: &Encore,
-    performance_id: i64,
+    performance_id: PerformanceId,
     csv: impl Read,
     batch_size: usize,
     mut progress: impl FnMut(u64),
@@ -140,7 +141,7 @@ pub fn import_csv(
 
 fn issue_batch(
     encore: &Encore,
-    performance_id: i64,
+    performance_id: PerformanceId,
     mut batch: Vec<(u64, NewTicket)>,
     report: &mut ImportReport,
 ) -> Result<()> {

@@ -12,6 +12,7 @@ use super::credit::{self, PatronCredit};
 use super::{Encore, Error, Result};
 use crate::db::models::TicketRow;
 use crate::db::{cancellations, journey, outbox, tickets, Conn};
+use crate::domain::ids::TicketId;
 use crate::domain::link::LinkPurpose;
 use crate::domain::offer::OfferStatus;
 use crate::domain::outbox::{EmailKind, EmailStatus};
@@ -22,7 +23,7 @@ use crate::domain::EmailAddress;
 pub struct Touch {
     pub at: DateTime<Utc>,
     /// The ticket it concerns (an offer received names the offered ticket).
-    pub ticket_id: i64,
+    pub ticket_id: TicketId,
     /// What happened: `issued`, `email_queued`, `email_sent`, `email_failed`, `email_skipped`,
     /// `email_retry_scheduled`, `link_opened`, `transfer_offered`, `transfer_claimed`,
     /// `transfer_canceled`, `transfer_expired`, `exchanged`, `credit`, `canceled`, `scan`.
@@ -39,11 +40,11 @@ pub struct Touch {
 pub struct TicketHistory {
     pub ticket: TicketRow,
     /// The tickets that took this one's place (an exchange's new ticket, a friend's claim).
-    pub replaced_by: Vec<i64>,
+    pub replaced_by: Vec<TicketId>,
     pub timeline: Vec<Touch>,
 }
 
-pub fn of_ticket(encore: &Encore, ticket_id: i64) -> Result<TicketHistory> {
+pub fn of_ticket(encore: &Encore, ticket_id: TicketId) -> Result<TicketHistory> {
     encore.db.read(|conn| {
         let ticket =
             tickets::find(conn, ticket_id)?.ok_or_else(|| Error::not_found("ticket", ticket_id))?;
@@ -83,7 +84,7 @@ pub fn of_patron(encore: &Encore, email: &EmailAddress) -> Result<PatronJourney>
 /// Records that a patron opened a signed link to a ticket, at most once per
 /// `Settings::link_open_record_every` for each ticket and purpose: a page reloaded (or fetched
 /// in a loop) is one touch, not a flood of them. True when this open was recorded.
-pub fn link_opened(encore: &Encore, ticket_id: i64, purpose: LinkPurpose) -> Result<bool> {
+pub fn link_opened(encore: &Encore, ticket_id: TicketId, purpose: LinkPurpose) -> Result<bool> {
     let now = super::now();
     let since = now - encore.settings.link_open_record_every;
     encore.db.write(|conn| {
@@ -104,9 +105,9 @@ fn timeline(
     tickets: &[TicketRow],
     offers_to: Option<&str>,
 ) -> Result<Vec<Touch>> {
-    let ids: Vec<i64> = tickets.iter().map(|t| t.id).collect();
+    let ids: Vec<TicketId> = tickets.iter().map(|t| t.id).collect();
     let mut touches = Vec::new();
-    let mut touch = |at: NaiveDateTime, ticket_id: i64, what: &'static str, detail: Value| {
+    let mut touch = |at: NaiveDateTime, ticket_id: TicketId, what: &'static str, detail: Value| {
         touches.push(Touch {
             at: at.and_utc(),
             ticket_id,
@@ -127,7 +128,7 @@ fn timeline(
         );
     }
     for e in outbox::for_tickets(conn, &ids)? {
-        let ticket_id = e.ticket_id.unwrap_or_default();
+        let ticket_id = e.ticket_id.unwrap_or(TicketId(0));
         let about = json!({"email_id": e.id, "kind": e.kind, "recipient": e.recipient});
         touch(e.created_at, ticket_id, "email_queued", about.clone());
         if e.kind == EmailKind::ExchangeReceipt {
@@ -212,7 +213,7 @@ fn timeline(
     for entry in journey::ledger(conn, &ids)? {
         touch(
             entry.created_at,
-            entry.ticket_id.unwrap_or_default(),
+            entry.ticket_id.unwrap_or(TicketId(0)),
             "credit",
             json!({"reason": entry.reason.as_str(), "amount_minor": entry.amount_minor,
                    "currency": entry.currency, "patron_email": entry.patron_email}),
@@ -230,7 +231,7 @@ fn timeline(
     for scan in journey::scans(conn, &ids)? {
         touch(
             scan.scanned_at,
-            scan.ticket_id.unwrap_or_default(),
+            scan.ticket_id.unwrap_or(TicketId(0)),
             "scan",
             json!({"outcome": scan.outcome, "gate": scan.gate, "device": scan.device,
                    "token_generation": scan.token_generation,

@@ -11,6 +11,7 @@ use crate::db::models::{EventRow, OutboxRow, PerformanceRow, TicketRow, Transfer
 use crate::db::outbox::FailedFilter;
 use crate::db::{events, outbox, tickets, transfers, Conn, Db};
 use crate::domain::event::reminder_offsets;
+use crate::domain::ids::{EmailId, EventId, PerformanceId, TicketId, TransferId};
 use crate::domain::outbox::{Delivery, EmailStatus, Retries};
 use crate::metrics::Snapshot;
 use crate::tokens::{LinkClaims, LinkPurpose};
@@ -19,7 +20,7 @@ use crate::tokens::{LinkClaims, LinkPurpose};
 const REMINDER_HORIZON_DAYS: i64 = 31;
 
 /// Every email queued for a ticket, oldest first, with its state.
-pub fn history(db: &Db, ticket_id: i64) -> Result<Vec<OutboxRow>> {
+pub fn history(db: &Db, ticket_id: TicketId) -> Result<Vec<OutboxRow>> {
     db.read(|conn| {
         if tickets::find(conn, ticket_id)?.is_none() {
             return Err(Error::not_found("ticket", ticket_id));
@@ -85,7 +86,7 @@ pub fn retry_failed(encore: &Encore, filter: &FailedFilter) -> Result<Vec<Outbox
 /// Sends one failed email of a ticket again (the box office, after the patron's address or
 /// mailbox was fixed). Only a failed email: one sent, skipped or still on its way is refused,
 /// so no email goes twice.
-pub fn resend(encore: &Encore, ticket_id: i64, email_id: i64) -> Result<OutboxRow> {
+pub fn resend(encore: &Encore, ticket_id: TicketId, email_id: EmailId) -> Result<OutboxRow> {
     let email = encore.db.read(|conn| {
         if tickets::find(conn, ticket_id)?.is_none() {
             return Err(Error::not_found("ticket", ticket_id));
@@ -141,9 +142,9 @@ pub fn claim_due(
 
 /// The tickets, performances and events that claimed emails are about.
 pub struct EmailContext {
-    pub tickets: HashMap<i64, TicketRow>,
-    pub performances: HashMap<i64, PerformanceRow>,
-    pub events: HashMap<i64, EventRow>,
+    pub tickets: HashMap<TicketId, TicketRow>,
+    pub performances: HashMap<PerformanceId, PerformanceRow>,
+    pub events: HashMap<EventId, EventRow>,
 }
 
 /// Loads what `emails` are about, in a few queries for the whole claim.
@@ -152,12 +153,13 @@ pub fn context_of(encore: &Encore, emails: &[OutboxRow]) -> Result<EmailContext>
 }
 
 fn load_context(conn: &mut Conn<'_>, rows: &[OutboxRow]) -> Result<EmailContext> {
-    let ticket_ids: Vec<i64> = rows.iter().filter_map(|r| r.ticket_id).collect();
-    let tickets: HashMap<i64, TicketRow> = tickets::find_many(conn, &ticket_ids)?
+    let ticket_ids: Vec<TicketId> = rows.iter().filter_map(|r| r.ticket_id).collect();
+    let tickets: HashMap<TicketId, TicketRow> = tickets::find_many(conn, &ticket_ids)?
         .into_iter()
         .map(|t| (t.id, t))
         .collect();
-    let mut performance_ids: Vec<i64> = tickets.values().map(|t| t.performance_id).collect();
+    let mut performance_ids: Vec<PerformanceId> =
+        tickets.values().map(|t| t.performance_id).collect();
     performance_ids.sort_unstable();
     performance_ids.dedup();
     let mut performances = HashMap::new();
@@ -194,7 +196,7 @@ pub enum OfferToSend {
 
 /// The transfer offer `offer_id` and, while it is open, the friend's signed claim link: bound
 /// to claiming, to the offer's ticket generation, and to the offer's expiry.
-pub fn offer_to_send(encore: &Encore, base_url: &str, offer_id: i64) -> Result<OfferToSend> {
+pub fn offer_to_send(encore: &Encore, base_url: &str, offer_id: TransferId) -> Result<OfferToSend> {
     let offer = encore
         .db
         .read(|conn| transfers::find(conn, offer_id).map_err(Error::from))?;
@@ -223,7 +225,7 @@ pub fn record_deliveries(
     results: &[(OutboxRow, Delivery)],
 ) -> Result<()> {
     let now: NaiveDateTime = super::now().naive_utc();
-    let sent: Vec<i64> = results
+    let sent: Vec<EmailId> = results
         .iter()
         .filter(|(_, d)| matches!(d, Delivery::Sent))
         .map(|(r, _)| r.id)
@@ -288,7 +290,12 @@ pub fn queue_due_reminders(encore: &Encore, message_id_domain: &str) -> Result<u
                 message_id_domain,
                 now,
             )?;
-            tracing::info!(performance_id, offset = latest, queued, "queued reminders");
+            tracing::info!(
+                performance_id = performance_id.0,
+                offset = latest,
+                queued,
+                "queued reminders"
+            );
             Ok(queued)
         })?;
     }

@@ -9,6 +9,7 @@ use super::exchanges::exchange_targets;
 use super::tickets::{token_for, TicketInContext};
 use super::{Encore, Error, Result};
 use crate::db::{credit, transfers as offers};
+use crate::domain::ids::{PerformanceId, TicketId};
 use crate::domain::offer::OfferStatus;
 use crate::domain::policy::{Change, ExchangeValue, Refusal};
 use crate::domain::TicketStatus;
@@ -17,7 +18,7 @@ use crate::tokens::render_svg;
 
 /// Everything the ticket page shows.
 pub struct TicketPage {
-    pub ticket_id: i64,
+    pub ticket_id: TicketId,
     pub event_name: String,
     pub venue: String,
     /// The venue's time zone, in which the page shows every time.
@@ -59,7 +60,7 @@ pub struct OpenOffer {
 
 /// A performance the ticket may be exchanged into, at its price in the ticket's currency.
 pub struct ExchangeOption {
-    pub performance_id: i64,
+    pub performance_id: PerformanceId,
     pub event_name: String,
     pub starts_at: DateTime<Utc>,
     pub time_zone: String,
@@ -68,7 +69,7 @@ pub struct ExchangeOption {
 
 /// The ticket page of a link to the ticket at `generation`: `LinkSuperseded` when the ticket
 /// has moved on since.
-pub fn ticket_page(encore: &Encore, ticket_id: i64, generation: i32) -> Result<TicketPage> {
+pub fn ticket_page(encore: &Encore, ticket_id: TicketId, generation: i32) -> Result<TicketPage> {
     let now = super::now();
     encore.db.read(|conn| {
         let current = current_at(conn, ticket_id, generation)?;
@@ -160,7 +161,7 @@ pub fn ticket_page(encore: &Encore, ticket_id: i64, generation: i32) -> Result<T
 /// whose event links back to `link`.
 pub fn calendar_file(
     encore: &Encore,
-    ticket_id: i64,
+    ticket_id: TicketId,
     generation: i32,
     link: &str,
 ) -> Result<String> {
@@ -178,7 +179,7 @@ pub fn calendar_file(
 /// The ticket in its context, if a link to it at `generation` still leads to it.
 fn current_at(
     conn: &mut crate::db::Conn<'_>,
-    ticket_id: i64,
+    ticket_id: TicketId,
     generation: i32,
 ) -> Result<TicketInContext> {
     let current = TicketInContext::load(conn, ticket_id)?;
@@ -211,7 +212,7 @@ pub enum OfferState {
 }
 
 /// The claim page of a claim link (the ticket's id and generation when it was offered).
-pub fn claim_page(encore: &Encore, ticket_id: i64, generation: i32) -> Result<ClaimPage> {
+pub fn claim_page(encore: &Encore, ticket_id: TicketId, generation: i32) -> Result<ClaimPage> {
     let now = super::now().naive_utc();
     encore.db.read(|conn| {
         let offer =

@@ -20,6 +20,7 @@ use super::Error;
 use crate::db::models::TicketRow;
 use crate::db::tickets;
 use crate::db::{Backend, Db};
+use crate::domain::ids::TicketId;
 use crate::tokens::TicketClaims;
 
 /// Most scans in one transaction: large enough to amortise a commit under any door rush,
@@ -143,7 +144,7 @@ fn apply_set_based(
             Verdict::Refused { .. } => None,
         })
         .collect();
-    let distinct: HashSet<i64> = genuine.iter().map(|(_, c)| c.ticket_id).collect();
+    let distinct: HashSet<TicketId> = genuine.iter().map(|(_, c)| c.ticket_id).collect();
     if genuine.len() < 2 || distinct.len() != genuine.len() {
         return Ok(None);
     }
@@ -161,15 +162,15 @@ fn apply_set_based(
             device: &attempt.scan.device,
         })
         .collect();
-    let admitted: HashMap<i64, tickets::Admitted> = tickets::admit_all(pg, &admissions)?
+    let admitted: HashMap<TicketId, tickets::Admitted> = tickets::admit_all(pg, &admissions)?
         .into_iter()
         .map(|a| (a.id, a))
         .collect();
-    let refused: Vec<i64> = distinct
+    let refused: Vec<TicketId> = distinct
         .into_iter()
         .filter(|id| !admitted.contains_key(id))
         .collect();
-    let refused: HashMap<i64, TicketRow> = if refused.is_empty() {
+    let refused: HashMap<TicketId, TicketRow> = if refused.is_empty() {
         HashMap::new()
     } else {
         tickets::find_many(conn, &refused)?

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use super::{signing, Encore, Error, Result};
 use crate::db::models::{NewArrivalEventRow, TicketRow};
 use crate::db::{scans, tickets, Conn};
+use crate::domain::ids::{PerformanceId, TicketId};
 use crate::domain::scan::{check_window, refused_online, Presented};
 use crate::domain::text::label;
 use crate::domain::{Invalid, ScanOutcome};
@@ -20,7 +21,7 @@ pub struct Scan {
     pub device: String,
     /// The performance the scanner is admitting to, if it says; a ticket for another one is
     /// refused as `wrong_performance`.
-    pub performance_id: Option<i64>,
+    pub performance_id: Option<PerformanceId>,
 }
 
 impl Scan {
@@ -28,7 +29,7 @@ impl Scan {
         token: String,
         gate: &str,
         device: &str,
-        performance_id: Option<i64>,
+        performance_id: Option<PerformanceId>,
     ) -> Result<Scan, Invalid> {
         Ok(Scan {
             token,
@@ -50,8 +51,8 @@ pub struct FirstAdmission {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScanResult {
     pub outcome: ScanOutcome,
-    pub ticket_id: Option<i64>,
-    pub performance_id: Option<i64>,
+    pub ticket_id: Option<TicketId>,
+    pub performance_id: Option<PerformanceId>,
     pub holder_name: Option<String>,
     pub seat: Option<String>,
     pub section: Option<String>,
@@ -103,7 +104,7 @@ pub struct Attempt {
 
 impl Attempt {
     /// The ticket this attempt may admit; `None` when the token alone refuses it.
-    pub fn ticket_id(&self) -> Option<i64> {
+    pub fn ticket_id(&self) -> Option<TicketId> {
         match &self.verdict {
             Verdict::Genuine(claims) => Some(claims.ticket_id),
             Verdict::Refused { .. } => None,
@@ -161,7 +162,7 @@ pub(crate) fn judge(
     encore: &Encore,
     verified: Result<TicketClaims, ScanOutcome>,
     at: DateTime<Utc>,
-    performance_at_door: Option<i64>,
+    performance_at_door: Option<PerformanceId>,
 ) -> Verdict {
     let claims = match verified {
         Err(outcome) => {

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use super::{Error, Result};
 use crate::db::models::{ApiKeyRow, NewApiKeyRow};
 use crate::db::{api_keys, Db};
+use crate::domain::ids::ApiKeyId;
 use crate::domain::text::label;
 use crate::domain::{Invalid, Role};
 
@@ -21,7 +22,7 @@ const KEY_PREFIX: &str = "enc_";
 /// Who is calling: the key's id, name and role.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Staff {
-    pub key_id: i64,
+    pub key_id: ApiKeyId,
     pub name: String,
     pub role: Role,
 }
@@ -78,7 +79,7 @@ pub fn list_keys(db: &Db) -> Result<Vec<ApiKeyRow>> {
     db.read(|conn| api_keys::list(conn).map_err(Error::from))
 }
 
-pub fn revoke_key(db: &Db, id: i64) -> Result<()> {
+pub fn revoke_key(db: &Db, id: ApiKeyId) -> Result<()> {
     let revoked = db.write(|conn| {
         api_keys::revoke(conn, id, crate::service::now().naive_utc()).map_err(Error::from)
     })?;
@@ -176,7 +177,7 @@ impl Authenticator {
 }
 
 /// Writes the key's last use, unless another process wrote a recent one meanwhile.
-fn record_use(db: &Db, id: i64, at: NaiveDateTime) -> Result<()> {
+fn record_use(db: &Db, id: ApiKeyId, at: NaiveDateTime) -> Result<()> {
     db.write(|conn| {
         api_keys::record_use(conn, id, at, at - LAST_USE_RESOLUTION).map_err(Error::from)
     })

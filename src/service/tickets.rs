@@ -11,6 +11,7 @@ use crate::db::models::{NewTicketRow, PerformanceRow, TicketRow};
 use crate::db::{events, outbox, tickets, Conn};
 use crate::domain::credit::CreditReason;
 use crate::domain::event::ScanWindow;
+use crate::domain::ids::{PerformanceId, TicketId};
 use crate::domain::ticket::NewTicket;
 use crate::domain::Invalid;
 use crate::email;
@@ -48,7 +49,11 @@ pub struct TicketWithToken {
 /// Issues tickets for one performance in one transaction: all of them or none. Capacity is
 /// taken with one conditional write, so concurrent issuers can never oversell. Tickets whose
 /// external reference was issued before are skipped (a re-run import issues nothing twice).
-pub fn issue(encore: &Encore, performance_id: i64, new_tickets: Vec<NewTicket>) -> Result<Issued> {
+pub fn issue(
+    encore: &Encore,
+    performance_id: PerformanceId,
+    new_tickets: Vec<NewTicket>,
+) -> Result<Issued> {
     within_request_limits(encore, &new_tickets)?;
     let issued = encore
         .db
@@ -64,7 +69,7 @@ pub fn issue(encore: &Encore, performance_id: i64, new_tickets: Vec<NewTicket>) 
 pub fn issue_one<V: Serialize>(
     encore: &Encore,
     key: Option<&IdempotencyKey>,
-    performance_id: i64,
+    performance_id: PerformanceId,
     new_ticket: NewTicket,
     reply: Reply<IssuedTicket, V>,
 ) -> Result<Idempotent<V>> {
@@ -82,7 +87,7 @@ pub fn issue_one<V: Serialize>(
 pub fn issue_bulk<V: Serialize>(
     encore: &Encore,
     key: Option<&IdempotencyKey>,
-    performance_id: i64,
+    performance_id: PerformanceId,
     new_tickets: Vec<NewTicket>,
     reply: Reply<Vec<IssuedTicket>, V>,
 ) -> Result<Idempotent<V>> {
@@ -142,7 +147,7 @@ fn with_tokens(encore: &Encore, issued: Issued) -> Result<Vec<IssuedTicket>> {
 fn issue_in(
     encore: &Encore,
     conn: &mut Conn<'_>,
-    performance_id: i64,
+    performance_id: PerformanceId,
     new_tickets: Vec<NewTicket>,
 ) -> Result<Issued> {
     let issued_at = crate::service::now();
@@ -245,7 +250,7 @@ fn issue_in(
 }
 
 /// A canceled performance takes no more tickets.
-fn canceled(performance_id: i64) -> Error {
+fn canceled(performance_id: PerformanceId) -> Error {
     Error::Conflict {
         code: "performance_canceled",
         message: format!("performance {performance_id} is canceled"),
@@ -255,7 +260,7 @@ fn canceled(performance_id: i64) -> Error {
 /// Which of `refs` already name a ticket of the performance.
 pub fn already_issued(
     encore: &Encore,
-    performance_id: i64,
+    performance_id: PerformanceId,
     refs: &[String],
 ) -> Result<HashSet<String>> {
     Ok(encore
@@ -268,7 +273,7 @@ pub fn already_issued(
 }
 
 /// A ticket with its performance, as the API shows it.
-pub fn get(encore: &Encore, ticket_id: i64) -> Result<(TicketRow, PerformanceRow)> {
+pub fn get(encore: &Encore, ticket_id: TicketId) -> Result<(TicketRow, PerformanceRow)> {
     encore.db.read(|conn| {
         let ticket =
             tickets::find(conn, ticket_id)?.ok_or_else(|| Error::not_found("ticket", ticket_id))?;
@@ -279,7 +284,7 @@ pub fn get(encore: &Encore, ticket_id: i64) -> Result<(TicketRow, PerformanceRow
 }
 
 /// A ticket with its current token (as [`token_for`]).
-pub fn with_token(encore: &Encore, ticket_id: i64) -> Result<TicketWithToken> {
+pub fn with_token(encore: &Encore, ticket_id: TicketId) -> Result<TicketWithToken> {
     let (ticket, performance) = get(encore, ticket_id)?;
     let token = token_for(encore, &ticket, &performance)?;
     Ok(TicketWithToken { ticket, token })
@@ -323,7 +328,7 @@ pub(super) struct TicketInContext {
 }
 
 impl TicketInContext {
-    pub fn load(conn: &mut crate::db::Conn<'_>, ticket_id: i64) -> Result<TicketInContext> {
+    pub fn load(conn: &mut crate::db::Conn<'_>, ticket_id: TicketId) -> Result<TicketInContext> {
         let ticket =
             tickets::find(conn, ticket_id)?.ok_or_else(|| Error::not_found("ticket", ticket_id))?;
         let performance = events::find_performance(conn, ticket.performance_id)?
@@ -424,7 +429,7 @@ pub(super) fn confirmation_email(
 /// it on in between.
 pub(super) fn change_from_link<T>(
     encore: &Encore,
-    ticket_id: i64,
+    ticket_id: TicketId,
     generation: i32,
     change: impl FnOnce(&mut crate::db::Conn<'_>) -> Result<T>,
 ) -> Result<T> {

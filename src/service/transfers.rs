@@ -14,6 +14,7 @@ use super::{Encore, Error, Result};
 use crate::db::models::{NewTicketRow, NewTransferRow, TicketRow, TransferRow};
 use crate::db::transfers::OffersOf;
 use crate::db::{events, outbox, tickets, transfers, Conn};
+use crate::domain::ids::TicketId;
 use crate::domain::offer::OfferStatus;
 use crate::domain::outbox::EmailKind;
 use crate::domain::policy::{Change, Refusal};
@@ -48,7 +49,7 @@ impl Friend {
 /// page as a mail relay.
 pub fn offer(
     encore: &Encore,
-    ticket_id: i64,
+    ticket_id: TicketId,
     generation: i32,
     friend: Friend,
 ) -> Result<TransferRow> {
@@ -65,7 +66,7 @@ pub fn offer(
 fn within_offer_limits(
     encore: &Encore,
     conn: &mut Conn<'_>,
-    ticket_id: i64,
+    ticket_id: TicketId,
     to: &EmailAddress,
 ) -> Result<()> {
     let limits = encore.settings.offer_limits;
@@ -93,7 +94,7 @@ fn within_offer_limits(
 pub fn offer_at_box_office<V: Serialize>(
     encore: &Encore,
     key: Option<&IdempotencyKey>,
-    ticket_id: i64,
+    ticket_id: TicketId,
     friend: &Friend,
     reply: Reply<TransferRow, V>,
 ) -> Result<Idempotent<V>> {
@@ -107,7 +108,7 @@ pub fn offer_at_box_office<V: Serialize>(
 fn offer_in(
     encore: &Encore,
     conn: &mut Conn<'_>,
-    ticket_id: i64,
+    ticket_id: TicketId,
     friend: &Friend,
 ) -> Result<TransferRow> {
     let now = super::now();
@@ -156,7 +157,7 @@ fn offer_in(
 /// The holder takes their offer back: the ticket is theirs again, with a new QR. In a
 /// transaction of its own (a patron's page, from a link to the ticket at `generation`); then
 /// wakes the email worker.
-pub fn cancel(encore: &Encore, ticket_id: i64, generation: i32) -> Result<TicketRow> {
+pub fn cancel(encore: &Encore, ticket_id: TicketId, generation: i32) -> Result<TicketRow> {
     super::tickets::change_from_link(encore, ticket_id, generation, |conn| {
         cancel_in(encore, conn, ticket_id)
     })
@@ -168,7 +169,7 @@ pub fn cancel(encore: &Encore, ticket_id: i64, generation: i32) -> Result<Ticket
 pub fn cancel_at_box_office<V: Serialize>(
     encore: &Encore,
     key: Option<&IdempotencyKey>,
-    ticket_id: i64,
+    ticket_id: TicketId,
     reply: Reply<TicketWithToken, V>,
 ) -> Result<Idempotent<V>> {
     idempotency::once(encore, key, reply, |conn| {
@@ -182,7 +183,7 @@ pub fn cancel_at_box_office<V: Serialize>(
 
 /// Takes the offer back in the caller's transaction; the new confirmation is emailed once it
 /// commits.
-fn cancel_in(encore: &Encore, conn: &mut Conn<'_>, ticket_id: i64) -> Result<TicketRow> {
+fn cancel_in(encore: &Encore, conn: &mut Conn<'_>, ticket_id: TicketId) -> Result<TicketRow> {
     let now = super::now();
     let ticket =
         tickets::find(conn, ticket_id)?.ok_or_else(|| Error::not_found("ticket", ticket_id))?;
@@ -194,7 +195,7 @@ fn cancel_in(encore: &Encore, conn: &mut Conn<'_>, ticket_id: i64) -> Result<Tic
 }
 
 /// Every offer made of the ticket.
-pub fn of_ticket(encore: &Encore, ticket_id: i64) -> Result<Vec<TransferRow>> {
+pub fn of_ticket(encore: &Encore, ticket_id: TicketId) -> Result<Vec<TransferRow>> {
     encore.db.read(|conn| {
         tickets::find(conn, ticket_id)?.ok_or_else(|| Error::not_found("ticket", ticket_id))?;
         Ok(transfers::of_ticket(conn, ticket_id)?)
@@ -203,7 +204,7 @@ pub fn of_ticket(encore: &Encore, ticket_id: i64) -> Result<Vec<TransferRow>> {
 
 /// The friend claims the offer: a ticket in their name (a new id, a new token), confirmed by
 /// email. Claiming twice, or after a cancel or expiry, is refused and changes nothing.
-pub fn claim(encore: &Encore, ticket_id: i64, generation: i32) -> Result<TicketRow> {
+pub fn claim(encore: &Encore, ticket_id: TicketId, generation: i32) -> Result<TicketRow> {
     let now = super::now();
     let claimed = encore.db.write(|conn| {
         let offer =

@@ -245,11 +245,12 @@ fn parse_header(token: &str) -> Result<RawHeader, ScanOutcome> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ids::{PerformanceId, TicketId};
 
     fn claims() -> TicketClaims {
         TicketClaims {
-            ticket_id: 7,
-            performance_id: 3,
+            ticket_id: TicketId(7),
+            performance_id: PerformanceId(3),
             generation: 1,
             nbf: 1_700_000_000,
             exp: 1_900_000_000,
@@ -289,7 +290,7 @@ mod tests {
         let token = ring.sign(&claims()).unwrap();
         let mut parts: Vec<&str> = token.split('.').collect();
         let forged_claims = TicketClaims {
-            ticket_id: 8,
+            ticket_id: TicketId(8),
             ..claims()
         };
         let forged_payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&forged_claims).unwrap());

@@ -4,13 +4,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::ids::TicketId;
 pub use crate::domain::link::LinkPurpose;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LinkClaims {
     #[serde(rename = "tid")]
-    pub ticket_id: i64,
+    pub ticket_id: TicketId,
     #[serde(rename = "gen")]
     pub generation: i32,
     #[serde(rename = "pur")]

@@ -1,14 +1,16 @@
 use serde::{Deserialize, Serialize};
 
+use crate::domain::ids::{PerformanceId, TicketId};
+
 /// What a ticket's QR says, signed: which ticket, of which performance, which generation of it,
 /// and when it may admit. Short claim names keep the QR small and quick to read at the door.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TicketClaims {
     #[serde(rename = "tid")]
-    pub ticket_id: i64,
+    pub ticket_id: TicketId,
     #[serde(rename = "pid")]
-    pub performance_id: i64,
+    pub performance_id: PerformanceId,
     #[serde(rename = "gen")]
     pub generation: i32,
     /// Not before, seconds since the Unix epoch.

@@ -7,10 +7,11 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::helpers::{on_both_backends, run_cli, Backend, TestApp};
+use encore::domain::ids::ApiKeyId;
 use encore::service::staff;
 
 /// A key made by the CLI against the app's database: (its id, its secret).
-fn cli_key(app: &TestApp, args: &[&str]) -> (i64, String) {
+fn cli_key(app: &TestApp, args: &[&str]) -> (ApiKeyId, String) {
     let mut all = vec!["keys", "create", "--name", "door 7"];
     all.extend_from_slice(args);
     let (code, secret, err) = run_cli(&app.db.url, &all);
@@ -19,7 +20,7 @@ fn cli_key(app: &TestApp, args: &[&str]) -> (i64, String) {
     (id, secret.trim().to_string())
 }
 
-fn listing_line(app: &TestApp, id: i64) -> String {
+fn listing_line(app: &TestApp, id: ApiKeyId) -> String {
     let (code, listing, err) = run_cli(&app.db.url, &["keys", "list"]);
     assert_eq!(code, 0, "{err}");
     let line = listing

@@ -3,6 +3,7 @@
 //! each other, or a replayed, tampered or expired link.
 
 use chrono::{Duration, Utc};
+use encore::domain::ids::TicketId;
 use encore::domain::Role;
 use encore::tokens::{LinkClaims, LinkPurpose};
 use reqwest::StatusCode;
@@ -374,7 +375,7 @@ fn sign_link(
     exp: i64,
 ) -> String {
     let claims = LinkClaims {
-        ticket_id,
+        ticket_id: TicketId(ticket_id),
         generation,
         purpose,
         exp,

@@ -11,6 +11,7 @@ use actix_web::dev::ServerHandle;
 use chrono::{DateTime, Utc};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use encore::config::Config;
+use encore::domain::ids::TicketId;
 use encore::domain::Role;
 use encore::service::{staff, Encore};
 use encore::tokens::{LinkClaims, LinkPurpose};
@@ -279,7 +280,7 @@ impl TestApp {
             .encore
             .keys
             .sign(&LinkClaims {
-                ticket_id,
+                ticket_id: TicketId(ticket_id),
                 generation,
                 purpose: LinkPurpose::Claim,
                 exp: (Utc::now() + chrono::Duration::hours(1)).timestamp(),

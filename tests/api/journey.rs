@@ -2,6 +2,7 @@
 //! read from the rows the service writes as it works.
 
 use chrono::{Duration, Utc};
+use encore::domain::ids::TicketId;
 use encore::domain::Role;
 use encore::tokens::{LinkClaims, LinkPurpose};
 use reqwest::StatusCode;
@@ -12,7 +13,7 @@ use crate::smtp::{app_with_mail_down, next_round_with_mail};
 
 fn view_link(app: &TestApp, ticket_id: i64) -> String {
     let claims = LinkClaims {
-        ticket_id,
+        ticket_id: TicketId(ticket_id),
         generation: 1,
         purpose: LinkPurpose::View,
         exp: (Utc::now() + Duration::hours(1)).timestamp(),

@@ -5,6 +5,7 @@
 
 use chrono::{Duration, Utc};
 use encore::config::Config;
+use encore::domain::ids::TicketId;
 use encore::tokens::{LinkClaims, LinkPurpose};
 use reqwest::header::{CACHE_CONTROL, LOCATION, REFERRER_POLICY, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
@@ -41,7 +42,7 @@ async fn ticket_for(app: &TestApp, name: &str, email: &str) -> i64 {
 /// The path of a view link to the ticket at `generation` (as the confirmation email carries it).
 fn view_path(app: &TestApp, ticket_id: i64, generation: i32) -> String {
     let claims = LinkClaims {
-        ticket_id,
+        ticket_id: TicketId(ticket_id),
         generation,
         purpose: LinkPurpose::View,
         exp: (Utc::now() + Duration::days(2)).timestamp(),
@@ -182,7 +183,7 @@ async fn no_patron_name_reaches_an_offer_subject(backend: Backend) {
     app.worker().deliver_due().await.unwrap();
     smtp.wait_for(1).await;
     let claim = LinkClaims {
-        ticket_id: id,
+        ticket_id: TicketId(id),
         generation: 1,
         purpose: LinkPurpose::Claim,
         exp: (Utc::now() + Duration::days(1)).timestamp(),

@@ -73,7 +73,7 @@ async fn scans_requests_outbox_and_pool_are_counted(app: TestApp) {
         .encore
         .keys
         .sign(&LinkClaims {
-            ticket_id: ticket["id"].as_i64().unwrap(),
+            ticket_id: encore::domain::ids::TicketId(ticket["id"].as_i64().unwrap()),
             generation: 1,
             purpose: LinkPurpose::View,
             exp: (chrono::Utc::now() + chrono::Duration::hours(1)).timestamp(),

@@ -138,8 +138,8 @@ async fn plaintext_keys_of_an_older_version_are_sealed_on_first_start(backend: B
 
 fn claims() -> encore::tokens::TicketClaims {
     encore::tokens::TicketClaims {
-        ticket_id: 1,
-        performance_id: 1,
+        ticket_id: encore::domain::ids::TicketId(1),
+        performance_id: encore::domain::ids::PerformanceId(1),
         generation: 1,
         nbf: 1_700_000_000,
         exp: 1_900_000_000,

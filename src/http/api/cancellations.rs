@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use super::idempotency::{self, IdempotencyKeyHeader};
 use crate::db::models::{PerformanceCancellationRow, TicketCancellationRow};
+use crate::domain::ids::{PerformanceId, TicketId};
 use crate::http::auth::StaffKey;
 use crate::http::error::ApiError;
 use crate::http::run_blocking;
@@ -37,11 +38,11 @@ pub struct TicketCancellationView {
 impl From<TicketCancellationRow> for TicketCancellationView {
     fn from(row: TicketCancellationRow) -> Self {
         TicketCancellationView {
-            ticket_id: row.ticket_id,
+            ticket_id: row.ticket_id.0,
             reason: row.reason,
             refund_minor: row.refund_minor,
             currency: row.currency,
-            cancellation_id: row.cancellation_id,
+            cancellation_id: row.cancellation_id.map(|id| id.0),
             canceled_at: row.canceled_at.and_utc(),
         }
     }
@@ -56,11 +57,11 @@ pub async fn cancel_ticket(
     staff: StaffKey,
     req: HttpRequest,
     encore: web::Data<Encore>,
-    ticket_id: web::Path<i64>,
+    ticket_id: web::Path<TicketId>,
     body: web::Json<CancelTicket>,
 ) -> Result<HttpResponse, ApiError> {
     let ticket_id = ticket_id.into_inner();
-    let key = idempotency::key(&req, &staff, ticket_id, &*body)?;
+    let key = idempotency::key(&req, &staff, ticket_id.0, &*body)?;
     let reason = Reason::parse(&body.reason)?;
     let refund = body.refund_to_credit;
     let reply = idempotency::reply(StatusCode::OK, TicketCancellationView::from);
@@ -98,8 +99,8 @@ pub struct CancellationJobView {
 impl From<PerformanceCancellationRow> for CancellationJobView {
     fn from(row: PerformanceCancellationRow) -> Self {
         CancellationJobView {
-            id: row.id,
-            performance_id: row.performance_id,
+            id: row.id.0,
+            performance_id: row.performance_id.0,
             reason: row.reason,
             refund_to_credit: row.refund_to_credit,
             status: row.status.as_str().into(),
@@ -126,7 +127,7 @@ impl From<PerformanceCancellationRow> for CancellationJobView {
         (status = 403), (status = 409)))]
 pub async fn cancel_performance(
     encore: web::Data<Encore>,
-    performance_id: web::Path<i64>,
+    performance_id: web::Path<PerformanceId>,
     body: web::Json<CancelPerformance>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = Reason::parse(&body.reason)?;
@@ -155,7 +156,7 @@ pub async fn cancel_performance(
     responses((status = 200, body = CancellationJobView), (status = 403)))]
 pub async fn cancellation_job(
     encore: web::Data<Encore>,
-    performance_id: web::Path<i64>,
+    performance_id: web::Path<PerformanceId>,
 ) -> Result<HttpResponse, ApiError> {
     let performance_id = performance_id.into_inner();
     let job =

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use super::idempotency::{self, IdempotencyKeyHeader};
 use super::views::TicketView;
 use crate::db::models::{CreditEntryRow, TransferRow};
+use crate::domain::ids::{PerformanceId, TicketId};
 use crate::domain::EmailAddress;
 use crate::http::auth::StaffKey;
 use crate::http::error::ApiError;
@@ -32,15 +33,15 @@ pub async fn exchange(
     staff: StaffKey,
     req: HttpRequest,
     encore: web::Data<Encore>,
-    ticket_id: web::Path<i64>,
+    ticket_id: web::Path<TicketId>,
     body: web::Json<ExchangeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let ticket_id = ticket_id.into_inner();
-    let key = idempotency::key(&req, &staff, ticket_id, &*body)?;
+    let key = idempotency::key(&req, &staff, ticket_id.0, &*body)?;
     let into = match body.into_inner() {
         ExchangeRequest::Credit => ExchangeInto::Credit,
         ExchangeRequest::Performance { performance_id } => {
-            ExchangeInto::Performance(performance_id)
+            ExchangeInto::Performance(PerformanceId(performance_id))
         }
     };
     let reply = idempotency::reply(StatusCode::OK, ReceiptView::from);
@@ -73,14 +74,14 @@ pub struct ReceiptView {
 impl From<exchanges::Receipt> for ReceiptView {
     fn from(r: exchanges::Receipt) -> Self {
         ReceiptView {
-            ticket_id: r.ticket_id,
+            ticket_id: r.ticket_id.0,
             currency: r.currency,
             price_minor: r.value.price_minor,
             fee_minor: r.value.fee_minor,
             value_minor: r.value.value_minor,
             credited_minor: r.credited_minor,
             spent_minor: r.spent_minor,
-            new_ticket_id: r.new_ticket_id,
+            new_ticket_id: r.new_ticket_id.map(|id| id.0),
             balance_minor: r.balance_minor,
         }
     }
@@ -114,8 +115,8 @@ pub struct TransferView {
 impl From<TransferRow> for TransferView {
     fn from(row: TransferRow) -> Self {
         TransferView {
-            id: row.id,
-            ticket_id: row.ticket_id,
+            id: row.id.0,
+            ticket_id: row.ticket_id.0,
             generation: row.generation,
             from_name: row.from_name,
             from_email: row.from_email,
@@ -125,7 +126,7 @@ impl From<TransferRow> for TransferView {
             offered_at: row.offered_at.and_utc(),
             expires_at: row.expires_at.and_utc(),
             resolved_at: row.resolved_at.map(|t| t.and_utc()),
-            claimed_ticket_id: row.claimed_ticket_id,
+            claimed_ticket_id: row.claimed_ticket_id.map(|id| id.0),
         }
     }
 }
@@ -139,11 +140,11 @@ pub async fn transfer(
     staff: StaffKey,
     req: HttpRequest,
     encore: web::Data<Encore>,
-    ticket_id: web::Path<i64>,
+    ticket_id: web::Path<TicketId>,
     body: web::Json<TransferRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let ticket_id = ticket_id.into_inner();
-    let key = idempotency::key(&req, &staff, ticket_id, &*body)?;
+    let key = idempotency::key(&req, &staff, ticket_id.0, &*body)?;
     let friend = transfers::Friend::parse(&body.name, &body.email)?;
     let reply = idempotency::reply(StatusCode::CREATED, TransferView::from);
     idempotency::write(move || {
@@ -160,10 +161,10 @@ pub async fn cancel_transfer(
     staff: StaffKey,
     req: HttpRequest,
     encore: web::Data<Encore>,
-    ticket_id: web::Path<i64>,
+    ticket_id: web::Path<TicketId>,
 ) -> Result<HttpResponse, ApiError> {
     let ticket_id = ticket_id.into_inner();
-    let key = idempotency::key(&req, &staff, ticket_id, &())?;
+    let key = idempotency::key(&req, &staff, ticket_id.0, &())?;
     let reply = idempotency::reply(StatusCode::OK, TicketView::from);
     idempotency::write(move || {
         transfers::cancel_at_box_office(&encore, key.as_ref(), ticket_id, reply)
@@ -176,7 +177,7 @@ pub async fn cancel_transfer(
     responses((status = 200, body = Vec<TransferView>), (status = 403)))]
 pub async fn list_transfers(
     encore: web::Data<Encore>,
-    ticket_id: web::Path<i64>,
+    ticket_id: web::Path<TicketId>,
 ) -> Result<HttpResponse, ApiError> {
     let ticket_id = ticket_id.into_inner();
     let offers = run_blocking(move || transfers::of_ticket(&encore, ticket_id)).await?;
@@ -205,7 +206,7 @@ impl From<CreditEntryRow> for CreditEntryView {
             currency: row.currency,
             amount_minor: row.amount_minor,
             reason: row.reason.as_str().into(),
-            ticket_id: row.ticket_id,
+            ticket_id: row.ticket_id.map(|id| id.0),
             created_at: row.created_at.and_utc(),
         }
     }

@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::keys::JwksView;
 use super::scans::FirstAdmissionView;
 use crate::db::door::DoorEntry;
+use crate::domain::ids::PerformanceId;
 use crate::domain::ScanOutcome;
 use crate::http::error::ApiError;
 use crate::http::run_blocking;
@@ -36,7 +37,7 @@ struct RefusedView<'a> {
 impl<'a> From<&'a DoorEntry> for RefusedView<'a> {
     fn from(entry: &'a DoorEntry) -> Self {
         RefusedView {
-            ticket_id: entry.ticket_id,
+            ticket_id: entry.ticket_id.0,
             generation: entry.generation,
             status: entry.status.as_str(),
         }
@@ -64,7 +65,7 @@ struct BundleView<'a> {
     responses((status = 200, body = BundleView), (status = 400), (status = 403)))]
 pub async fn offline_bundle(
     encore: web::Data<Encore>,
-    id: web::Path<i64>,
+    id: web::Path<PerformanceId>,
     query: web::Query<BundleQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, since) = (id.into_inner(), query.into_inner().since);
@@ -80,7 +81,7 @@ pub async fn offline_bundle(
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(BundleView {
-            performance_id: p.id,
+            performance_id: p.id.0,
             version: bundle.version,
             complete: bundle.complete,
             keys: JwksView::from(bundle.keys.clone()),
@@ -126,7 +127,7 @@ impl<'a> From<&'a UploadResult> for UploadResultView<'a> {
     fn from(r: &'a UploadResult) -> Self {
         UploadResultView {
             outcome: r.outcome,
-            ticket_id: r.ticket_id,
+            ticket_id: r.ticket_id.map(|id| id.0),
             holder_name: r.holder_name.as_deref(),
             first_admission: r.first_admission.as_ref().map(FirstAdmissionView::from),
             replayed: r.replayed,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
 use super::views::EventView;
+use crate::domain::ids::EventId;
 use crate::domain::lobby::LobbyMessage;
 use crate::domain::policy::{self, ChangePolicy, PolicyChanges};
 use crate::domain::Invalid;
@@ -242,7 +243,7 @@ impl UpdateEvent {
             `field` names it.")))]
 pub async fn update(
     encore: web::Data<Encore>,
-    id: web::Path<i64>,
+    id: web::Path<EventId>,
     body: web::Json<UpdateEvent>,
 ) -> Result<HttpResponse, ApiError> {
     let changes = body.into_inner().into_changes()?;
@@ -261,7 +262,10 @@ pub async fn list(encore: web::Data<Encore>) -> Result<HttpResponse, ApiError> {
 /// `GET /api/v1/events/{id}` (any staff)
 #[utoipa::path(get, path = "/api/v1/events/{id}", params(("id" = i64, Path, description = "The event's id")),
     responses((status = 200, body = EventView)))]
-pub async fn get(encore: web::Data<Encore>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    encore: web::Data<Encore>,
+    id: web::Path<EventId>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let event = run_blocking(move || events::get_event(&encore, id)).await?;
     Ok(HttpResponse::Ok().json(EventView::from(event)))

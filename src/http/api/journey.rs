@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use super::changes::CreditView;
 use crate::db::models::TicketRow;
+use crate::domain::ids::TicketId;
 use crate::domain::EmailAddress;
 use crate::http::error::ApiError;
 use crate::http::run_blocking;
@@ -33,8 +34,8 @@ pub struct TicketSummary {
 impl From<TicketRow> for TicketSummary {
     fn from(t: TicketRow) -> Self {
         TicketSummary {
-            id: t.id,
-            performance_id: t.performance_id,
+            id: t.id.0,
+            performance_id: t.performance_id.0,
             holder_name: t.holder_name,
             holder_email: t.holder_email,
             status: t.status.as_str().into(),
@@ -44,7 +45,7 @@ impl From<TicketRow> for TicketSummary {
             issued_at: t.issued_at.and_utc(),
             admitted_at: t.admitted_at.map(|a| a.and_utc()),
             admitted_gate: t.admitted_gate,
-            replaces_ticket_id: t.replaces_ticket_id,
+            replaces_ticket_id: t.replaces_ticket_id.map(|id| id.0),
         }
     }
 }
@@ -75,7 +76,7 @@ impl From<Touch> for TouchView {
     fn from(touch: Touch) -> Self {
         TouchView {
             at: touch.at,
-            ticket_id: touch.ticket_id,
+            ticket_id: touch.ticket_id.0,
             what: touch.what,
             detail: touch.detail,
         }
@@ -98,13 +99,13 @@ pub struct TicketHistoryView {
     responses((status = 200, body = TicketHistoryView), (status = 403)))]
 pub async fn ticket_history(
     encore: web::Data<Encore>,
-    ticket_id: web::Path<i64>,
+    ticket_id: web::Path<TicketId>,
 ) -> Result<HttpResponse, ApiError> {
     let ticket_id = ticket_id.into_inner();
     let history = run_blocking(move || journey::of_ticket(&encore, ticket_id)).await?;
     Ok(HttpResponse::Ok().json(TicketHistoryView {
         ticket: history.ticket.into(),
-        replaced_by: history.replaced_by,
+        replaced_by: history.replaced_by.into_iter().map(|id| id.0).collect(),
         timeline: timeline(history.timeline),
     }))
 }

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::views::PerformanceView;
+use crate::domain::ids::{EventId, PerformanceId};
 use crate::domain::{Invalid, Money};
 use crate::http::error::ApiError;
 use crate::http::run_blocking;
@@ -33,7 +34,7 @@ pub struct CreatePerformance {
     responses((status = 201, body = PerformanceView), (status = 403)))]
 pub async fn create(
     encore: web::Data<Encore>,
-    event_id: web::Path<i64>,
+    event_id: web::Path<EventId>,
     body: web::Json<CreatePerformance>,
 ) -> Result<HttpResponse, ApiError> {
     let event_id = event_id.into_inner();
@@ -62,7 +63,7 @@ pub async fn create(
     responses((status = 200, body = Vec<PerformanceView>)))]
 pub async fn list(
     encore: web::Data<Encore>,
-    event_id: web::Path<i64>,
+    event_id: web::Path<EventId>,
 ) -> Result<HttpResponse, ApiError> {
     let event_id = event_id.into_inner();
     let all = run_blocking(move || events::list_performances(&encore, event_id)).await?;
@@ -76,7 +77,10 @@ pub async fn list(
 /// `GET /api/v1/performances/{id}` (any staff)
 #[utoipa::path(get, path = "/api/v1/performances/{id}", params(("id" = i64, Path, description = "The performance's id")),
     responses((status = 200, body = PerformanceView)))]
-pub async fn get(encore: web::Data<Encore>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    encore: web::Data<Encore>,
+    id: web::Path<PerformanceId>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let performance = run_blocking(move || events::get_performance(&encore, id)).await?;
     Ok(HttpResponse::Ok().json(PerformanceView::from(performance)))
@@ -111,12 +115,12 @@ pub struct ArrivalsView {
     responses((status = 200, body = ArrivalsView)))]
 pub async fn arrivals(
     encore: web::Data<Encore>,
-    id: web::Path<i64>,
+    id: web::Path<PerformanceId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let a = run_blocking(move || arrivals::for_performance(&encore.db, id)).await?;
     Ok(HttpResponse::Ok().json(ArrivalsView {
-        performance_id: a.performance_id,
+        performance_id: a.performance_id.0,
         capacity: a.capacity,
         tickets_issued: a.tickets_issued,
         admitted: a.admitted,

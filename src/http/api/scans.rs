@@ -6,6 +6,7 @@ use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
 use utoipa::ToSchema;
 
+use crate::domain::ids::PerformanceId;
 use crate::domain::ScanOutcome;
 use crate::http::error::ApiError;
 use crate::service::scans::{self, FirstAdmission, Scan, ScanResult};
@@ -93,8 +94,13 @@ pub async fn scan(
     body: web::Json<ScanRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let scan = Scan::parse(body.token, &body.gate, &body.device, body.performance_id)
-        .map_err(Error::from)?;
+    let scan = Scan::parse(
+        body.token,
+        &body.gate,
+        &body.device,
+        body.performance_id.map(PerformanceId),
+    )
+    .map_err(Error::from)?;
     let result: ScanResult = scans::scan(&encore, scan).await.map_err(ApiError::from)?;
     Ok(
         HttpResponse::build(status_of(result.outcome)).json(ScanView {
@@ -102,8 +108,8 @@ pub async fn scan(
             outcome: result.outcome,
             code: result.outcome,
             message: result.outcome.message(),
-            ticket_id: result.ticket_id,
-            performance_id: result.performance_id,
+            ticket_id: result.ticket_id.map(|id| id.0),
+            performance_id: result.performance_id.map(|id| id.0),
             holder_name: result.holder_name.as_deref(),
             seat: result.seat.as_deref(),
             section: result.section.as_deref(),

@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use super::idempotency::{self, IdempotencyKeyHeader};
 use super::views::{EmailView, TicketView};
+use crate::domain::ids::{EmailId, PerformanceId, TicketId};
 use crate::domain::ticket::NewTicket;
 use crate::http::auth::StaffKey;
 use crate::http::error::ApiError;
@@ -65,11 +66,11 @@ pub async fn issue_one(
     staff: StaffKey,
     req: HttpRequest,
     encore: web::Data<Encore>,
-    performance_id: web::Path<i64>,
+    performance_id: web::Path<PerformanceId>,
     body: web::Json<TicketRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let performance_id = performance_id.into_inner();
-    let key = idempotency::key(&req, &staff, performance_id, &*body)?;
+    let key = idempotency::key(&req, &staff, performance_id.0, &*body)?;
     let ticket = body.parse().map_err(Error::from)?;
     let reply = idempotency::reply(StatusCode::CREATED, TicketView::from);
     idempotency::write(move || {
@@ -92,11 +93,11 @@ pub async fn issue_bulk(
     staff: StaffKey,
     req: HttpRequest,
     encore: web::Data<Encore>,
-    performance_id: web::Path<i64>,
+    performance_id: web::Path<PerformanceId>,
     body: web::Json<BulkRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let performance_id = performance_id.into_inner();
-    let key = idempotency::key(&req, &staff, performance_id, &*body)?;
+    let key = idempotency::key(&req, &staff, performance_id.0, &*body)?;
     let new_tickets = body
         .tickets
         .iter()
@@ -119,14 +120,17 @@ pub async fn issue_bulk(
     .await
 }
 
-async fn with_token(encore: web::Data<Encore>, id: i64) -> Result<TicketWithToken, ApiError> {
+async fn with_token(encore: web::Data<Encore>, id: TicketId) -> Result<TicketWithToken, ApiError> {
     run_blocking(move || tickets::with_token(&encore, id)).await
 }
 
 /// `GET /api/v1/tickets/{id}` (box_office): the ticket with its current token.
 #[utoipa::path(get, path = "/api/v1/tickets/{id}", params(("id" = i64, Path, description = "The ticket's id")),
     responses((status = 200, body = TicketView), (status = 403)))]
-pub async fn get(encore: web::Data<Encore>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    encore: web::Data<Encore>,
+    id: web::Path<TicketId>,
+) -> Result<HttpResponse, ApiError> {
     let ticket = with_token(encore, id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(TicketView::from(ticket)))
 }
@@ -141,7 +145,7 @@ fn qr_failed(e: tokens::QrError) -> ApiError {
     responses((status = 200, body = [u8], content_type = "image/png"), (status = 403)))]
 pub async fn qr_png(
     encore: web::Data<Encore>,
-    id: web::Path<i64>,
+    id: web::Path<TicketId>,
 ) -> Result<HttpResponse, ApiError> {
     let TicketWithToken { token, .. } = with_token(encore, id.into_inner()).await?;
     let png = web::block(move || tokens::render_png(&token))
@@ -158,7 +162,7 @@ pub async fn qr_png(
     responses((status = 200, body = Vec<EmailView>), (status = 403)))]
 pub async fn emails(
     encore: web::Data<Encore>,
-    id: web::Path<i64>,
+    id: web::Path<TicketId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let rows = run_blocking(move || crate::service::outbox::history(&encore.db, id)).await?;
@@ -172,7 +176,7 @@ pub async fn emails(
     responses((status = 200, body = EmailView), (status = 403), (status = 404), (status = 409)))]
 pub async fn resend_email(
     encore: web::Data<Encore>,
-    ids: web::Path<(i64, i64)>,
+    ids: web::Path<(TicketId, EmailId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, email_id) = ids.into_inner();
     let row = run_blocking(move || crate::service::outbox::resend(&encore, id, email_id)).await?;
@@ -184,7 +188,7 @@ pub async fn resend_email(
     responses((status = 200, body = String, content_type = "image/svg+xml"), (status = 403)))]
 pub async fn qr_svg(
     encore: web::Data<Encore>,
-    id: web::Path<i64>,
+    id: web::Path<TicketId>,
 ) -> Result<HttpResponse, ApiError> {
     let TicketWithToken { token, .. } = with_token(encore, id.into_inner()).await?;
     let svg = tokens::render_svg(&token).map_err(qr_failed)?;

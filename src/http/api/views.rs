@@ -52,7 +52,7 @@ impl From<EventRow> for EventView {
     fn from(row: EventRow) -> Self {
         EventView {
             policy: crate::service::events::change_policy(&row).into(),
-            id: row.id,
+            id: row.id.0,
             name: row.name,
             venue: row.venue,
             time_zone: row.time_zone,
@@ -81,8 +81,8 @@ pub struct PerformanceView {
 impl From<PerformanceRow> for PerformanceView {
     fn from(row: PerformanceRow) -> Self {
         PerformanceView {
-            id: row.id,
-            event_id: row.event_id,
+            id: row.id.0,
+            event_id: row.event_id.0,
             starts_at: row.starts_at.and_utc(),
             doors_open_at: row.doors_open_at.and_utc(),
             capacity: row.capacity,
@@ -125,8 +125,8 @@ impl TicketView {
         TicketView {
             qr_png: format!("/api/v1/tickets/{}/qr.png", row.id),
             qr_svg: format!("/api/v1/tickets/{}/qr.svg", row.id),
-            id: row.id,
-            performance_id: row.performance_id,
+            id: row.id.0,
+            performance_id: row.performance_id.0,
             holder_name: row.holder_name,
             holder_email: row.holder_email,
             price_minor: row.price_minor,
@@ -138,7 +138,7 @@ impl TicketView {
             issued_at: row.issued_at.and_utc(),
             admitted_at: row.admitted_at.map(|t| t.and_utc()),
             admitted_gate: row.admitted_gate,
-            replaces_ticket_id: row.replaces_ticket_id,
+            replaces_ticket_id: row.replaces_ticket_id.map(|id| id.0),
             credit_applied_minor: None,
             token,
         }
@@ -177,7 +177,7 @@ pub struct EmailView {
 impl From<crate::db::models::OutboxRow> for EmailView {
     fn from(row: crate::db::models::OutboxRow) -> Self {
         EmailView {
-            id: row.id,
+            id: row.id.0,
             kind: row.kind.to_string(),
             recipient: row.recipient,
             status: row.status.to_string(),

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::{html, private, see_other, Claim, SignedLink, View};
 use crate::domain::event::venue_time_text;
+use crate::domain::ids::{PerformanceId, TicketId};
 use crate::domain::money::format_money;
 use crate::domain::TicketStatus;
 use crate::http::error::ApiError;
@@ -20,7 +21,7 @@ use crate::tokens::{LinkClaims, LinkPurpose};
 
 /// A performance an exchange may go to, as the select shows it.
 struct TargetShown {
-    id: i64,
+    id: PerformanceId,
     label: String,
 }
 
@@ -39,7 +40,7 @@ struct Shown {
     seat: Option<String>,
     section: Option<String>,
     price: String,
-    ticket_id: i64,
+    ticket_id: TicketId,
     status_text: String,
     status_class: &'static str,
     qr_svg: Option<String>,
@@ -194,10 +195,10 @@ fn superseded_or(e: ApiError) -> Result<HttpResponse, ApiError> {
 
 /// Notes the open in the patron's journey. A failure to note it is logged, not shown: the
 /// patron still gets their page.
-async fn record_open(encore: &web::Data<Encore>, ticket_id: i64, purpose: LinkPurpose) {
+async fn record_open(encore: &web::Data<Encore>, ticket_id: TicketId, purpose: LinkPurpose) {
     let encore = encore.clone();
     if let Err(e) = run_blocking(move || journey::link_opened(&encore, ticket_id, purpose)).await {
-        tracing::warn!(ticket_id, error = ?e, "could not record a patron link open");
+        tracing::warn!(ticket_id = ticket_id.0, error = ?e, "could not record a patron link open");
     }
 }
 
@@ -220,7 +221,9 @@ async fn act(
     encore: web::Data<Encore>,
     link: SignedLink<View>,
     done: &'static str,
-    change: impl FnOnce(&Encore, i64, i32) -> crate::service::Result<Option<String>> + Send + 'static,
+    change: impl FnOnce(&Encore, TicketId, i32) -> crate::service::Result<Option<String>>
+        + Send
+        + 'static,
 ) -> Result<HttpResponse, ApiError> {
     let (acting, claims) = (encore.clone(), link.claims);
     match run_blocking(move || change(&acting, claims.ticket_id, claims.generation)).await {
@@ -298,7 +301,7 @@ pub async fn exchange(
 ) -> Result<HttpResponse, ApiError> {
     let into = match (form.into.as_str(), form.performance_id) {
         ("credit", _) => ExchangeInto::Credit,
-        ("performance", Some(id)) => ExchangeInto::Performance(id),
+        ("performance", Some(id)) => ExchangeInto::Performance(PerformanceId(id)),
         _ => {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -14,6 +14,7 @@ use futures::stream::{self, StreamExt};
 use lettre::Message;
 
 use crate::db::models::OutboxRow;
+use crate::domain::ids::TransferId;
 use crate::domain::lobby::{LobbyFacts, LobbyMessage};
 use crate::domain::outbox::{reminder_carries_calendar, Delivery, EmailKind};
 use crate::domain::TicketStatus;
@@ -269,7 +270,11 @@ fn compose_offer(
     facts: &TicketFacts<'_>,
     row: &OutboxRow,
 ) -> Prepared {
-    let Some(offer_id) = row.detail.as_deref().and_then(|d| d.parse::<i64>().ok()) else {
+    let Some(offer_id) = row
+        .detail
+        .as_deref()
+        .and_then(|d| d.parse::<i64>().ok().map(TransferId))
+    else {
         return Prepared::Broken("the offer email names no transfer".into());
     };
     let message = match outbox::offer_to_send(encore, base_url, offer_id) {
@@ -303,9 +308,9 @@ fn account(encore: &Encore, settings: &WorkerSettings, results: &[(OutboxRow, De
         let gave_up = settings.retries.gives_up(row.attempts, *permanent);
         encore.metrics.email_send_failed(gave_up);
         if gave_up {
-            tracing::error!(id = row.id, kind = %row.kind, attempts = row.attempts, permanent, error = %reason, "email failed for good");
+            tracing::error!(id = row.id.0, kind = %row.kind, attempts = row.attempts, permanent, error = %reason, "email failed for good");
         } else {
-            tracing::warn!(id = row.id, kind = %row.kind, attempts = row.attempts, error = %reason, "email send failed; will retry");
+            tracing::warn!(id = row.id.0, kind = %row.kind, attempts = row.attempts, error = %reason, "email send failed; will retry");
         }
     }
 }
