@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
+use crate::config::redact_url;
 use crate::config::Config;
-use crate::db::redact_url;
 use crate::service::maintenance::{self, BackupFailed};
 
 /// The exit status when the database is not one this command can copy.

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
+use crate::config::redact_url;
 use crate::config::Config;
-use crate::db::redact_url;
 
 /// Setting names whose value is a secret whatever it looks like.
 const SECRET_NAMES: [&str; 4] = ["password", "secret", "token", "private_key"];

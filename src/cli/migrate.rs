@@ -2,8 +2,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
+use crate::config::redact_url;
 use crate::config::Config;
-use crate::db::redact_url;
 use crate::service::maintenance;
 
 pub fn run() -> anyhow::Result<ExitCode> {

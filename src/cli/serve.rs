@@ -3,8 +3,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
+use crate::config::redact_url;
 use crate::config::Config;
-use crate::db::redact_url;
 use crate::worker::jobs::{refresh_keys, resume_cancellations};
 use crate::worker::Worker;
 

@@ -35,6 +35,8 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnectio
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+use crate::config::redact_url;
+
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
@@ -376,49 +378,6 @@ pub struct PoolState {
     pub max_size: u32,
 }
 
-/// The URL without its passwords (in the user part, or a password-like query parameter such as
-/// libpq's `password=` and `sslpassword=`), for messages, logs and `encore config`.
-pub fn redact_url(url: &str) -> String {
-    let url = redact_userinfo(url);
-    match url.split_once('?') {
-        Some((base, query)) => {
-            let query: Vec<String> = query
-                .split('&')
-                .map(|pair| match pair.split_once('=') {
-                    Some((name, _)) if is_secret_parameter(name) => {
-                        format!("{name}=***")
-                    }
-                    _ => pair.to_string(),
-                })
-                .collect();
-            format!("{base}?{}", query.join("&"))
-        }
-        None => url,
-    }
-}
-
-/// A URL parameter that carries a secret: libpq's `password` and `sslpassword`, and anything
-/// else named like a password, secret or token.
-fn is_secret_parameter(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    ["password", "secret", "token"]
-        .iter()
-        .any(|s| name.contains(s))
-}
-
-fn redact_userinfo(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = &url[scheme_end + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,30 +391,5 @@ mod tests {
             (Backend::Sqlite, "data/e.db")
         );
         assert_eq!(Backend::of_url("encore.db"), (Backend::Sqlite, "encore.db"));
-    }
-
-    #[test]
-    fn passwords_are_redacted() {
-        assert_eq!(
-            redact_url("postgres://encore:s3cret@db:5432/encore"),
-            "postgres://encore:***@db:5432/encore"
-        );
-        assert_eq!(
-            redact_url("postgres://postgres@db/x"),
-            "postgres://postgres@db/x"
-        );
-        assert_eq!(redact_url("encore.db"), "encore.db");
-        assert_eq!(
-            redact_url("postgresql://db/encore?user=e&password=s3cret&sslmode=require"),
-            "postgresql://db/encore?user=e&password=***&sslmode=require"
-        );
-        assert_eq!(
-            redact_url("postgres://db/e?sslkey=k.pem&sslpassword=s3cret&PassWord=x&api_token=t"),
-            "postgres://db/e?sslkey=k.pem&sslpassword=***&PassWord=***&api_token=***"
-        );
-        assert_eq!(
-            redact_url("smtps://mailer:p%40ss@mail.example.org:465?tls=required"),
-            "smtps://mailer:***@mail.example.org:465?tls=required"
-        );
     }
 }
