@@ -234,26 +234,16 @@ fn compose(
                 .lobby(&facts, &message, &row.message_id)
                 .map_err(|e| e.to_string())
         }
-        EmailKind::ExchangeReceipt => row
-            .detail
-            .as_deref()
-            .ok_or_else(|| "the receipt has no details".to_string())
-            .and_then(|d| serde_json::from_str(d).map_err(|e| e.to_string()))
-            .and_then(|receipt| {
-                composer
-                    .exchange_receipt(&facts, &receipt, &row.message_id)
-                    .map_err(|e| e.to_string())
-            }),
-        EmailKind::Cancellation => row
-            .detail
-            .as_deref()
-            .ok_or_else(|| "the cancellation has no details".to_string())
-            .and_then(|d| serde_json::from_str(d).map_err(|e| e.to_string()))
-            .and_then(|notice| {
-                composer
-                    .cancellation(&facts, &notice, &row.message_id)
-                    .map_err(|e| e.to_string())
-            }),
+        EmailKind::ExchangeReceipt => stored_detail(row, "receipt").and_then(|receipt| {
+            composer
+                .exchange_receipt(&facts, &receipt, &row.message_id)
+                .map_err(|e| e.to_string())
+        }),
+        EmailKind::Cancellation => stored_detail(row, "cancellation").and_then(|notice| {
+            composer
+                .cancellation(&facts, &notice, &row.message_id)
+                .map_err(|e| e.to_string())
+        }),
     };
     match message {
         Ok(message) => Prepared::Send(message),
@@ -313,4 +303,10 @@ fn account(encore: &Encore, settings: &WorkerSettings, results: &[(OutboxRow, De
             tracing::warn!(id = row.id.0, kind = %row.kind, attempts = row.attempts, error = %reason, "email send failed; will retry");
         }
     }
+}
+
+/// What the change that queued the email stored with it (a receipt, a cancellation notice).
+fn stored_detail<T: serde::de::DeserializeOwned>(row: &OutboxRow, what: &str) -> Result<T, String> {
+    let text = (row.detail.as_deref()).ok_or_else(|| format!("the {what} has no details"))?;
+    serde_json::from_str(text).map_err(|e| e.to_string())
 }
