@@ -130,7 +130,7 @@ pub fn record_failure(
     let rows: Vec<NewFailureRow<'_>> = subjects
         .iter()
         .map(|subject| NewFailureRow {
-            subject: *subject,
+            subject,
             failed_at: at.naive_utc(),
         })
         .collect();

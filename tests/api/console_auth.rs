@@ -267,6 +267,50 @@ async fn wrong_password_and_unknown_email_look_the_same(app: TestApp) {
     assert_eq!(wrong, unknown);
     assert!(wrong.contains("do not match an account"), "{wrong}");
     assert!(!wrong.contains("ada@example.org"));
+
+    // A sign-in form posted from another site is refused before anything is checked.
+    let forged = client()
+        .post(app.url("/box-office/login"))
+        .header("Sec-Fetch-Site", "cross-site")
+        .form(&[("email", "ada@example.org"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert!(forged.headers().get(SET_COOKIE).is_none());
+}
+
+/// A session ends after `staff_session_idle_minutes` without a request, and after
+/// `staff_session_hours` whatever happens (the clock moved by rewriting the session's times).
+async fn sessions_expire_when_idle_and_after_the_absolute_limit(app: TestApp) {
+    account(&app, "ada@example.org", "Ada Lovelace", Role::BoxOffice).await;
+    let idle = signed_in(&app, "ada@example.org").await;
+    let old = signed_in(&app, "ada@example.org").await;
+    assert_eq!(
+        get_with(&app, "/box-office/", &idle).await.status(),
+        StatusCode::OK
+    );
+    let hash = |token: &str| hex::encode(Sha256::digest(token.as_bytes()));
+    app.db.execute(&format!(
+        "UPDATE staff_sessions SET last_seen_at = '2000-01-01 00:00:00' WHERE token_hash = '{}'",
+        hash(&idle)
+    ));
+    app.db.execute(&format!(
+        "UPDATE staff_sessions SET created_at = '2000-01-01 00:00:00' WHERE token_hash = '{}'",
+        hash(&old)
+    ));
+    assert!(is_sign_in_redirect(
+        &get_with(&app, "/box-office/", &idle).await
+    ));
+    assert!(is_sign_in_redirect(
+        &get_with(&app, "/box-office/", &old).await
+    ));
+    // A fresh sign-in works as ever.
+    let fresh = signed_in(&app, "ada@example.org").await;
+    assert_eq!(
+        get_with(&app, "/box-office/", &fresh).await.status(),
+        StatusCode::OK
+    );
 }
 
 async fn forms_without_the_sessions_csrf_token_are_refused(app: TestApp) {
@@ -743,6 +787,7 @@ on_both_backends!(
     wrong_password_and_unknown_email_look_the_same,
     forms_without_the_sessions_csrf_token_are_refused,
     sign_out_ends_the_session,
+    sessions_expire_when_idle_and_after_the_absolute_limit,
     failed_sign_ins_throttle_the_account,
     failed_sign_ins_throttle_the_address,
     scanner_accounts_are_refused_the_console,
