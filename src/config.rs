@@ -109,6 +109,10 @@ pub struct Config {
     pub transfer_offers_per_recipient: i64,
     /// A patron link's opens are recorded at most once per this many minutes.
     pub link_open_record_minutes: i64,
+    /// A box-office console session ends after this many minutes without a request…
+    pub staff_session_idle_minutes: i64,
+    /// …and this many hours after sign-in, whatever happens.
+    pub staff_session_hours: i64,
 }
 
 impl Default for Config {
@@ -154,6 +158,8 @@ impl Default for Config {
             transfer_offers_per_ticket: 5,
             transfer_offers_per_recipient: 10,
             link_open_record_minutes: 5,
+            staff_session_idle_minutes: 30,
+            staff_session_hours: 12,
         }
     }
 }
@@ -226,6 +232,11 @@ impl Config {
         }
         if self.link_open_record_minutes < 0 {
             return Err("link_open_record_minutes must not be negative".into());
+        }
+        if self.staff_session_idle_minutes < 1 || self.staff_session_hours < 1 {
+            return Err(
+                "staff_session_idle_minutes and staff_session_hours must be at least 1".into(),
+            );
         }
         Ok(())
     }

@@ -35,6 +35,11 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Staff accounts for the box-office console.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
     /// Performances: cancel one.
     Performances {
         #[command(subcommand)]
@@ -98,6 +103,31 @@ enum PerformancesCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum StaffCommand {
+    /// Create a staff account. Without --password-stdin, prints a one-time link (valid 24 h)
+    /// where its holder sets the password.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// The name the console shows ("Ada Lovelace").
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: Role,
+        /// Read the password from standard input (its first line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List staff accounts (never their passwords).
+    List,
+    /// End every console session of an account at once.
+    RevokeSessions {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum KeysCommand {
     /// Create a staff API key; its secret is printed once.
     Create {
@@ -153,6 +183,16 @@ fn main() -> ExitCode {
             KeysCommand::Retire { kid } => cli::keys::retire(&kid),
             KeysCommand::Signing => cli::keys::signing(),
             KeysCommand::Rewrap => cli::keys::rewrap(),
+        },
+        Command::Staff { command } => match command {
+            StaffCommand::Create {
+                email,
+                name,
+                role,
+                password_stdin,
+            } => cli::staff::create(&email, &name, role, password_stdin),
+            StaffCommand::List => cli::staff::list(),
+            StaffCommand::RevokeSessions { email } => cli::staff::revoke_sessions(&email),
         },
         Command::Performances {
             command:

@@ -8,6 +8,7 @@ pub mod migrate;
 pub mod outbox;
 pub mod performances;
 pub mod serve;
+pub mod staff;
 
 use anyhow::Context;
 

@@ -23,6 +23,8 @@ pub mod journey;
 pub mod outbox;
 pub mod scans;
 pub mod signing_keys;
+pub mod staff_accounts;
+pub mod staff_sessions;
 mod stored;
 pub mod tickets;
 pub mod transfers;

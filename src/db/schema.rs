@@ -221,11 +221,54 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    staff_accounts (id) {
+        id -> BigInt,
+        email -> Text,
+        display_name -> Text,
+        role -> Text,
+        password_hash -> Nullable<Text>,
+        created_at -> Timestamp,
+        disabled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    staff_sessions (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        staff_id -> BigInt,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    staff_password_links (token_hash) {
+        token_hash -> Text,
+        staff_id -> BigInt,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sign_in_failures (id) {
+        id -> BigInt,
+        subject -> Text,
+        failed_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(performances -> events (event_id));
 diesel::joinable!(tickets -> performances (performance_id));
 diesel::joinable!(arrival_events -> tickets (ticket_id));
 diesel::joinable!(idempotency_keys -> api_keys (api_key_id));
 diesel::joinable!(transfers -> tickets (ticket_id));
+diesel::joinable!(staff_sessions -> staff_accounts (staff_id));
+diesel::joinable!(staff_password_links -> staff_accounts (staff_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
@@ -241,4 +284,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     credit_ledger,
     transfers,
     door_changes,
+    staff_accounts,
+    staff_sessions,
+    staff_password_links,
+    sign_in_failures,
 );

@@ -2,7 +2,9 @@
 //! plain blocking functions over [`Encore`]; the HTTP layer runs them off the async threads and
 //! the CLI calls them directly.
 
+pub mod accounts;
 pub mod arrivals;
+pub mod box_office;
 pub mod cancellations;
 pub mod credit;
 pub mod door;
@@ -68,6 +70,8 @@ pub struct Settings {
     pub offer_limits: crate::domain::policy::OfferLimits,
     /// A patron link's opens are recorded at most once per this long.
     pub link_open_record_every: Duration,
+    /// How long a box-office console session lives.
+    pub staff_sessions: crate::domain::staff::SessionLimits,
 }
 
 impl Settings {
@@ -90,6 +94,10 @@ impl Settings {
                 per_recipient: config.transfer_offers_per_recipient,
             },
             link_open_record_every: Duration::minutes(config.link_open_record_minutes),
+            staff_sessions: crate::domain::staff::SessionLimits {
+                idle: Duration::minutes(config.staff_session_idle_minutes),
+                absolute: Duration::hours(config.staff_session_hours),
+            },
         }
     }
 }

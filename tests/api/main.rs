@@ -14,6 +14,7 @@ mod browser;
 mod cancellations;
 mod changes;
 mod cli;
+mod console_auth;
 mod door;
 mod email;
 mod event_update;

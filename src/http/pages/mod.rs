@@ -7,6 +7,7 @@
 //! The door's pages (the scanner, the arrivals dashboard) live in `door.rs`, the box office's
 //! patron journey in `journey.rs`.
 
+mod box_office;
 mod door;
 mod journey;
 mod ticket;
@@ -39,7 +40,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/claim/{token}", web::get().to(ticket::claim_page))
         .route("/claim/{token}", web::post().to(ticket::claim))
         .configure(door::routes)
-        .configure(journey::routes);
+        .configure(journey::routes)
+        .configure(box_office::routes);
 }
 
 const CONTENT_SECURITY_POLICY: &str =
@@ -202,7 +204,7 @@ fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
 
 /// The request path as the log may show it: a patron link's token replaced by `…`.
 pub fn path_for_log(path: &str) -> String {
-    for prefix in ["/t/", "/claim/"] {
+    for prefix in ["/t/", "/claim/", "/box-office/password/"] {
         if let Some(rest) = path.strip_prefix(prefix) {
             let tail = rest.find('/').map(|i| &rest[i..]).unwrap_or("");
             return format!("{prefix}…{tail}");
@@ -220,6 +222,10 @@ mod tests {
         assert_eq!(path_for_log("/t/eyJ.abc.def"), "/t/…");
         assert_eq!(path_for_log("/t/eyJ.abc.def/transfer"), "/t/…/transfer");
         assert_eq!(path_for_log("/claim/eyJ.x.y"), "/claim/…");
+        assert_eq!(
+            path_for_log("/box-office/password/abc"),
+            "/box-office/password/…"
+        );
         assert_eq!(path_for_log("/api/v1/scans"), "/api/v1/scans");
     }
 }
