@@ -25,7 +25,7 @@ use crate::domain::ids::{
 use crate::domain::link::LinkPurpose;
 use crate::domain::offer::OfferStatus;
 use crate::domain::outbox::{EmailKind, EmailStatus};
-use crate::domain::{ScanOutcome, TicketStatus};
+use crate::domain::{Currency, Money, ScanOutcome, TicketStatus};
 
 /// An enum stored as one of a fixed set of names.
 trait StoredAsText: Copy + 'static {
@@ -240,6 +240,21 @@ where
     fn build(stored: i32) -> deserialize::Result<StoredFlag> {
         Ok(StoredFlag(stored != 0))
     }
+}
+
+/// A stored currency code; one that does not parse is a storage error, as an unknown status is.
+pub(super) fn stored_currency(text: &str) -> diesel::QueryResult<Currency> {
+    Currency::parse("currency", text)
+        .map_err(|e| diesel::result::Error::DeserializationError(format!("{e} in storage").into()))
+}
+
+/// A stored amount of a currency. The amount is taken as stored (the checks of `Money::parse`
+/// were made when it was written).
+pub(super) fn stored_money(minor: i64, currency: &str) -> diesel::QueryResult<Money> {
+    Ok(Money {
+        minor,
+        currency: stored_currency(currency)?,
+    })
 }
 
 #[cfg(test)]
