@@ -104,3 +104,21 @@ fn parse_kind(name: &str) -> anyhow::Result<EmailKind> {
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kind_is_named_as_the_api_shows_it_and_an_unknown_one_is_refused() {
+        for kind in EmailKind::ALL {
+            assert_eq!(parse_kind(kind.as_str()).unwrap(), kind);
+        }
+        let refused = parse_kind("reminders").unwrap_err().to_string();
+        assert!(
+            refused.contains("unknown email kind \"reminders\""),
+            "{refused}"
+        );
+        assert!(refused.contains("confirmation, reminder,"), "{refused}");
+    }
+}

@@ -392,7 +392,7 @@ use crate::domain::offer::{NewOffer, Offer, Party};
 use crate::domain::outbox::{NewEmail, OutboxEmail};
 use crate::domain::policy::ChangePolicy;
 use crate::domain::role::{ApiKey, NewApiKey};
-use crate::domain::scan::{Arrival, NewArrival};
+use crate::domain::scan::{Arrival, Named, NewArrival};
 use crate::domain::signing_key::SigningKey;
 use crate::domain::ticket::{Admission, Ticket, TicketToStore};
 
@@ -583,10 +583,17 @@ impl NewTicketRow {
 
 impl ArrivalEventRow {
     pub(in crate::db) fn record(self) -> Arrival {
+        // Written together, from the token's claims (all three, or none).
+        let named = match (self.ticket_id, self.performance_id, self.token_generation) {
+            (Some(ticket_id), Some(performance_id), Some(generation)) => Some(Named {
+                ticket_id,
+                performance_id,
+                generation,
+            }),
+            _ => None,
+        };
         Arrival {
-            ticket_id: self.ticket_id,
-            performance_id: self.performance_id,
-            token_generation: self.token_generation,
+            named,
             gate: self.gate,
             device: self.device,
             outcome: self.outcome,
@@ -667,8 +674,8 @@ impl CreditEntryRow {
 impl<'a> NewCreditEntryRow<'a> {
     pub(in crate::db) fn from_record(entry: &'a NewCreditEntry<'a>) -> Self {
         NewCreditEntryRow {
-            patron_email: entry.patron_email,
-            currency: entry.currency.as_str(),
+            patron_email: entry.account.email,
+            currency: entry.account.currency.as_str(),
             amount_minor: entry.amount_minor,
             reason: entry.reason.as_str(),
             ticket_id: entry.ticket_id,
@@ -701,14 +708,14 @@ impl TransferRow {
 }
 
 impl<'a> NewTransferRow<'a> {
-    pub(in crate::db) fn from_record(offer: &NewOffer<'a>) -> Self {
+    pub(in crate::db) fn from_record(offer: &'a NewOffer) -> Self {
         NewTransferRow {
             ticket_id: offer.ticket_id,
             generation: offer.generation,
-            from_name: offer.from_name,
-            from_email: offer.from_email,
-            to_name: offer.to_name,
-            to_email: offer.to_email,
+            from_name: &offer.from.name,
+            from_email: &offer.from.email,
+            to_name: &offer.to.name,
+            to_email: &offer.to.email,
             offered_at: offer.offered_at.naive_utc(),
             expires_at: offer.expires_at.naive_utc(),
         }

@@ -269,6 +269,16 @@ mod tests {
     }
 
     #[test]
+    fn a_currency_that_does_not_parse_is_a_storage_error() {
+        assert!(matches!(
+            stored_currency("euro"),
+            Err(diesel::result::Error::DeserializationError(_))
+        ));
+        let price = stored_money(4500, "EUR").unwrap();
+        assert_eq!((price.minor, price.currency.as_str()), (4500, "EUR"));
+    }
+
+    #[test]
     fn every_name_reads_back_as_what_was_written() {
         round_trips::<TicketStatus>();
         round_trips::<ScanOutcome>();

@@ -15,7 +15,7 @@ pub(super) fn records(rows: Vec<TransferRow>) -> Vec<Offer> {
     rows.into_iter().map(TransferRow::record).collect()
 }
 
-pub fn insert(conn: &mut Conn<'_>, offer: &NewOffer<'_>) -> QueryResult<Offer> {
+pub fn insert(conn: &mut Conn<'_>, offer: &NewOffer) -> QueryResult<Offer> {
     let row = NewTransferRow::from_record(offer);
     with_conn!(conn, c => diesel::insert_into(transfers::table)
         .values(&row)

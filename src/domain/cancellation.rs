@@ -81,3 +81,15 @@ impl CancellationStatus {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_remains_is_never_below_zero() {
+        let progress = |total, canceled| Progress { total, canceled }.remaining();
+        assert_eq!(progress(10, 4), 6);
+        assert_eq!(progress(3, 5), 0);
+    }
+}

@@ -19,12 +19,19 @@ pub struct CreditEntry {
     pub at: DateTime<Utc>,
 }
 
-/// A ledger entry to post: moves the patron's balance in `currency` by `amount_minor`.
+/// A patron's credit account: one per email address and currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Account<'a> {
+    pub email: &'a str,
+    pub currency: Currency,
+}
+
+/// A ledger entry to post: moves the account's balance by `amount_minor` (negative for a
+/// debit), for a reason, at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NewCreditEntry<'a> {
-    pub patron_email: &'a str,
+    pub account: Account<'a>,
     pub amount_minor: i64,
-    pub currency: Currency,
     pub reason: CreditReason,
     pub ticket_id: Option<TicketId>,
     pub at: DateTime<Utc>,

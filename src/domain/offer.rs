@@ -31,15 +31,14 @@ pub struct Offer {
     pub claimed_ticket_id: Option<TicketId>,
 }
 
-/// An offer to make.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NewOffer<'a> {
+/// An offer to make: of a ticket at its current generation, from its holder to a friend, open
+/// from `offered_at` until `expires_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOffer {
     pub ticket_id: TicketId,
     pub generation: i32,
-    pub from_name: &'a str,
-    pub from_email: &'a str,
-    pub to_name: &'a str,
-    pub to_email: &'a str,
+    pub from: Party,
+    pub to: Party,
     pub offered_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }

@@ -142,12 +142,15 @@ pub struct OutboxEmail {
 /// An email to queue, due as soon as it is queued.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewEmail {
+    // What it says, and about which ticket.
     pub kind: EmailKind,
-    pub dedupe_key: String,
     pub ticket_id: Option<TicketId>,
     pub detail: Option<String>,
+    // To whom, under which Message-ID.
     pub recipient: String,
     pub message_id: String,
+    /// Queued once per key: a second email with the same key is not queued.
+    pub dedupe_key: String,
     pub queued_at: DateTime<Utc>,
 }
 

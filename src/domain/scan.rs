@@ -11,10 +11,8 @@ use super::TicketStatus;
 /// A scan attempt as recorded (an arrival event), accepted or not.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Arrival {
-    /// Known when the token's signature held.
-    pub ticket_id: Option<TicketId>,
-    pub performance_id: Option<PerformanceId>,
-    pub token_generation: Option<i32>,
+    /// What the token named, known when its signature held.
+    pub named: Option<Named>,
     pub gate: String,
     pub device: String,
     pub outcome: ScanOutcome,
@@ -24,6 +22,14 @@ pub struct Arrival {
     pub uploaded_at: Option<DateTime<Utc>>,
     /// The reason an offline scanner gave for refusing the patron (its own code).
     pub device_refusal: Option<String>,
+}
+
+/// What a genuine token names: a generation of a ticket of a performance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Named {
+    pub ticket_id: TicketId,
+    pub performance_id: PerformanceId,
+    pub generation: i32,
 }
 
 /// A scan attempt to record.

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::{Encore, Result};
 use crate::db::{credit, Conn};
-use crate::domain::credit::{CreditEntry, CreditReason, NewCreditEntry};
+use crate::domain::credit::{Account, CreditEntry, CreditReason, NewCreditEntry};
 use crate::domain::ids::TicketId;
 use crate::domain::policy::Refusal;
 use crate::domain::{Currency, EmailAddress};
@@ -57,9 +57,11 @@ impl Posting<'_> {
     /// The ledger entry that moves the balance by `amount_minor` (negative for a debit).
     fn entry(&self, amount_minor: i64) -> NewCreditEntry<'_> {
         NewCreditEntry {
-            patron_email: self.email,
+            account: Account {
+                email: self.email,
+                currency: self.currency,
+            },
             amount_minor,
-            currency: self.currency,
             reason: self.reason,
             ticket_id: self.ticket_id,
             at: self.at,

@@ -231,10 +231,10 @@ fn timeline(
     for scan in journey::scans(conn, &ids)? {
         touch(
             scan.scanned_at,
-            scan.ticket_id.unwrap_or(TicketId(0)),
+            scan.named.map_or(TicketId(0), |n| n.ticket_id),
             "scan",
             json!({"outcome": scan.outcome, "gate": scan.gate, "device": scan.device,
-                   "token_generation": scan.token_generation,
+                   "token_generation": scan.named.map(|n| n.generation),
                    "uploaded_at": scan.uploaded_at,
                    "device_refusal": scan.device_refusal}),
         );

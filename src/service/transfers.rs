@@ -14,7 +14,7 @@ use super::{Encore, Error, Result};
 use crate::db::transfers::OffersOf;
 use crate::db::{events, outbox, tickets, transfers, Conn};
 use crate::domain::ids::TicketId;
-use crate::domain::offer::{NewOffer, Offer, OfferStatus};
+use crate::domain::offer::{NewOffer, Offer, OfferStatus, Party};
 use crate::domain::outbox::EmailKind;
 use crate::domain::policy::{Change, Refusal};
 use crate::domain::text::label;
@@ -131,10 +131,14 @@ fn offer_in(
         &NewOffer {
             ticket_id: ticket.id,
             generation: ticket.generation,
-            from_name: &ticket.holder_name,
-            from_email: &ticket.holder_email,
-            to_name: &friend.name,
-            to_email: friend.email.as_str(),
+            from: Party {
+                name: ticket.holder_name.clone(),
+                email: ticket.holder_email.clone(),
+            },
+            to: Party {
+                name: friend.name.clone(),
+                email: friend.email.as_str().to_string(),
+            },
             offered_at: now,
             expires_at,
         },
