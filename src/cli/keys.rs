@@ -27,11 +27,11 @@ pub fn list() -> anyhow::Result<ExitCode> {
         "{:>4}  {:<10}  {:<12}  {:<20}  {:<19}  status",
         "id", "role", "prefix", "name", "last used (UTC)"
     );
-    let now = crate::service::now().naive_utc();
-    let at = |t: chrono::NaiveDateTime| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    let now = crate::service::now();
+    let at = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
     for key in staff::list_keys(&encore.db)? {
         let status = match (key.revoked_at, key.expires_at) {
-            (Some(t), _) => format!("revoked {t}"),
+            (Some(t), _) => format!("revoked {}", t.naive_utc()),
             (None, Some(t)) if t <= now => format!("expired {}", at(t)),
             (None, Some(t)) => format!("active, expires {}", at(t)),
             (None, None) => "active".to_string(),
@@ -72,11 +72,16 @@ pub fn signing() -> anyhow::Result<ExitCode> {
     let active = encore.keys.active_kid();
     for key in signing::list(&encore.db)? {
         let status = match key.retired_at {
-            Some(t) => format!("retired {t}"),
+            Some(t) => format!("retired {}", t.naive_utc()),
             None if key.kid == active => "signing".into(),
             None => "verifying".into(),
         };
-        println!("{}  created {}  {}", key.kid, key.created_at, status);
+        println!(
+            "{}  created {}  {}",
+            key.kid,
+            key.created_at.naive_utc(),
+            status
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,9 +2,8 @@ use std::process::ExitCode;
 
 use chrono::Utc;
 
-use crate::db::outbox::FailedFilter;
 use crate::domain::ids::TicketId;
-use crate::domain::outbox::EmailStatus;
+use crate::domain::outbox::{EmailKind, EmailStatus, FailedFilter};
 use crate::service::outbox;
 use crate::worker::jobs::refresh_keys;
 use crate::worker::Worker;
@@ -79,13 +78,13 @@ pub fn retry(
     ticket_id: Option<i64>,
     queued_within_hours: Option<i64>,
 ) -> anyhow::Result<ExitCode> {
+    let kind = kind.as_deref().map(parse_kind).transpose()?;
     let (_, encore) = super::open()?;
     let filter = FailedFilter {
         id: None,
         kind,
         ticket_id: ticket_id.map(TicketId),
-        queued_since: queued_within_hours
-            .map(|hours| (Utc::now() - chrono::Duration::hours(hours)).naive_utc()),
+        queued_since: queued_within_hours.map(|hours| Utc::now() - chrono::Duration::hours(hours)),
     };
     let retried = outbox::retry_failed(&encore, &filter)?;
     println!(
@@ -93,4 +92,33 @@ pub fn retry(
         retried.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// An email kind as the operator names it (the name the API and `status` show).
+fn parse_kind(name: &str) -> anyhow::Result<EmailKind> {
+    EmailKind::from_stored(name).ok_or_else(|| {
+        let known: Vec<&str> = EmailKind::ALL.iter().map(|k| k.as_str()).collect();
+        anyhow::anyhow!(
+            "unknown email kind {name:?}; the kinds are: {}",
+            known.join(", ")
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kind_is_named_as_the_api_shows_it_and_an_unknown_one_is_refused() {
+        for kind in EmailKind::ALL {
+            assert_eq!(parse_kind(kind.as_str()).unwrap(), kind);
+        }
+        let refused = parse_kind("reminders").unwrap_err().to_string();
+        assert!(
+            refused.contains("unknown email kind \"reminders\""),
+            "{refused}"
+        );
+        assert!(refused.contains("confirmation, reminder,"), "{refused}");
+    }
 }

@@ -22,29 +22,29 @@ pub fn cancel(
     if started {
         println!(
             "canceling performance {performance_id}: {} tickets",
-            job.total
+            job.progress.total
         );
     } else {
         println!(
             "resuming the cancellation of performance {performance_id} (started {}, reason {:?}): {} of {} tickets canceled",
-            job.started_at, job.reason, job.canceled, job.total
+            job.started_at.naive_utc(), job.reason, job.progress.canceled, job.progress.total
         );
     }
-    let bar = ProgressBar::new(job.total as u64).with_style(
+    let bar = ProgressBar::new(job.progress.total as u64).with_style(
         ProgressStyle::with_template(
             "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} tickets ({per_sec}, eta {eta})",
         )
         .expect("a valid template"),
     );
-    bar.set_position(job.canceled as u64);
+    bar.set_position(job.progress.canceled as u64);
     let done = cancellations::run_to_end(&encore, job.id, holders_per_batch, pause, |job| {
-        bar.set_length(job.total as u64);
-        bar.set_position(job.canceled as u64);
+        bar.set_length(job.progress.total as u64);
+        bar.set_position(job.progress.canceled as u64);
     })?;
     bar.finish_and_clear();
     println!(
         "performance {performance_id} canceled: {} tickets canceled{}; holders are emailed by the worker",
-        done.canceled,
+        done.progress.canceled,
         if done.refund_to_credit {
             ", each credited its price"
         } else {

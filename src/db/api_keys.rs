@@ -5,29 +5,34 @@ use super::models::{ApiKeyRow, NewApiKeyRow};
 use super::schema::api_keys;
 use super::{with_conn, Conn};
 use crate::domain::ids::ApiKeyId;
+use crate::domain::role::{ApiKey, NewApiKey};
 
-pub fn insert(conn: &mut Conn<'_>, row: &NewApiKeyRow<'_>) -> QueryResult<ApiKeyRow> {
+pub fn insert(conn: &mut Conn<'_>, key: &NewApiKey<'_>) -> QueryResult<ApiKey> {
+    let row = NewApiKeyRow::from_record(key);
     with_conn!(conn, c => diesel::insert_into(api_keys::table)
-        .values(row)
+        .values(&row)
         .returning(ApiKeyRow::as_returning())
         .get_result(c))
+    .map(ApiKeyRow::record)
 }
 
 /// The key with this hash, unless it was revoked.
-pub fn find_active_by_hash(conn: &mut Conn<'_>, key_hash: &str) -> QueryResult<Option<ApiKeyRow>> {
+pub fn find_active_by_hash(conn: &mut Conn<'_>, key_hash: &str) -> QueryResult<Option<ApiKey>> {
     with_conn!(conn, c => api_keys::table
         .filter(api_keys::key_hash.eq(key_hash))
         .filter(api_keys::revoked_at.is_null())
         .select(ApiKeyRow::as_select())
         .get_result(c)
         .optional())
+    .map(|row: Option<ApiKeyRow>| row.map(ApiKeyRow::record))
 }
 
-pub fn list(conn: &mut Conn<'_>) -> QueryResult<Vec<ApiKeyRow>> {
+pub fn list(conn: &mut Conn<'_>) -> QueryResult<Vec<ApiKey>> {
     with_conn!(conn, c => api_keys::table
         .order(api_keys::id)
         .select(ApiKeyRow::as_select())
         .load(c))
+    .map(|rows: Vec<ApiKeyRow>| rows.into_iter().map(ApiKeyRow::record).collect())
 }
 
 /// Revokes a key; returns whether a live key was revoked.

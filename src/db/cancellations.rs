@@ -11,9 +11,12 @@ use super::schema::{
 };
 use super::stored::StoredFlag;
 use super::{with_conn, Conn};
-use crate::domain::cancellation::CancellationStatus;
+use crate::domain::cancellation::{
+    CancellationStatus, PerformanceCancellation, TicketCancellation,
+};
 use crate::domain::ids::{CancellationId, PerformanceId, TicketId};
 use crate::domain::offer::OfferStatus;
+use crate::domain::ticket::Ticket;
 use crate::domain::TicketStatus;
 
 /// A ticket a cancellation may still take: unused, and either valid or on offer to a friend
@@ -66,7 +69,7 @@ pub fn cancelable_of_holders(
     conn: &mut Conn<'_>,
     performance_id: PerformanceId,
     holders: &[String],
-) -> QueryResult<Vec<TicketRow>> {
+) -> QueryResult<Vec<Ticket>> {
     // `as_select` is bound to one backend, so each arm builds its own query.
     macro_rules! query {
         () => {
@@ -78,16 +81,16 @@ pub fn cancelable_of_holders(
                 .select(TicketRow::as_select())
         };
     }
-    match conn {
-        Conn::Sqlite(c) => query!().load(&mut **c),
-        Conn::Postgres(c) => query!().for_update().load(&mut **c),
-    }
+    super::tickets::records(match conn {
+        Conn::Sqlite(c) => query!().load(&mut **c)?,
+        Conn::Postgres(c) => query!().for_update().load(&mut **c)?,
+    })
 }
 
 /// The cancellation itself: one conditional write per ticket, which succeeds only while the
 /// ticket is unused and in the state it was read in. A scan admitting it, an exchange, a claim
 /// or a second cancellation contends for the same row, so only one of them happens.
-pub fn cancel_unused(conn: &mut Conn<'_>, ticket: &TicketRow) -> QueryResult<bool> {
+pub fn cancel_unused(conn: &mut Conn<'_>, ticket: &Ticket) -> QueryResult<bool> {
     with_conn!(conn, c => diesel::update(tickets::table)
         .filter(tickets::id.eq(ticket.id))
         .filter(tickets::generation.eq(ticket.generation))
@@ -99,18 +102,25 @@ pub fn cancel_unused(conn: &mut Conn<'_>, ticket: &TicketRow) -> QueryResult<boo
     .map(|n| n == 1)
 }
 
-pub fn record(conn: &mut Conn<'_>, rows: &[TicketCancellationRow]) -> QueryResult<usize> {
-    with_conn!(conn, c => diesel::insert_into(ticket_cancellations::table).values(rows).execute(c))
+pub fn record(conn: &mut Conn<'_>, cancellations: &[TicketCancellation]) -> QueryResult<usize> {
+    let rows: Vec<TicketCancellationRow> = cancellations
+        .iter()
+        .map(TicketCancellationRow::from_record)
+        .collect();
+    with_conn!(conn, c => diesel::insert_into(ticket_cancellations::table).values(&rows).execute(c))
 }
 
 pub fn of_tickets(
     conn: &mut Conn<'_>,
     ticket_ids: &[TicketId],
-) -> QueryResult<Vec<TicketCancellationRow>> {
-    with_conn!(conn, c => ticket_cancellations::table
+) -> QueryResult<Vec<TicketCancellation>> {
+    let rows: Vec<TicketCancellationRow> = with_conn!(conn, c => ticket_cancellations::table
         .filter(ticket_cancellations::ticket_id.eq_any(ticket_ids))
         .select(TicketCancellationRow::as_select())
-        .load(c))
+        .load(c))?;
+    rows.into_iter()
+        .map(TicketCancellationRow::record)
+        .collect()
 }
 
 /// Marks the performance canceled (once; the first time is kept).
@@ -136,7 +146,7 @@ pub fn start_job(
     refund_to_credit: bool,
     total: i64,
     at: NaiveDateTime,
-) -> QueryResult<(PerformanceCancellationRow, bool)> {
+) -> QueryResult<(PerformanceCancellation, bool)> {
     let inserted = with_conn!(conn, c => diesel::insert_into(jobs::table)
         .values((
             jobs::performance_id.eq(performance_id),
@@ -157,23 +167,25 @@ pub fn start_job(
 pub fn job_of_performance(
     conn: &mut Conn<'_>,
     performance_id: PerformanceId,
-) -> QueryResult<Option<PerformanceCancellationRow>> {
+) -> QueryResult<Option<PerformanceCancellation>> {
     with_conn!(conn, c => jobs::table
         .filter(jobs::performance_id.eq(performance_id))
         .select(PerformanceCancellationRow::as_select())
         .get_result(c)
         .optional())
+    .map(|row: Option<PerformanceCancellationRow>| row.map(PerformanceCancellationRow::record))
 }
 
 pub fn find_job(
     conn: &mut Conn<'_>,
     id: CancellationId,
-) -> QueryResult<Option<PerformanceCancellationRow>> {
+) -> QueryResult<Option<PerformanceCancellation>> {
     with_conn!(conn, c => jobs::table
         .find(id)
         .select(PerformanceCancellationRow::as_select())
         .get_result(c)
         .optional())
+    .map(|row: Option<PerformanceCancellationRow>| row.map(PerformanceCancellationRow::record))
 }
 
 pub fn unfinished_jobs(conn: &mut Conn<'_>) -> QueryResult<Vec<CancellationId>> {

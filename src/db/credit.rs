@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::models::{CreditEntryRow, NewCreditEntryRow};
 use super::schema::{credit_accounts, credit_ledger};
 use super::{with_conn, Conn};
+use crate::domain::credit::{CreditEntry, NewCreditEntry};
 
 /// The balance, locking the account row on PostgreSQL until the transaction ends, so that what
 /// is read is what the next write builds on. (SQLite's writes are serialized already.)
@@ -28,17 +29,23 @@ pub fn balances(conn: &mut Conn<'_>, email: &str) -> QueryResult<Vec<(String, i6
         .load(c))
 }
 
-pub fn entries(conn: &mut Conn<'_>, email: &str) -> QueryResult<Vec<CreditEntryRow>> {
-    with_conn!(conn, c => credit_ledger::table
+/// The records of loaded rows; the first that does not parse fails them all.
+pub(super) fn records(rows: Vec<CreditEntryRow>) -> QueryResult<Vec<CreditEntry>> {
+    rows.into_iter().map(CreditEntryRow::record).collect()
+}
+
+pub fn entries(conn: &mut Conn<'_>, email: &str) -> QueryResult<Vec<CreditEntry>> {
+    records(with_conn!(conn, c => credit_ledger::table
         .filter(credit_ledger::patron_email.eq(email))
         .order(credit_ledger::id)
         .select(CreditEntryRow::as_select())
-        .load(c))
+        .load(c))?)
 }
 
 /// Appends an entry and moves the balance by its amount. Returns false, writing nothing, when
 /// a debit is larger than the balance: the conditional update finds no row to change.
-pub fn post(conn: &mut Conn<'_>, entry: &NewCreditEntryRow<'_>) -> QueryResult<bool> {
+pub fn post(conn: &mut Conn<'_>, entry: &NewCreditEntry<'_>) -> QueryResult<bool> {
+    let entry = NewCreditEntryRow::from_record(entry);
     let amount = entry.amount_minor;
     let moved = if amount >= 0 {
         with_conn!(conn, c => diesel::insert_into(credit_accounts::table)
@@ -62,6 +69,6 @@ pub fn post(conn: &mut Conn<'_>, entry: &NewCreditEntryRow<'_>) -> QueryResult<b
     if moved != 1 {
         return Ok(false);
     }
-    with_conn!(conn, c => diesel::insert_into(credit_ledger::table).values(entry).execute(c))?;
+    with_conn!(conn, c => diesel::insert_into(credit_ledger::table).values(&entry).execute(c))?;
     Ok(true)
 }

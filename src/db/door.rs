@@ -10,14 +10,18 @@ use super::models::TicketRow;
 use super::schema::{arrival_events, door_changes, events, performances, tickets};
 use super::{with_conn, Conn};
 use crate::domain::ids::{PerformanceId, TicketId};
+use crate::domain::scan::DoorEntry;
+use crate::domain::ticket::Ticket;
 use crate::domain::{ScanOutcome, TicketStatus};
 
-/// A ticket's state as a scanner needs it: which generation admits, and whether it is valid.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
-pub struct DoorEntry {
-    pub ticket_id: TicketId,
-    pub generation: i32,
-    pub status: TicketStatus,
+fn entries(rows: Vec<(TicketId, i32, TicketStatus)>) -> Vec<DoorEntry> {
+    rows.into_iter()
+        .map(|(ticket_id, generation, status)| DoorEntry {
+            ticket_id,
+            generation,
+            status,
+        })
+        .collect()
 }
 
 /// The performance's count of door changes; `None` when there is no such performance.
@@ -45,6 +49,7 @@ pub fn refused_tickets(
         .order(tickets::id)
         .select((tickets::id, tickets::generation, tickets::status))
         .load(c))
+    .map(entries)
 }
 
 /// The journal's entries with `after < version <= up_to`, oldest first.
@@ -61,22 +66,23 @@ pub fn changes_between(
         .order(door_changes::version)
         .select((door_changes::ticket_id, door_changes::generation, door_changes::status))
         .load(c))
+    .map(entries)
 }
 
 /// The tickets named, in id order; on PostgreSQL locked for the rest of the transaction, in
 /// the order every scan batch locks in, so an upload and the scan writer never deadlock.
 /// (SQLite's single writer already holds everything still.)
-pub fn lock_tickets(conn: &mut Conn<'_>, ids: &[TicketId]) -> QueryResult<Vec<TicketRow>> {
+pub fn lock_tickets(conn: &mut Conn<'_>, ids: &[TicketId]) -> QueryResult<Vec<Ticket>> {
     let query = tickets::table
         .filter(tickets::id.eq_any(ids))
         .order(tickets::id);
-    match conn {
-        Conn::Sqlite(c) => query.select(TicketRow::as_select()).load(&mut **c),
+    super::tickets::records(match conn {
+        Conn::Sqlite(c) => query.select(TicketRow::as_select()).load(&mut **c)?,
         Conn::Postgres(c) => query
             .select(TicketRow::as_select())
             .for_update()
-            .load(&mut **c),
-    }
+            .load(&mut **c)?,
+    })
 }
 
 /// Which devices have admitted each of these tickets (an admission or a conflict on record).

@@ -3,69 +3,111 @@ use diesel::prelude::*;
 use super::models::{EventChangeset, EventRow, NewEventRow, NewPerformanceRow, PerformanceRow};
 use super::schema::{events, performances};
 use super::{with_conn, Conn};
+use crate::domain::event::{Event, NewEvent, NewPerformance, Performance};
 use crate::domain::ids::{EventId, PerformanceId};
+use crate::domain::policy::PolicyChanges;
 
-pub fn insert_event(conn: &mut Conn<'_>, row: &NewEventRow<'_>) -> QueryResult<EventRow> {
+pub fn insert_event(conn: &mut Conn<'_>, event: &NewEvent<'_>) -> QueryResult<Event> {
     // By value: a flag's `StoredFlag` conversion is only derived for the owned row.
+    let row = NewEventRow::from_record(event);
     with_conn!(conn, c => diesel::insert_into(events::table)
-        .values(*row)
+        .values(row)
         .returning(EventRow::as_returning())
         .get_result(c))
+    .map(EventRow::record)
 }
 
-pub fn list_events(conn: &mut Conn<'_>) -> QueryResult<Vec<EventRow>> {
+pub fn list_events(conn: &mut Conn<'_>) -> QueryResult<Vec<Event>> {
     with_conn!(conn, c => events::table.order(events::id).select(EventRow::as_select()).load(c))
+        .map(|rows: Vec<EventRow>| rows.into_iter().map(EventRow::record).collect())
 }
 
-pub fn find_event(conn: &mut Conn<'_>, id: EventId) -> QueryResult<Option<EventRow>> {
+pub fn find_event(conn: &mut Conn<'_>, id: EventId) -> QueryResult<Option<Event>> {
     with_conn!(conn, c => events::table.find(id).select(EventRow::as_select()).get_result(c).optional())
+        .map(|row: Option<EventRow>| row.map(EventRow::record))
 }
 
-/// Sets the columns `changes` gives, in one statement; the event as it now is, or `None` when
-/// there is no such event. `changes` must set at least one column
-/// ([`EventChangeset::is_empty`]).
+/// What a change of an event sets: each field given (`Some`) is written, the others left
+/// alone (so two box offices changing different fields at once never undo each other's
+/// change). `lobby_message: Some(None)` removes the message.
+#[derive(Debug, Clone, Copy)]
+pub struct EventUpdate<'a> {
+    pub name: Option<&'a str>,
+    pub venue: Option<&'a str>,
+    pub policy: &'a PolicyChanges,
+    pub lobby_message: Option<Option<&'a str>>,
+}
+
+impl EventUpdate<'_> {
+    /// Sets nothing.
+    pub fn is_empty(&self) -> bool {
+        self.changeset().is_empty()
+    }
+
+    fn changeset(&self) -> EventChangeset<'_> {
+        let policy = self.policy;
+        EventChangeset {
+            name: self.name,
+            venue: self.venue,
+            exchange_allowed: policy.exchange_allowed,
+            exchange_any_event: policy.exchange_any_event,
+            exchange_fee_minor: policy.exchange_fee_minor,
+            transfer_allowed: policy.transfer_allowed,
+            change_cutoff_minutes: policy.cutoff.map(|d| d.num_minutes() as i32),
+            transfer_offer_hours: policy.offer_lifetime.map(|d| d.num_hours() as i32),
+            refund_on_cancel: policy.refund_on_cancel,
+            lobby_message: self.lobby_message,
+        }
+    }
+}
+
+/// Sets the columns `update` gives, in one statement; the event as it now is, or `None` when
+/// there is no such event. `update` must set at least one column ([`EventUpdate::is_empty`]).
 pub fn update_event(
     conn: &mut Conn<'_>,
     id: EventId,
-    changes: &EventChangeset<'_>,
-) -> QueryResult<Option<EventRow>> {
+    update: &EventUpdate<'_>,
+) -> QueryResult<Option<Event>> {
+    let changes = update.changeset();
     with_conn!(conn, c => diesel::update(events::table.find(id))
-        .set(*changes)
+        .set(changes)
         .returning(EventRow::as_returning())
         .get_result(c)
         .optional())
+    .map(|row: Option<EventRow>| row.map(EventRow::record))
 }
 
 pub fn insert_performance(
     conn: &mut Conn<'_>,
-    row: &NewPerformanceRow,
-) -> QueryResult<PerformanceRow> {
+    performance: &NewPerformance,
+) -> QueryResult<Performance> {
+    let row = NewPerformanceRow::from_record(performance);
     with_conn!(conn, c => diesel::insert_into(performances::table)
-        .values(row)
+        .values(&row)
         .returning(PerformanceRow::as_returning())
         .get_result(c))
+    .and_then(PerformanceRow::record)
 }
 
-pub fn list_performances(
-    conn: &mut Conn<'_>,
-    event_id: EventId,
-) -> QueryResult<Vec<PerformanceRow>> {
+pub fn list_performances(conn: &mut Conn<'_>, event_id: EventId) -> QueryResult<Vec<Performance>> {
     with_conn!(conn, c => performances::table
         .filter(performances::event_id.eq(event_id))
         .order((performances::starts_at, performances::id))
         .select(PerformanceRow::as_select())
         .load(c))
+    .and_then(|rows: Vec<PerformanceRow>| rows.into_iter().map(PerformanceRow::record).collect())
 }
 
 pub fn find_performance(
     conn: &mut Conn<'_>,
     id: PerformanceId,
-) -> QueryResult<Option<PerformanceRow>> {
+) -> QueryResult<Option<Performance>> {
     with_conn!(conn, c => performances::table
         .find(id)
         .select(PerformanceRow::as_select())
         .get_result(c)
         .optional())
+    .and_then(|row: Option<PerformanceRow>| row.map(PerformanceRow::record).transpose())
 }
 
 /// What [`reserve_seats`] found.
@@ -130,8 +172,8 @@ pub fn upcoming_performances(
     conn: &mut Conn<'_>,
     event_id: Option<EventId>,
     after: chrono::NaiveDateTime,
-) -> QueryResult<Vec<(PerformanceRow, EventRow)>> {
-    with_conn!(conn, c => {
+) -> QueryResult<Vec<(Performance, Event)>> {
+    let rows: Vec<(PerformanceRow, EventRow)> = with_conn!(conn, c => {
         let mut query = performances::table
             .inner_join(events::table)
             .filter(performances::starts_at.gt(after))
@@ -144,5 +186,8 @@ pub fn upcoming_performances(
             query = query.filter(performances::event_id.eq(event_id));
         }
         query.load(c)
-    })
+    })?;
+    rows.into_iter()
+        .map(|(performance, event)| Ok((performance.record()?, event.record())))
+        .collect()
 }

@@ -6,15 +6,19 @@ use diesel::prelude::*;
 use super::models::{ArrivalEventRow, CreditEntryRow, LinkOpenRow, TransferRow};
 use super::schema::{arrival_events, credit_ledger, link_opens, tickets, transfers};
 use super::{with_conn, Conn};
+use crate::domain::credit::CreditEntry;
 use crate::domain::ids::TicketId;
-use crate::domain::link::LinkPurpose;
+use crate::domain::link::{LinkOpen, LinkPurpose};
+use crate::domain::offer::Offer;
+use crate::domain::scan::Arrival;
 
-pub fn scans(conn: &mut Conn<'_>, ticket_ids: &[TicketId]) -> QueryResult<Vec<ArrivalEventRow>> {
+pub fn scans(conn: &mut Conn<'_>, ticket_ids: &[TicketId]) -> QueryResult<Vec<Arrival>> {
     with_conn!(conn, c => arrival_events::table
         .filter(arrival_events::ticket_id.eq_any(ticket_ids))
         .order(arrival_events::id)
         .select(ArrivalEventRow::as_select())
         .load(c))
+    .map(|rows: Vec<ArrivalEventRow>| rows.into_iter().map(ArrivalEventRow::record).collect())
 }
 
 /// Offers made of these tickets, or that became them (a claimed offer's new ticket), or made
@@ -23,7 +27,7 @@ pub fn offers(
     conn: &mut Conn<'_>,
     ticket_ids: &[TicketId],
     to_email: Option<&str>,
-) -> QueryResult<Vec<TransferRow>> {
+) -> QueryResult<Vec<Offer>> {
     with_conn!(conn, c => transfers::table
         .filter(
             transfers::ticket_id
@@ -34,22 +38,24 @@ pub fn offers(
         .order(transfers::id)
         .select(TransferRow::as_select())
         .load(c))
+    .map(super::transfers::records)
 }
 
-pub fn ledger(conn: &mut Conn<'_>, ticket_ids: &[TicketId]) -> QueryResult<Vec<CreditEntryRow>> {
-    with_conn!(conn, c => credit_ledger::table
+pub fn ledger(conn: &mut Conn<'_>, ticket_ids: &[TicketId]) -> QueryResult<Vec<CreditEntry>> {
+    super::credit::records(with_conn!(conn, c => credit_ledger::table
         .filter(credit_ledger::ticket_id.eq_any(ticket_ids))
         .order(credit_ledger::id)
         .select(CreditEntryRow::as_select())
-        .load(c))
+        .load(c))?)
 }
 
-pub fn link_opens(conn: &mut Conn<'_>, ticket_ids: &[TicketId]) -> QueryResult<Vec<LinkOpenRow>> {
+pub fn link_opens(conn: &mut Conn<'_>, ticket_ids: &[TicketId]) -> QueryResult<Vec<LinkOpen>> {
     with_conn!(conn, c => link_opens::table
         .filter(link_opens::ticket_id.eq_any(ticket_ids))
         .order(link_opens::id)
         .select(LinkOpenRow::as_select())
         .load(c))
+    .map(|rows: Vec<LinkOpenRow>| rows.into_iter().map(LinkOpenRow::record).collect())
 }
 
 /// An arbitrary constant: the first key of the PostgreSQL advisory locks that serialise the

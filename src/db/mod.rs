@@ -9,7 +9,7 @@
 //! SQLite reads a bound LIMIT's value while planning, so it prepares such a statement again
 //! every time it runs (about as costly as the query itself on the scan path).
 
-pub mod models;
+mod models;
 pub mod schema;
 
 pub mod api_keys;

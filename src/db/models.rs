@@ -1,7 +1,8 @@
-//! Row types (what a `SELECT` returns) and insert forms (what an `INSERT` takes).
-//! They carry storage shapes, except that statuses and kinds arrive as the domain's enums and
-//! yes/no flags as `bool` (mapped in `stored.rs`); the domain parses the rest into its own types
-//! where rules apply.
+//! Row types (what a `SELECT` returns) and insert forms (what an `INSERT` takes), private to
+//! `db`. They carry storage shapes, except that statuses and kinds arrive as the domain's enums
+//! and yes/no flags as `bool` (mapped in `stored.rs`). Each converts to or from its domain
+//! record here (`record`, `from_record`): times become UTC instants, amounts `Money`, column
+//! groups their value types; a stored value that does not parse is a storage error.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -19,12 +20,11 @@ use crate::domain::ids::{
 };
 use crate::domain::link::LinkPurpose;
 use crate::domain::offer::OfferStatus;
-use crate::domain::scan::TicketAtDoor;
 use crate::domain::{ScanOutcome, TicketStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = api_keys)]
-pub struct ApiKeyRow {
+pub(in crate::db) struct ApiKeyRow {
     pub id: ApiKeyId,
     pub name: String,
     pub role: String,
@@ -38,7 +38,7 @@ pub struct ApiKeyRow {
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = api_keys)]
-pub struct NewApiKeyRow<'a> {
+pub(in crate::db) struct NewApiKeyRow<'a> {
     pub name: &'a str,
     pub role: &'a str,
     pub key_hash: &'a str,
@@ -49,7 +49,7 @@ pub struct NewApiKeyRow<'a> {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = signing_keys)]
-pub struct SigningKeyRow {
+pub(in crate::db) struct SigningKeyRow {
     pub kid: String,
     pub private_key: String,
     pub public_key: String,
@@ -59,7 +59,7 @@ pub struct SigningKeyRow {
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = events)]
-pub struct EventRow {
+pub(in crate::db) struct EventRow {
     pub id: EventId,
     pub name: String,
     pub venue: String,
@@ -82,7 +82,7 @@ pub struct EventRow {
 
 #[derive(Debug, Clone, Copy, Insertable)]
 #[diesel(table_name = events)]
-pub struct NewEventRow<'a> {
+pub(in crate::db) struct NewEventRow<'a> {
     pub name: &'a str,
     pub venue: &'a str,
     pub time_zone: &'a str,
@@ -107,7 +107,7 @@ pub struct NewEventRow<'a> {
 /// `lobby_message: Some(None)` sets it to NULL.
 #[derive(Debug, Clone, Copy, AsChangeset)]
 #[diesel(table_name = events)]
-pub struct EventChangeset<'a> {
+pub(in crate::db) struct EventChangeset<'a> {
     pub name: Option<&'a str>,
     pub venue: Option<&'a str>,
     #[diesel(serialize_as = StoredFlag)]
@@ -154,7 +154,7 @@ impl EventChangeset<'_> {
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = performances)]
-pub struct PerformanceRow {
+pub(in crate::db) struct PerformanceRow {
     pub id: PerformanceId,
     pub event_id: EventId,
     pub starts_at: NaiveDateTime,
@@ -169,7 +169,7 @@ pub struct PerformanceRow {
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = performances)]
-pub struct NewPerformanceRow {
+pub(in crate::db) struct NewPerformanceRow {
     pub event_id: EventId,
     pub starts_at: NaiveDateTime,
     pub doors_open_at: NaiveDateTime,
@@ -181,7 +181,7 @@ pub struct NewPerformanceRow {
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = tickets)]
-pub struct TicketRow {
+pub(in crate::db) struct TicketRow {
     pub id: TicketId,
     pub performance_id: PerformanceId,
     pub holder_name: String,
@@ -200,22 +200,10 @@ pub struct TicketRow {
     pub replaces_ticket_id: Option<TicketId>,
 }
 
-impl TicketRow {
-    /// What the door's rules need of the ticket.
-    pub fn at_door(&self) -> TicketAtDoor {
-        TicketAtDoor {
-            performance_id: self.performance_id,
-            status: self.status,
-            generation: self.generation,
-            admitted_at: self.admitted_at.map(|at| at.and_utc()),
-        }
-    }
-}
-
 /// `None` is stored as NULL (not DEFAULT), which lets a batch insert be one statement on SQLite.
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = tickets, treat_none_as_default_value = false)]
-pub struct NewTicketRow {
+pub(in crate::db) struct NewTicketRow {
     pub performance_id: PerformanceId,
     pub holder_name: String,
     pub holder_email: String,
@@ -231,8 +219,7 @@ pub struct NewTicketRow {
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = arrival_events)]
-pub struct ArrivalEventRow {
-    pub id: i64,
+pub(in crate::db) struct ArrivalEventRow {
     pub ticket_id: Option<TicketId>,
     pub performance_id: Option<PerformanceId>,
     pub token_generation: Option<i32>,
@@ -248,7 +235,7 @@ pub struct ArrivalEventRow {
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = arrival_events, treat_none_as_default_value = false)]
-pub struct NewArrivalEventRow<'a> {
+pub(in crate::db) struct NewArrivalEventRow<'a> {
     pub ticket_id: Option<TicketId>,
     pub performance_id: Option<PerformanceId>,
     pub token_generation: Option<i32>,
@@ -270,7 +257,7 @@ pub struct NewArrivalEventRow<'a> {
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = outbox)]
-pub struct OutboxRow {
+pub(in crate::db) struct OutboxRow {
     pub id: EmailId,
     pub kind: crate::domain::outbox::EmailKind,
     pub dedupe_key: String,
@@ -285,12 +272,11 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
-    pub claim_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = outbox, treat_none_as_default_value = false)]
-pub struct NewOutboxRow {
+pub(in crate::db) struct NewOutboxRow {
     pub kind: crate::domain::outbox::EmailKind,
     pub dedupe_key: String,
     pub ticket_id: Option<TicketId>,
@@ -303,7 +289,7 @@ pub struct NewOutboxRow {
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = credit_ledger)]
-pub struct CreditEntryRow {
+pub(in crate::db) struct CreditEntryRow {
     pub id: i64,
     pub patron_email: String,
     pub currency: String,
@@ -315,7 +301,7 @@ pub struct CreditEntryRow {
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = credit_ledger, treat_none_as_default_value = false)]
-pub struct NewCreditEntryRow<'a> {
+pub(in crate::db) struct NewCreditEntryRow<'a> {
     pub patron_email: &'a str,
     pub currency: &'a str,
     pub amount_minor: i64,
@@ -327,7 +313,7 @@ pub struct NewCreditEntryRow<'a> {
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = transfers)]
-pub struct TransferRow {
+pub(in crate::db) struct TransferRow {
     pub id: TransferId,
     pub ticket_id: TicketId,
     pub generation: i32,
@@ -344,7 +330,7 @@ pub struct TransferRow {
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = transfers)]
-pub struct NewTransferRow<'a> {
+pub(in crate::db) struct NewTransferRow<'a> {
     pub ticket_id: TicketId,
     pub generation: i32,
     pub from_name: &'a str,
@@ -357,7 +343,7 @@ pub struct NewTransferRow<'a> {
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = performance_cancellations)]
-pub struct PerformanceCancellationRow {
+pub(in crate::db) struct PerformanceCancellationRow {
     pub id: CancellationId,
     pub performance_id: PerformanceId,
     pub reason: String,
@@ -373,7 +359,7 @@ pub struct PerformanceCancellationRow {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = ticket_cancellations)]
-pub struct TicketCancellationRow {
+pub(in crate::db) struct TicketCancellationRow {
     pub ticket_id: TicketId,
     pub reason: String,
     pub refund_minor: i64,
@@ -384,9 +370,407 @@ pub struct TicketCancellationRow {
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = link_opens)]
-pub struct LinkOpenRow {
-    pub id: i64,
+pub(in crate::db) struct LinkOpenRow {
     pub ticket_id: TicketId,
     pub purpose: LinkPurpose,
     pub opened_at: NaiveDateTime,
+}
+
+// The conversions between rows and the domain's records.
+
+use chrono::{DateTime, Utc};
+use diesel::result::Error as StorageError;
+
+use super::stored::{stored_currency, stored_money};
+use crate::domain::cancellation::{PerformanceCancellation, Progress, TicketCancellation};
+use crate::domain::credit::{CreditEntry, NewCreditEntry};
+use crate::domain::event::{
+    reminder_offsets, Event, NewEvent, NewPerformance, Performance, PerformanceSchedule,
+};
+use crate::domain::link::LinkOpen;
+use crate::domain::offer::{NewOffer, Offer, Party};
+use crate::domain::outbox::{NewEmail, OutboxEmail};
+use crate::domain::policy::ChangePolicy;
+use crate::domain::role::{ApiKey, NewApiKey};
+use crate::domain::scan::{Arrival, Named, NewArrival};
+use crate::domain::signing_key::SigningKey;
+use crate::domain::ticket::{Admission, Ticket, TicketToStore};
+
+fn utc(at: NaiveDateTime) -> DateTime<Utc> {
+    at.and_utc()
+}
+
+impl ApiKeyRow {
+    pub(in crate::db) fn record(self) -> ApiKey {
+        ApiKey {
+            id: self.id,
+            name: self.name,
+            role: self.role,
+            key_hash: self.key_hash,
+            key_prefix: self.key_prefix,
+            created_at: utc(self.created_at),
+            revoked_at: self.revoked_at.map(utc),
+            expires_at: self.expires_at.map(utc),
+            last_used_at: self.last_used_at.map(utc),
+        }
+    }
+}
+
+impl<'a> NewApiKeyRow<'a> {
+    pub(in crate::db) fn from_record(key: &NewApiKey<'a>) -> Self {
+        NewApiKeyRow {
+            name: key.name,
+            role: key.role.as_str(),
+            key_hash: key.key_hash,
+            key_prefix: key.key_prefix,
+            created_at: key.created_at.naive_utc(),
+            expires_at: key.expires_at.map(|at| at.naive_utc()),
+        }
+    }
+}
+
+impl SigningKeyRow {
+    pub(in crate::db) fn record(self) -> SigningKey {
+        SigningKey {
+            kid: self.kid,
+            private_key: self.private_key,
+            public_key: self.public_key,
+            created_at: utc(self.created_at),
+            retired_at: self.retired_at.map(utc),
+        }
+    }
+
+    pub(in crate::db) fn from_record(key: &SigningKey) -> Self {
+        SigningKeyRow {
+            kid: key.kid.clone(),
+            private_key: key.private_key.clone(),
+            public_key: key.public_key.clone(),
+            created_at: key.created_at.naive_utc(),
+            retired_at: key.retired_at.map(|at| at.naive_utc()),
+        }
+    }
+}
+
+impl EventRow {
+    pub(in crate::db) fn record(self) -> Event {
+        let policy = ChangePolicy {
+            exchange_allowed: self.exchange_allowed,
+            exchange_any_event: self.exchange_any_event,
+            exchange_fee_minor: self.exchange_fee_minor,
+            transfer_allowed: self.transfer_allowed,
+            cutoff: chrono::Duration::minutes(self.change_cutoff_minutes.into()),
+            offer_lifetime: chrono::Duration::hours(self.transfer_offer_hours.into()),
+            refund_on_cancel: self.refund_on_cancel,
+        };
+        Event {
+            id: self.id,
+            name: self.name,
+            venue: self.venue,
+            time_zone: self.time_zone,
+            reminder_offsets_minutes: reminder_offsets(&self.reminder_offsets_minutes),
+            created_at: utc(self.created_at),
+            policy,
+            lobby_message: self.lobby_message,
+        }
+    }
+}
+
+impl<'a> NewEventRow<'a> {
+    pub(in crate::db) fn from_record(event: &NewEvent<'a>) -> Self {
+        let policy = event.policy;
+        NewEventRow {
+            name: event.name,
+            venue: event.venue,
+            time_zone: event.time_zone.name(),
+            created_at: event.created_at.naive_utc(),
+            reminder_offsets_minutes: event.reminder_offsets,
+            exchange_allowed: policy.exchange_allowed,
+            exchange_any_event: policy.exchange_any_event,
+            exchange_fee_minor: policy.exchange_fee_minor,
+            transfer_allowed: policy.transfer_allowed,
+            change_cutoff_minutes: policy.cutoff.num_minutes() as i32,
+            transfer_offer_hours: policy.offer_lifetime.num_hours() as i32,
+            refund_on_cancel: policy.refund_on_cancel,
+            lobby_message: event.lobby_message,
+        }
+    }
+}
+
+impl PerformanceRow {
+    pub(in crate::db) fn record(self) -> QueryResult<Performance> {
+        let price = match (self.price_minor, self.currency) {
+            (Some(minor), Some(currency)) => Some(stored_money(minor, &currency)?),
+            (None, None) => None,
+            _ => {
+                return Err(StorageError::DeserializationError(
+                    format!("performance {}: a price without a currency", self.id).into(),
+                ))
+            }
+        };
+        Ok(Performance {
+            id: self.id,
+            event_id: self.event_id,
+            schedule: PerformanceSchedule {
+                starts_at: utc(self.starts_at),
+                doors_open_at: utc(self.doors_open_at),
+                capacity: self.capacity,
+            },
+            tickets_issued: self.tickets_issued,
+            created_at: utc(self.created_at),
+            price,
+            canceled_at: self.canceled_at.map(utc),
+        })
+    }
+}
+
+impl NewPerformanceRow {
+    pub(in crate::db) fn from_record(performance: &NewPerformance) -> Self {
+        let schedule = performance.schedule;
+        NewPerformanceRow {
+            event_id: performance.event_id,
+            starts_at: schedule.starts_at.naive_utc(),
+            doors_open_at: schedule.doors_open_at.naive_utc(),
+            capacity: schedule.capacity,
+            created_at: performance.created_at.naive_utc(),
+            price_minor: performance.price.map(|p| p.minor),
+            currency: performance.price.map(|p| p.currency.as_str().to_string()),
+        }
+    }
+}
+
+impl TicketRow {
+    pub(in crate::db) fn record(self) -> QueryResult<Ticket> {
+        let admission = self.admitted_at.map(|at| Admission {
+            at: utc(at),
+            gate: self.admitted_gate.unwrap_or_default(),
+            device: self.admitted_device.unwrap_or_default(),
+        });
+        Ok(Ticket {
+            price: stored_money(self.price_minor, &self.currency)?,
+            id: self.id,
+            performance_id: self.performance_id,
+            holder_name: self.holder_name,
+            holder_email: self.holder_email,
+            seat: self.seat,
+            section: self.section,
+            status: self.status,
+            generation: self.generation,
+            external_ref: self.external_ref,
+            issued_at: utc(self.issued_at),
+            admission,
+            replaces: self.replaces_ticket_id,
+        })
+    }
+}
+
+impl NewTicketRow {
+    pub(in crate::db) fn from_record(ticket: &TicketToStore) -> Self {
+        NewTicketRow {
+            performance_id: ticket.performance_id,
+            holder_name: ticket.holder_name.clone(),
+            holder_email: ticket.holder_email.clone(),
+            price_minor: ticket.price.minor,
+            currency: ticket.price.currency.as_str().to_string(),
+            seat: ticket.seat.clone(),
+            section: ticket.section.clone(),
+            external_ref: ticket.external_ref.clone(),
+            issued_at: ticket.issued_at.naive_utc(),
+            generation: ticket.generation,
+            replaces_ticket_id: ticket.replaces,
+        }
+    }
+}
+
+impl ArrivalEventRow {
+    pub(in crate::db) fn record(self) -> Arrival {
+        // Written together, from the token's claims (all three, or none).
+        let named = match (self.ticket_id, self.performance_id, self.token_generation) {
+            (Some(ticket_id), Some(performance_id), Some(generation)) => Some(Named {
+                ticket_id,
+                performance_id,
+                generation,
+            }),
+            _ => None,
+        };
+        Arrival {
+            named,
+            gate: self.gate,
+            device: self.device,
+            outcome: self.outcome,
+            scanned_at: utc(self.scanned_at),
+            uploaded_at: self.uploaded_at.map(utc),
+            device_refusal: self.device_refusal,
+        }
+    }
+}
+
+impl<'a> NewArrivalEventRow<'a> {
+    pub(in crate::db) fn from_record(arrival: &NewArrival<'a>) -> Self {
+        NewArrivalEventRow {
+            ticket_id: arrival.ticket_id,
+            performance_id: arrival.performance_id,
+            token_generation: arrival.token_generation,
+            gate: arrival.gate,
+            device: arrival.device,
+            outcome: arrival.outcome.code(),
+            scanned_at: arrival.scanned_at.naive_utc(),
+            upload_key: arrival.upload.map(|u| u.key),
+            uploaded_at: arrival.upload.map(|u| u.at.naive_utc()),
+            device_refusal: arrival.device_refusal,
+        }
+    }
+}
+
+impl OutboxRow {
+    pub(in crate::db) fn record(self) -> OutboxEmail {
+        OutboxEmail {
+            id: self.id,
+            kind: self.kind,
+            dedupe_key: self.dedupe_key,
+            ticket_id: self.ticket_id,
+            detail: self.detail,
+            recipient: self.recipient,
+            message_id: self.message_id,
+            status: self.status,
+            attempts: self.attempts,
+            next_attempt_at: utc(self.next_attempt_at),
+            locked_until: self.locked_until.map(utc),
+            last_error: self.last_error,
+            queued_at: utc(self.created_at),
+            sent_at: self.sent_at.map(utc),
+        }
+    }
+}
+
+impl NewOutboxRow {
+    pub(in crate::db) fn from_record(email: &NewEmail) -> Self {
+        NewOutboxRow {
+            kind: email.kind,
+            dedupe_key: email.dedupe_key.clone(),
+            ticket_id: email.ticket_id,
+            detail: email.detail.clone(),
+            recipient: email.recipient.clone(),
+            message_id: email.message_id.clone(),
+            next_attempt_at: email.queued_at.naive_utc(),
+            created_at: email.queued_at.naive_utc(),
+        }
+    }
+}
+
+impl CreditEntryRow {
+    pub(in crate::db) fn record(self) -> QueryResult<CreditEntry> {
+        Ok(CreditEntry {
+            id: self.id,
+            currency: stored_currency(&self.currency)?,
+            patron_email: self.patron_email,
+            amount_minor: self.amount_minor,
+            reason: self.reason,
+            ticket_id: self.ticket_id,
+            at: utc(self.created_at),
+        })
+    }
+}
+
+impl<'a> NewCreditEntryRow<'a> {
+    pub(in crate::db) fn from_record(entry: &'a NewCreditEntry<'a>) -> Self {
+        NewCreditEntryRow {
+            patron_email: entry.account.email,
+            currency: entry.account.currency.as_str(),
+            amount_minor: entry.amount_minor,
+            reason: entry.reason.as_str(),
+            ticket_id: entry.ticket_id,
+            created_at: entry.at.naive_utc(),
+        }
+    }
+}
+
+impl TransferRow {
+    pub(in crate::db) fn record(self) -> Offer {
+        Offer {
+            id: self.id,
+            ticket_id: self.ticket_id,
+            generation: self.generation,
+            from: Party {
+                name: self.from_name,
+                email: self.from_email,
+            },
+            to: Party {
+                name: self.to_name,
+                email: self.to_email,
+            },
+            status: self.status,
+            offered_at: utc(self.offered_at),
+            expires_at: utc(self.expires_at),
+            resolved_at: self.resolved_at.map(utc),
+            claimed_ticket_id: self.claimed_ticket_id,
+        }
+    }
+}
+
+impl<'a> NewTransferRow<'a> {
+    pub(in crate::db) fn from_record(offer: &'a NewOffer) -> Self {
+        NewTransferRow {
+            ticket_id: offer.ticket_id,
+            generation: offer.generation,
+            from_name: &offer.from.name,
+            from_email: &offer.from.email,
+            to_name: &offer.to.name,
+            to_email: &offer.to.email,
+            offered_at: offer.offered_at.naive_utc(),
+            expires_at: offer.expires_at.naive_utc(),
+        }
+    }
+}
+
+impl PerformanceCancellationRow {
+    pub(in crate::db) fn record(self) -> PerformanceCancellation {
+        PerformanceCancellation {
+            id: self.id,
+            performance_id: self.performance_id,
+            reason: self.reason,
+            refund_to_credit: self.refund_to_credit,
+            status: self.status,
+            progress: Progress {
+                total: self.total,
+                canceled: self.canceled,
+            },
+            started_at: utc(self.started_at),
+            updated_at: utc(self.updated_at),
+            finished_at: self.finished_at.map(utc),
+        }
+    }
+}
+
+impl TicketCancellationRow {
+    pub(in crate::db) fn record(self) -> QueryResult<TicketCancellation> {
+        Ok(TicketCancellation {
+            currency: stored_currency(&self.currency)?,
+            ticket_id: self.ticket_id,
+            reason: self.reason,
+            refund_minor: self.refund_minor,
+            cancellation_id: self.cancellation_id,
+            canceled_at: utc(self.canceled_at),
+        })
+    }
+
+    pub(in crate::db) fn from_record(cancellation: &TicketCancellation) -> Self {
+        TicketCancellationRow {
+            ticket_id: cancellation.ticket_id,
+            reason: cancellation.reason.clone(),
+            refund_minor: cancellation.refund_minor,
+            currency: cancellation.currency.as_str().to_string(),
+            cancellation_id: cancellation.cancellation_id,
+            canceled_at: cancellation.canceled_at.naive_utc(),
+        }
+    }
+}
+
+impl LinkOpenRow {
+    pub(in crate::db) fn record(self) -> LinkOpen {
+        LinkOpen {
+            ticket_id: self.ticket_id,
+            purpose: self.purpose,
+            opened_at: utc(self.opened_at),
+        }
+    }
 }

@@ -10,17 +10,24 @@ use super::models::{NewOutboxRow, OutboxRow};
 use super::schema::{events, outbox, performances, reminder_runs};
 use super::{with_conn, Conn};
 use crate::domain::ids::{EmailId, PerformanceId, TicketId};
-use crate::domain::outbox::{EmailKind, EmailStatus, WITH_CALENDAR};
+use crate::domain::outbox::{
+    EmailKind, EmailStatus, FailedFilter, NewEmail, OutboxEmail, WITH_CALENDAR,
+};
 use crate::domain::TicketStatus;
 
-/// Queues emails; a row whose dedupe key is already queued is left alone. Returns how many
+fn records(rows: Vec<OutboxRow>) -> Vec<OutboxEmail> {
+    rows.into_iter().map(OutboxRow::record).collect()
+}
+
+/// Queues emails; an email whose dedupe key is already queued is left alone. Returns how many
 /// were queued.
-pub fn enqueue(conn: &mut Conn<'_>, rows: &[NewOutboxRow]) -> QueryResult<usize> {
-    if rows.is_empty() {
+pub fn enqueue(conn: &mut Conn<'_>, emails: &[NewEmail]) -> QueryResult<usize> {
+    if emails.is_empty() {
         return Ok(0);
     }
+    let rows: Vec<NewOutboxRow> = emails.iter().map(NewOutboxRow::from_record).collect();
     with_conn!(conn, c => diesel::insert_into(outbox::table)
-        .values(rows)
+        .values(&rows)
         .on_conflict(outbox::dedupe_key)
         .do_nothing()
         .execute(c))
@@ -57,7 +64,7 @@ pub fn claim_due(
     lease_until: NaiveDateTime,
     claim_token: &str,
     limit: i64,
-) -> QueryResult<Vec<OutboxRow>> {
+) -> QueryResult<Vec<OutboxEmail>> {
     let sql = match conn {
         Conn::Sqlite(_) => CLAIM_SQLITE,
         Conn::Postgres(_) => CLAIM_POSTGRES,
@@ -72,6 +79,7 @@ pub fn claim_due(
         .bind::<Timestamp, _>(now)
         .bind::<BigInt, _>(limit)
         .load::<OutboxRow>(c))
+    .map(records)
 }
 
 /// Rows whose claims kept expiring (a worker died, or hung, with them every time) and that have
@@ -145,23 +153,13 @@ pub fn release(
     Ok(())
 }
 
-/// Which failed emails to send again; every field unset means all of them.
-#[derive(Debug, Clone, Default)]
-pub struct FailedFilter {
-    pub id: Option<EmailId>,
-    pub kind: Option<String>,
-    pub ticket_id: Option<TicketId>,
-    /// Only emails queued at or after this time.
-    pub queued_since: Option<NaiveDateTime>,
-}
-
 /// Puts failed emails matching `filter` back in line, due at `now` with a full set of
 /// attempts (their last error stays until they are sent). Returns them as they are now.
 pub fn retry_failed(
     conn: &mut Conn<'_>,
     filter: &FailedFilter,
     now: NaiveDateTime,
-) -> QueryResult<Vec<OutboxRow>> {
+) -> QueryResult<Vec<OutboxEmail>> {
     // Boxed queries are per backend: the macro spells this out for each.
     let ids: Vec<EmailId> = with_conn!(conn, c => {
         let mut query = outbox::table
@@ -171,14 +169,14 @@ pub fn retry_failed(
         if let Some(id) = filter.id {
             query = query.filter(outbox::id.eq(id));
         }
-        if let Some(kind) = &filter.kind {
-            query = query.filter(outbox::kind.eq(kind.clone()));
+        if let Some(kind) = filter.kind {
+            query = query.filter(outbox::kind.eq(kind));
         }
         if let Some(ticket_id) = filter.ticket_id {
             query = query.filter(outbox::ticket_id.eq(ticket_id));
         }
         if let Some(since) = filter.queued_since {
-            query = query.filter(outbox::created_at.ge(since));
+            query = query.filter(outbox::created_at.ge(since.naive_utc()));
         }
         query.load(c)
     })?;
@@ -195,34 +193,38 @@ pub fn retry_failed(
     ))
     .returning(OutboxRow::as_returning())
     .get_results(c))
+    .map(records)
 }
 
 /// Failed emails, the most recent first, at most `limit`.
-pub fn failed(conn: &mut Conn<'_>, limit: i64) -> QueryResult<Vec<OutboxRow>> {
+pub fn failed(conn: &mut Conn<'_>, limit: i64) -> QueryResult<Vec<OutboxEmail>> {
     with_conn!(conn, c => outbox::table
         .filter(outbox::status.eq(EmailStatus::Failed))
         .order(outbox::id.desc())
         .limit(limit)
         .select(OutboxRow::as_select())
         .load(c))
+    .map(records)
 }
 
 /// One email, by id.
-pub fn find(conn: &mut Conn<'_>, id: EmailId) -> QueryResult<Option<OutboxRow>> {
+pub fn find(conn: &mut Conn<'_>, id: EmailId) -> QueryResult<Option<OutboxEmail>> {
     with_conn!(conn, c => outbox::table
         .find(id)
         .select(OutboxRow::as_select())
         .first(c)
         .optional())
+    .map(|row: Option<OutboxRow>| row.map(OutboxRow::record))
 }
 
 /// Every email queued about these tickets, oldest first.
-pub fn for_tickets(conn: &mut Conn<'_>, ticket_ids: &[TicketId]) -> QueryResult<Vec<OutboxRow>> {
+pub fn for_tickets(conn: &mut Conn<'_>, ticket_ids: &[TicketId]) -> QueryResult<Vec<OutboxEmail>> {
     with_conn!(conn, c => outbox::table
         .filter(outbox::ticket_id.eq_any(ticket_ids))
         .order(outbox::id)
         .select(OutboxRow::as_select())
         .load(c))
+    .map(records)
 }
 
 /// How many emails are in each state, by the stored text: a state this build does not know

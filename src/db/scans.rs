@@ -4,27 +4,30 @@ use super::models::NewArrivalEventRow;
 use super::schema::arrival_events;
 use super::{with_conn, Conn};
 use crate::domain::ids::PerformanceId;
+use crate::domain::scan::NewArrival;
 use crate::domain::ScanOutcome;
 
-pub fn insert_arrival_events(
-    conn: &mut Conn<'_>,
-    rows: &[NewArrivalEventRow<'_>],
-) -> QueryResult<()> {
+pub fn insert_arrival_events(conn: &mut Conn<'_>, arrivals: &[NewArrival<'_>]) -> QueryResult<()> {
     match conn {
         // One row per statement: in-process, each costs only its own work once prepared, and
         // diesel prepares a one-row insert once per connection. A many-row insert is a new
-        // statement for every batch size, prepared again each time.
+        // statement for every batch size, prepared again each time. Each row is built on the
+        // stack from its record.
         Conn::Sqlite(c) => {
-            for row in rows {
+            for arrival in arrivals {
                 diesel::insert_into(arrival_events::table)
-                    .values(row)
+                    .values(&NewArrivalEventRow::from_record(arrival))
                     .execute(&mut **c)?;
             }
         }
         // One round trip for the whole batch.
         Conn::Postgres(c) => {
+            let rows: Vec<NewArrivalEventRow<'_>> = arrivals
+                .iter()
+                .map(NewArrivalEventRow::from_record)
+                .collect();
             diesel::insert_into(arrival_events::table)
-                .values(rows)
+                .values(&rows)
                 .execute(&mut **c)?;
         }
     }

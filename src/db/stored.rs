@@ -25,7 +25,7 @@ use crate::domain::ids::{
 use crate::domain::link::LinkPurpose;
 use crate::domain::offer::OfferStatus;
 use crate::domain::outbox::{EmailKind, EmailStatus};
-use crate::domain::{ScanOutcome, TicketStatus};
+use crate::domain::{Currency, Money, ScanOutcome, TicketStatus};
 
 /// An enum stored as one of a fixed set of names.
 trait StoredAsText: Copy + 'static {
@@ -242,6 +242,21 @@ where
     }
 }
 
+/// A stored currency code; one that does not parse is a storage error, as an unknown status is.
+pub(super) fn stored_currency(text: &str) -> diesel::QueryResult<Currency> {
+    Currency::parse("currency", text)
+        .map_err(|e| diesel::result::Error::DeserializationError(format!("{e} in storage").into()))
+}
+
+/// A stored amount of a currency. The amount is taken as stored (the checks of `Money::parse`
+/// were made when it was written).
+pub(super) fn stored_money(minor: i64, currency: &str) -> diesel::QueryResult<Money> {
+    Ok(Money {
+        minor,
+        currency: stored_currency(currency)?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,6 +266,16 @@ mod tests {
             assert_eq!(parse::<T>(value.name()).ok(), Some(value));
         }
         assert!(parse::<T>("no such name").is_err());
+    }
+
+    #[test]
+    fn a_currency_that_does_not_parse_is_a_storage_error() {
+        assert!(matches!(
+            stored_currency("euro"),
+            Err(diesel::result::Error::DeserializationError(_))
+        ));
+        let price = stored_money(4500, "EUR").unwrap();
+        assert_eq!((price.minor, price.currency.as_str()), (4500, "EUR"));
     }
 
     #[test]

@@ -7,25 +7,34 @@ use super::models::{NewTicketRow, TicketRow};
 use super::schema::tickets;
 use super::{with_conn, Conn};
 use crate::domain::ids::{PerformanceId, TicketId};
+use crate::domain::ticket::{Ticket, TicketToStore};
 use crate::domain::TicketStatus;
 
-pub fn insert_many(conn: &mut Conn<'_>, rows: &[NewTicketRow]) -> QueryResult<Vec<TicketRow>> {
-    with_conn!(conn, c => diesel::insert_into(tickets::table)
-        .values(rows)
+/// The records of loaded rows; the first that does not parse fails them all.
+pub(super) fn records(rows: Vec<TicketRow>) -> QueryResult<Vec<Ticket>> {
+    rows.into_iter().map(TicketRow::record).collect()
+}
+
+pub fn insert_many(conn: &mut Conn<'_>, tickets: &[TicketToStore]) -> QueryResult<Vec<Ticket>> {
+    let rows: Vec<NewTicketRow> = tickets.iter().map(NewTicketRow::from_record).collect();
+    records(with_conn!(conn, c => diesel::insert_into(tickets::table)
+        .values(&rows)
         .returning(TicketRow::as_returning())
-        .get_results(c))
+        .get_results(c))?)
 }
 
-pub fn find(conn: &mut Conn<'_>, id: TicketId) -> QueryResult<Option<TicketRow>> {
-    with_conn!(conn, c => tickets::table.find(id).select(TicketRow::as_select()).get_result(c).optional())
+pub fn find(conn: &mut Conn<'_>, id: TicketId) -> QueryResult<Option<Ticket>> {
+    with_conn!(conn, c => tickets::table.find(id).select(TicketRow::as_select()).get_result(c).optional())?
+        .map(TicketRow::record)
+        .transpose()
 }
 
-pub fn find_many(conn: &mut Conn<'_>, ids: &[TicketId]) -> QueryResult<Vec<TicketRow>> {
-    with_conn!(conn, c => tickets::table
+pub fn find_many(conn: &mut Conn<'_>, ids: &[TicketId]) -> QueryResult<Vec<Ticket>> {
+    records(with_conn!(conn, c => tickets::table
         .filter(tickets::id.eq_any(ids))
         .order(tickets::id)
         .select(TicketRow::as_select())
-        .load(c))
+        .load(c))?)
 }
 
 /// Which of `refs` already name a ticket of this performance.
@@ -277,10 +286,10 @@ pub fn hold_at_generation(
 }
 
 /// The valid tickets held by an email address.
-pub fn held_by(conn: &mut Conn<'_>, email: &str) -> QueryResult<Vec<TicketRow>> {
-    with_conn!(conn, c => tickets::table
+pub fn held_by(conn: &mut Conn<'_>, email: &str) -> QueryResult<Vec<Ticket>> {
+    records(with_conn!(conn, c => tickets::table
         .filter(tickets::holder_email.eq(email))
         .order(tickets::id)
         .select(TicketRow::as_select())
-        .load(c))
+        .load(c))?)
 }

@@ -8,17 +8,25 @@ use super::models::{NewTransferRow, TransferRow};
 use super::schema::transfers;
 use super::{with_conn, Conn};
 use crate::domain::ids::{TicketId, TransferId};
-use crate::domain::offer::OfferStatus;
+use crate::domain::offer::{NewOffer, Offer, OfferStatus};
 
-pub fn insert(conn: &mut Conn<'_>, row: &NewTransferRow<'_>) -> QueryResult<TransferRow> {
-    with_conn!(conn, c => diesel::insert_into(transfers::table)
-        .values(row)
-        .returning(TransferRow::as_returning())
-        .get_result(c))
+/// The records of loaded rows.
+pub(super) fn records(rows: Vec<TransferRow>) -> Vec<Offer> {
+    rows.into_iter().map(TransferRow::record).collect()
 }
 
-pub fn find(conn: &mut Conn<'_>, id: TransferId) -> QueryResult<Option<TransferRow>> {
+pub fn insert(conn: &mut Conn<'_>, offer: &NewOffer) -> QueryResult<Offer> {
+    let row = NewTransferRow::from_record(offer);
+    with_conn!(conn, c => diesel::insert_into(transfers::table)
+        .values(&row)
+        .returning(TransferRow::as_returning())
+        .get_result(c))
+    .map(TransferRow::record)
+}
+
+pub fn find(conn: &mut Conn<'_>, id: TransferId) -> QueryResult<Option<Offer>> {
     with_conn!(conn, c => transfers::table.find(id).select(TransferRow::as_select()).get_result(c).optional())
+        .map(|row: Option<TransferRow>| row.map(TransferRow::record))
 }
 
 /// The offer made of a ticket at one of its generations.
@@ -26,22 +34,24 @@ pub fn for_generation(
     conn: &mut Conn<'_>,
     ticket_id: TicketId,
     generation: i32,
-) -> QueryResult<Option<TransferRow>> {
+) -> QueryResult<Option<Offer>> {
     with_conn!(conn, c => transfers::table
         .filter(transfers::ticket_id.eq(ticket_id))
         .filter(transfers::generation.eq(generation))
         .select(TransferRow::as_select())
         .get_result(c)
         .optional())
+    .map(|row: Option<TransferRow>| row.map(TransferRow::record))
 }
 
 /// Every offer made of a ticket, oldest first.
-pub fn of_ticket(conn: &mut Conn<'_>, ticket_id: TicketId) -> QueryResult<Vec<TransferRow>> {
+pub fn of_ticket(conn: &mut Conn<'_>, ticket_id: TicketId) -> QueryResult<Vec<Offer>> {
     with_conn!(conn, c => transfers::table
         .filter(transfers::ticket_id.eq(ticket_id))
         .order(transfers::id)
         .select(TransferRow::as_select())
         .load(c))
+    .map(records)
 }
 
 diesel::define_sql_function!(fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text);
@@ -102,7 +112,7 @@ pub fn expired_offers(
     conn: &mut Conn<'_>,
     now: NaiveDateTime,
     limit: i64,
-) -> QueryResult<Vec<TransferRow>> {
+) -> QueryResult<Vec<Offer>> {
     with_conn!(conn, c => transfers::table
         .filter(transfers::status.eq(OfferStatus::Offered))
         .filter(transfers::expires_at.le(now))
@@ -110,4 +120,5 @@ pub fn expired_offers(
         .limit(limit)
         .select(TransferRow::as_select())
         .load(c))
+    .map(records)
 }

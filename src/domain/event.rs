@@ -1,8 +1,80 @@
 use chrono::{DateTime, Datelike, Duration, SubsecRound, Utc};
 use chrono_tz::Tz;
 
+use super::ids::{EventId, PerformanceId};
+use super::policy::ChangePolicy;
 use super::text::label;
-use super::Invalid;
+use super::{Invalid, Money};
+
+/// A show at a venue, with its rules for patron changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub id: EventId,
+    pub name: String,
+    pub venue: String,
+    /// An IANA name, checked by [`parse_time_zone`] when the event was created.
+    pub time_zone: String,
+    /// Minutes before each performance, largest first (see [`reminder_offsets`]).
+    pub reminder_offsets_minutes: Vec<i32>,
+    pub created_at: DateTime<Utc>,
+    pub policy: ChangePolicy,
+    pub lobby_message: Option<String>,
+}
+
+/// An event to create, its values checked.
+#[derive(Debug, Clone, Copy)]
+pub struct NewEvent<'a> {
+    pub name: &'a str,
+    pub venue: &'a str,
+    pub time_zone: Tz,
+    /// As [`parse_reminder_offsets`] gives them.
+    pub reminder_offsets: &'a str,
+    pub created_at: DateTime<Utc>,
+    pub policy: &'a ChangePolicy,
+    pub lobby_message: Option<&'a str>,
+}
+
+/// One date of an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Performance {
+    pub id: PerformanceId,
+    pub event_id: EventId,
+    /// When it starts, when its doors open, how many may attend.
+    pub schedule: PerformanceSchedule,
+    pub tickets_issued: i64,
+    pub created_at: DateTime<Utc>,
+    /// Its ticket price, when the event sells at one price.
+    pub price: Option<Money>,
+    pub canceled_at: Option<DateTime<Utc>>,
+}
+
+impl Performance {
+    pub fn starts_at(&self) -> DateTime<Utc> {
+        self.schedule.starts_at
+    }
+
+    pub fn doors_open_at(&self) -> DateTime<Utc> {
+        self.schedule.doors_open_at
+    }
+
+    /// Seats not yet taken (never below zero).
+    pub fn available(&self) -> i64 {
+        (self.schedule.capacity - self.tickets_issued).max(0)
+    }
+
+    pub fn is_canceled(&self) -> bool {
+        self.canceled_at.is_some()
+    }
+}
+
+/// A performance to create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewPerformance {
+    pub event_id: EventId,
+    pub schedule: PerformanceSchedule,
+    pub created_at: DateTime<Utc>,
+    pub price: Option<Money>,
+}
 
 /// An event's name, as patrons read it on pages and in emails.
 pub fn parse_event_name(raw: &str) -> Result<String, Invalid> {

@@ -1,7 +1,18 @@
 //! Patron links' words: what a signed link lets its holder do. The same names are the link's
 //! `pur` claim and what `link_opens.purpose` stores.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use super::ids::TicketId;
+
+/// A patron link opened (recorded at most once a while per ticket and purpose).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkOpen {
+    pub ticket_id: TicketId,
+    pub purpose: LinkPurpose,
+    pub opened_at: DateTime<Utc>,
+}
 
 /// What a patron link lets its holder do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

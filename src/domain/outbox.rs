@@ -4,7 +4,10 @@
 use std::fmt;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
+
+use super::ids::{EmailId, TicketId};
 
 /// Marks a reminder's `detail` (its offset) as the one that carries the calendar file.
 pub const WITH_CALENDAR: &str = "+calendar";
@@ -112,6 +115,53 @@ impl fmt::Display for EmailStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.pad(self.as_str())
     }
+}
+
+/// An email in the outbox: what it is, to whom, and where its delivery is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEmail {
+    pub id: EmailId,
+    pub kind: EmailKind,
+    /// At most one email is ever queued per key (`kind:ticket:…`).
+    pub dedupe_key: String,
+    pub ticket_id: Option<TicketId>,
+    /// What the email says beyond its ticket (a reminder's offset, a receipt…), as queued.
+    pub detail: Option<String>,
+    pub recipient: String,
+    pub message_id: String,
+    pub status: EmailStatus,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    /// Held by a worker's claim until then.
+    pub locked_until: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub queued_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// An email to queue, due as soon as it is queued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEmail {
+    // What it says, and about which ticket.
+    pub kind: EmailKind,
+    pub ticket_id: Option<TicketId>,
+    pub detail: Option<String>,
+    // To whom, under which Message-ID.
+    pub recipient: String,
+    pub message_id: String,
+    /// Queued once per key: a second email with the same key is not queued.
+    pub dedupe_key: String,
+    pub queued_at: DateTime<Utc>,
+}
+
+/// Which failed emails to send again; every field unset means all of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FailedFilter {
+    pub id: Option<EmailId>,
+    pub kind: Option<EmailKind>,
+    pub ticket_id: Option<TicketId>,
+    /// Only emails queued at or after this time.
+    pub queued_since: Option<DateTime<Utc>>,
 }
 
 /// What became of one claimed email.

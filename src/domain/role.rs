@@ -1,4 +1,34 @@
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use super::ids::ApiKeyId;
+
+/// A staff API key as stored: its secret only as a hash, its role as stored text (a role this
+/// build does not know is refused when the key is used, not when it is read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub id: ApiKeyId,
+    pub name: String,
+    pub role: String,
+    pub key_hash: String,
+    /// The first characters of the key, to tell keys apart in a list.
+    pub key_prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// A key to store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewApiKey<'a> {
+    pub name: &'a str,
+    pub role: Role,
+    pub key_hash: &'a str,
+    pub key_prefix: &'a str,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
 
 /// What a staff API key may do. `admin` may do everything; the others are scoped to their job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]

@@ -5,8 +5,64 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::event::ScanWindow;
-use super::ids::PerformanceId;
+use super::ids::{PerformanceId, TicketId};
 use super::TicketStatus;
+
+/// A scan attempt as recorded (an arrival event), accepted or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arrival {
+    /// What the token named, known when its signature held.
+    pub named: Option<Named>,
+    pub gate: String,
+    pub device: String,
+    pub outcome: ScanOutcome,
+    /// For a scan made offline, the device's clock.
+    pub scanned_at: DateTime<Utc>,
+    /// For a scan made offline: when its upload reached the server.
+    pub uploaded_at: Option<DateTime<Utc>>,
+    /// The reason an offline scanner gave for refusing the patron (its own code).
+    pub device_refusal: Option<String>,
+}
+
+/// What a genuine token names: a generation of a ticket of a performance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Named {
+    pub ticket_id: TicketId,
+    pub performance_id: PerformanceId,
+    pub generation: i32,
+}
+
+/// A scan attempt to record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewArrival<'a> {
+    pub ticket_id: Option<TicketId>,
+    pub performance_id: Option<PerformanceId>,
+    pub token_generation: Option<i32>,
+    pub gate: &'a str,
+    pub device: &'a str,
+    pub outcome: ScanOutcome,
+    pub scanned_at: DateTime<Utc>,
+    /// Set for a scan made offline and uploaded later.
+    pub upload: Option<Upload<'a>>,
+    /// For a scan the device refused offline, the reason it gave (its own short code, e.g.
+    /// `no_bundle`); `None` for a scan made online and for an offline admission.
+    pub device_refusal: Option<&'a str>,
+}
+
+/// How an offline scan reached the server: under its idempotency key, at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Upload<'a> {
+    pub key: &'a str,
+    pub at: DateTime<Utc>,
+}
+
+/// A ticket's state as a scanner needs it: which generation admits, and whether it is valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DoorEntry {
+    pub ticket_id: TicketId,
+    pub generation: i32,
+    pub status: TicketStatus,
+}
 
 /// Every answer the door can give, with a stable machine-readable code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

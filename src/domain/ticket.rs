@@ -1,5 +1,8 @@
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::ids::{PerformanceId, TicketId};
+use super::scan::TicketAtDoor;
 use super::text::{label, optional_label};
 use super::{EmailAddress, Invalid, Money};
 
@@ -76,9 +79,107 @@ impl NewTicket {
     }
 }
 
+/// A ticket as it stands: whose it is, what it cost, where it is in its life and, once used,
+/// its admission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ticket {
+    pub id: TicketId,
+    pub performance_id: PerformanceId,
+    pub holder_name: String,
+    /// As stored when the ticket was issued (checked then).
+    pub holder_email: String,
+    pub price: Money,
+    pub seat: Option<String>,
+    pub section: Option<String>,
+    pub status: TicketStatus,
+    /// Bumped whenever an earlier QR of the ticket must stop admitting.
+    pub generation: i32,
+    /// The issuer's own key for it (a CSV row), if it gave one.
+    pub external_ref: Option<String>,
+    pub issued_at: DateTime<Utc>,
+    /// Its (earliest known) admission; `None` while unused.
+    pub admission: Option<Admission>,
+    /// The ticket this one replaced (after an exchange or a claimed transfer).
+    pub replaces: Option<TicketId>,
+}
+
+impl Ticket {
+    /// What the door's rules need of the ticket.
+    pub fn at_door(&self) -> TicketAtDoor {
+        TicketAtDoor {
+            performance_id: self.performance_id,
+            status: self.status,
+            generation: self.generation,
+            admitted_at: self.admission.as_ref().map(|a| a.at),
+        }
+    }
+
+    pub fn is_admitted(&self) -> bool {
+        self.admission.is_some()
+    }
+}
+
+/// When, at which gate and by which device a ticket was admitted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Admission {
+    pub at: DateTime<Utc>,
+    pub gate: String,
+    pub device: String,
+}
+
+/// A ticket to store: a new one issued by the box office, or one taking another's place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketToStore {
+    // Where and when it comes from.
+    pub performance_id: PerformanceId,
+    pub issued_at: DateTime<Utc>,
+    /// 1 for a new ticket; a successor continues its predecessor's count.
+    pub generation: i32,
+    pub replaces: Option<TicketId>,
+    // Whose it is and what it holds.
+    pub holder_name: String,
+    pub holder_email: String,
+    pub price: Money,
+    pub external_ref: Option<String>,
+    pub seat: Option<String>,
+    pub section: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_door_sees_the_tickets_state_and_the_time_of_its_admission() {
+        let at = DateTime::from_timestamp(1_796_155_200, 0).unwrap();
+        let mut ticket = Ticket {
+            id: TicketId(7),
+            performance_id: PerformanceId(3),
+            holder_name: "Ada".into(),
+            holder_email: "ada@example.org".into(),
+            price: Money::parse(4500, "EUR").unwrap(),
+            seat: None,
+            section: None,
+            status: TicketStatus::Valid,
+            generation: 2,
+            external_ref: None,
+            issued_at: at,
+            admission: None,
+            replaces: None,
+        };
+        assert!(!ticket.is_admitted());
+        assert_eq!(ticket.at_door().admitted_at, None);
+        ticket.admission = Some(Admission {
+            at,
+            gate: "north".into(),
+            device: "phone-1".into(),
+        });
+        let door = ticket.at_door();
+        assert_eq!(
+            (door.performance_id, door.generation, door.admitted_at),
+            (PerformanceId(3), 2, Some(at))
+        );
+    }
 
     #[test]
     fn a_new_ticket_is_checked_field_by_field() {

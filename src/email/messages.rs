@@ -10,11 +10,13 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 
-use crate::db::models::{EventRow, PerformanceRow, TicketRow, TransferRow};
 use crate::domain::cancellation::CancellationNotice;
 use crate::domain::event::{in_venue_time, venue_time_text};
+use crate::domain::event::{Event, Performance};
 use crate::domain::money::format_money;
+use crate::domain::offer::Offer;
 use crate::domain::receipt::Receipt;
+use crate::domain::ticket::Ticket;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ComposeError {
@@ -28,9 +30,9 @@ pub enum ComposeError {
 
 /// A ticket with what an email about it needs to say.
 pub struct TicketFacts<'a> {
-    pub ticket: &'a TicketRow,
-    pub performance: &'a PerformanceRow,
-    pub event: &'a EventRow,
+    pub ticket: &'a Ticket,
+    pub performance: &'a Performance,
+    pub event: &'a Event,
     /// The patron's signed link to their ticket page.
     pub link: &'a str,
 }
@@ -50,17 +52,17 @@ struct Shown<'a> {
 
 impl<'a> Shown<'a> {
     fn from(facts: &TicketFacts<'a>) -> Self {
-        let local = |t: chrono::NaiveDateTime| venue_time_text(t.and_utc(), &facts.event.time_zone);
+        let local = |t: DateTime<Utc>| venue_time_text(t, &facts.event.time_zone);
         let ticket = facts.ticket;
         Shown {
             holder_name: &ticket.holder_name,
             event_name: &facts.event.name,
             venue: &facts.event.venue,
-            starts_at: local(facts.performance.starts_at),
-            doors_open_at: local(facts.performance.doors_open_at),
+            starts_at: local(facts.performance.starts_at()),
+            doors_open_at: local(facts.performance.doors_open_at()),
             seat: ticket.seat.as_deref(),
             section: ticket.section.as_deref(),
-            price: format_money(ticket.price_minor, &ticket.currency),
+            price: format_money(ticket.price.minor, ticket.price.currency.as_str()),
             link: facts.link,
         }
     }
@@ -261,7 +263,7 @@ impl Composer {
         message_id: &str,
     ) -> Result<Message, ComposeError> {
         let shown = Shown::from(facts);
-        let when = lead_time((facts.performance.starts_at.and_utc() - Utc::now()).num_minutes());
+        let when = lead_time((facts.performance.starts_at() - Utc::now()).num_minutes());
         let text = ReminderText {
             t: &shown,
             when: &when,
@@ -292,24 +294,24 @@ impl Composer {
     pub fn transfer_offer(
         &self,
         facts: &TicketFacts<'_>,
-        offer: &TransferRow,
+        offer: &Offer,
         claim_link: &str,
         message_id: &str,
     ) -> Result<Message, ComposeError> {
         let shown = Shown::from(facts);
-        let expires_at = venue_time_text(offer.expires_at.and_utc(), &facts.event.time_zone);
+        let expires_at = venue_time_text(offer.expires_at, &facts.event.time_zone);
         let offer_text = OfferText {
             t: &shown,
-            from_name: &offer.from_name,
-            to_name: &offer.to_name,
+            from_name: &offer.from.name,
+            to_name: &offer.to.name,
             claim_link,
             expires_at: &expires_at,
         };
         let text = offer_text.render()?;
         let html = OfferHtml {
             t: &shown,
-            from_name: &offer.from_name,
-            to_name: &offer.to_name,
+            from_name: &offer.from.name,
+            to_name: &offer.to.name,
             claim_link,
             expires_at: &expires_at,
         }
@@ -319,7 +321,7 @@ impl Composer {
         // else. The names are in the body, beside the event's.
         let subject = format!("A ticket for {} is waiting for you", facts.event.name);
         Ok(self
-            .envelope(&offer.to_email, subject, message_id)?
+            .envelope(&offer.to.email, subject, message_id)?
             .multipart(MultiPart::alternative_plain_html(text, html))?)
     }
 
@@ -407,10 +409,7 @@ impl Composer {
 }
 
 fn venue_time(facts: &TicketFacts<'_>) -> DateTime<Tz> {
-    in_venue_time(
-        facts.performance.starts_at.and_utc(),
-        &facts.event.time_zone,
-    )
+    in_venue_time(facts.performance.starts_at(), &facts.event.time_zone)
 }
 
 fn short_date(facts: &TicketFacts<'_>) -> String {
@@ -423,7 +422,7 @@ fn short_time(facts: &TicketFacts<'_>) -> String {
 
 /// An iCalendar file for the performance (three hours long unless we know better).
 pub fn calendar(facts: &TicketFacts<'_>) -> String {
-    let starts: DateTime<Utc> = facts.performance.starts_at.and_utc();
+    let starts: DateTime<Utc> = facts.performance.starts_at();
     let event = icalendar::Event::new()
         .uid(&format!(
             "performance-{}-ticket-{}@encore",

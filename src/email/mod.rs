@@ -9,9 +9,8 @@ pub mod transport;
 
 use chrono::{DateTime, Utc};
 
-use crate::db::models::NewOutboxRow;
 use crate::domain::ids::TicketId;
-use crate::domain::outbox::EmailKind;
+use crate::domain::outbox::{EmailKind, NewEmail};
 
 /// A fresh, globally unique Message-ID, fixed when the email is queued so that a resend after
 /// a crash is recognisably the same message.
@@ -21,7 +20,7 @@ pub fn new_message_id(domain: &str) -> String {
     format!("<{}@{}>", hex::encode(random), domain)
 }
 
-/// An outbox row about a ticket, due now.
+/// An email about a ticket, due now.
 pub fn ticket_email(
     kind: EmailKind,
     dedupe_key: String,
@@ -30,27 +29,26 @@ pub fn ticket_email(
     recipient: &str,
     message_id_domain: &str,
     now: DateTime<Utc>,
-) -> NewOutboxRow {
-    NewOutboxRow {
+) -> NewEmail {
+    NewEmail {
         kind,
         dedupe_key,
         ticket_id: Some(ticket_id),
         detail,
         recipient: recipient.into(),
         message_id: new_message_id(message_id_domain),
-        next_attempt_at: now.naive_utc(),
-        created_at: now.naive_utc(),
+        queued_at: now,
     }
 }
 
-/// The outbox row for a ticket's confirmation (one per ticket generation).
+/// The email for a ticket's confirmation (one per ticket generation).
 pub fn confirmation_row(
     ticket_id: TicketId,
     generation: i32,
     recipient: &str,
     message_id_domain: &str,
     now: DateTime<Utc>,
-) -> NewOutboxRow {
+) -> NewEmail {
     ticket_email(
         EmailKind::Confirmation,
         format!("{}:{ticket_id}:{generation}", EmailKind::Confirmation),

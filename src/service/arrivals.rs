@@ -50,7 +50,7 @@ pub fn for_performance(db: &Db, performance_id: PerformanceId) -> Result<Arrival
             .collect();
         Ok(Arrivals {
             performance_id,
-            capacity: performance.capacity,
+            capacity: performance.schedule.capacity,
             tickets_issued: performance.tickets_issued,
             admitted: admissions.len() as i64,
             by_gate,

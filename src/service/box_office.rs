@@ -32,7 +32,7 @@ pub fn today(encore: &Encore, now: DateTime<Utc>, days: i64) -> Result<Vec<Today
         events::upcoming_performances(conn, None, from.naive_utc()).map_err(Error::from)
     })?;
     rows.into_iter()
-        .filter(|(performance, _)| performance.starts_at.and_utc() < until)
+        .filter(|(performance, _)| performance.starts_at() < until)
         .map(|(performance, event)| {
             let arrived = arrivals::for_performance(&encore.db, performance.id)?.admitted;
             Ok::<_, Error>(TodayPerformance {
@@ -41,8 +41,8 @@ pub fn today(encore: &Encore, now: DateTime<Utc>, days: i64) -> Result<Vec<Today
                 event_name: event.name,
                 venue: event.venue,
                 time_zone: event.time_zone,
-                starts_at: performance.starts_at.and_utc(),
-                capacity: performance.capacity,
+                starts_at: performance.starts_at(),
+                capacity: performance.schedule.capacity,
                 issued: performance.tickets_issued,
                 arrived,
             })

@@ -15,16 +15,17 @@ use serde::Serialize;
 
 use super::idempotency::{self, IdempotencyKey, Idempotent, Reply};
 use super::{credit, Encore, Error, Result};
-use crate::db::models::{PerformanceCancellationRow, TicketCancellationRow, TicketRow};
-use crate::db::{cancellations as store, events, outbox, tickets, transfers};
-use crate::db::{models::NewOutboxRow, Conn};
-use crate::domain::cancellation::CancellationStatus;
+use crate::db::{cancellations as store, events, outbox, tickets, transfers, Conn};
+use crate::domain::cancellation::{
+    CancellationStatus, PerformanceCancellation, TicketCancellation,
+};
 use crate::domain::credit::CreditReason;
 use crate::domain::ids::{CancellationId, PerformanceId, TicketId};
 use crate::domain::offer::OfferStatus;
-use crate::domain::outbox::EmailKind;
+use crate::domain::outbox::{EmailKind, NewEmail};
 use crate::domain::policy::Refusal;
 use crate::domain::text::label;
+use crate::domain::ticket::Ticket;
 use crate::domain::{Invalid, TicketStatus};
 use crate::email;
 
@@ -53,7 +54,7 @@ pub fn cancel_ticket<V: Serialize>(
     ticket_id: TicketId,
     reason: &Reason,
     refund_to_credit: bool,
-    reply: Reply<TicketCancellationRow, V>,
+    reply: Reply<TicketCancellation, V>,
 ) -> Result<Idempotent<V>> {
     idempotency::once(encore, key, reply, |conn| {
         cancel_ticket_in(encore, conn, ticket_id, reason, refund_to_credit)
@@ -67,7 +68,7 @@ fn cancel_ticket_in(
     ticket_id: TicketId,
     reason: &Reason,
     refund_to_credit: bool,
-) -> Result<TicketCancellationRow> {
+) -> Result<TicketCancellation> {
     let now = super::now();
     let ticket =
         tickets::find(conn, ticket_id)?.ok_or_else(|| Error::not_found("ticket", ticket_id))?;
@@ -105,10 +106,10 @@ fn cancel_ticket_in(
 }
 
 /// Why a ticket cannot be canceled, from what it is now.
-fn why_not_cancelable(ticket: &TicketRow) -> Refusal {
+fn why_not_cancelable(ticket: &Ticket) -> Refusal {
     match ticket.status {
         TicketStatus::Canceled => Refusal::AlreadyCanceled,
-        _ if ticket.admitted_at.is_some() => Refusal::AlreadyAdmitted,
+        _ if ticket.is_admitted() => Refusal::AlreadyAdmitted,
         status => Refusal::NotValid(status),
     }
 }
@@ -118,17 +119,17 @@ fn why_not_cancelable(ticket: &TicketRow) -> Refusal {
 /// or a claim changed since it was read.
 fn cancel_tickets(
     conn: &mut Conn<'_>,
-    candidates: &[TicketRow],
+    candidates: &[Ticket],
     reason: &Reason,
     refund_to_credit: bool,
     cancellation_id: Option<CancellationId>,
     now: DateTime<Utc>,
-) -> Result<Vec<TicketCancellationRow>> {
-    let at = now.naive_utc();
+) -> Result<Vec<TicketCancellation>> {
+    let at = now;
     let mut done = Vec::with_capacity(candidates.len());
     let mut seats_by_performance: BTreeMap<PerformanceId, i64> = BTreeMap::new();
     for ticket in candidates {
-        if ticket.admitted_at.is_some() {
+        if ticket.is_admitted() {
             continue;
         }
         match ticket.status {
@@ -144,13 +145,13 @@ fn cancel_tickets(
             continue;
         }
         let refund_minor = if refund_to_credit {
-            ticket.price_minor
+            ticket.price.minor
         } else {
             0
         };
         let refund = credit::Posting {
             email: &ticket.holder_email,
-            currency: &ticket.currency,
+            currency: ticket.price.currency,
             reason: CreditReason::CancelRefund,
             ticket_id: Some(ticket.id),
             at,
@@ -159,11 +160,11 @@ fn cancel_tickets(
         *seats_by_performance
             .entry(ticket.performance_id)
             .or_default() += 1;
-        done.push(TicketCancellationRow {
+        done.push(TicketCancellation {
             ticket_id: ticket.id,
             reason: reason.as_str().to_string(),
             refund_minor,
-            currency: ticket.currency.clone(),
+            currency: ticket.price.currency,
             cancellation_id,
             canceled_at: at,
         });
@@ -176,11 +177,7 @@ fn cancel_tickets(
 }
 
 /// Withdraws the open offer of a ticket on offer; false when there is none any more.
-fn withdraw_offer(
-    conn: &mut Conn<'_>,
-    ticket: &TicketRow,
-    at: chrono::NaiveDateTime,
-) -> Result<bool> {
+fn withdraw_offer(conn: &mut Conn<'_>, ticket: &Ticket, at: DateTime<Utc>) -> Result<bool> {
     let Some(offer) = transfers::for_generation(conn, ticket.id, ticket.generation)?
         .filter(|o| o.status == OfferStatus::Offered)
     else {
@@ -190,15 +187,15 @@ fn withdraw_offer(
         conn,
         offer.id,
         OfferStatus::Canceled,
-        at,
+        at.naive_utc(),
         None,
     )?)
 }
 
-fn refunds_of(done: &[TicketCancellationRow]) -> BTreeMap<String, i64> {
+fn refunds_of(done: &[TicketCancellation]) -> BTreeMap<String, i64> {
     let mut refunds = BTreeMap::new();
     for c in done.iter().filter(|c| c.refund_minor > 0) {
-        *refunds.entry(c.currency.clone()).or_insert(0) += c.refund_minor;
+        *refunds.entry(c.currency.as_str().to_string()).or_insert(0) += c.refund_minor;
     }
     refunds
 }
@@ -210,7 +207,7 @@ fn notice_email(
     recipient: &str,
     notice: &CancellationNotice,
     now: DateTime<Utc>,
-) -> Result<NewOutboxRow> {
+) -> Result<NewEmail> {
     let detail = serde_json::to_string(notice).map_err(|e| Error::Internal(e.to_string()))?;
     Ok(email::ticket_email(
         EmailKind::Cancellation,
@@ -230,7 +227,7 @@ pub fn begin_performance_cancellation(
     encore: &Encore,
     performance_id: PerformanceId,
     reason: &Reason,
-) -> Result<(PerformanceCancellationRow, bool)> {
+) -> Result<(PerformanceCancellation, bool)> {
     let now = super::now().naive_utc();
     encore.db.write(|conn| {
         let performance = events::find_performance(conn, performance_id)?
@@ -240,7 +237,7 @@ pub fn begin_performance_cancellation(
         }
         let event = events::find_event(conn, performance.event_id)?
             .ok_or_else(|| Error::not_found("event", performance.event_id))?;
-        let refund = super::events::change_policy(&event).refund_on_cancel;
+        let refund = event.policy.refund_on_cancel;
         store::mark_performance_canceled(conn, performance_id, now)?;
         let total = store::count_cancelable(conn, performance_id)?;
         Ok(store::start_job(
@@ -264,7 +261,7 @@ pub fn run_batch(
     encore: &Encore,
     job_id: CancellationId,
     holders_per_batch: i64,
-) -> Result<PerformanceCancellationRow> {
+) -> Result<PerformanceCancellation> {
     let now = super::now();
     let job = encore.db.write(|conn| {
         let job = store::find_job(conn, job_id)?
@@ -298,16 +295,16 @@ pub fn run_batch(
 /// One email per holder of the batch, about all their tickets canceled in it.
 fn holder_notices(
     encore: &Encore,
-    job: &PerformanceCancellationRow,
-    candidates: &[TicketRow],
-    done: &[TicketCancellationRow],
+    job: &PerformanceCancellation,
+    candidates: &[Ticket],
+    done: &[TicketCancellation],
     now: DateTime<Utc>,
-) -> Result<Vec<NewOutboxRow>> {
+) -> Result<Vec<NewEmail>> {
     let holder_of: BTreeMap<TicketId, &str> = candidates
         .iter()
         .map(|t| (t.id, t.holder_email.as_str()))
         .collect();
-    let mut by_holder: BTreeMap<&str, Vec<TicketCancellationRow>> = BTreeMap::new();
+    let mut by_holder: BTreeMap<&str, Vec<TicketCancellation>> = BTreeMap::new();
     for canceled in done {
         if let Some(holder) = holder_of.get(&canceled.ticket_id) {
             by_holder.entry(holder).or_default().push(canceled.clone());
@@ -344,8 +341,8 @@ pub fn run_to_end(
     job_id: CancellationId,
     holders_per_batch: i64,
     pause: std::time::Duration,
-    mut progress: impl FnMut(&PerformanceCancellationRow),
-) -> Result<PerformanceCancellationRow> {
+    mut progress: impl FnMut(&PerformanceCancellation),
+) -> Result<PerformanceCancellation> {
     loop {
         let job = run_batch(encore, job_id, holders_per_batch)?;
         progress(&job);
@@ -385,7 +382,7 @@ pub fn run_in_background(encore: Encore, job_id: CancellationId) {
             match finished {
                 Ok(job) => tracing::info!(
                     job_id = job_id.0,
-                    canceled = job.canceled,
+                    canceled = job.progress.canceled,
                     "performance cancellation finished"
                 ),
                 // The job's row still says running: the next start (or the CLI) resumes it.
@@ -401,7 +398,7 @@ pub fn run_in_background(encore: Encore, job_id: CancellationId) {
 pub fn job_of_performance(
     encore: &Encore,
     performance_id: PerformanceId,
-) -> Result<PerformanceCancellationRow> {
+) -> Result<PerformanceCancellation> {
     encore.db.read(|conn| {
         store::job_of_performance(conn, performance_id)?
             .ok_or_else(|| Error::not_found("cancellation of performance", performance_id))

@@ -1,15 +1,14 @@
 //! Stored credit: what a patron's email address holds, per currency, and every entry behind it.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Encore, Result};
-use crate::db::models::{CreditEntryRow, NewCreditEntryRow};
 use crate::db::{credit, Conn};
-use crate::domain::credit::CreditReason;
+use crate::domain::credit::{Account, CreditEntry, CreditReason, NewCreditEntry};
 use crate::domain::ids::TicketId;
 use crate::domain::policy::Refusal;
-use crate::domain::EmailAddress;
+use crate::domain::{Currency, EmailAddress};
 
 #[derive(Debug, Serialize)]
 pub struct Balance {
@@ -21,7 +20,7 @@ pub struct Balance {
 pub struct PatronCredit {
     pub email: String,
     pub balances: Vec<Balance>,
-    pub entries: Vec<CreditEntryRow>,
+    pub entries: Vec<CreditEntry>,
 }
 
 pub fn of_patron(encore: &Encore, email: &EmailAddress) -> Result<PatronCredit> {
@@ -48,22 +47,24 @@ pub fn of_patron(encore: &Encore, email: &EmailAddress) -> Result<PatronCredit> 
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Posting<'a> {
     pub email: &'a str,
-    pub currency: &'a str,
+    pub currency: Currency,
     pub reason: CreditReason,
     pub ticket_id: Option<TicketId>,
-    pub at: NaiveDateTime,
+    pub at: DateTime<Utc>,
 }
 
 impl Posting<'_> {
     /// The ledger entry that moves the balance by `amount_minor` (negative for a debit).
-    fn entry(&self, amount_minor: i64) -> NewCreditEntryRow<'_> {
-        NewCreditEntryRow {
-            patron_email: self.email,
-            currency: self.currency,
+    fn entry(&self, amount_minor: i64) -> NewCreditEntry<'_> {
+        NewCreditEntry {
+            account: Account {
+                email: self.email,
+                currency: self.currency,
+            },
             amount_minor,
-            reason: self.reason.as_str(),
+            reason: self.reason,
             ticket_id: self.ticket_id,
-            created_at: self.at,
+            at: self.at,
         }
     }
 }
@@ -72,7 +73,7 @@ impl Posting<'_> {
 /// much was spent. The balance is read with a row lock, and the debit is conditional besides:
 /// two concurrent spenders can never take the balance below zero.
 pub(super) fn spend_up_to(conn: &mut Conn<'_>, posting: &Posting<'_>, wanted: i64) -> Result<i64> {
-    let available = credit::balance_for_update(conn, posting.email, posting.currency)?;
+    let available = credit::balance_for_update(conn, posting.email, posting.currency.as_str())?;
     let amount = wanted.min(available);
     if amount > 0 {
         spend_exactly(conn, posting, amount)?;
@@ -86,7 +87,7 @@ pub(super) fn spend_exactly(conn: &mut Conn<'_>, posting: &Posting<'_>, amount: 
         return Ok(());
     }
     if !credit::post(conn, &posting.entry(-amount))? {
-        let available = credit::balance_for_update(conn, posting.email, posting.currency)?;
+        let available = credit::balance_for_update(conn, posting.email, posting.currency.as_str())?;
         return Err(Refusal::InsufficientCredit {
             needed: amount - available,
         }

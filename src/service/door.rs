@@ -13,21 +13,21 @@ use tokio::sync::Notify;
 use super::scans::{judge, presented, verify_refreshing, FirstAdmission, Verdict};
 use super::tickets::scan_window;
 use super::{signing, Encore, Error, Result};
-use crate::db::door::{self, DoorEntry, UploadedScan};
-use crate::db::models::{NewArrivalEventRow, PerformanceRow, TicketRow};
+use crate::db::door::{self, UploadedScan};
 use crate::db::{events, scans, Conn};
-use crate::domain::event::ScanWindow;
+use crate::domain::event::{Performance, ScanWindow};
 use crate::domain::ids::{PerformanceId, TicketId};
 use crate::domain::outbox::EmailKind;
-use crate::domain::scan::{decide, refused_by_device, ClockBounds};
+use crate::domain::scan::{decide, refused_by_device, ClockBounds, DoorEntry, NewArrival};
 use crate::domain::text::label;
+use crate::domain::ticket::{self, Ticket};
 use crate::domain::{Invalid, ScanOutcome};
 use crate::tokens::{PublicJwk, TicketClaims};
 
 /// What a scanner needs to decide at the door with no server.
 #[derive(Debug, Clone)]
 pub struct OfflineBundle {
-    pub performance: PerformanceRow,
+    pub performance: Performance,
     /// Pass it back as `since` to get only what changed after this bundle.
     pub version: i64,
     /// Whether `refused` is everything (true) or only the changes after `since`.
@@ -285,7 +285,7 @@ fn merge(
         .collect();
     ids.sort_unstable();
     ids.dedup();
-    let mut tickets: HashMap<TicketId, TicketRow> = door::lock_tickets(conn, &ids)?
+    let mut tickets: HashMap<TicketId, Ticket> = door::lock_tickets(conn, &ids)?
         .into_iter()
         .map(|t| (t.id, t))
         .collect();
@@ -313,7 +313,7 @@ fn merge(
                 ScanOutcome::ClockOutOfBounds
             }
             Verdict::Genuine(claims) if j.scan.refused.is_some() => refused_by_device(
-                tickets.get(&claims.ticket_id).map(TicketRow::at_door),
+                tickets.get(&claims.ticket_id).map(Ticket::at_door),
                 presented(claims),
                 j.scan.scanned_at,
             ),
@@ -321,7 +321,7 @@ fn merge(
                 let admitting_devices = admitted_by.entry(claims.ticket_id).or_default();
                 let ticket = tickets.get_mut(&claims.ticket_id);
                 let decision = decide(
-                    ticket.as_deref().map(TicketRow::at_door),
+                    ticket.as_deref().map(Ticket::at_door),
                     presented(claims),
                     j.scan.scanned_at,
                     admitting_devices.contains(device),
@@ -334,9 +334,11 @@ fn merge(
                     admitting_devices.insert(device.to_string());
                 }
                 if let Some(ticket) = ticket.filter(|_| decision.admits_earliest) {
-                    ticket.admitted_at = Some(j.scan.scanned_at.naive_utc());
-                    ticket.admitted_gate = Some(j.scan.gate.clone());
-                    ticket.admitted_device = Some(device.to_string());
+                    ticket.admission = Some(ticket::Admission {
+                        at: j.scan.scanned_at,
+                        gate: j.scan.gate.clone(),
+                        device: device.to_string(),
+                    });
                     moved.insert(claims.ticket_id);
                 }
                 if decision.outcome == ScanOutcome::Admitted {
@@ -351,36 +353,39 @@ fn merge(
     }
 
     for id in &moved {
-        let t = &tickets[id];
-        if let (Some(at), Some(gate), Some(by)) = (
-            t.admitted_at,
-            t.admitted_gate.as_deref(),
-            t.admitted_device.as_deref(),
-        ) {
-            door::set_admission(conn, *id, at, gate, by)?;
+        if let Some(admission) = &tickets[id].admission {
+            door::set_admission(
+                conn,
+                *id,
+                admission.at.naive_utc(),
+                &admission.gate,
+                &admission.device,
+            )?;
         }
     }
-    let rows: Vec<NewArrivalEventRow<'_>> = judged
+    let arrivals: Vec<NewArrival<'_>> = judged
         .iter()
         .enumerate()
         .filter(|(i, _)| matches!(fates[*i], Fate::New))
         .map(|(i, j)| {
             let claims = j.verdict.claims();
-            NewArrivalEventRow {
+            NewArrival {
                 ticket_id: claims.map(|c| c.ticket_id),
                 performance_id: claims.map(|c| c.performance_id),
                 token_generation: claims.map(|c| c.generation),
                 gate: &j.scan.gate,
                 device,
-                outcome: outcomes[i].expect("every new scan decided").code(),
-                scanned_at: j.scan.scanned_at.naive_utc(),
-                upload_key: Some(&j.key),
-                uploaded_at: Some(received),
+                outcome: outcomes[i].expect("every new scan decided"),
+                scanned_at: j.scan.scanned_at,
+                upload: Some(crate::domain::scan::Upload {
+                    key: &j.key,
+                    at: received.and_utc(),
+                }),
                 device_refusal: j.scan.refused.as_deref(),
             }
         })
         .collect();
-    scans::insert_arrival_events(conn, &rows)?;
+    scans::insert_arrival_events(conn, &arrivals)?;
     let queued = queue_lobby_emails(
         conn,
         &newly_admitted,
@@ -420,7 +425,7 @@ impl DeviceClock {
     fn load(
         encore: &Encore,
         conn: &mut Conn<'_>,
-        tickets: &HashMap<TicketId, TicketRow>,
+        tickets: &HashMap<TicketId, Ticket>,
         uploaded_at: DateTime<Utc>,
     ) -> Result<DeviceClock> {
         let mut windows = HashMap::new();
@@ -442,7 +447,7 @@ impl DeviceClock {
     /// token's performance (or not on record) is left to be told `unknown_ticket`.
     fn out_of_bounds(
         &self,
-        ticket: Option<&TicketRow>,
+        ticket: Option<&Ticket>,
         claims: &TicketClaims,
         scan: &OfflineScan,
     ) -> bool {
@@ -452,14 +457,9 @@ impl DeviceClock {
         self.windows
             .get(&ticket.performance_id)
             .is_some_and(|&window| {
-                ClockBounds::new(
-                    ticket.issued_at.and_utc(),
-                    window,
-                    self.uploaded_at,
-                    self.leeway,
-                )
-                .check(scan.scanned_at)
-                .is_err()
+                ClockBounds::new(ticket.issued_at, window, self.uploaded_at, self.leeway)
+                    .check(scan.scanned_at)
+                    .is_err()
             })
     }
 }
@@ -468,7 +468,7 @@ impl DeviceClock {
 /// came in for a duplicate or a conflict.
 fn shown(
     outcome: ScanOutcome,
-    ticket: Option<&TicketRow>,
+    ticket: Option<&Ticket>,
     ticket_id: Option<TicketId>,
     replayed: bool,
 ) -> UploadResult {
@@ -483,10 +483,10 @@ fn shown(
         holder_name: ticket.map(|t| t.holder_name.clone()),
         first_admission: ticket
             .filter(|_| outcome != ScanOutcome::Admitted)
-            .and_then(|t| t.admitted_at.zip(t.admitted_gate.clone()))
-            .map(|(at, gate)| FirstAdmission {
-                at: at.and_utc(),
-                gate,
+            .and_then(|t| t.admission.as_ref())
+            .map(|admission| FirstAdmission {
+                at: admission.at,
+                gate: admission.gate.clone(),
             }),
         replayed,
     }

@@ -3,10 +3,10 @@
 use chrono::{DateTime, Utc};
 
 use super::{Encore, Error, Result};
-use crate::db::events;
-use crate::db::models::{EventChangeset, EventRow, NewEventRow, NewPerformanceRow, PerformanceRow};
+use crate::db::events::{self, EventUpdate};
 use crate::domain::event::{
-    parse_event_name, parse_reminder_offsets, parse_time_zone, parse_venue, PerformanceSchedule,
+    parse_event_name, parse_reminder_offsets, parse_time_zone, parse_venue, Event, NewEvent,
+    NewPerformance, Performance, PerformanceSchedule,
 };
 use crate::domain::ids::{EventId, PerformanceId};
 use crate::domain::lobby::LobbyMessage;
@@ -24,7 +24,7 @@ pub fn create_event(
     reminder_offsets_minutes: &[i64],
     policy: &ChangePolicy,
     lobby_message: Option<&LobbyMessage>,
-) -> Result<EventRow> {
+) -> Result<Event> {
     let reminders = parse_reminder_offsets(reminder_offsets_minutes)?;
     let name = parse_event_name(name)?;
     let venue = parse_venue(venue)?;
@@ -32,19 +32,13 @@ pub fn create_event(
     encore.db.write(|conn| {
         events::insert_event(
             conn,
-            &NewEventRow {
+            &NewEvent {
                 name: &name,
                 venue: &venue,
-                time_zone: time_zone.name(),
-                created_at: crate::service::now().naive_utc(),
-                reminder_offsets_minutes: &reminders,
-                exchange_allowed: policy.exchange_allowed,
-                exchange_any_event: policy.exchange_any_event,
-                exchange_fee_minor: policy.exchange_fee_minor,
-                transfer_allowed: policy.transfer_allowed,
-                change_cutoff_minutes: policy.cutoff.num_minutes() as i32,
-                transfer_offer_hours: policy.offer_lifetime.num_hours() as i32,
-                refund_on_cancel: policy.refund_on_cancel,
+                time_zone,
+                reminder_offsets: &reminders,
+                created_at: crate::service::now(),
+                policy,
                 lobby_message: lobby_message.map(LobbyMessage::as_str),
             },
         )
@@ -52,13 +46,13 @@ pub fn create_event(
     })
 }
 
-pub fn list_events(encore: &Encore) -> Result<Vec<EventRow>> {
+pub fn list_events(encore: &Encore) -> Result<Vec<Event>> {
     encore
         .db
         .read(|conn| events::list_events(conn).map_err(Error::from))
 }
 
-pub fn get_event(encore: &Encore, id: EventId) -> Result<EventRow> {
+pub fn get_event(encore: &Encore, id: EventId) -> Result<Event> {
     encore
         .db
         .read(|conn| events::find_event(conn, id).map_err(Error::from))?
@@ -98,30 +92,23 @@ pub struct EventChanges {
 ///   transfer offer keeps the expiry it was given when made (from the lifetime and cut-off of
 ///   then); a performance cancellation already begun keeps the `refund_on_cancel` it began
 ///   with.
-pub fn update_event(encore: &Encore, id: EventId, changes: &EventChanges) -> Result<EventRow> {
+pub fn update_event(encore: &Encore, id: EventId, changes: &EventChanges) -> Result<Event> {
     let name = changes.name.as_deref().map(parse_event_name).transpose()?;
     let venue = changes.venue.as_deref().map(parse_venue).transpose()?;
-    let policy = &changes.policy;
-    let row = EventChangeset {
+    let update = EventUpdate {
         name: name.as_deref(),
         venue: venue.as_deref(),
-        exchange_allowed: policy.exchange_allowed,
-        exchange_any_event: policy.exchange_any_event,
-        exchange_fee_minor: policy.exchange_fee_minor,
-        transfer_allowed: policy.transfer_allowed,
-        change_cutoff_minutes: policy.cutoff.map(|d| d.num_minutes() as i32),
-        transfer_offer_hours: policy.offer_lifetime.map(|d| d.num_hours() as i32),
-        refund_on_cancel: policy.refund_on_cancel,
+        policy: &changes.policy,
         lobby_message: changes
             .lobby_message
             .as_ref()
             .map(|m| m.as_ref().map(LobbyMessage::as_str)),
     };
-    if row.is_empty() {
+    if update.is_empty() {
         return get_event(encore, id);
     }
     encore.db.write(|conn| {
-        events::update_event(conn, id, &row)?.ok_or_else(|| Error::not_found("event", id))
+        events::update_event(conn, id, &update)?.ok_or_else(|| Error::not_found("event", id))
     })
 }
 
@@ -132,7 +119,7 @@ pub fn create_performance(
     doors_open_at: Option<DateTime<Utc>>,
     capacity: i64,
     price: Option<Money>,
-) -> Result<PerformanceRow> {
+) -> Result<Performance> {
     let schedule = PerformanceSchedule::parse(starts_at, doors_open_at, capacity)?;
     encore.db.write(|conn| {
         if events::find_event(conn, event_id)?.is_none() {
@@ -140,20 +127,17 @@ pub fn create_performance(
         }
         Ok(events::insert_performance(
             conn,
-            &NewPerformanceRow {
+            &NewPerformance {
                 event_id,
-                starts_at: schedule.starts_at.naive_utc(),
-                doors_open_at: schedule.doors_open_at.naive_utc(),
-                capacity: schedule.capacity,
-                created_at: crate::service::now().naive_utc(),
-                price_minor: price.map(|p| p.minor),
-                currency: price.map(|p| p.currency.as_str().to_string()),
+                schedule,
+                created_at: crate::service::now(),
+                price,
             },
         )?)
     })
 }
 
-pub fn list_performances(encore: &Encore, event_id: EventId) -> Result<Vec<PerformanceRow>> {
+pub fn list_performances(encore: &Encore, event_id: EventId) -> Result<Vec<Performance>> {
     encore.db.read(|conn| {
         if events::find_event(conn, event_id)?.is_none() {
             return Err(Error::not_found("event", event_id));
@@ -162,22 +146,9 @@ pub fn list_performances(encore: &Encore, event_id: EventId) -> Result<Vec<Perfo
     })
 }
 
-pub fn get_performance(encore: &Encore, id: PerformanceId) -> Result<PerformanceRow> {
+pub fn get_performance(encore: &Encore, id: PerformanceId) -> Result<Performance> {
     encore
         .db
         .read(|conn| events::find_performance(conn, id).map_err(Error::from))?
         .ok_or_else(|| Error::not_found("performance", id))
-}
-
-/// An event's rules for patron changes, as stored.
-pub fn change_policy(event: &EventRow) -> ChangePolicy {
-    ChangePolicy {
-        exchange_allowed: event.exchange_allowed,
-        exchange_any_event: event.exchange_any_event,
-        exchange_fee_minor: event.exchange_fee_minor,
-        transfer_allowed: event.transfer_allowed,
-        cutoff: chrono::Duration::minutes(event.change_cutoff_minutes.into()),
-        offer_lifetime: chrono::Duration::hours(event.transfer_offer_hours.into()),
-        refund_on_cancel: event.refund_on_cancel,
-    }
 }

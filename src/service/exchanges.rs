@@ -8,13 +8,13 @@ use super::idempotency::{self, IdempotencyKey, Idempotent, Reply};
 use super::tickets::{confirmation_email, insert_successor, TicketInContext};
 use super::{credit, Encore, Error, Result};
 use crate::db::events::Reservation;
-use crate::db::models::NewTicketRow;
 use crate::db::{credit as ledger, events, outbox, Conn};
 use crate::domain::credit::CreditReason;
 use crate::domain::ids::{PerformanceId, TicketId};
 use crate::domain::outbox::EmailKind;
 use crate::domain::policy::{Change, Refusal};
-use crate::domain::TicketStatus;
+use crate::domain::ticket::TicketToStore;
+use crate::domain::{Money, TicketStatus};
 use crate::email;
 
 /// What the ticket is exchanged into.
@@ -65,7 +65,7 @@ fn exchange_in(
     let current = TicketInContext::load(conn, ticket_id)?;
     current.check_change(conn, Change::Exchange, now)?;
     let old = &current.ticket;
-    let at = now.naive_utc();
+    let at = now;
 
     // Check the target before anything is written, so a refusal says the right thing.
     let target = match into {
@@ -76,8 +76,8 @@ fn exchange_in(
     current.end_for(conn, Change::Exchange, TicketStatus::Exchanged, now)?;
     events::release_seats(conn, old.performance_id, 1)?;
 
-    let value = current.policy.exchange_value(old.price_minor);
-    let (email, currency) = (old.holder_email.as_str(), old.currency.as_str());
+    let value = current.policy.exchange_value(old.price.minor);
+    let (email, currency) = (old.holder_email.as_str(), old.price.currency);
     let credited = credit::Posting {
         email,
         currency,
@@ -99,18 +99,20 @@ fn exchange_in(
         }
         let ticket = insert_successor(
             conn,
-            NewTicketRow {
+            TicketToStore {
                 performance_id,
                 holder_name: old.holder_name.clone(),
                 holder_email: old.holder_email.clone(),
-                price_minor,
-                currency: old.currency.clone(),
+                price: Money {
+                    minor: price_minor,
+                    currency,
+                },
                 seat: None,
                 section: None,
                 external_ref: None,
                 issued_at: at,
                 generation: 1,
-                replaces_ticket_id: Some(old.id),
+                replaces: Some(old.id),
             },
         )?;
         let paid = credit::Posting {
@@ -125,12 +127,12 @@ fn exchange_in(
 
     let receipt = Receipt {
         ticket_id: old.id,
-        currency: old.currency.clone(),
+        currency: currency.as_str().to_string(),
         value,
         credited_minor: value.value_minor,
         spent_minor: spent,
         new_ticket_id: new_ticket.as_ref().map(|t| t.id),
-        balance_minor: ledger::balance_for_update(conn, email, currency)?,
+        balance_minor: ledger::balance_for_update(conn, email, currency.as_str())?,
     };
     let mut emails = vec![email::ticket_email(
         EmailKind::ExchangeReceipt,
@@ -159,7 +161,10 @@ fn exchange_target(
         .into_iter()
         .find(|t| t.performance_id == performance_id)
         .ok_or(Refusal::NotAnExchangeTarget)?;
-    Ok((performance_id, target.price_for(&current.ticket.currency)?))
+    Ok((
+        performance_id,
+        target.price_for(current.ticket.price.currency.as_str())?,
+    ))
 }
 
 /// A performance a ticket could be exchanged into, as the ticket page lists it.
@@ -202,18 +207,15 @@ pub(super) fn exchange_targets(
     let rows = events::upcoming_performances(conn, event_filter, now.naive_utc())?;
     Ok(rows
         .into_iter()
-        .filter(|(p, e)| {
-            let policy = super::events::change_policy(e);
-            p.id != current.performance.id && now < policy.closes_at(p.starts_at.and_utc())
-        })
+        .filter(|(p, e)| p.id != current.performance.id && now < e.policy.closes_at(p.starts_at()))
         .map(|(p, e)| ExchangeTarget {
             performance_id: p.id,
             event_name: e.name,
-            starts_at: p.starts_at.and_utc(),
+            starts_at: p.starts_at(),
             time_zone: e.time_zone,
-            price_minor: p.price_minor,
-            currency: p.currency,
-            seats_left: p.capacity - p.tickets_issued,
+            price_minor: p.price.map(|price| price.minor),
+            currency: p.price.map(|price| price.currency.as_str().to_string()),
+            seats_left: p.schedule.capacity - p.tickets_issued,
         })
         .collect())
 }

@@ -4,18 +4,18 @@
 //! transaction (tickets, outbox, link opens, transfers, ledger, cancellations, arrival events):
 //! there is no second copy that could drift.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::credit::{self, PatronCredit};
 use super::{Encore, Error, Result};
-use crate::db::models::TicketRow;
 use crate::db::{cancellations, journey, outbox, tickets, Conn};
 use crate::domain::ids::TicketId;
 use crate::domain::link::LinkPurpose;
 use crate::domain::offer::OfferStatus;
 use crate::domain::outbox::{EmailKind, EmailStatus};
+use crate::domain::ticket::Ticket;
 use crate::domain::EmailAddress;
 
 /// One touch of the journey.
@@ -38,7 +38,7 @@ pub struct Touch {
 
 /// A ticket's journey, and the tickets before and after it.
 pub struct TicketHistory {
-    pub ticket: TicketRow,
+    pub ticket: Ticket,
     /// The tickets that took this one's place (an exchange's new ticket, a friend's claim).
     pub replaced_by: Vec<TicketId>,
     pub timeline: Vec<Touch>,
@@ -63,7 +63,7 @@ pub fn of_ticket(encore: &Encore, ticket_id: TicketId) -> Result<TicketHistory> 
 
 /// Everything about one email address: its tickets, its credit, and one timeline.
 pub struct PatronJourney {
-    pub tickets: Vec<TicketRow>,
+    pub tickets: Vec<Ticket>,
     pub credit: PatronCredit,
     pub timeline: Vec<Touch>,
 }
@@ -102,14 +102,14 @@ pub fn link_opened(encore: &Encore, ticket_id: TicketId, purpose: LinkPurpose) -
 /// The touches of `tickets` (and of offers made to `offers_to`), oldest first.
 fn timeline(
     conn: &mut Conn<'_>,
-    tickets: &[TicketRow],
+    tickets: &[Ticket],
     offers_to: Option<&str>,
 ) -> Result<Vec<Touch>> {
     let ids: Vec<TicketId> = tickets.iter().map(|t| t.id).collect();
     let mut touches = Vec::new();
-    let mut touch = |at: NaiveDateTime, ticket_id: TicketId, what: &'static str, detail: Value| {
+    let mut touch = |at: DateTime<Utc>, ticket_id: TicketId, what: &'static str, detail: Value| {
         touches.push(Touch {
-            at: at.and_utc(),
+            at,
             ticket_id,
             what,
             detail,
@@ -122,15 +122,15 @@ fn timeline(
             t.id,
             "issued",
             json!({"holder_name": t.holder_name, "holder_email": t.holder_email,
-                   "performance_id": t.performance_id, "price_minor": t.price_minor,
-                   "currency": t.currency, "generation": t.generation,
-                   "replaces_ticket_id": t.replaces_ticket_id}),
+                   "performance_id": t.performance_id, "price_minor": t.price.minor,
+                   "currency": t.price.currency, "generation": t.generation,
+                   "replaces_ticket_id": t.replaces}),
         );
     }
     for e in outbox::for_tickets(conn, &ids)? {
         let ticket_id = e.ticket_id.unwrap_or(TicketId(0));
         let about = json!({"email_id": e.id, "kind": e.kind, "recipient": e.recipient});
-        touch(e.created_at, ticket_id, "email_queued", about.clone());
+        touch(e.queued_at, ticket_id, "email_queued", about.clone());
         if e.kind == EmailKind::ExchangeReceipt {
             // The receipt is queued in the exchange's own transaction: it dates the exchange.
             let receipt = e
@@ -138,7 +138,7 @@ fn timeline(
                 .as_deref()
                 .and_then(|d| serde_json::from_str(d).ok());
             touch(
-                e.created_at,
+                e.queued_at,
                 ticket_id,
                 "exchanged",
                 receipt.unwrap_or(Value::Null),
@@ -191,9 +191,9 @@ fn timeline(
         );
     }
     for offer in journey::offers(conn, &ids, offers_to)? {
-        let about = json!({"transfer_id": offer.id, "from_name": offer.from_name,
-                           "from_email": offer.from_email, "to_name": offer.to_name,
-                           "to_email": offer.to_email, "expires_at": offer.expires_at.and_utc(),
+        let about = json!({"transfer_id": offer.id, "from_name": offer.from.name,
+                           "from_email": offer.from.email, "to_name": offer.to.name,
+                           "to_email": offer.to.email, "expires_at": offer.expires_at,
                            "claimed_ticket_id": offer.claimed_ticket_id});
         touch(
             offer.offered_at,
@@ -212,7 +212,7 @@ fn timeline(
     }
     for entry in journey::ledger(conn, &ids)? {
         touch(
-            entry.created_at,
+            entry.at,
             entry.ticket_id.unwrap_or(TicketId(0)),
             "credit",
             json!({"reason": entry.reason.as_str(), "amount_minor": entry.amount_minor,
@@ -231,11 +231,11 @@ fn timeline(
     for scan in journey::scans(conn, &ids)? {
         touch(
             scan.scanned_at,
-            scan.ticket_id.unwrap_or(TicketId(0)),
+            scan.named.map_or(TicketId(0), |n| n.ticket_id),
             "scan",
             json!({"outcome": scan.outcome, "gate": scan.gate, "device": scan.device,
-                   "token_generation": scan.token_generation,
-                   "uploaded_at": scan.uploaded_at.map(|t| t.and_utc()),
+                   "token_generation": scan.named.map(|n| n.generation),
+                   "uploaded_at": scan.uploaded_at,
                    "device_refusal": scan.device_refusal}),
         );
     }

@@ -7,12 +7,12 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
 use super::{Encore, Error, Result};
-use crate::db::models::{EventRow, OutboxRow, PerformanceRow, TicketRow, TransferRow};
-use crate::db::outbox::FailedFilter;
 use crate::db::{events, outbox, tickets, transfers, Conn, Db};
-use crate::domain::event::reminder_offsets;
+use crate::domain::event::{reminder_offsets, Event, Performance};
 use crate::domain::ids::{EmailId, EventId, PerformanceId, TicketId, TransferId};
-use crate::domain::outbox::{Delivery, EmailStatus, Retries};
+use crate::domain::offer::Offer;
+use crate::domain::outbox::{Delivery, EmailStatus, FailedFilter, OutboxEmail, Retries};
+use crate::domain::ticket::Ticket;
 use crate::metrics::Snapshot;
 use crate::tokens::{LinkClaims, LinkPurpose};
 
@@ -20,7 +20,7 @@ use crate::tokens::{LinkClaims, LinkPurpose};
 const REMINDER_HORIZON_DAYS: i64 = 31;
 
 /// Every email queued for a ticket, oldest first, with its state.
-pub fn history(db: &Db, ticket_id: TicketId) -> Result<Vec<OutboxRow>> {
+pub fn history(db: &Db, ticket_id: TicketId) -> Result<Vec<OutboxEmail>> {
     db.read(|conn| {
         if tickets::find(conn, ticket_id)?.is_none() {
             return Err(Error::not_found("ticket", ticket_id));
@@ -61,13 +61,13 @@ pub fn metrics_snapshot(encore: &Encore) -> Result<Snapshot> {
 }
 
 /// Failed emails, the most recent first (at most `limit`), with their last error.
-pub fn failed(db: &Db, limit: i64) -> Result<Vec<OutboxRow>> {
+pub fn failed(db: &Db, limit: i64) -> Result<Vec<OutboxEmail>> {
     db.read(|conn| Ok(outbox::failed(conn, limit)?))
 }
 
 /// Puts the failed emails that `filter` picks back in line, with a full set of attempts, and
 /// wakes this process's worker. Returns them.
-pub fn retry_failed(encore: &Encore, filter: &FailedFilter) -> Result<Vec<OutboxRow>> {
+pub fn retry_failed(encore: &Encore, filter: &FailedFilter) -> Result<Vec<OutboxEmail>> {
     let now = super::now().naive_utc();
     let retried = encore
         .db
@@ -86,7 +86,7 @@ pub fn retry_failed(encore: &Encore, filter: &FailedFilter) -> Result<Vec<Outbox
 /// Sends one failed email of a ticket again (the box office, after the patron's address or
 /// mailbox was fixed). Only a failed email: one sent, skipped or still on its way is refused,
 /// so no email goes twice.
-pub fn resend(encore: &Encore, ticket_id: TicketId, email_id: EmailId) -> Result<OutboxRow> {
+pub fn resend(encore: &Encore, ticket_id: TicketId, email_id: EmailId) -> Result<OutboxEmail> {
     let email = encore.db.read(|conn| {
         if tickets::find(conn, ticket_id)?.is_none() {
             return Err(Error::not_found("ticket", ticket_id));
@@ -120,7 +120,7 @@ pub fn claim_due(
     lease_until: DateTime<Utc>,
     limit: i64,
     max_attempts: i32,
-) -> Result<Vec<OutboxRow>> {
+) -> Result<Vec<OutboxEmail>> {
     let now = super::now().naive_utc();
     encore.db.write(|conn| {
         let abandoned = outbox::fail_abandoned(conn, now, max_attempts)?;
@@ -142,19 +142,19 @@ pub fn claim_due(
 
 /// The tickets, performances and events that claimed emails are about.
 pub struct EmailContext {
-    pub tickets: HashMap<TicketId, TicketRow>,
-    pub performances: HashMap<PerformanceId, PerformanceRow>,
-    pub events: HashMap<EventId, EventRow>,
+    pub tickets: HashMap<TicketId, Ticket>,
+    pub performances: HashMap<PerformanceId, Performance>,
+    pub events: HashMap<EventId, Event>,
 }
 
 /// Loads what `emails` are about, in a few queries for the whole claim.
-pub fn context_of(encore: &Encore, emails: &[OutboxRow]) -> Result<EmailContext> {
+pub fn context_of(encore: &Encore, emails: &[OutboxEmail]) -> Result<EmailContext> {
     encore.db.read(|conn| load_context(conn, emails))
 }
 
-fn load_context(conn: &mut Conn<'_>, rows: &[OutboxRow]) -> Result<EmailContext> {
+fn load_context(conn: &mut Conn<'_>, rows: &[OutboxEmail]) -> Result<EmailContext> {
     let ticket_ids: Vec<TicketId> = rows.iter().filter_map(|r| r.ticket_id).collect();
-    let tickets: HashMap<TicketId, TicketRow> = tickets::find_many(conn, &ticket_ids)?
+    let tickets: HashMap<TicketId, Ticket> = tickets::find_many(conn, &ticket_ids)?
         .into_iter()
         .map(|t| (t.id, t))
         .collect();
@@ -186,7 +186,7 @@ fn load_context(conn: &mut Conn<'_>, rows: &[OutboxRow]) -> Result<EmailContext>
 pub enum OfferToSend {
     /// Still open: the offer and the friend's claim link.
     Open {
-        offer: TransferRow,
+        offer: Offer,
         claim_link: String,
     },
     /// No longer open (claimed, canceled, expired): not sent. Holds the offer's status.
@@ -210,7 +210,7 @@ pub fn offer_to_send(encore: &Encore, base_url: &str, offer_id: TransferId) -> R
         ticket_id: offer.ticket_id,
         generation: offer.generation,
         purpose: LinkPurpose::Claim,
-        exp: offer.expires_at.and_utc().timestamp(),
+        exp: offer.expires_at.timestamp(),
     };
     let claim_link = format!("{base_url}/claim/{}", encore.keys.sign(&claims)?);
     Ok(OfferToSend::Open { offer, claim_link })
@@ -222,7 +222,7 @@ pub fn record_deliveries(
     encore: &Encore,
     claim_token: &str,
     retries: &Retries,
-    results: &[(OutboxRow, Delivery)],
+    results: &[(OutboxEmail, Delivery)],
 ) -> Result<()> {
     let now: NaiveDateTime = super::now().naive_utc();
     let sent: Vec<EmailId> = results

@@ -101,7 +101,7 @@ pub fn ticket_page(encore: &Encore, ticket_id: TicketId, generation: i32) -> Res
                 .check(change, now)
                 .err()
                 .map(|refusal| match &offer {
-                    Some(o) => Refusal::OfferPending(o.to_name.clone()),
+                    Some(o) => Refusal::OfferPending(o.to.name.clone()),
                     None => refusal,
                 })
         };
@@ -109,14 +109,14 @@ pub fn ticket_page(encore: &Encore, ticket_id: TicketId, generation: i32) -> Res
         let exchange_refusal = refusal(Change::Exchange);
         let balance_minor = credit::balances(conn, &ticket.holder_email)?
             .into_iter()
-            .find(|(currency, _)| currency == &ticket.currency)
+            .find(|(currency, _)| currency == ticket.price.currency.as_str())
             .map(|(_, minor)| minor);
         let targets = if exchange_refusal.is_none() {
             exchange_targets(conn, &current, now)?
                 .into_iter()
                 .filter_map(|t| {
                     Some(ExchangeOption {
-                        price_minor: t.price_for(&ticket.currency).ok()?,
+                        price_minor: t.price_for(ticket.price.currency.as_str()).ok()?,
                         performance_id: t.performance_id,
                         event_name: t.event_name,
                         starts_at: t.starts_at,
@@ -132,25 +132,25 @@ pub fn ticket_page(encore: &Encore, ticket_id: TicketId, generation: i32) -> Res
             event_name: event.name.clone(),
             venue: event.venue.clone(),
             time_zone: event.time_zone.clone(),
-            starts_at: performance.starts_at.and_utc(),
-            doors_open_at: performance.doors_open_at.and_utc(),
+            starts_at: performance.starts_at(),
+            doors_open_at: performance.doors_open_at(),
             holder_name: ticket.holder_name.clone(),
             seat: ticket.seat.clone(),
             section: ticket.section.clone(),
-            price_minor: ticket.price_minor,
-            currency: ticket.currency.clone(),
+            price_minor: ticket.price.minor,
+            currency: ticket.price.currency.as_str().to_string(),
             status,
-            admitted: ticket.admitted_at.is_some(),
+            admitted: ticket.is_admitted(),
             qr_svg,
             offer: offer.map(|o| OpenOffer {
-                to_name: o.to_name,
-                expires_at: o.expires_at.and_utc(),
+                to_name: o.to.name,
+                expires_at: o.expires_at,
             }),
-            claimed_by: claimed.map(|o| o.to_name),
-            closes_at: policy.closes_at(performance.starts_at.and_utc()),
+            claimed_by: claimed.map(|o| o.to.name),
+            closes_at: policy.closes_at(performance.starts_at()),
             transfer_refusal,
             exchange_refusal,
-            exchange_value: policy.exchange_value(ticket.price_minor),
+            exchange_value: policy.exchange_value(ticket.price.minor),
             balance_minor,
             targets,
         })
@@ -213,7 +213,7 @@ pub enum OfferState {
 
 /// The claim page of a claim link (the ticket's id and generation when it was offered).
 pub fn claim_page(encore: &Encore, ticket_id: TicketId, generation: i32) -> Result<ClaimPage> {
-    let now = super::now().naive_utc();
+    let now = super::now();
     encore.db.read(|conn| {
         let offer =
             offers::for_generation(conn, ticket_id, generation)?.ok_or(Refusal::NoOpenOffer)?;
@@ -230,10 +230,10 @@ pub fn claim_page(encore: &Encore, ticket_id: TicketId, generation: i32) -> Resu
             event_name: event.name,
             venue: event.venue,
             time_zone: event.time_zone,
-            starts_at: performance.starts_at.and_utc(),
-            from_name: offer.from_name,
-            to_name: offer.to_name,
-            expires_at: offer.expires_at.and_utc(),
+            starts_at: performance.starts_at(),
+            from_name: offer.from.name,
+            to_name: offer.to.name,
+            expires_at: offer.expires_at,
             offer: state,
         })
     })

@@ -17,10 +17,10 @@ use std::collections::{HashMap, HashSet};
 use super::door::{queue_lobby_emails, Admission, LobbyMail};
 use super::scans::{admit_or_explain, explain, record_all, Attempt, ScanResult, Verdict};
 use super::Error;
-use crate::db::models::TicketRow;
 use crate::db::tickets;
 use crate::db::{Backend, Db};
 use crate::domain::ids::TicketId;
+use crate::domain::ticket::Ticket;
 use crate::tokens::TicketClaims;
 
 /// Most scans in one transaction: large enough to amortise a commit under any door rush,
@@ -170,7 +170,7 @@ fn apply_set_based(
         .into_iter()
         .filter(|id| !admitted.contains_key(id))
         .collect();
-    let refused: HashMap<TicketId, TicketRow> = if refused.is_empty() {
+    let refused: HashMap<TicketId, Ticket> = if refused.is_empty() {
         HashMap::new()
     } else {
         tickets::find_many(conn, &refused)?

@@ -5,11 +5,11 @@
 use chrono::{DateTime, Utc};
 
 use super::{signing, Encore, Error, Result};
-use crate::db::models::{NewArrivalEventRow, TicketRow};
 use crate::db::{scans, tickets, Conn};
 use crate::domain::ids::{PerformanceId, TicketId};
-use crate::domain::scan::{check_window, refused_online, Presented};
+use crate::domain::scan::{check_window, refused_online, NewArrival, Presented};
 use crate::domain::text::label;
+use crate::domain::ticket::Ticket;
 use crate::domain::{Invalid, ScanOutcome};
 use crate::tokens::TicketClaims;
 
@@ -266,24 +266,20 @@ fn explain_refusal(
 
 /// Why a genuine token did not admit, from the ticket as it is now (`None`: not on record).
 pub(crate) fn explain(
-    ticket: Option<&TicketRow>,
+    ticket: Option<&Ticket>,
     claims: &TicketClaims,
     now: DateTime<Utc>,
 ) -> ScanResult {
-    let outcome = refused_online(ticket.map(TicketRow::at_door), presented(claims));
+    let outcome = refused_online(ticket.map(Ticket::at_door), presented(claims));
     let mut result = ScanResult::refused(outcome, Some(claims), now);
     if let Some(ticket) = ticket.filter(|_| outcome == ScanOutcome::AlreadyAdmitted) {
         result.holder_name = Some(ticket.holder_name.clone());
         result.seat = ticket.seat.clone();
         result.section = ticket.section.clone();
-        result.first_admission =
-            ticket
-                .admitted_at
-                .zip(ticket.admitted_gate.clone())
-                .map(|(at, gate)| FirstAdmission {
-                    at: at.and_utc(),
-                    gate,
-                });
+        result.first_admission = ticket.admission.as_ref().map(|admission| FirstAdmission {
+            at: admission.at,
+            gate: admission.gate.clone(),
+        });
     }
     result
 }
@@ -293,21 +289,20 @@ pub(crate) fn record_all<'a>(
     conn: &mut Conn<'_>,
     attempts: impl Iterator<Item = (&'a Attempt, &'a ScanResult)>,
 ) -> Result<(), Error> {
-    let rows: Vec<NewArrivalEventRow<'_>> = attempts
-        .map(|(attempt, result)| NewArrivalEventRow {
+    let arrivals: Vec<NewArrival<'_>> = attempts
+        .map(|(attempt, result)| NewArrival {
             ticket_id: result.ticket_id,
             performance_id: result.performance_id,
             token_generation: attempt.verdict.claims().map(|c| c.generation),
             gate: &attempt.scan.gate,
             device: &attempt.scan.device,
-            outcome: result.outcome.code(),
-            scanned_at: result.scanned_at.naive_utc(),
-            upload_key: None,
-            uploaded_at: None,
+            outcome: result.outcome,
+            scanned_at: result.scanned_at,
+            upload: None,
             device_refusal: None,
         })
         .collect();
-    scans::insert_arrival_events(conn, &rows)?;
+    scans::insert_arrival_events(conn, &arrivals)?;
     Ok(())
 }
 

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use super::{Encore, Error, Result};
 use crate::config::Config;
-use crate::db::models::SigningKeyRow;
 use crate::db::{signing_keys, Backend, Db};
+use crate::domain::signing_key::SigningKey;
 use crate::tokens::{GeneratedKey, KeyFile, KeyRing, KeyRingError, SealingKey};
 
 /// The key file `config` names; by default `encore.key` beside the SQLite database, or in the
@@ -35,7 +35,7 @@ pub struct Sealer {
 
 impl Sealer {
     /// Reads the key file; if there is none, and no key in `rows` is sealed, creates it.
-    fn open_or_create(file: KeyFile, rows: &[SigningKeyRow]) -> Result<Sealer> {
+    fn open_or_create(file: KeyFile, rows: &[SigningKey]) -> Result<Sealer> {
         let key = match file.read()? {
             Some(key) => key,
             None if rows.iter().any(|r| SealingKey::is_sealed(&r.private_key)) => {
@@ -83,7 +83,7 @@ impl Sealer {
 
     /// The private key of `row`. A plaintext one (written by an older version) is taken as it
     /// is; it is sealed on the next start.
-    fn open(&self, row: &SigningKeyRow) -> Result<String> {
+    fn open(&self, row: &SigningKey) -> Result<String> {
         if !SealingKey::is_sealed(&row.private_key) {
             return Ok(row.private_key.clone());
         }
@@ -104,7 +104,7 @@ impl Sealer {
     }
 }
 
-fn material(sealer: &Sealer, row: &SigningKeyRow) -> Result<GeneratedKey> {
+fn material(sealer: &Sealer, row: &SigningKey) -> Result<GeneratedKey> {
     Ok(GeneratedKey {
         kid: row.kid.clone(),
         private_key: sealer.open(row)?,
@@ -114,11 +114,11 @@ fn material(sealer: &Sealer, row: &SigningKeyRow) -> Result<GeneratedKey> {
 
 fn insert_new_key(db: &Db, sealer: &Sealer) -> Result<String> {
     let key = GeneratedKey::generate()?;
-    let row = SigningKeyRow {
+    let row = SigningKey {
         private_key: sealer.seal(&key.kid, &key.private_key)?,
         kid: key.kid.clone(),
         public_key: key.public_key,
-        created_at: crate::service::now().naive_utc(),
+        created_at: crate::service::now(),
         retired_at: None,
     };
     db.write(|conn| signing_keys::insert(conn, &row).map_err(Error::from))?;
@@ -132,8 +132,8 @@ fn keys_in_force(db: &Db, sealer: &Sealer) -> Result<Vec<GeneratedKey>> {
 
 /// Seals the keys an older version stored in plaintext (all of them, retired ones too), each
 /// only if it is still the plaintext just read: safe to run again, and from several processes.
-fn seal_plaintext_keys(db: &Db, sealer: &Sealer, rows: &[SigningKeyRow]) -> Result<()> {
-    let plaintext: Vec<&SigningKeyRow> = rows
+fn seal_plaintext_keys(db: &Db, sealer: &Sealer, rows: &[SigningKey]) -> Result<()> {
+    let plaintext: Vec<&SigningKey> = rows
         .iter()
         .filter(|r| !SealingKey::is_sealed(&r.private_key))
         .collect();
@@ -211,7 +211,7 @@ pub fn retire(db: &Db, kid: &str, grace: std::time::Duration) -> Result<()> {
         let in_force = signing_keys::in_force(conn)?;
         let newest_age = in_force
             .last()
-            .map(|k| (crate::service::now().naive_utc() - k.created_at).to_std().unwrap_or_default());
+            .map(|k| (crate::service::now() - k.created_at).to_std().unwrap_or_default());
         match in_force.last() {
             Some(newest) if newest.kid == kid => Err(Error::Conflict {
                 code: "key_in_use",
@@ -231,7 +231,7 @@ pub fn retire(db: &Db, kid: &str, grace: std::time::Duration) -> Result<()> {
     })
 }
 
-pub fn list(db: &Db) -> Result<Vec<SigningKeyRow>> {
+pub fn list(db: &Db) -> Result<Vec<SigningKey>> {
     db.read(|conn| signing_keys::all(conn).map_err(Error::from))
 }
 

@@ -4,16 +4,16 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use super::{Error, Result};
-use crate::db::models::{ApiKeyRow, NewApiKeyRow};
 use crate::db::{api_keys, Db};
 use crate::domain::ids::ApiKeyId;
+use crate::domain::role::{ApiKey, NewApiKey};
 use crate::domain::text::label;
 use crate::domain::{Invalid, Role};
 
@@ -32,7 +32,7 @@ fn hash(secret: &str) -> String {
 }
 
 /// Creates a key that never expires; see [`create_expiring_key`].
-pub fn create_key(db: &Db, name: &str, role: Role) -> Result<(ApiKeyRow, String)> {
+pub fn create_key(db: &Db, name: &str, role: Role) -> Result<(ApiKey, String)> {
     create_expiring_key(db, name, role, None)
 }
 
@@ -43,9 +43,9 @@ pub fn create_expiring_key(
     name: &str,
     role: Role,
     expires_in: Option<Duration>,
-) -> Result<(ApiKeyRow, String)> {
+) -> Result<(ApiKey, String)> {
     let name = label("name", name, 100)?;
-    let created_at = crate::service::now().naive_utc();
+    let created_at = crate::service::now();
     let expires_at = expires_in
         .map(|d| {
             chrono::TimeDelta::from_std(d)
@@ -61,9 +61,9 @@ pub fn create_expiring_key(
     let row = db.write(|conn| {
         api_keys::insert(
             conn,
-            &NewApiKeyRow {
+            &NewApiKey {
                 name: &name,
-                role: role.as_str(),
+                role,
                 key_hash: &key_hash,
                 key_prefix: &secret[..KEY_PREFIX.len() + 6],
                 created_at,
@@ -75,7 +75,7 @@ pub fn create_expiring_key(
     Ok((row, secret))
 }
 
-pub fn list_keys(db: &Db) -> Result<Vec<ApiKeyRow>> {
+pub fn list_keys(db: &Db) -> Result<Vec<ApiKey>> {
     db.read(|conn| api_keys::list(conn).map_err(Error::from))
 }
 
@@ -140,7 +140,7 @@ impl Authenticator {
         let Some(role) = Role::parse(&row.role) else {
             return Ok(KeyCheck::Unknown);
         };
-        let now = crate::service::now().naive_utc();
+        let now = crate::service::now();
         let mut remember_for = self.ttl;
         if let Some(expires_at) = row.expires_at {
             match (expires_at - now).to_std() {
@@ -177,8 +177,9 @@ impl Authenticator {
 }
 
 /// Writes the key's last use, unless another process wrote a recent one meanwhile.
-fn record_use(db: &Db, id: ApiKeyId, at: NaiveDateTime) -> Result<()> {
+fn record_use(db: &Db, id: ApiKeyId, at: DateTime<Utc>) -> Result<()> {
+    let stale_before = (at - LAST_USE_RESOLUTION).naive_utc();
     db.write(|conn| {
-        api_keys::record_use(conn, id, at, at - LAST_USE_RESOLUTION).map_err(Error::from)
+        api_keys::record_use(conn, id, at.naive_utc(), stale_before).map_err(Error::from)
     })
 }

@@ -7,12 +7,12 @@ use serde::Serialize;
 use super::idempotency::{self, IdempotencyKey, Idempotent, Reply};
 use super::{Encore, Error, Result};
 use crate::db::events::Reservation;
-use crate::db::models::{NewTicketRow, PerformanceRow, TicketRow};
 use crate::db::{events, outbox, tickets, Conn};
 use crate::domain::credit::CreditReason;
-use crate::domain::event::ScanWindow;
+use crate::domain::event::{Event, Performance, ScanWindow};
 use crate::domain::ids::{PerformanceId, TicketId};
-use crate::domain::ticket::NewTicket;
+use crate::domain::outbox::NewEmail;
+use crate::domain::ticket::{NewTicket, Ticket, TicketToStore};
 use crate::domain::Invalid;
 use crate::email;
 use crate::tokens::TicketClaims;
@@ -20,9 +20,9 @@ use crate::tokens::TicketClaims;
 /// What an issuance did.
 #[derive(Debug)]
 pub struct Issued {
-    pub performance: PerformanceRow,
+    pub performance: Performance,
     /// The tickets issued.
-    pub tickets: Vec<TicketRow>,
+    pub tickets: Vec<Ticket>,
     /// External references skipped because a ticket with that reference already exists.
     pub already_issued: Vec<String>,
     /// Stored credit spent on each ticket (in the order of `tickets`), when any of them asked
@@ -34,7 +34,7 @@ pub struct Issued {
 /// it when the request asked to pay with credit.
 #[derive(Debug)]
 pub struct IssuedTicket {
-    pub ticket: TicketRow,
+    pub ticket: Ticket,
     pub token: String,
     pub credit_applied: Option<i64>,
 }
@@ -42,7 +42,7 @@ pub struct IssuedTicket {
 /// A ticket with its current token, as the box office is answered.
 #[derive(Debug)]
 pub struct TicketWithToken {
-    pub ticket: TicketRow,
+    pub ticket: Ticket,
     pub token: String,
 }
 
@@ -151,10 +151,9 @@ fn issue_in(
     new_tickets: Vec<NewTicket>,
 ) -> Result<Issued> {
     let issued_at = crate::service::now();
-    let now = issued_at.naive_utc();
     let performance = events::find_performance(conn, performance_id)?
         .ok_or_else(|| Error::not_found("performance", performance_id))?;
-    if performance.canceled_at.is_some() {
+    if performance.is_canceled() {
         return Err(canceled(performance_id));
     }
 
@@ -175,20 +174,19 @@ fn issue_in(
         .collect();
     let pays_with_credit: Vec<bool> = wanted.iter().map(|t| t.apply_credit).collect();
     let asked_for_credit = pays_with_credit.contains(&true);
-    let rows: Vec<NewTicketRow> = wanted
+    let rows: Vec<TicketToStore> = wanted
         .into_iter()
-        .map(|t| NewTicketRow {
+        .map(|t| TicketToStore {
             performance_id,
             holder_name: t.holder_name,
             holder_email: t.holder_email.into_string(),
-            price_minor: t.price.minor,
-            currency: t.price.currency.as_str().to_string(),
+            price: t.price,
             seat: t.seat,
             section: t.section,
             external_ref: t.external_ref,
-            issued_at: now,
+            issued_at,
             generation: 1,
-            replaces_ticket_id: None,
+            replaces: None,
         })
         .collect();
 
@@ -204,7 +202,7 @@ fn issue_in(
             Reservation::SoldOut => {
                 return Err(Error::SoldOut {
                     requested: count,
-                    available: (performance.capacity - performance.tickets_issued).max(0),
+                    available: performance.available(),
                 })
             }
         }
@@ -217,12 +215,12 @@ fn issue_in(
         credit_applied.push(if pays {
             let payment = super::credit::Posting {
                 email: &ticket.holder_email,
-                currency: &ticket.currency,
+                currency: ticket.price.currency,
                 reason: CreditReason::BoxOfficePurchase,
                 ticket_id: Some(ticket.id),
-                at: now,
+                at: issued_at,
             };
-            super::credit::spend_up_to(conn, &payment, ticket.price_minor)?
+            super::credit::spend_up_to(conn, &payment, ticket.price.minor)?
         } else {
             0
         });
@@ -273,7 +271,7 @@ pub fn already_issued(
 }
 
 /// A ticket with its performance, as the API shows it.
-pub fn get(encore: &Encore, ticket_id: TicketId) -> Result<(TicketRow, PerformanceRow)> {
+pub fn get(encore: &Encore, ticket_id: TicketId) -> Result<(Ticket, Performance)> {
     encore.db.read(|conn| {
         let ticket =
             tickets::find(conn, ticket_id)?.ok_or_else(|| Error::not_found("ticket", ticket_id))?;
@@ -292,11 +290,7 @@ pub fn with_token(encore: &Encore, ticket_id: TicketId) -> Result<TicketWithToke
 
 /// The ticket's current QR token, signed with the active key. Deterministic for a given key:
 /// asking again gives the same token until the ticket's generation changes or keys rotate.
-pub fn token_for(
-    encore: &Encore,
-    ticket: &TicketRow,
-    performance: &PerformanceRow,
-) -> Result<String> {
+pub fn token_for(encore: &Encore, ticket: &Ticket, performance: &Performance) -> Result<String> {
     let window = scan_window(encore, performance);
     let claims = TicketClaims {
         ticket_id: ticket.id,
@@ -309,10 +303,10 @@ pub fn token_for(
 }
 
 /// When the performance's tickets admit, as their tokens say.
-pub fn scan_window(encore: &Encore, performance: &PerformanceRow) -> ScanWindow {
+pub fn scan_window(encore: &Encore, performance: &Performance) -> ScanWindow {
     ScanWindow::for_performance(
-        performance.doors_open_at.and_utc(),
-        performance.starts_at.and_utc(),
+        performance.doors_open_at(),
+        performance.starts_at(),
         encore.settings.scan_window_before_doors,
         encore.settings.scan_window_after_start,
     )
@@ -321,9 +315,9 @@ pub fn scan_window(encore: &Encore, performance: &PerformanceRow) -> ScanWindow 
 /// A ticket with its performance, event and the event's change policy: what every patron
 /// change reads first.
 pub(super) struct TicketInContext {
-    pub ticket: TicketRow,
-    pub performance: PerformanceRow,
-    pub event: crate::db::models::EventRow,
+    pub ticket: Ticket,
+    pub performance: Performance,
+    pub event: Event,
     pub policy: crate::domain::policy::ChangePolicy,
 }
 
@@ -335,7 +329,7 @@ impl TicketInContext {
             .ok_or_else(|| Error::not_found("performance", ticket.performance_id))?;
         let event = events::find_event(conn, performance.event_id)?
             .ok_or_else(|| Error::not_found("event", performance.event_id))?;
-        let policy = super::events::change_policy(&event);
+        let policy = event.policy.clone();
         Ok(TicketInContext {
             ticket,
             performance,
@@ -366,7 +360,7 @@ impl TicketInContext {
             if let Some(offer) =
                 offer.filter(|o| o.status == crate::domain::offer::OfferStatus::Offered)
             {
-                return Err(Refusal::OfferPending(offer.to_name).into());
+                return Err(Refusal::OfferPending(offer.to.name).into());
             }
         }
         Err(refusal.into())
@@ -399,9 +393,9 @@ impl TicketInContext {
         self.policy.check(
             change,
             now,
-            self.performance.starts_at.and_utc(),
+            self.performance.starts_at(),
             self.status(),
-            self.ticket.admitted_at.is_some(),
+            self.ticket.is_admitted(),
         )
     }
 }
@@ -409,9 +403,9 @@ impl TicketInContext {
 /// The confirmation email for a ticket's current generation.
 pub(super) fn confirmation_email(
     encore: &Encore,
-    ticket: &TicketRow,
+    ticket: &Ticket,
     now: chrono::DateTime<chrono::Utc>,
-) -> crate::db::models::NewOutboxRow {
+) -> NewEmail {
     email::confirmation_row(
         ticket.id,
         ticket.generation,
@@ -449,8 +443,8 @@ pub(super) fn change_from_link<T>(
 /// Inserts one ticket taking the place of another (after an exchange or a claimed transfer).
 pub(super) fn insert_successor(
     conn: &mut crate::db::Conn<'_>,
-    row: NewTicketRow,
-) -> Result<TicketRow> {
+    row: TicketToStore,
+) -> Result<Ticket> {
     tickets::insert_many(conn, std::slice::from_ref(&row))?
         .pop()
         .ok_or_else(|| Error::Internal("insert returned no ticket".into()))
@@ -460,14 +454,14 @@ pub(super) fn insert_successor(
 pub fn view_link(
     encore: &Encore,
     base_url: &str,
-    ticket: &TicketRow,
-    performance: &PerformanceRow,
+    ticket: &Ticket,
+    performance: &Performance,
 ) -> Result<String> {
     let claims = crate::tokens::LinkClaims {
         ticket_id: ticket.id,
         generation: ticket.generation,
         purpose: crate::tokens::LinkPurpose::View,
-        exp: (performance.starts_at.and_utc() + chrono::Duration::days(7)).timestamp(),
+        exp: (performance.starts_at() + chrono::Duration::days(7)).timestamp(),
     };
     Ok(format!("{base_url}/t/{}", encore.keys.sign(&claims)?))
 }

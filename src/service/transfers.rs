@@ -11,14 +11,14 @@ use super::tickets::{
     confirmation_email, insert_successor, token_for, TicketInContext, TicketWithToken,
 };
 use super::{Encore, Error, Result};
-use crate::db::models::{NewTicketRow, NewTransferRow, TicketRow, TransferRow};
 use crate::db::transfers::OffersOf;
 use crate::db::{events, outbox, tickets, transfers, Conn};
 use crate::domain::ids::TicketId;
-use crate::domain::offer::OfferStatus;
+use crate::domain::offer::{NewOffer, Offer, OfferStatus, Party};
 use crate::domain::outbox::EmailKind;
 use crate::domain::policy::{Change, Refusal};
 use crate::domain::text::label;
+use crate::domain::ticket::{Ticket, TicketToStore};
 use crate::domain::{EmailAddress, TicketStatus};
 use crate::email;
 
@@ -52,7 +52,7 @@ pub fn offer(
     ticket_id: TicketId,
     generation: i32,
     friend: Friend,
-) -> Result<TransferRow> {
+) -> Result<Offer> {
     super::tickets::change_from_link(encore, ticket_id, generation, |conn| {
         within_offer_limits(encore, conn, ticket_id, &friend.email)?;
         offer_in(encore, conn, ticket_id, &friend)
@@ -96,7 +96,7 @@ pub fn offer_at_box_office<V: Serialize>(
     key: Option<&IdempotencyKey>,
     ticket_id: TicketId,
     friend: &Friend,
-    reply: Reply<TransferRow, V>,
+    reply: Reply<Offer, V>,
 ) -> Result<Idempotent<V>> {
     idempotency::once(encore, key, reply, |conn| {
         offer_in(encore, conn, ticket_id, friend)
@@ -110,7 +110,7 @@ fn offer_in(
     conn: &mut Conn<'_>,
     ticket_id: TicketId,
     friend: &Friend,
-) -> Result<TransferRow> {
+) -> Result<Offer> {
     let now = super::now();
     let current = TicketInContext::load(conn, ticket_id)?;
     current.check_change(conn, Change::Transfer, now)?;
@@ -125,18 +125,22 @@ fn offer_in(
     current.end_for(conn, Change::Transfer, TicketStatus::Transferred, now)?;
     let expires_at = current
         .policy
-        .offer_expires_at(now, current.performance.starts_at.and_utc());
+        .offer_expires_at(now, current.performance.starts_at());
     let offer = transfers::insert(
         conn,
-        &NewTransferRow {
+        &NewOffer {
             ticket_id: ticket.id,
             generation: ticket.generation,
-            from_name: &ticket.holder_name,
-            from_email: &ticket.holder_email,
-            to_name: &friend.name,
-            to_email: friend.email.as_str(),
-            offered_at: now.naive_utc(),
-            expires_at: expires_at.naive_utc(),
+            from: Party {
+                name: ticket.holder_name.clone(),
+                email: ticket.holder_email.clone(),
+            },
+            to: Party {
+                name: friend.name.clone(),
+                email: friend.email.as_str().to_string(),
+            },
+            offered_at: now,
+            expires_at,
         },
     )?;
     outbox::enqueue(
@@ -157,7 +161,7 @@ fn offer_in(
 /// The holder takes their offer back: the ticket is theirs again, with a new QR. In a
 /// transaction of its own (a patron's page, from a link to the ticket at `generation`); then
 /// wakes the email worker.
-pub fn cancel(encore: &Encore, ticket_id: TicketId, generation: i32) -> Result<TicketRow> {
+pub fn cancel(encore: &Encore, ticket_id: TicketId, generation: i32) -> Result<Ticket> {
     super::tickets::change_from_link(encore, ticket_id, generation, |conn| {
         cancel_in(encore, conn, ticket_id)
     })
@@ -183,7 +187,7 @@ pub fn cancel_at_box_office<V: Serialize>(
 
 /// Takes the offer back in the caller's transaction; the new confirmation is emailed once it
 /// commits.
-fn cancel_in(encore: &Encore, conn: &mut Conn<'_>, ticket_id: TicketId) -> Result<TicketRow> {
+fn cancel_in(encore: &Encore, conn: &mut Conn<'_>, ticket_id: TicketId) -> Result<Ticket> {
     let now = super::now();
     let ticket =
         tickets::find(conn, ticket_id)?.ok_or_else(|| Error::not_found("ticket", ticket_id))?;
@@ -195,7 +199,7 @@ fn cancel_in(encore: &Encore, conn: &mut Conn<'_>, ticket_id: TicketId) -> Resul
 }
 
 /// Every offer made of the ticket.
-pub fn of_ticket(encore: &Encore, ticket_id: TicketId) -> Result<Vec<TransferRow>> {
+pub fn of_ticket(encore: &Encore, ticket_id: TicketId) -> Result<Vec<Offer>> {
     encore.db.read(|conn| {
         tickets::find(conn, ticket_id)?.ok_or_else(|| Error::not_found("ticket", ticket_id))?;
         Ok(transfers::of_ticket(conn, ticket_id)?)
@@ -204,7 +208,7 @@ pub fn of_ticket(encore: &Encore, ticket_id: TicketId) -> Result<Vec<TransferRow
 
 /// The friend claims the offer: a ticket in their name (a new id, a new token), confirmed by
 /// email. Claiming twice, or after a cancel or expiry, is refused and changes nothing.
-pub fn claim(encore: &Encore, ticket_id: TicketId, generation: i32) -> Result<TicketRow> {
+pub fn claim(encore: &Encore, ticket_id: TicketId, generation: i32) -> Result<Ticket> {
     let now = super::now();
     let claimed = encore.db.write(|conn| {
         let offer =
@@ -212,7 +216,7 @@ pub fn claim(encore: &Encore, ticket_id: TicketId, generation: i32) -> Result<Ti
         if offer.status != OfferStatus::Offered {
             return Err(Refusal::OfferClosed(closed_word(offer.status)).into());
         }
-        if offer.expires_at <= now.naive_utc() {
+        if offer.expires_at <= now {
             // Expire it here and now: the holder gets the ticket back even if no sweep ran.
             give_back(encore, conn, &offer, OfferStatus::Expired, now)?;
             return Ok(None);
@@ -221,18 +225,17 @@ pub fn claim(encore: &Encore, ticket_id: TicketId, generation: i32) -> Result<Ti
             tickets::find(conn, ticket_id)?.ok_or_else(|| Error::not_found("ticket", ticket_id))?;
         let ticket = insert_successor(
             conn,
-            NewTicketRow {
+            TicketToStore {
                 performance_id: old.performance_id,
-                holder_name: offer.to_name.clone(),
-                holder_email: offer.to_email.clone(),
-                price_minor: old.price_minor,
-                currency: old.currency.clone(),
+                holder_name: offer.to.name.clone(),
+                holder_email: offer.to.email.clone(),
+                price: old.price,
                 seat: old.seat.clone(),
                 section: old.section.clone(),
                 external_ref: None,
-                issued_at: now.naive_utc(),
+                issued_at: now,
                 generation: old.generation + 1,
-                replaces_ticket_id: Some(old.id),
+                replaces: Some(old.id),
             },
         )?;
         if !transfers::resolve(
@@ -282,7 +285,7 @@ pub fn expire_due(encore: &Encore) -> Result<usize> {
 fn give_back(
     encore: &Encore,
     conn: &mut Conn<'_>,
-    offer: &TransferRow,
+    offer: &Offer,
     status: OfferStatus,
     now: DateTime<Utc>,
 ) -> Result<()> {

@@ -50,7 +50,7 @@ async fn key_stops_at_its_expiry(backend: Backend) {
         .last()
         .unwrap()
         .expires_at;
-    let expires_at = expires_at.expect("the key has an expiry").and_utc();
+    let expires_at = expires_at.expect("the key has an expiry");
     assert!(listing_line(&app, id).contains("active, expires"));
 
     assert_eq!(

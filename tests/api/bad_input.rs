@@ -253,7 +253,31 @@ async fn bad_events_and_performances(app: TestApp) {
     assert_eq!(app.db.count("SELECT COUNT(*) AS n FROM performances"), 0);
 }
 
+/// A stored value the domain cannot read (a hand-edited currency) is a storage error: the
+/// request that reads it gets the generic 500, and the server goes on serving.
+async fn a_bad_stored_value_is_a_500_not_a_panic(app: TestApp) {
+    let performance = app.create_performance(10).await;
+    let ticket = app.issue_ticket(performance).await;
+    let id = ticket["id"].as_i64().unwrap();
+    app.db.execute(&format!(
+        "UPDATE tickets SET currency = 'euro' WHERE id = {id}"
+    ));
+    let (status, body) = problem(
+        app.get(&format!("/api/v1/tickets/{id}"), &app.admin_key)
+            .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(body["code"], "internal_error");
+    assert_eq!(
+        app.get("/api/v1/events", &app.admin_key).await.status(),
+        StatusCode::OK,
+        "the server still serves"
+    );
+}
+
 on_both_backends!(
+    a_bad_stored_value_is_a_500_not_a_panic,
     bad_ticket_fields_are_named,
     malformed_bodies_are_4xx,
     bulk_requests_are_all_or_nothing,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::idempotency::{self, IdempotencyKeyHeader};
-use crate::db::models::{PerformanceCancellationRow, TicketCancellationRow};
+use crate::domain::cancellation::{PerformanceCancellation, Progress, TicketCancellation};
 use crate::domain::ids::{PerformanceId, TicketId};
 use crate::http::auth::StaffKey;
 use crate::http::error::ApiError;
@@ -35,15 +35,15 @@ pub struct TicketCancellationView {
     pub canceled_at: DateTime<Utc>,
 }
 
-impl From<TicketCancellationRow> for TicketCancellationView {
-    fn from(row: TicketCancellationRow) -> Self {
+impl From<TicketCancellation> for TicketCancellationView {
+    fn from(cancellation: TicketCancellation) -> Self {
         TicketCancellationView {
-            ticket_id: row.ticket_id.0,
-            reason: row.reason,
-            refund_minor: row.refund_minor,
-            currency: row.currency,
-            cancellation_id: row.cancellation_id.map(|id| id.0),
-            canceled_at: row.canceled_at.and_utc(),
+            ticket_id: cancellation.ticket_id.0,
+            reason: cancellation.reason,
+            refund_minor: cancellation.refund_minor,
+            currency: cancellation.currency.as_str().into(),
+            cancellation_id: cancellation.cancellation_id.map(|id| id.0),
+            canceled_at: cancellation.canceled_at,
         }
     }
 }
@@ -95,21 +95,21 @@ pub struct CancellationJobView {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-// Field by field, as `views::PerformanceView` is built: a view is the API's contract, not the row.
-impl From<PerformanceCancellationRow> for CancellationJobView {
-    fn from(row: PerformanceCancellationRow) -> Self {
+impl From<PerformanceCancellation> for CancellationJobView {
+    fn from(job: PerformanceCancellation) -> Self {
+        let Progress { total, canceled } = job.progress;
         CancellationJobView {
-            id: row.id.0,
-            performance_id: row.performance_id.0,
-            reason: row.reason,
-            refund_to_credit: row.refund_to_credit,
-            status: row.status.as_str().into(),
-            total: row.total,
-            canceled: row.canceled,
-            remaining: (row.total - row.canceled).max(0),
-            started_at: row.started_at.and_utc(),
-            updated_at: row.updated_at.and_utc(),
-            finished_at: row.finished_at.map(|t| t.and_utc()),
+            id: job.id.0,
+            performance_id: job.performance_id.0,
+            reason: job.reason,
+            refund_to_credit: job.refund_to_credit,
+            status: job.status.as_str().into(),
+            total,
+            canceled,
+            remaining: job.progress.remaining(),
+            started_at: job.started_at,
+            updated_at: job.updated_at,
+            finished_at: job.finished_at,
         }
     }
 }

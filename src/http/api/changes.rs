@@ -8,8 +8,9 @@ use utoipa::ToSchema;
 
 use super::idempotency::{self, IdempotencyKeyHeader};
 use super::views::TicketView;
-use crate::db::models::{CreditEntryRow, TransferRow};
+use crate::domain::credit::CreditEntry;
 use crate::domain::ids::{PerformanceId, TicketId};
+use crate::domain::offer::Offer;
 use crate::domain::EmailAddress;
 use crate::http::auth::StaffKey;
 use crate::http::error::ApiError;
@@ -112,21 +113,21 @@ pub struct TransferView {
     pub claimed_ticket_id: Option<i64>,
 }
 
-impl From<TransferRow> for TransferView {
-    fn from(row: TransferRow) -> Self {
+impl From<Offer> for TransferView {
+    fn from(offer: Offer) -> Self {
         TransferView {
-            id: row.id.0,
-            ticket_id: row.ticket_id.0,
-            generation: row.generation,
-            from_name: row.from_name,
-            from_email: row.from_email,
-            to_name: row.to_name,
-            to_email: row.to_email,
-            status: row.status.as_str().into(),
-            offered_at: row.offered_at.and_utc(),
-            expires_at: row.expires_at.and_utc(),
-            resolved_at: row.resolved_at.map(|t| t.and_utc()),
-            claimed_ticket_id: row.claimed_ticket_id.map(|id| id.0),
+            id: offer.id.0,
+            ticket_id: offer.ticket_id.0,
+            generation: offer.generation,
+            from_name: offer.from.name,
+            from_email: offer.from.email,
+            to_name: offer.to.name,
+            to_email: offer.to.email,
+            status: offer.status.as_str().into(),
+            offered_at: offer.offered_at,
+            expires_at: offer.expires_at,
+            resolved_at: offer.resolved_at,
+            claimed_ticket_id: offer.claimed_ticket_id.map(|id| id.0),
         }
     }
 }
@@ -199,15 +200,15 @@ pub struct CreditEntryView {
     created_at: chrono::DateTime<chrono::Utc>,
 }
 
-impl From<CreditEntryRow> for CreditEntryView {
-    fn from(row: CreditEntryRow) -> Self {
+impl From<CreditEntry> for CreditEntryView {
+    fn from(entry: CreditEntry) -> Self {
         CreditEntryView {
-            id: row.id,
-            currency: row.currency,
-            amount_minor: row.amount_minor,
-            reason: row.reason.as_str().into(),
-            ticket_id: row.ticket_id.map(|id| id.0),
-            created_at: row.created_at.and_utc(),
+            id: entry.id,
+            currency: entry.currency.as_str().into(),
+            amount_minor: entry.amount_minor,
+            reason: entry.reason.as_str().into(),
+            ticket_id: entry.ticket_id.map(|id| id.0),
+            created_at: entry.at,
         }
     }
 }

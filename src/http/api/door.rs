@@ -10,8 +10,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::keys::JwksView;
 use super::scans::FirstAdmissionView;
-use crate::db::door::DoorEntry;
 use crate::domain::ids::PerformanceId;
+use crate::domain::scan::DoorEntry;
 use crate::domain::ScanOutcome;
 use crate::http::error::ApiError;
 use crate::http::run_blocking;
@@ -86,8 +86,8 @@ pub async fn offline_bundle(
             complete: bundle.complete,
             keys: JwksView::from(bundle.keys.clone()),
             refused: bundle.refused.iter().map(RefusedView::from).collect(),
-            starts_at: p.starts_at.and_utc(),
-            doors_open_at: p.doors_open_at.and_utc(),
+            starts_at: p.starts_at(),
+            doors_open_at: p.doors_open_at(),
         }))
 }
 

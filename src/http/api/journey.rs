@@ -6,8 +6,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::changes::CreditView;
-use crate::db::models::TicketRow;
+use super::views::admitted;
 use crate::domain::ids::TicketId;
+use crate::domain::ticket::Ticket;
 use crate::domain::EmailAddress;
 use crate::http::error::ApiError;
 use crate::http::run_blocking;
@@ -31,8 +32,9 @@ pub struct TicketSummary {
     pub replaces_ticket_id: Option<i64>,
 }
 
-impl From<TicketRow> for TicketSummary {
-    fn from(t: TicketRow) -> Self {
+impl From<Ticket> for TicketSummary {
+    fn from(t: Ticket) -> Self {
+        let (admitted_at, admitted_gate) = admitted(t.admission);
         TicketSummary {
             id: t.id.0,
             performance_id: t.performance_id.0,
@@ -40,12 +42,12 @@ impl From<TicketRow> for TicketSummary {
             holder_email: t.holder_email,
             status: t.status.as_str().into(),
             generation: t.generation,
-            price_minor: t.price_minor,
-            currency: t.currency,
-            issued_at: t.issued_at.and_utc(),
-            admitted_at: t.admitted_at.map(|a| a.and_utc()),
-            admitted_gate: t.admitted_gate,
-            replaces_ticket_id: t.replaces_ticket_id.map(|id| id.0),
+            price_minor: t.price.minor,
+            currency: t.price.currency.as_str().into(),
+            issued_at: t.issued_at,
+            admitted_at,
+            admitted_gate,
+            replaces_ticket_id: t.replaces.map(|id| id.0),
         }
     }
 }

@@ -1,13 +1,15 @@
-//! What the API answers with: response shapes, separate from storage rows. A view repeats
-//! many of its row's fields on purpose: the view is the API's published contract (OpenAPI),
-//! the row follows the schema, and a column added is no API field until a view says so.
+//! What the API answers with: response shapes, made from the domain's records. A view spells
+//! out its fields on purpose: the view is the API's published contract (OpenAPI), the record
+//! follows the domain, and a field added there is no API field until a view says so.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db::models::{EventRow, PerformanceRow, TicketRow};
+use crate::domain::event::{Event, Performance};
+use crate::domain::outbox::OutboxEmail;
 use crate::domain::policy::ChangePolicy;
+use crate::domain::ticket::{Admission, Ticket};
 use crate::service::tickets::{IssuedTicket, TicketWithToken};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -48,19 +50,17 @@ impl From<ChangePolicy> for PolicyView {
     }
 }
 
-impl From<EventRow> for EventView {
-    fn from(row: EventRow) -> Self {
+impl From<Event> for EventView {
+    fn from(event: Event) -> Self {
         EventView {
-            policy: crate::service::events::change_policy(&row).into(),
-            id: row.id.0,
-            name: row.name,
-            venue: row.venue,
-            time_zone: row.time_zone,
-            reminder_offsets_minutes: crate::domain::event::reminder_offsets(
-                &row.reminder_offsets_minutes,
-            ),
-            created_at: row.created_at.and_utc(),
-            lobby_message: row.lobby_message,
+            policy: event.policy.into(),
+            id: event.id.0,
+            name: event.name,
+            venue: event.venue,
+            time_zone: event.time_zone,
+            reminder_offsets_minutes: event.reminder_offsets_minutes,
+            created_at: event.created_at,
+            lobby_message: event.lobby_message,
         }
     }
 }
@@ -78,22 +78,22 @@ pub struct PerformanceView {
     pub canceled_at: Option<DateTime<Utc>>,
 }
 
-impl From<PerformanceRow> for PerformanceView {
-    fn from(row: PerformanceRow) -> Self {
+impl From<Performance> for PerformanceView {
+    fn from(performance: Performance) -> Self {
         PerformanceView {
-            id: row.id.0,
-            event_id: row.event_id.0,
-            starts_at: row.starts_at.and_utc(),
-            doors_open_at: row.doors_open_at.and_utc(),
-            capacity: row.capacity,
-            tickets_issued: row.tickets_issued,
-            available: (row.capacity - row.tickets_issued).max(0),
-            canceled_at: row.canceled_at.map(|t| t.and_utc()),
+            available: performance.available(),
+            id: performance.id.0,
+            event_id: performance.event_id.0,
+            starts_at: performance.schedule.starts_at,
+            doors_open_at: performance.schedule.doors_open_at,
+            capacity: performance.schedule.capacity,
+            tickets_issued: performance.tickets_issued,
+            canceled_at: performance.canceled_at,
         }
     }
 }
 
-/// The API's ticket: `TicketRow`'s fields repeated as the contract (see the module's doc).
+/// The API's ticket, with its token and the paths of its QR code.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TicketView {
     pub id: i64,
@@ -121,27 +121,36 @@ pub struct TicketView {
 }
 
 impl TicketView {
-    pub fn new(row: TicketRow, token: String) -> Self {
+    pub fn new(ticket: Ticket, token: String) -> Self {
+        let (admitted_at, admitted_gate) = admitted(ticket.admission);
         TicketView {
-            qr_png: format!("/api/v1/tickets/{}/qr.png", row.id),
-            qr_svg: format!("/api/v1/tickets/{}/qr.svg", row.id),
-            id: row.id.0,
-            performance_id: row.performance_id.0,
-            holder_name: row.holder_name,
-            holder_email: row.holder_email,
-            price_minor: row.price_minor,
-            currency: row.currency,
-            seat: row.seat,
-            section: row.section,
-            status: row.status.as_str().into(),
-            generation: row.generation,
-            issued_at: row.issued_at.and_utc(),
-            admitted_at: row.admitted_at.map(|t| t.and_utc()),
-            admitted_gate: row.admitted_gate,
-            replaces_ticket_id: row.replaces_ticket_id.map(|id| id.0),
+            qr_png: format!("/api/v1/tickets/{}/qr.png", ticket.id),
+            qr_svg: format!("/api/v1/tickets/{}/qr.svg", ticket.id),
+            id: ticket.id.0,
+            performance_id: ticket.performance_id.0,
+            holder_name: ticket.holder_name,
+            holder_email: ticket.holder_email,
+            price_minor: ticket.price.minor,
+            currency: ticket.price.currency.as_str().into(),
+            seat: ticket.seat,
+            section: ticket.section,
+            status: ticket.status.as_str().into(),
+            generation: ticket.generation,
+            issued_at: ticket.issued_at,
+            admitted_at,
+            admitted_gate,
+            replaces_ticket_id: ticket.replaces.map(|id| id.0),
             credit_applied_minor: None,
             token,
         }
+    }
+}
+
+/// An admission as the API shows it: its time and gate, each null while the ticket is unused.
+pub fn admitted(admission: Option<Admission>) -> (Option<DateTime<Utc>>, Option<String>) {
+    match admission {
+        Some(admission) => (Some(admission.at), Some(admission.gate)),
+        None => (None, None),
     }
 }
 
@@ -174,19 +183,19 @@ pub struct EmailView {
     pub sent_at: Option<DateTime<Utc>>,
 }
 
-impl From<crate::db::models::OutboxRow> for EmailView {
-    fn from(row: crate::db::models::OutboxRow) -> Self {
+impl From<OutboxEmail> for EmailView {
+    fn from(email: OutboxEmail) -> Self {
         EmailView {
-            id: row.id.0,
-            kind: row.kind.to_string(),
-            recipient: row.recipient,
-            status: row.status.to_string(),
-            attempts: row.attempts,
-            message_id: row.message_id,
-            last_error: row.last_error,
-            queued_at: row.created_at.and_utc(),
-            next_attempt_at: row.next_attempt_at.and_utc(),
-            sent_at: row.sent_at.map(|t| t.and_utc()),
+            id: email.id.0,
+            kind: email.kind.to_string(),
+            recipient: email.recipient,
+            status: email.status.to_string(),
+            attempts: email.attempts,
+            message_id: email.message_id,
+            last_error: email.last_error,
+            queued_at: email.queued_at,
+            next_attempt_at: email.next_attempt_at,
+            sent_at: email.sent_at,
         }
     }
 }

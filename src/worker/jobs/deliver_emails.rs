@@ -13,9 +13,9 @@ use std::time::Duration;
 use futures::stream::{self, StreamExt};
 use lettre::Message;
 
-use crate::db::models::OutboxRow;
 use crate::domain::ids::TransferId;
 use crate::domain::lobby::{LobbyFacts, LobbyMessage};
+use crate::domain::outbox::OutboxEmail;
 use crate::domain::outbox::{reminder_carries_calendar, Delivery, EmailKind};
 use crate::domain::TicketStatus;
 use crate::email;
@@ -80,7 +80,7 @@ async fn record(
     encore: &Encore,
     settings: &WorkerSettings,
     claim: String,
-    results: Vec<(OutboxRow, Delivery)>,
+    results: Vec<(OutboxEmail, Delivery)>,
 ) {
     let results = Arc::new(results);
     let claim: Arc<str> = claim.into();
@@ -107,9 +107,9 @@ async fn record(
 async fn send_all(
     mailer: &Arc<Mailer>,
     concurrency: usize,
-    claimed: Vec<(OutboxRow, Prepared)>,
+    claimed: Vec<(OutboxEmail, Prepared)>,
     last_start: chrono::DateTime<chrono::Utc>,
-) -> Vec<(OutboxRow, Delivery)> {
+) -> Vec<(OutboxEmail, Delivery)> {
     stream::iter(claimed)
         .map(|(row, prepared)| {
             let mailer = mailer.clone();
@@ -150,8 +150,8 @@ enum Prepared {
 fn compose_all(
     encore: &Encore,
     composer: &Composer,
-    rows: Vec<OutboxRow>,
-) -> service::Result<Vec<(OutboxRow, Prepared)>> {
+    rows: Vec<OutboxEmail>,
+) -> service::Result<Vec<(OutboxEmail, Prepared)>> {
     let base_url = encore.settings.public_base_url.as_str();
     let context = outbox::context_of(encore, &rows)?;
     Ok(rows
@@ -172,7 +172,7 @@ fn compose(
     composer: &Composer,
     base_url: &str,
     context: &EmailContext,
-    row: &OutboxRow,
+    row: &OutboxEmail,
 ) -> Prepared {
     let Some(ticket) = row.ticket_id.and_then(|id| context.tickets.get(&id)) else {
         return Prepared::Skip("the ticket does not exist".into());
@@ -228,7 +228,7 @@ fn compose(
                 venue: &event.venue,
                 seat: ticket.seat.as_deref(),
                 section: ticket.section.as_deref(),
-                gate: ticket.admitted_gate.as_deref(),
+                gate: ticket.admission.as_ref().map(|a| a.gate.as_str()),
             });
             composer
                 .lobby(&facts, &message, &row.message_id)
@@ -258,7 +258,7 @@ fn compose_offer(
     composer: &Composer,
     base_url: &str,
     facts: &TicketFacts<'_>,
-    row: &OutboxRow,
+    row: &OutboxEmail,
 ) -> Prepared {
     let Some(offer_id) = row
         .detail
@@ -285,7 +285,7 @@ fn compose_offer(
 
 /// Counts and logs a round's results, once: the sends happened whatever becomes of recording
 /// them.
-fn account(encore: &Encore, settings: &WorkerSettings, results: &[(OutboxRow, Delivery)]) {
+fn account(encore: &Encore, settings: &WorkerSettings, results: &[(OutboxEmail, Delivery)]) {
     let sent = results
         .iter()
         .filter(|(_, d)| matches!(d, Delivery::Sent))
@@ -306,7 +306,10 @@ fn account(encore: &Encore, settings: &WorkerSettings, results: &[(OutboxRow, De
 }
 
 /// What the change that queued the email stored with it (a receipt, a cancellation notice).
-fn stored_detail<T: serde::de::DeserializeOwned>(row: &OutboxRow, what: &str) -> Result<T, String> {
+fn stored_detail<T: serde::de::DeserializeOwned>(
+    row: &OutboxEmail,
+    what: &str,
+) -> Result<T, String> {
     let text = (row.detail.as_deref()).ok_or_else(|| format!("the {what} has no details"))?;
     serde_json::from_str(text).map_err(|e| e.to_string())
 }
