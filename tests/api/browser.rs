@@ -94,6 +94,19 @@ impl Chromedriver {
             // viewport from device emulation.
             "mobileEmulation": {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 1.0}},
         });
+        self.session(options).await
+    }
+
+    /// A headless Chromium the size of a box-office desk's screen.
+    pub async fn desktop_browser(&self) -> Client {
+        let options = json!({
+            "binary": CHROMIUM,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900"],
+        });
+        self.session(options).await
+    }
+
+    async fn session(&self, options: Value) -> Client {
         let capabilities = serde_json::Map::from_iter([("goog:chromeOptions".into(), options)]);
         ClientBuilder::new(HttpConnector::new())
             .capabilities(capabilities)

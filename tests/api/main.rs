@@ -15,6 +15,7 @@ mod cancellations;
 mod changes;
 mod cli;
 mod console_auth;
+mod console_browser;
 mod door;
 mod email;
 mod event_update;

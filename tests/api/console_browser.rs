@@ -1,0 +1,156 @@
+//! The box-office console in a real browser: headless Chromium at a desk's width, driven over
+//! WebDriver, on SQLite and PostgreSQL. A box-office member signs in with the keyboard alone,
+//! reads Today (what is on, issued, arrived so far), and signs out; axe-core (vendored under
+//! `tests/vendor/axe-core`, never served) checks every page on the way and fails the test on
+//! any serious or critical violation.
+
+use fantoccini::key::Key;
+use fantoccini::Client;
+use serde_json::Value;
+
+use encore::domain::staff::Password;
+use encore::domain::Role;
+use encore::service::accounts;
+
+use crate::browser::{find, wait_for_exact_text, wait_for_text, Chromedriver};
+use crate::helpers::{on_both_backends, TestApp};
+
+const AXE: &str = include_str!("../vendor/axe-core/axe.min.js");
+const PASSWORD: &str = "correct horse battery staple";
+
+/// Runs axe-core on the page the browser shows and fails on any serious or critical violation,
+/// naming each with the elements it found. Returns how many lesser ones there were.
+async fn assert_accessible(browser: &Client, page: &str) -> usize {
+    browser.execute(AXE, vec![]).await.expect("axe-core loads");
+    let found = browser
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               axe.run(document, {resultTypes: ['violations']})
+                 .then(r => done(r.violations.map(v => ({
+                     id: v.id, impact: v.impact, help: v.help,
+                     nodes: v.nodes.map(n => n.target.join(' '))}))))
+                 .catch(e => done([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}]));"#,
+            vec![],
+        )
+        .await
+        .expect("axe-core runs");
+    let violations = found.as_array().expect("a list of violations").clone();
+    let (grave, lesser): (Vec<Value>, Vec<Value>) = violations
+        .into_iter()
+        .partition(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")));
+    assert!(
+        grave.is_empty(),
+        "axe-core on {page}: serious or critical violations: {}",
+        serde_json::to_string_pretty(&grave).unwrap()
+    );
+    eprintln!(
+        "axe-core on {page}: 0 serious or critical, {} lesser",
+        lesser.len()
+    );
+    lesser.len()
+}
+
+/// Whether the focused element shows it has focus (an outline or a ring), as keyboard users need.
+async fn focus_is_visible(browser: &Client) -> bool {
+    let style = browser
+        .execute(
+            r#"const s = getComputedStyle(document.activeElement);
+               return [s.outlineStyle, s.outlineWidth, s.boxShadow];"#,
+            vec![],
+        )
+        .await
+        .expect("the focused element's style");
+    let outline = style[0].as_str() != Some("none") && style[1].as_str() != Some("0px");
+    let ring = style[2].as_str().is_some_and(|shadow| shadow != "none");
+    outline || ring
+}
+
+async fn a_box_office_member_signs_in_reads_today_and_signs_out(app: TestApp) {
+    accounts::create_account(
+        &app.encore,
+        "ada@box-office.example",
+        "Ada Lovelace",
+        Role::BoxOffice,
+        Some(&Password::parse(PASSWORD).unwrap()),
+    )
+    .expect("an account");
+    // Hamlet in three hours: three tickets issued, one holder already through the door.
+    let performance = app
+        .create_performance_at(chrono::Utc::now() + chrono::Duration::hours(3), 40)
+        .await;
+    let tickets = app.issue_bulk(performance, 3).await;
+    let scanner = app.key(Role::Scanner);
+    let (status, body) = app
+        .scan(&scanner, tickets[0]["token"].as_str().unwrap(), "north")
+        .await;
+    assert_eq!(body["outcome"], "admitted", "{status}: {body}");
+
+    let driver = Chromedriver::start().await;
+    let browser = driver.desktop_browser().await;
+
+    // The console sends a stranger to the sign-in page.
+    browser.goto(&app.url("/box-office/")).await.unwrap();
+    wait_for_text(&browser, "h1", "sign-in").await;
+    assert_eq!(
+        browser.current_url().await.unwrap().path(),
+        "/box-office/login"
+    );
+    let mut lesser = assert_accessible(&browser, "/box-office/login").await;
+
+    // Keyboard only: the email field has focus, Tab moves on, Enter signs in.
+    let email = browser.active_element().await.unwrap();
+    assert_eq!(email.attr("name").await.unwrap().as_deref(), Some("email"));
+    assert!(
+        focus_is_visible(&browser).await,
+        "the email field shows focus"
+    );
+    email
+        .send_keys(&format!("ada@box-office.example{}", char::from(Key::Tab)))
+        .await
+        .unwrap();
+    let password = browser.active_element().await.unwrap();
+    assert_eq!(
+        password.attr("name").await.unwrap().as_deref(),
+        Some("password")
+    );
+    password
+        .send_keys(&format!("{PASSWORD}{}", char::from(Key::Tab)))
+        .await
+        .unwrap();
+    let button = browser.active_element().await.unwrap();
+    assert_eq!(button.text().await.unwrap().trim(), "Sign in");
+    assert!(focus_is_visible(&browser).await, "the button shows focus");
+    button
+        .send_keys(&char::from(Key::Enter).to_string())
+        .await
+        .unwrap();
+
+    // Today: who is signed in, and the performance with what the door has seen.
+    wait_for_text(&browser, "main h1", "Today").await;
+    wait_for_text(&browser, "header", "Ada Lovelace").await;
+    wait_for_text(&browser, "main table tbody th", "Hamlet").await;
+    wait_for_exact_text(&browser, "main table tbody td:nth-of-type(2)", "40").await;
+    wait_for_exact_text(&browser, "main table tbody td:nth-of-type(3)", "3").await;
+    wait_for_exact_text(&browser, "main table tbody td:nth-of-type(4)", "1").await;
+    let link = find(&browser, "main table tbody th a").await;
+    assert_eq!(
+        link.attr("href").await.unwrap(),
+        Some(format!("/box-office/performances/{performance}"))
+    );
+    lesser += assert_accessible(&browser, "/box-office/").await;
+
+    // Sign out ends the session: the console is closed again.
+    find(&browser, "form[action='/box-office/logout'] button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&browser, "h1", "sign-in").await;
+    browser.goto(&app.url("/box-office/")).await.unwrap();
+    wait_for_text(&browser, "h1", "sign-in").await;
+    eprintln!("axe-core: {lesser} lesser violations in all");
+
+    browser.close().await.unwrap();
+}
+
+on_both_backends!(a_box_office_member_signs_in_reads_today_and_signs_out);
