@@ -1,4 +1,4 @@
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::models::{ApiKeyRow, NewApiKeyRow};
@@ -36,7 +36,8 @@ pub fn list(conn: &mut Conn<'_>) -> QueryResult<Vec<ApiKey>> {
 }
 
 /// Revokes a key; returns whether a live key was revoked.
-pub fn revoke(conn: &mut Conn<'_>, id: ApiKeyId, at: NaiveDateTime) -> QueryResult<bool> {
+pub fn revoke(conn: &mut Conn<'_>, id: ApiKeyId, at: DateTime<Utc>) -> QueryResult<bool> {
+    let at = at.naive_utc();
     with_conn!(conn, c => diesel::update(api_keys::table)
         .filter(api_keys::id.eq(id))
         .filter(api_keys::revoked_at.is_null())
@@ -49,9 +50,11 @@ pub fn revoke(conn: &mut Conn<'_>, id: ApiKeyId, at: NaiveDateTime) -> QueryResu
 pub fn record_use(
     conn: &mut Conn<'_>,
     id: ApiKeyId,
-    at: NaiveDateTime,
-    stale_before: NaiveDateTime,
+    at: DateTime<Utc>,
+    stale_before: DateTime<Utc>,
 ) -> QueryResult<()> {
+    let at = at.naive_utc();
+    let stale_before = stale_before.naive_utc();
     with_conn!(conn, c => diesel::update(api_keys::table)
         .filter(api_keys::id.eq(id))
         .filter(

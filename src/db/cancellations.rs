@@ -1,7 +1,7 @@
 //! Cancellations: the tickets a cancellation may still take, the one conditional write that
 //! cancels them, and the performance-cancellation job's row.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use diesel::dsl::exists;
 use diesel::prelude::*;
 
@@ -127,8 +127,9 @@ pub fn of_tickets(
 pub fn mark_performance_canceled(
     conn: &mut Conn<'_>,
     performance_id: PerformanceId,
-    at: NaiveDateTime,
+    at: DateTime<Utc>,
 ) -> QueryResult<()> {
+    let at = at.naive_utc();
     with_conn!(conn, c => diesel::update(performances::table)
         .filter(performances::id.eq(performance_id))
         .filter(performances::canceled_at.is_null())
@@ -145,8 +146,9 @@ pub fn start_job(
     reason: &str,
     refund_to_credit: bool,
     total: i64,
-    at: NaiveDateTime,
+    at: DateTime<Utc>,
 ) -> QueryResult<(PerformanceCancellation, bool)> {
+    let at = at.naive_utc();
     let inserted = with_conn!(conn, c => diesel::insert_into(jobs::table)
         .values((
             jobs::performance_id.eq(performance_id),
@@ -202,8 +204,9 @@ pub fn advance_job(
     id: CancellationId,
     canceled: i64,
     remaining: i64,
-    at: NaiveDateTime,
+    at: DateTime<Utc>,
 ) -> QueryResult<()> {
+    let at = at.naive_utc();
     let finished = remaining == 0;
     with_conn!(conn, c => diesel::update(jobs::table.find(id))
         .set((

@@ -2,7 +2,7 @@
 //! (written by the triggers of migration 000006, never by this code), scans uploaded after
 //! working offline, and the lobby email queued with admissions.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Text, Timestamp};
 
@@ -102,10 +102,11 @@ pub fn admitting_devices(
 pub fn set_admission(
     conn: &mut Conn<'_>,
     ticket_id: TicketId,
-    at: NaiveDateTime,
+    at: DateTime<Utc>,
     gate: &str,
     device: &str,
 ) -> QueryResult<()> {
+    let at = at.naive_utc();
     with_conn!(conn, c => diesel::update(tickets::table.find(ticket_id))
         .set((
             tickets::admitted_at.eq(at),
@@ -180,8 +181,9 @@ pub fn queue_lobby_emails(
     kind: &str,
     ticket_ids: &[TicketId],
     message_id_domain: &str,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
 ) -> QueryResult<usize> {
+    let now = now.naive_utc();
     if ticket_ids.is_empty() {
         return Ok(0);
     }

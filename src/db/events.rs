@@ -1,3 +1,4 @@
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::models::{EventChangeset, EventRow, NewEventRow, NewPerformanceRow, PerformanceRow};
@@ -171,8 +172,9 @@ pub fn release_seats(
 pub fn upcoming_performances(
     conn: &mut Conn<'_>,
     event_id: Option<EventId>,
-    after: chrono::NaiveDateTime,
+    after: DateTime<Utc>,
 ) -> QueryResult<Vec<(Performance, Event)>> {
+    let after = after.naive_utc();
     let rows: Vec<(PerformanceRow, EventRow)> = with_conn!(conn, c => {
         let mut query = performances::table
             .inner_join(events::table)

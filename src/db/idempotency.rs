@@ -1,4 +1,4 @@
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::schema::idempotency_keys;
@@ -22,8 +22,9 @@ pub fn claim(
     api_key_id: ApiKeyId,
     key: &str,
     fingerprint: &str,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
 ) -> QueryResult<bool> {
+    let now = now.naive_utc();
     let row = (
         idempotency_keys::api_key_id.eq(api_key_id),
         idempotency_keys::idempotency_key.eq(key),

@@ -1,6 +1,6 @@
 //! What the patron journey reads: the rows every use case writes anyway, by ticket.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::models::{ArrivalEventRow, CreditEntryRow, LinkOpenRow, TransferRow};
@@ -70,9 +70,11 @@ pub fn record_link_open_unless_since(
     conn: &mut Conn<'_>,
     ticket_id: TicketId,
     purpose: LinkPurpose,
-    at: NaiveDateTime,
-    since: NaiveDateTime,
+    at: DateTime<Utc>,
+    since: DateTime<Utc>,
 ) -> QueryResult<bool> {
+    let at = at.naive_utc();
+    let since = since.naive_utc();
     use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
     let insert_unless_recent = match conn {
         Conn::Sqlite(_) => {

@@ -2,7 +2,7 @@
 //! by the delivery worker. The two statements that differ per backend (claiming with
 //! `FOR UPDATE SKIP LOCKED`, and a random Message-ID in SQL) are spelled out here side by side.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 
@@ -60,11 +60,13 @@ const CLAIM_POSTGRES: &str = "
 /// locked; SQLite has a single writer.
 pub fn claim_due(
     conn: &mut Conn<'_>,
-    now: NaiveDateTime,
-    lease_until: NaiveDateTime,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
     claim_token: &str,
     limit: i64,
 ) -> QueryResult<Vec<OutboxEmail>> {
+    let now = now.naive_utc();
+    let lease_until = lease_until.naive_utc();
     let sql = match conn {
         Conn::Sqlite(_) => CLAIM_SQLITE,
         Conn::Postgres(_) => CLAIM_POSTGRES,
@@ -86,9 +88,10 @@ pub fn claim_due(
 /// had all their attempts: marked failed, so they stop being claimed.
 pub fn fail_abandoned(
     conn: &mut Conn<'_>,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
     max_attempts: i32,
 ) -> QueryResult<usize> {
+    let now = now.naive_utc();
     with_conn!(conn, c => diesel::update(
         outbox::table
             .filter(outbox::status.eq(EmailStatus::Sending))
@@ -108,8 +111,9 @@ pub fn mark_sent(
     conn: &mut Conn<'_>,
     ids: &[EmailId],
     claim_token: &str,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
 ) -> QueryResult<()> {
+    let now = now.naive_utc();
     with_conn!(conn, c => diesel::update(
         outbox::table
             .filter(outbox::id.eq_any(ids))
@@ -134,9 +138,10 @@ pub fn release(
     id: EmailId,
     claim_token: &str,
     status: EmailStatus,
-    next_attempt_at: NaiveDateTime,
+    next_attempt_at: DateTime<Utc>,
     reason: &str,
 ) -> QueryResult<()> {
+    let next_attempt_at = next_attempt_at.naive_utc();
     with_conn!(conn, c => diesel::update(
         outbox::table
             .find(id)
@@ -158,8 +163,9 @@ pub fn release(
 pub fn retry_failed(
     conn: &mut Conn<'_>,
     filter: &FailedFilter,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
 ) -> QueryResult<Vec<OutboxEmail>> {
+    let now = now.naive_utc();
     // Boxed queries are per backend: the macro spells this out for each.
     let ids: Vec<EmailId> = with_conn!(conn, c => {
         let mut query = outbox::table
@@ -238,25 +244,32 @@ pub fn status_counts(conn: &mut Conn<'_>) -> QueryResult<Vec<(String, i64)>> {
 }
 
 /// When the oldest email still waiting to go out was queued.
-pub fn oldest_unsent(conn: &mut Conn<'_>) -> QueryResult<Option<NaiveDateTime>> {
-    with_conn!(conn, c => outbox::table
+pub fn oldest_unsent(conn: &mut Conn<'_>) -> QueryResult<Option<DateTime<Utc>>> {
+    let oldest: Option<NaiveDateTime> = with_conn!(conn, c => outbox::table
         .filter(outbox::status.eq_any([EmailStatus::Pending, EmailStatus::Sending]))
         .select(diesel::dsl::min(outbox::created_at))
-        .first(c))
+        .first(c))?;
+    Ok(oldest.map(|at| at.and_utc()))
 }
 
 /// Performances starting within `(now, horizon]`, with their events' reminder offsets.
 pub fn upcoming_performances(
     conn: &mut Conn<'_>,
-    now: NaiveDateTime,
-    horizon: NaiveDateTime,
-) -> QueryResult<Vec<(PerformanceId, NaiveDateTime, String)>> {
-    with_conn!(conn, c => performances::table
+    now: DateTime<Utc>,
+    horizon: DateTime<Utc>,
+) -> QueryResult<Vec<(PerformanceId, DateTime<Utc>, String)>> {
+    let now = now.naive_utc();
+    let horizon = horizon.naive_utc();
+    let found: Vec<(PerformanceId, NaiveDateTime, String)> = with_conn!(conn, c => performances::table
         .inner_join(events::table)
         .filter(performances::starts_at.gt(now))
         .filter(performances::starts_at.le(horizon))
         .select((performances::id, performances::starts_at, events::reminder_offsets_minutes))
-        .load(c))
+        .load(c))?;
+    Ok(found
+        .into_iter()
+        .map(|(id, starts_at, offsets)| (id, starts_at.and_utc(), offsets))
+        .collect())
 }
 
 /// Records that one reminder batch is being queued; false if it already was.
@@ -264,8 +277,9 @@ pub fn claim_reminder_run(
     conn: &mut Conn<'_>,
     performance_id: PerformanceId,
     offset_minutes: i32,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
 ) -> QueryResult<bool> {
+    let now = now.naive_utc();
     let row = (
         reminder_runs::performance_id.eq(performance_id),
         reminder_runs::offset_minutes.eq(offset_minutes),
@@ -321,8 +335,9 @@ pub fn queue_reminders(
     offset_minutes: i32,
     with_calendar: bool,
     message_id_domain: &str,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
 ) -> QueryResult<usize> {
+    let now = now.naive_utc();
     let sql = match conn {
         Conn::Sqlite(_) => QUEUE_REMINDERS_SQLITE,
         Conn::Postgres(_) => QUEUE_REMINDERS_POSTGRES,

@@ -1,4 +1,4 @@
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::models::SigningKeyRow;
@@ -36,7 +36,8 @@ pub fn in_force(conn: &mut Conn<'_>) -> QueryResult<Vec<SigningKey>> {
 }
 
 /// Retires a key; returns whether a key in force was retired.
-pub fn retire(conn: &mut Conn<'_>, kid: &str, at: NaiveDateTime) -> QueryResult<bool> {
+pub fn retire(conn: &mut Conn<'_>, kid: &str, at: DateTime<Utc>) -> QueryResult<bool> {
+    let at = at.naive_utc();
     with_conn!(conn, c => diesel::update(signing_keys::table)
         .filter(signing_keys::kid.eq(kid))
         .filter(signing_keys::retired_at.is_null())

@@ -1,4 +1,4 @@
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
@@ -65,10 +65,11 @@ pub fn admit(
     ticket_id: TicketId,
     performance_id: PerformanceId,
     generation: i32,
-    at: NaiveDateTime,
+    at: DateTime<Utc>,
     gate: &str,
     device: &str,
 ) -> QueryResult<Option<AdmittedHolder>> {
+    let at = at.naive_utc();
     let admission = AdmitIfUnused {
         ticket_id,
         performance_id,
@@ -143,13 +144,17 @@ where
 pub fn admissions(
     conn: &mut Conn<'_>,
     performance_id: PerformanceId,
-) -> QueryResult<Vec<(NaiveDateTime, String)>> {
-    with_conn!(conn, c => tickets::table
+) -> QueryResult<Vec<(DateTime<Utc>, String)>> {
+    let admitted: Vec<(NaiveDateTime, String)> = with_conn!(conn, c => tickets::table
         .filter(tickets::performance_id.eq(performance_id))
         .filter(tickets::admitted_at.is_not_null())
         .order(tickets::admitted_at)
         .select((tickets::admitted_at.assume_not_null(), tickets::admitted_gate.assume_not_null()))
-        .load(c))
+        .load(c))?;
+    Ok(admitted
+        .into_iter()
+        .map(|(at, gate)| (at.and_utc(), gate))
+        .collect())
 }
 
 /// One admission of a batch.
@@ -158,7 +163,7 @@ pub struct Admission<'a> {
     pub ticket_id: TicketId,
     pub performance_id: PerformanceId,
     pub generation: i32,
-    pub at: NaiveDateTime,
+    pub at: DateTime<Utc>,
     pub gate: &'a str,
     pub device: &'a str,
 }
@@ -226,7 +231,7 @@ pub fn admit_all(
             .bind::<BigInt, _>(a.ticket_id)
             .bind::<BigInt, _>(a.performance_id)
             .bind::<Integer, _>(a.generation)
-            .bind::<Timestamp, _>(a.at)
+            .bind::<Timestamp, _>(a.at.naive_utc())
             .bind::<Text, _>(a.gate)
             .bind::<Text, _>(a.device);
     }

@@ -1,7 +1,7 @@
 //! Transfer offers: one row per (ticket, generation), moved from `offered` to `claimed`,
 //! `canceled` or `expired` by conditional writes, so two resolutions can never both happen.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::models::{NewTransferRow, TransferRow};
@@ -67,10 +67,11 @@ pub enum OffersOf<'a> {
 pub fn offered_since(
     conn: &mut Conn<'_>,
     of: OffersOf<'_>,
-    since: NaiveDateTime,
+    since: DateTime<Utc>,
     limit: i64,
-) -> QueryResult<Vec<NaiveDateTime>> {
-    with_conn!(conn, c => {
+) -> QueryResult<Vec<DateTime<Utc>>> {
+    let since = since.naive_utc();
+    let made: Vec<NaiveDateTime> = with_conn!(conn, c => {
         let offers = transfers::table
             .filter(transfers::offered_at.gt(since))
             .into_boxed();
@@ -84,7 +85,8 @@ pub fn offered_since(
         .limit(limit)
         .select(transfers::offered_at)
         .load(c)
-    })
+    })?;
+    Ok(made.into_iter().map(|at| at.and_utc()).collect())
 }
 
 /// Moves an open offer to `status`. False when it was no longer open: someone else resolved it.
@@ -92,9 +94,10 @@ pub fn resolve(
     conn: &mut Conn<'_>,
     id: TransferId,
     status: OfferStatus,
-    at: NaiveDateTime,
+    at: DateTime<Utc>,
     claimed_ticket_id: Option<TicketId>,
 ) -> QueryResult<bool> {
+    let at = at.naive_utc();
     with_conn!(conn, c => diesel::update(transfers::table)
         .filter(transfers::id.eq(id))
         .filter(transfers::status.eq(OfferStatus::Offered))
@@ -110,9 +113,10 @@ pub fn resolve(
 /// Open offers whose time ran out, a bounded batch at a time.
 pub fn expired_offers(
     conn: &mut Conn<'_>,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
     limit: i64,
 ) -> QueryResult<Vec<Offer>> {
+    let now = now.naive_utc();
     with_conn!(conn, c => transfers::table
         .filter(transfers::status.eq(OfferStatus::Offered))
         .filter(transfers::expires_at.le(now))

@@ -36,7 +36,6 @@ pub fn for_performance(db: &Db, performance_id: PerformanceId) -> Result<Arrival
         for (at, gate) in &admissions {
             *by_gate.entry(gate.clone()).or_insert(0) += 1;
             let minute = at
-                .and_utc()
                 .duration_trunc(TimeDelta::minutes(1))
                 .expect("a minute always divides a timestamp");
             match per_minute.last_mut() {

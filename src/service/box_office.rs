@@ -28,9 +28,9 @@ pub struct TodayPerformance {
 pub fn today(encore: &Encore, now: DateTime<Utc>, days: i64) -> Result<Vec<TodayPerformance>> {
     let from = now - encore.settings.scan_window_after_start;
     let until = now + Duration::days(days);
-    let rows = encore.db.read(|conn| {
-        events::upcoming_performances(conn, None, from.naive_utc()).map_err(Error::from)
-    })?;
+    let rows = encore
+        .db
+        .read(|conn| events::upcoming_performances(conn, None, from).map_err(Error::from))?;
     rows.into_iter()
         .filter(|(performance, _)| performance.starts_at() < until)
         .map(|(performance, event)| {

@@ -187,7 +187,7 @@ fn withdraw_offer(conn: &mut Conn<'_>, ticket: &Ticket, at: DateTime<Utc>) -> Re
         conn,
         offer.id,
         OfferStatus::Canceled,
-        at.naive_utc(),
+        at,
         None,
     )?)
 }
@@ -228,7 +228,7 @@ pub fn begin_performance_cancellation(
     performance_id: PerformanceId,
     reason: &Reason,
 ) -> Result<(PerformanceCancellation, bool)> {
-    let now = super::now().naive_utc();
+    let now = super::now();
     encore.db.write(|conn| {
         let performance = events::find_performance(conn, performance_id)?
             .ok_or_else(|| Error::not_found("performance", performance_id))?;
@@ -285,7 +285,7 @@ pub fn run_batch(
             &holder_notices(encore, &job, &candidates, &done, now)?,
         )?;
         let remaining = store::count_cancelable(conn, job.performance_id)?;
-        store::advance_job(conn, job.id, done.len() as i64, remaining, now.naive_utc())?;
+        store::advance_job(conn, job.id, done.len() as i64, remaining, now)?;
         Ok::<_, Error>(store::find_job(conn, job_id)?.expect("the job was just read"))
     })?;
     encore.outbox_wakeup.notify_one();

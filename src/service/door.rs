@@ -6,7 +6,7 @@ use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
@@ -169,7 +169,7 @@ struct Judged {
 /// recorded (with the device's reason) but never admits nor moves an admission. Uploading the
 /// same scans again records nothing and answers as the first time.
 pub fn upload(encore: &Encore, upload: Upload) -> Result<UploadSummary> {
-    let received = super::now().naive_utc();
+    let received = super::now();
     let Upload { device, scans } = upload;
     let judged: Vec<Judged> = scans
         .into_iter()
@@ -251,7 +251,7 @@ fn merge(
     conn: &mut Conn<'_>,
     device: &str,
     judged: &[Judged],
-    received: NaiveDateTime,
+    received: DateTime<Utc>,
 ) -> Result<(Vec<UploadResult>, usize)> {
     let keys: Vec<String> = judged.iter().map(|j| j.key.clone()).collect();
     let recorded: HashMap<String, UploadedScan> = door::uploaded(conn, &keys)?
@@ -289,7 +289,7 @@ fn merge(
         .into_iter()
         .map(|t| (t.id, t))
         .collect();
-    let clock = DeviceClock::load(encore, conn, &tickets, received.and_utc())?;
+    let clock = DeviceClock::load(encore, conn, &tickets, received)?;
     let mut admitted_by: HashMap<TicketId, HashSet<String>> = HashMap::new();
     for (ticket_id, by) in door::admitting_devices(conn, &ids)? {
         admitted_by.entry(ticket_id).or_default().insert(by);
@@ -354,13 +354,7 @@ fn merge(
 
     for id in &moved {
         if let Some(admission) = &tickets[id].admission {
-            door::set_admission(
-                conn,
-                *id,
-                admission.at.naive_utc(),
-                &admission.gate,
-                &admission.device,
-            )?;
+            door::set_admission(conn, *id, admission.at, &admission.gate, &admission.device)?;
         }
     }
     let arrivals: Vec<NewArrival<'_>> = judged
@@ -379,7 +373,7 @@ fn merge(
                 scanned_at: j.scan.scanned_at,
                 upload: Some(crate::domain::scan::Upload {
                     key: &j.key,
-                    at: received.and_utc(),
+                    at: received,
                 }),
                 device_refusal: j.scan.refused.as_deref(),
             }
@@ -507,7 +501,7 @@ pub(crate) fn queue_lobby_emails(
     conn: &mut Conn<'_>,
     admitted: &[Admission],
     message_id_domain: &str,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
 ) -> Result<usize> {
     let mut performances: Vec<PerformanceId> = admitted.iter().map(|a| a.performance_id).collect();
     performances.sort_unstable();

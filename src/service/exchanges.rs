@@ -204,7 +204,7 @@ pub(super) fn exchange_targets(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<ExchangeTarget>> {
     let event_filter = (!current.policy.exchange_any_event).then_some(current.event.id);
-    let rows = events::upcoming_performances(conn, event_filter, now.naive_utc())?;
+    let rows = events::upcoming_performances(conn, event_filter, now)?;
     Ok(rows
         .into_iter()
         .filter(|(p, e)| p.id != current.performance.id && now < e.policy.closes_at(p.starts_at()))

@@ -7,7 +7,7 @@
 //! for the first to finish (PostgreSQL blocks on the uncommitted key; SQLite's writers take
 //! turns) and then finds its answer.
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Encore, Error, Result};
@@ -48,7 +48,7 @@ impl IdempotencyKey {
 fn claim(
     conn: &mut Conn<'_>,
     key: &IdempotencyKey,
-    now: NaiveDateTime,
+    now: DateTime<Utc>,
 ) -> Result<Option<SeenRequest>> {
     if idempotency::claim(conn, key.api_key_id, &key.key, &key.fingerprint, now)? {
         return Ok(None);
@@ -100,7 +100,7 @@ pub(super) fn once<T, V: Serialize>(
     let Reply { status, view } = reply;
     let answer = encore.db.write(|conn| {
         if let Some(key) = key {
-            if let Some(seen) = claim(conn, key, super::now().naive_utc())? {
+            if let Some(seen) = claim(conn, key, super::now())? {
                 return replay(seen);
             }
         }

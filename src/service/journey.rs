@@ -88,14 +88,8 @@ pub fn link_opened(encore: &Encore, ticket_id: TicketId, purpose: LinkPurpose) -
     let now = super::now();
     let since = now - encore.settings.link_open_record_every;
     encore.db.write(|conn| {
-        journey::record_link_open_unless_since(
-            conn,
-            ticket_id,
-            purpose,
-            now.naive_utc(),
-            since.naive_utc(),
-        )
-        .map_err(Error::from)
+        journey::record_link_open_unless_since(conn, ticket_id, purpose, now, since)
+            .map_err(Error::from)
     })
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 
 use super::{Encore, Error, Result};
 use crate::db::{events, outbox, tickets, transfers, Conn, Db};
@@ -40,7 +40,7 @@ pub fn status(db: &Db) -> Result<OutboxStatus> {
     db.read(|conn| {
         Ok(OutboxStatus {
             by_status: outbox::status_counts(conn)?.into_iter().collect(),
-            oldest_unsent: outbox::oldest_unsent(conn)?.map(|t| t.and_utc()),
+            oldest_unsent: outbox::oldest_unsent(conn)?,
         })
     })
 }
@@ -68,7 +68,7 @@ pub fn failed(db: &Db, limit: i64) -> Result<Vec<OutboxEmail>> {
 /// Puts the failed emails that `filter` picks back in line, with a full set of attempts, and
 /// wakes this process's worker. Returns them.
 pub fn retry_failed(encore: &Encore, filter: &FailedFilter) -> Result<Vec<OutboxEmail>> {
-    let now = super::now().naive_utc();
+    let now = super::now();
     let retried = encore
         .db
         .write(|conn| Ok::<_, Error>(outbox::retry_failed(conn, filter, now)?))?;
@@ -121,7 +121,7 @@ pub fn claim_due(
     limit: i64,
     max_attempts: i32,
 ) -> Result<Vec<OutboxEmail>> {
-    let now = super::now().naive_utc();
+    let now = super::now();
     encore.db.write(|conn| {
         let abandoned = outbox::fail_abandoned(conn, now, max_attempts)?;
         if abandoned > 0 {
@@ -133,7 +133,7 @@ pub fn claim_due(
         Ok(outbox::claim_due(
             conn,
             now,
-            lease_until.naive_utc(),
+            lease_until,
             claim_token,
             limit,
         )?)
@@ -224,7 +224,7 @@ pub fn record_deliveries(
     retries: &Retries,
     results: &[(OutboxEmail, Delivery)],
 ) -> Result<()> {
-    let now: NaiveDateTime = super::now().naive_utc();
+    let now = super::now();
     let sent: Vec<EmailId> = results
         .iter()
         .filter(|(_, d)| matches!(d, Delivery::Sent))
@@ -257,7 +257,7 @@ pub fn record_deliveries(
 /// Queues every reminder whose time has come, once per (performance, offset), with Message-IDs
 /// in `message_id_domain`, and wakes this process's worker. Returns how many emails were queued.
 pub fn queue_due_reminders(encore: &Encore, message_id_domain: &str) -> Result<usize> {
-    let now = super::now().naive_utc();
+    let now = super::now();
     let horizon = now + chrono::Duration::days(REMINDER_HORIZON_DAYS);
     let upcoming = encore
         .db

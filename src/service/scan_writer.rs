@@ -102,7 +102,7 @@ fn apply(
         conn,
         &admitted,
         &lobby.message_id_domain,
-        crate::service::now().naive_utc(),
+        crate::service::now(),
     )?;
     Ok((results, queued))
 }
@@ -157,7 +157,7 @@ fn apply_set_based(
             ticket_id: claims.ticket_id,
             performance_id: claims.performance_id,
             generation: claims.generation,
-            at: attempt.at.naive_utc(),
+            at: attempt.at,
             gate: &attempt.scan.gate,
             device: &attempt.scan.device,
         })

@@ -239,7 +239,7 @@ pub(crate) fn admit_or_explain(conn: &mut Conn<'_>, attempt: &Attempt) -> Result
         claims.ticket_id,
         claims.performance_id,
         claims.generation,
-        attempt.at.naive_utc(),
+        attempt.at,
         &attempt.scan.gate,
         &attempt.scan.device,
     )?;

@@ -225,7 +225,7 @@ pub fn retire(db: &Db, kid: &str, grace: std::time::Duration) -> Result<()> {
                     grace.as_secs()
                 ),
             }),
-            _ if signing_keys::retire(conn, kid, crate::service::now().naive_utc())? => Ok(()),
+            _ if signing_keys::retire(conn, kid, crate::service::now())? => Ok(()),
             _ => Err(Error::not_found("signing key in force", kid)),
         }
     })

@@ -80,9 +80,8 @@ pub fn list_keys(db: &Db) -> Result<Vec<ApiKey>> {
 }
 
 pub fn revoke_key(db: &Db, id: ApiKeyId) -> Result<()> {
-    let revoked = db.write(|conn| {
-        api_keys::revoke(conn, id, crate::service::now().naive_utc()).map_err(Error::from)
-    })?;
+    let revoked =
+        db.write(|conn| api_keys::revoke(conn, id, crate::service::now()).map_err(Error::from))?;
     if revoked {
         Ok(())
     } else {
@@ -178,8 +177,6 @@ impl Authenticator {
 
 /// Writes the key's last use, unless another process wrote a recent one meanwhile.
 fn record_use(db: &Db, id: ApiKeyId, at: DateTime<Utc>) -> Result<()> {
-    let stale_before = (at - LAST_USE_RESOLUTION).naive_utc();
-    db.write(|conn| {
-        api_keys::record_use(conn, id, at.naive_utc(), stale_before).map_err(Error::from)
-    })
+    let stale_before = at - LAST_USE_RESOLUTION;
+    db.write(|conn| api_keys::record_use(conn, id, at, stale_before).map_err(Error::from))
 }

@@ -71,16 +71,13 @@ fn within_offer_limits(
 ) -> Result<()> {
     let limits = encore.settings.offer_limits;
     let now = super::now();
-    let since = limits.since(now).naive_utc();
+    let since = limits.since(now);
     let mut longest_wait = None;
     for (of, limit) in [
         (OffersOf::Ticket(ticket_id), limits.per_ticket),
         (OffersOf::Recipient(to.as_str()), limits.per_recipient),
     ] {
-        let newest: Vec<DateTime<Utc>> = transfers::offered_since(conn, of, since, limit)?
-            .into_iter()
-            .map(|t| t.and_utc())
-            .collect();
+        let newest = transfers::offered_since(conn, of, since, limit)?;
         longest_wait = longest_wait.max(limits.check(&newest, limit, now).err());
     }
     match longest_wait {
@@ -238,13 +235,7 @@ pub fn claim(encore: &Encore, ticket_id: TicketId, generation: i32) -> Result<Ti
                 replaces: Some(old.id),
             },
         )?;
-        if !transfers::resolve(
-            conn,
-            offer.id,
-            OfferStatus::Claimed,
-            now.naive_utc(),
-            Some(ticket.id),
-        )? {
+        if !transfers::resolve(conn, offer.id, OfferStatus::Claimed, now, Some(ticket.id))? {
             // Resolved by someone else between our read and this write: nothing happened.
             return Err(Refusal::OfferClosed("already resolved").into());
         }
@@ -260,9 +251,9 @@ pub fn expire_due(encore: &Encore) -> Result<usize> {
     let now = super::now();
     let mut expired = 0;
     loop {
-        let due = encore.db.read(|conn| {
-            transfers::expired_offers(conn, now.naive_utc(), 100).map_err(Error::from)
-        })?;
+        let due = encore
+            .db
+            .read(|conn| transfers::expired_offers(conn, now, 100).map_err(Error::from))?;
         if due.is_empty() {
             break;
         }
@@ -289,7 +280,7 @@ fn give_back(
     status: OfferStatus,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    if !transfers::resolve(conn, offer.id, status, now.naive_utc(), None)? {
+    if !transfers::resolve(conn, offer.id, status, now, None)? {
         let offer = transfers::find(conn, offer.id)?.expect("the offer exists");
         return Err(Refusal::OfferClosed(closed_word(offer.status)).into());
     }

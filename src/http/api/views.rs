@@ -93,7 +93,9 @@ impl From<Performance> for PerformanceView {
     }
 }
 
-/// The API's ticket, with its token and the paths of its QR code.
+/// The API's ticket, with its token and the paths of its QR code. Its flat fields look like the
+/// stored row's (`db/models.rs`) on purpose: this is the JSON contract, which must not move when
+/// storage does.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TicketView {
     pub id: i64,
