@@ -66,6 +66,8 @@ pub struct Chrome {
     pub name: String,
     pub role: &'static str,
     pub csrf: String,
+    /// Whether the navigation offers the admin's pages (staff accounts and API keys).
+    pub admin: bool,
 }
 
 /// A live session of a staff account allowed on the console (admin or box office), taken from
@@ -82,6 +84,7 @@ impl StaffSession {
             name: self.session.staff.display_name.clone(),
             role: role_words(self.session.staff.role),
             csrf: self.session.csrf_token.clone(),
+            admin: self.session.staff.role == Role::Admin,
         }
     }
 }
