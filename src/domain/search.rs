@@ -524,7 +524,7 @@ mod tests {
 
     #[test]
     fn patrons_match_by_name_word_prefix_and_email_prefix() {
-        let id = TicketId(7);
+        let id = TicketId(17);
         assert_eq!(
             q("love").matches(id, "Ada Lovelace", "x@y.org"),
             Some(Closeness::Exact)
@@ -538,7 +538,7 @@ mod tests {
             Some(Closeness::Exact)
         );
         assert_eq!(
-            q("7").matches(id, "Someone", "x@y.org"),
+            q("17").matches(id, "Someone", "x@y.org"),
             Some(Closeness::Exact)
         );
         assert_eq!(q("grace").matches(id, "Ada Lovelace", "x@y.org"), None);
