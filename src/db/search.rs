@@ -12,9 +12,7 @@ use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 
 use super::{with_conn, Conn};
 use crate::domain::ids::{PerformanceId, TicketId};
-use crate::domain::search::{
-    prefix_end, FoundTicket, PatronTicket, TicketSearch, MAX_CANDIDATES,
-};
+use crate::domain::search::{prefix_end, FoundTicket, PatronTicket, TicketSearch, MAX_CANDIDATES};
 use crate::domain::TicketStatus;
 
 /// A value to bind.
@@ -86,13 +84,8 @@ impl Sql {
             )
         };
         let collate = if self.postgres { " COLLATE \"C\"" } else { "" };
-        [
-            "t.holder_name",
-            second,
-            last,
-            "t.holder_email",
-        ]
-        .map(|e| format!("({}){collate}", self.fold(e)))
+        ["t.holder_name", second, last, "t.holder_email"]
+            .map(|e| format!("({}){collate}", self.fold(e)))
     }
 
     fn load<U>(self, conn: &mut Conn<'_>) -> QueryResult<Vec<U>>
@@ -251,7 +244,11 @@ pub fn patron_candidates(
     let mut sql = Sql::new(conn);
     let [first, second, last, email] = sql.search_keys();
     sql.push("SELECT t.id, t.holder_name, t.holder_email FROM tickets t WHERE ");
-    let mut ranges: Vec<(&str, &str)> = vec![(first.as_str(), key), (second.as_str(), key), (last.as_str(), key)];
+    let mut ranges: Vec<(&str, &str)> = vec![
+        (first.as_str(), key),
+        (second.as_str(), key),
+        (last.as_str(), key),
+    ];
     if let Some(prefix) = email_prefix {
         ranges.push((email.as_str(), prefix));
     }

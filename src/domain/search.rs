@@ -455,7 +455,14 @@ mod tests {
     fn cursors_round_trip_and_refuse_anything_else() {
         let c = Cursor(TicketId(12345));
         assert_eq!(Cursor::parse(&c.encode()), Ok(c));
-        for bad in ["", "!!", "MTIz", "dA", "dC0x", "dDEyMzQ1Njc4OTAxMjM0NTY3ODkw"] {
+        for bad in [
+            "",
+            "!!",
+            "MTIz",
+            "dA",
+            "dC0x",
+            "dDEyMzQ1Njc4OTAxMjM0NTY3ODkw",
+        ] {
             assert_eq!(
                 Cursor::parse(bad).map_err(|e| e.field),
                 Err("cursor"),
@@ -488,7 +495,8 @@ mod tests {
 
     #[test]
     fn ticket_terms_are_folded_words_and_numbers_are_ids() {
-        let s = TicketSearch::parse(PerformanceId(1), Some(" Ada  #42 "), None, None, None).unwrap();
+        let s =
+            TicketSearch::parse(PerformanceId(1), Some(" Ada  #42 "), None, None, None).unwrap();
         assert_eq!(
             s.terms,
             vec![
@@ -510,9 +518,16 @@ mod tests {
     fn name_keys_lead_with_the_first_second_and_last_word() {
         assert_eq!(
             name_keys("Mary Ann SMITH"),
-            ["mary ann smith".to_string(), "ann smith".into(), "smith".into()]
+            [
+                "mary ann smith".to_string(),
+                "ann smith".into(),
+                "smith".into()
+            ]
         );
-        assert_eq!(name_keys("Cher"), ["cher".to_string(), "cher".into(), "cher".into()]);
+        assert_eq!(
+            name_keys("Cher"),
+            ["cher".to_string(), "cher".into(), "cher".into()]
+        );
     }
 
     #[test]

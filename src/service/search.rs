@@ -20,12 +20,8 @@ pub fn tickets(encore: &Encore, search: &TicketSearch) -> Result<TicketPage> {
 /// read from the indexes by the query's key, the rule picks and ranks them here.
 pub fn patrons(encore: &Encore, query: &PatronQuery) -> Result<Vec<FoundPatron>> {
     encore.db.read(|conn| {
-        let candidates = db::patron_candidates(
-            conn,
-            &query.key(),
-            query.email_prefix(),
-            query.ticket_id(),
-        )?;
+        let candidates =
+            db::patron_candidates(conn, &query.key(), query.email_prefix(), query.ticket_id())?;
         let matched = candidates
             .into_iter()
             .filter_map(|(id, name, email)| {

@@ -92,21 +92,33 @@ async fn tickets_are_found_by_name_email_seat_id_and_status(app: TestApp) {
     assert_eq!(cancel.status(), StatusCode::OK);
 
     let found = |q: &'static str| found_ids(&app, performance, q);
-    assert_eq!(found("").await, vec![ada, grace, alan, mary], "everything, in id order");
+    assert_eq!(
+        found("").await,
+        vec![ada, grace, alan, mary],
+        "everything, in id order"
+    );
     assert_eq!(found("q=lov").await, vec![ada], "a later name word");
     assert_eq!(found("q=GRACE").await, vec![grace], "any letter case");
     assert_eq!(found("q=smi").await, vec![mary], "the third name word");
     assert_eq!(found("q=grace.h%40navy").await, vec![grace], "the email");
     assert_eq!(found("q=alan%40").await, vec![alan], "the email");
     assert_eq!(found("q=a1").await, vec![ada], "the seat");
-    assert_eq!(found("q=b").await, vec![grace], "seat B7 only: no name or email starts with b");
+    assert_eq!(
+        found("q=b").await,
+        vec![grace],
+        "seat B7 only: no name or email starts with b"
+    );
     let by_id = found_ids(&app, performance, &format!("q={grace}")).await;
     assert_eq!(by_id, vec![grace], "the id");
     let by_hash_id = found_ids(&app, performance, &format!("q=%23{mary}")).await;
     assert_eq!(by_hash_id, vec![mary], "#id");
     assert_eq!(found("q=ada+lov").await, vec![ada], "every word must match");
     assert_eq!(found("q=ada+hop").await, Vec::<i64>::new());
-    assert_eq!(found("q=ovelace").await, Vec::<i64>::new(), "prefixes, not infixes");
+    assert_eq!(
+        found("q=ovelace").await,
+        Vec::<i64>::new(),
+        "prefixes, not infixes"
+    );
     assert_eq!(found("q=%25").await, Vec::<i64>::new(), "% is no wildcard");
     assert_eq!(found("status=canceled").await, vec![alan]);
     assert_eq!(
@@ -165,7 +177,10 @@ async fn pages_walk_every_ticket_once_in_id_order(app: TestApp) {
         assert!(sizes.len() < 10, "the pages never end");
     }
     assert_eq!(sizes, vec![100, 100, 50]);
-    assert!(seen.windows(2).all(|w| w[0] < w[1]), "ascending, no duplicate");
+    assert!(
+        seen.windows(2).all(|w| w[0] < w[1]),
+        "ascending, no duplicate"
+    );
     let mut expected = issued.clone();
     expected.sort_unstable();
     assert_eq!(seen, expected, "no gap, nothing else");
@@ -281,7 +296,10 @@ async fn patrons_are_found_by_name_and_email_prefix_and_with_one_typo(app: TestA
     assert_eq!(ada.len(), 1, "{ada:?}");
     assert_eq!(ada[0]["email"], "ada.lovelace@example.org");
     assert_eq!(ada[0]["name"], "Ada Lovelace");
-    assert_eq!(ada[0]["ticket_count"], 2, "one row per patron, counting both");
+    assert_eq!(
+        ada[0]["ticket_count"], 2,
+        "one row per patron, counting both"
+    );
     assert_eq!(ada[0]["valid_ticket_count"], 2);
     assert_eq!(ada[0]["next_performance"]["performance_id"], soon);
     assert_eq!(ada[0]["matched"], "exact");
@@ -291,12 +309,29 @@ async fn patrons_are_found_by_name_and_email_prefix_and_with_one_typo(app: TestA
         vec!["byron@example.org", "ada.lovelace@example.org"],
         "first-name prefix, any case, ranked by name (Ada Byron, Ada Lovelace)"
     );
-    assert_eq!(emails(&app, "ada.l").await, vec!["ada.lovelace@example.org"]);
-    assert_eq!(emails(&app, "grace%40navy").await, vec!["grace@navy.example"]);
-    assert_eq!(emails(&app, "ann").await, vec!["mas@example.org"], "second word");
-    assert_eq!(emails(&app, "smi").await, vec!["mas@example.org"], "last word");
+    assert_eq!(
+        emails(&app, "ada.l").await,
+        vec!["ada.lovelace@example.org"]
+    );
+    assert_eq!(
+        emails(&app, "grace%40navy").await,
+        vec!["grace@navy.example"]
+    );
+    assert_eq!(
+        emails(&app, "ann").await,
+        vec!["mas@example.org"],
+        "second word"
+    );
+    assert_eq!(
+        emails(&app, "smi").await,
+        vec!["mas@example.org"],
+        "last word"
+    );
     assert_eq!(emails(&app, "mary+smi").await, vec!["mas@example.org"]);
-    assert_eq!(emails(&app, "ada+lov").await, vec!["ada.lovelace@example.org"]);
+    assert_eq!(
+        emails(&app, "ada+lov").await,
+        vec!["ada.lovelace@example.org"]
+    );
     assert_eq!(emails(&app, "zz").await, Vec::<String>::new());
 
     // One typo in the last word: exact matches first, then the typo's.
@@ -304,14 +339,21 @@ async fn patrons_are_found_by_name_and_email_prefix_and_with_one_typo(app: TestA
     assert_eq!(typo.len(), 1, "{typo:?}");
     assert_eq!(typo[0]["email"], "ada.lovelace@example.org");
     assert_eq!(typo[0]["matched"], "typo");
-    assert_eq!(emails(&app, "ada+lovleace").await, vec!["ada.lovelace@example.org"]);
+    assert_eq!(
+        emails(&app, "ada+lovleace").await,
+        vec!["ada.lovelace@example.org"]
+    );
     assert_eq!(emails(&app, "hoper").await, vec!["grace@navy.example"]);
     assert_eq!(
         emails(&app, "lovi").await,
         vec!["lovis@example.org", "ada.lovelace@example.org"],
         "Lovis exactly, Lovelace with one typo (lovi ~ love)"
     );
-    assert_eq!(emails(&app, "lovelsse").await, Vec::<String>::new(), "two typos");
+    assert_eq!(
+        emails(&app, "lovelsse").await,
+        Vec::<String>::new(),
+        "two typos"
+    );
 }
 
 async fn patron_results_are_capped_at_twenty(app: TestApp) {
@@ -320,7 +362,13 @@ async fn patron_results_are_capped_at_twenty(app: TestApp) {
         &app,
         performance,
         (0..30)
-            .map(|i| ticket(&format!("Guest {i:02}"), &format!("guest{i:02}@example.org"), "G"))
+            .map(|i| {
+                ticket(
+                    &format!("Guest {i:02}"),
+                    &format!("guest{i:02}@example.org"),
+                    "G",
+                )
+            })
             .collect(),
     )
     .await;

@@ -22,7 +22,11 @@ use crate::service::Encore;
 fn bad_query(invalid: Invalid) -> ApiError {
     ApiError {
         field: Some(invalid.field),
-        ..ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", invalid.to_string())
+        ..ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            invalid.to_string(),
+        )
     }
 }
 
@@ -36,7 +40,10 @@ pub struct TicketSearchQuery {
     #[param(max_length = 200, example = "ada lov")]
     q: Option<String>,
     /// Only tickets in this state.
-    #[param(pattern = "^(valid|exchanged|transferred|canceled)$", example = "valid")]
+    #[param(
+        pattern = "^(valid|exchanged|transferred|canceled)$",
+        example = "valid"
+    )]
     status: Option<String>,
     /// The `next_cursor` of the previous page.
     cursor: Option<String>,
