@@ -2,9 +2,9 @@
 //! and patron candidates (by a prefix of a name word or of the email).
 //!
 //! backend_specific: the SQL differs only in how it folds case (SQLite `lower()`, PostgreSQL
-//! `translate()`; both A–Z only, see `domain::search`), how it finds the last word of a name,
-//! and PostgreSQL's `COLLATE "C"`, which makes its range order the byte order SQLite uses. The
-//! expressions must stay exactly those of the indexes in migration `search_indexes`.
+//! `lower(… COLLATE "C")`: both fold A–Z only, see `domain::search`, and compare in byte order)
+//! and how it finds the second and last word of a name. The expressions must stay exactly
+//! those of the indexes in migration `search_indexes`.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -12,7 +12,7 @@ use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 
 use super::{with_conn, Conn};
 use crate::domain::ids::{PerformanceId, TicketId};
-use crate::domain::search::{prefix_end, FoundTicket, PatronTicket, TicketSearch, MAX_CANDIDATES};
+use crate::domain::search::{prefix_end, FoundTicket, PatronTicket, TicketSearch, PER_RANGE};
 use crate::domain::TicketStatus;
 
 /// A value to bind.
@@ -61,10 +61,11 @@ impl Sql {
         self.bind(Bind::Int(value))
     }
 
-    /// `expr` folded to lower case A–Z.
+    /// `expr` folded to lower case A–Z (PostgreSQL folds only A–Z under the "C" collation, as
+    /// SQLite's `lower()` does, and the result compares in byte order, as SQLite's does).
     fn fold(&self, expr: &str) -> String {
         if self.postgres {
-            format!("translate({expr}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')")
+            format!("lower(({expr}) COLLATE \"C\")")
         } else {
             format!("lower({expr})")
         }
@@ -83,9 +84,7 @@ impl Sql {
                 "replace(t.holder_name, rtrim(t.holder_name, replace(t.holder_name, ' ', '')), '')",
             )
         };
-        let collate = if self.postgres { " COLLATE \"C\"" } else { "" };
-        ["t.holder_name", second, last, "t.holder_email"]
-            .map(|e| format!("({}){collate}", self.fold(e)))
+        ["t.holder_name", second, last, "t.holder_email"].map(|e| self.fold(e))
     }
 
     fn load<U>(self, conn: &mut Conn<'_>) -> QueryResult<Vec<U>>
@@ -232,40 +231,53 @@ struct Candidate {
 /// A ticket whose holder may match a patron search: (id, holder name, holder email).
 pub type PatronCandidate = (TicketId, String, String);
 
-/// The tickets with a name key starting with `key` (see `domain::search::name_keys`), with an
-/// email starting with `email_prefix`, or with the id `ticket_id`: each a range over one index.
-/// At most [`MAX_CANDIDATES`].
+/// The tickets with a name key starting with one of `keys` (see `domain::search::name_keys`),
+/// or with an email starting with `email_prefix`, or with the id `ticket_id`. Each range is read
+/// from its own index in the index's order (key, name, email, id) and stops after
+/// [`PER_RANGE`] tickets, so a short prefix costs no more than a long one, and both backends
+/// weigh the same candidates. A ticket may come more than once.
 pub fn patron_candidates(
     conn: &mut Conn<'_>,
-    key: &str,
+    keys: &[String],
     email_prefix: Option<&str>,
     ticket_id: Option<TicketId>,
 ) -> QueryResult<Vec<PatronCandidate>> {
     let mut sql = Sql::new(conn);
     let [first, second, last, email] = sql.search_keys();
-    sql.push("SELECT t.id, t.holder_name, t.holder_email FROM tickets t WHERE ");
-    let mut ranges: Vec<(&str, &str)> = vec![
-        (first.as_str(), key),
-        (second.as_str(), key),
-        (last.as_str(), key),
-    ];
+    let mut ranges: Vec<(&str, &str)> = Vec::new();
+    for key in keys {
+        for expr in [&first, &second, &last] {
+            ranges.push((expr.as_str(), key.as_str()));
+        }
+    }
     if let Some(prefix) = email_prefix {
         ranges.push((email.as_str(), prefix));
     }
+    let then = if sql.postgres {
+        r#"t.holder_name COLLATE "C", t.holder_email COLLATE "C", t.id"#
+    } else {
+        "t.holder_name, t.holder_email, t.id"
+    };
+    const COLUMNS: &str = "SELECT t.id, t.holder_name, t.holder_email FROM tickets t WHERE ";
     for (i, (expr, prefix)) in ranges.into_iter().enumerate() {
         if i > 0 {
-            sql.push(" OR ");
+            sql.push(" UNION ALL ");
         }
-        sql.push(&format!("({expr} >= ")).text(prefix);
+        sql.push("SELECT * FROM (")
+            .push(COLUMNS)
+            .push(&format!("{expr} >= "))
+            .text(prefix);
         if let Some(end) = prefix_end(prefix) {
             sql.push(&format!(" AND {expr} < ")).text(&end);
         }
-        sql.push(")");
+        sql.push(&format!(" ORDER BY {expr}, {then} LIMIT {PER_RANGE}) r{i}"));
     }
     if let Some(id) = ticket_id {
-        sql.push(" OR t.id = ").int(id.0);
+        sql.push(" UNION ALL ")
+            .push(COLUMNS)
+            .push("t.id = ")
+            .int(id.0);
     }
-    sql.push(&format!(" LIMIT {MAX_CANDIDATES}"));
     Ok(sql
         .load::<Candidate>(conn)?
         .into_iter()

@@ -21,9 +21,11 @@ pub fn tickets(encore: &Encore, search: &TicketSearch) -> Result<TicketPage> {
 pub fn patrons(encore: &Encore, query: &PatronQuery) -> Result<Vec<FoundPatron>> {
     encore.db.read(|conn| {
         let candidates =
-            db::patron_candidates(conn, &query.key(), query.email_prefix(), query.ticket_id())?;
+            db::patron_candidates(conn, &query.keys(), query.email_prefix(), query.ticket_id())?;
+        let mut seen = std::collections::HashSet::new();
         let matched = candidates
             .into_iter()
+            .filter(|(id, _, _)| seen.insert(*id))
             .filter_map(|(id, name, email)| {
                 let closeness = query.matches(id, &name, &email)?;
                 Some((email, name, closeness))

@@ -136,7 +136,7 @@ pub async fn tickets(
 #[into_params(parameter_in = Query)]
 pub struct PatronSearchQuery {
     /// At least 2 characters: the start of a word of the holder's name (first, second or last
-    /// word; the last word typed may carry one typo after its first two letters, from four
+    /// word; the last word typed may carry one typo after its first three letters, from four
     /// letters on), the start of the email, or a ticket id. Letters A–Z match either case.
     #[param(min_length = 2, max_length = 200, example = "lovelase")]
     q: Option<String>,
