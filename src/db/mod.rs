@@ -22,6 +22,7 @@ pub mod idempotency;
 pub mod journey;
 pub mod outbox;
 pub mod scans;
+pub mod search;
 pub mod signing_keys;
 pub mod staff_accounts;
 pub mod staff_sessions;

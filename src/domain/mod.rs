@@ -15,6 +15,7 @@ pub mod policy;
 pub mod receipt;
 pub mod role;
 pub mod scan;
+pub mod search;
 pub mod signing_key;
 pub mod staff;
 pub mod text;

@@ -74,6 +74,7 @@ fn api_routes() -> Vec<(Method, &'static str, Access, Route)> {
         (GET, "/api/v1/performances/{id}", STAFF, to(api::performances::get)),
         (GET, "/api/v1/performances/{id}/arrivals", STAFF, to(api::performances::arrivals)),
         (POST, "/api/v1/performances/{id}/tickets", BOX_OFFICE, to(api::tickets::issue_one)),
+        (GET, "/api/v1/performances/{id}/tickets", BOX_OFFICE, to(api::search::tickets)),
         (POST, "/api/v1/performances/{id}/tickets/bulk", BOX_OFFICE, to(api::tickets::issue_bulk)),
         (GET, "/api/v1/tickets/{id}", BOX_OFFICE, to(api::tickets::get)),
         (GET, "/api/v1/tickets/{id}/qr.png", BOX_OFFICE, to(api::tickets::qr_png)),
@@ -84,6 +85,7 @@ fn api_routes() -> Vec<(Method, &'static str, Access, Route)> {
         (POST, "/api/v1/tickets/{id}/transfer", BOX_OFFICE, to(api::changes::transfer)),
         (POST, "/api/v1/tickets/{id}/transfer/cancel", BOX_OFFICE, to(api::changes::cancel_transfer)),
         (GET, "/api/v1/tickets/{id}/transfers", BOX_OFFICE, to(api::changes::list_transfers)),
+        (GET, "/api/v1/patrons", BOX_OFFICE, to(api::search::patrons)),
         (GET, "/api/v1/patrons/{email}/credit", BOX_OFFICE, to(api::changes::patron_credit)),
         // Cancellations.
         (POST, "/api/v1/tickets/{id}/cancel", BOX_OFFICE, to(api::cancellations::cancel_ticket)),

@@ -19,6 +19,7 @@ pub mod patron_pages;
 pub mod readiness;
 pub mod scan_writer;
 pub mod scans;
+pub mod search;
 pub mod signing;
 pub mod staff;
 pub mod tickets;

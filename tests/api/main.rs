@@ -32,6 +32,7 @@ mod races_cancel;
 mod races_clock;
 mod scanner_page;
 mod scans;
+mod search;
 mod secrets_at_rest;
 mod secrets_hardening;
 mod staff_idempotency;

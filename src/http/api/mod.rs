@@ -11,5 +11,6 @@ pub mod keys;
 pub mod performances;
 pub mod scans;
 pub mod schema;
+pub mod search;
 pub mod tickets;
 pub mod views;
