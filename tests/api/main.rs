@@ -17,6 +17,7 @@ mod changes;
 mod cli;
 mod console_auth;
 mod console_browser;
+mod console_patrons;
 mod door;
 mod email;
 mod event_update;

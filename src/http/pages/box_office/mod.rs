@@ -14,6 +14,7 @@
 
 mod login;
 mod password;
+mod patrons;
 mod today;
 
 use std::future::Future;
@@ -46,6 +47,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/box-office/password/{token}",
             web::post().to(password::submit),
+        )
+        .route("/assets/patrons.js", web::get().to(patrons::script))
+        .route("/box-office/patrons", web::get().to(patrons::search_page))
+        .route("/box-office/patrons/results", web::get().to(patrons::results))
+        .route("/box-office/patrons/{email}", web::get().to(patrons::show))
+        .route(
+            "/box-office/patrons/{email}/tickets/{ticket}/exchange",
+            web::post().to(patrons::exchange),
+        )
+        .route(
+            "/box-office/patrons/{email}/tickets/{ticket}/transfer",
+            web::post().to(patrons::transfer),
+        )
+        .route(
+            "/box-office/patrons/{email}/tickets/{ticket}/cancel",
+            web::post().to(patrons::cancel),
+        )
+        .route(
+            "/box-office/patrons/{email}/tickets/{ticket}/emails/{email_id}/resend",
+            web::post().to(patrons::resend),
         );
 }
 
@@ -304,3 +325,9 @@ fn see_other_with_cookie(location: &str, cookie: String) -> HttpResponse {
         .insert_header((header::SET_COOKIE, cookie))
         .finish()
 }
+
+/// Find a patron's page: as every console page, and our own script, which reads our own
+/// search results as the clerk types (`patrons.rs`).
+const PATRON_SEARCH_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+     script-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; \
+     frame-ancestors 'none'";
