@@ -160,9 +160,7 @@ on_both_backends!(a_box_office_member_signs_in_reads_today_and_signs_out);
 mod find_a_patron {
     use super::*;
 
-    async fn a_box_office_member_finds_a_patron_as_they_type_and_exchanges_a_ticket(
-        app: TestApp,
-    ) {
+    async fn a_box_office_member_finds_a_patron_as_they_type_and_exchanges_a_ticket(app: TestApp) {
         accounts::create_account(
             &app.encore,
             "ada@box-office.example",
@@ -216,18 +214,29 @@ mod find_a_patron {
         wait_for_text(&browser, "#result-list", "Grace Hopper").await;
         wait_for_exact_text(&browser, "#result-count", "1 patron found.").await;
         let live = find(&browser, "#result-count").await;
-        assert_eq!(live.attr("aria-live").await.unwrap().as_deref(), Some("polite"));
+        assert_eq!(
+            live.attr("aria-live").await.unwrap().as_deref(),
+            Some("polite")
+        );
         let same_page = browser
             .execute("return window.notReloaded === true;", vec![])
             .await
             .unwrap();
-        assert_eq!(same_page, Value::Bool(true), "the results came without a page load");
+        assert_eq!(
+            same_page,
+            Value::Bool(true),
+            "the results came without a page load"
+        );
         let url = browser.current_url().await.unwrap();
         assert_eq!(url.query(), Some("q=Hopp"));
         lesser += assert_accessible(&browser, "/box-office/patrons?q=Hopp").await;
 
         // The patron's page: open it from the results, exchange one ticket into credit.
-        find(&browser, "#result-list a").await.click().await.unwrap();
+        find(&browser, "#result-list a")
+            .await
+            .click()
+            .await
+            .unwrap();
         wait_for_text(&browser, "main h1", "Grace Hopper").await;
         wait_for_text(&browser, "#journey", "Issued to Grace Hopper").await;
         lesser += assert_accessible(&browser, "/box-office/patrons/grace@example.org").await;
@@ -244,7 +253,11 @@ mod find_a_patron {
         wait_for_exact_text(&browser, &format!("#ticket-{id} .status"), "Exchanged").await;
         wait_for_text(&browser, "#balance", "45.00 EUR").await;
         wait_for_text(&browser, "#journey", "Exchanged: 45.00 EUR credited").await;
-        lesser += assert_accessible(&browser, "/box-office/patrons/grace@example.org (after the exchange)").await;
+        lesser += assert_accessible(
+            &browser,
+            "/box-office/patrons/grace@example.org (after the exchange)",
+        )
+        .await;
         eprintln!("axe-core (find a patron): {lesser} lesser violations in all");
         browser.close().await.unwrap();
     }

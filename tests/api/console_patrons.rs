@@ -44,7 +44,10 @@ async fn box_office_session(app: &TestApp) -> String {
     .unwrap();
     let response = client()
         .post(app.url("/box-office/login"))
-        .form(&[("email", "clerk@box-office.example"), ("password", PASSWORD)])
+        .form(&[
+            ("email", "clerk@box-office.example"),
+            ("password", PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
@@ -101,16 +104,26 @@ fn ticket_path(ticket: &Value, action: &str) -> String {
 }
 
 /// Asserts a 303 back to Ada's page with the notice `done`; the page it leads to.
-async fn done(app: &TestApp, session: &str, response: Response, done: &str, ticket: &Value) -> String {
+async fn done(
+    app: &TestApp,
+    session: &str,
+    response: Response,
+    done: &str,
+    ticket: &Value,
+) -> String {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let location = response.headers()[LOCATION].to_str().unwrap().to_string();
-    assert_eq!(location, format!("{ADA_PAGE}?done={done}&ticket={}", ticket["id"]));
+    assert_eq!(
+        location,
+        format!("{ADA_PAGE}?done={done}&ticket={}", ticket["id"])
+    );
     page_of(app, &location, session).await
 }
 
 /// Three days ahead: far from any change's cut-off.
 async fn performance(app: &TestApp) -> i64 {
-    app.create_performance_at(Utc::now() + Duration::days(3), 50).await
+    app.create_performance_at(Utc::now() + Duration::days(3), 50)
+        .await
 }
 
 async fn ticket_json(app: &TestApp, ticket: &Value) -> Value {
@@ -157,8 +170,14 @@ async fn find_a_patron_by_a_name_prefix_and_by_a_typo(app: TestApp) {
     // The empty page: a labelled search box, and this page alone may run our own script.
     let empty = get_with(&app, "/box-office/patrons", &session).await;
     assert_eq!(empty.status(), StatusCode::OK);
-    let csp = empty.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap().to_string();
-    assert!(csp.contains("script-src 'self'") && csp.contains("connect-src 'self'"), "{csp}");
+    let csp = empty.headers()[CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("connect-src 'self'"),
+        "{csp}"
+    );
     assert!(!csp.contains("unsafe") && !csp.contains("http"), "{csp}");
     let empty = empty.text().await.unwrap();
     assert!(empty.contains(r#"<label for="q">"#), "{empty}");
@@ -167,26 +186,55 @@ async fn find_a_patron_by_a_name_prefix_and_by_a_typo(app: TestApp) {
     assert!(empty.contains(r#"<script src="/assets/patrons.js" defer></script>"#));
     let today = get_with(&app, "/box-office/", &session).await;
     let csp = today.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap();
-    assert!(!csp.contains("script-src"), "only the search page runs script: {csp}");
-    let script = client().get(app.url("/assets/patrons.js")).send().await.unwrap();
+    assert!(
+        !csp.contains("script-src"),
+        "only the search page runs script: {csp}"
+    );
+    let script = client()
+        .get(app.url("/assets/patrons.js"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(script.status(), StatusCode::OK);
-    assert!(script.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
-    assert!(script.text().await.unwrap().contains("/box-office/patrons/results?q="));
+    assert!(script.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
+    assert!(script
+        .text()
+        .await
+        .unwrap()
+        .contains("/box-office/patrons/results?q="));
 
     // A prefix of the last name finds Ada, and only her, as a link to her page.
     let found = page_of(&app, "/box-office/patrons?q=Love", &session).await;
-    assert!(found.contains(&format!(r#"<a href="{ADA_PAGE}">Ada Lovelace</a>"#)), "{found}");
+    assert!(
+        found.contains(&format!(r#"<a href="{ADA_PAGE}">Ada Lovelace</a>"#)),
+        "{found}"
+    );
     assert!(found.contains("1 patron found."), "{found}");
     assert!(!found.contains("Grace Hopper"), "{found}");
-    assert!(found.contains(r#"value="Love""#), "the box keeps what was typed");
+    assert!(
+        found.contains(r#"value="Love""#),
+        "the box keeps what was typed"
+    );
 
     // A typo in the last word still finds her; the fragment the script reads says so too.
     let typo = page_of(&app, "/box-office/patrons?q=lovelase", &session).await;
-    assert!(typo.contains(&format!(r#"<a href="{ADA_PAGE}">Ada Lovelace</a>"#)), "{typo}");
+    assert!(
+        typo.contains(&format!(r#"<a href="{ADA_PAGE}">Ada Lovelace</a>"#)),
+        "{typo}"
+    );
     assert!(typo.contains("close match"), "{typo}");
     let fragment = page_of(&app, "/box-office/patrons/results?q=hopp", &session).await;
-    assert!(!fragment.contains("<html"), "a fragment, not a page: {fragment}");
-    assert!(fragment.contains(r#"<a href="/box-office/patrons/grace@example.org">Grace Hopper</a>"#), "{fragment}");
+    assert!(
+        !fragment.contains("<html"),
+        "a fragment, not a page: {fragment}"
+    );
+    assert!(
+        fragment.contains(r#"<a href="/box-office/patrons/grace@example.org">Grace Hopper</a>"#),
+        "{fragment}"
+    );
     assert!(fragment.contains(r#"id="result-count""#) && fragment.contains("1 patron found."));
 
     // Too little, too much, or nobody: said in words, never an error page.
@@ -205,7 +253,11 @@ async fn the_patron_page_shows_tickets_credit_and_journey(app: TestApp) {
     let second = app.issue_to(performance, "Ada Lovelace", ADA).await;
     // Exchanged into credit through the API: the page shows the same state.
     let exchanged = app
-        .post(&format!("/api/v1/tickets/{}/exchange", first["id"]), &app.admin_key, &json!({"into": "credit"}))
+        .post(
+            &format!("/api/v1/tickets/{}/exchange", first["id"]),
+            &app.admin_key,
+            &json!({"into": "credit"}),
+        )
         .await;
     assert_eq!(exchanged.status(), StatusCode::OK);
     let session = box_office_session(&app).await;
@@ -224,19 +276,37 @@ async fn the_patron_page_shows_tickets_credit_and_journey(app: TestApp) {
     // An exchanged ticket offers nothing more; a valid one offers every action.
     let first_section = ticket_section(&page, &first);
     assert!(!first_section.contains("<form"), "{first_section}");
-    assert!(first_section.contains("This ticket is exchanged"), "{first_section}");
+    assert!(
+        first_section.contains("This ticket is exchanged"),
+        "{first_section}"
+    );
     let second_section = ticket_section(&page, &second);
     for action in ["exchange", "transfer", "cancel"] {
-        assert!(second_section.contains(&format!("/tickets/{}/{action}\"", second["id"])), "{action}: {second_section}");
+        assert!(
+            second_section.contains(&format!("/tickets/{}/{action}\"", second["id"])),
+            "{action}: {second_section}"
+        );
     }
     assert!(second_section.contains(r#"<label for="into-"#));
-    assert!(page.contains("Balance: <strong>45.00 EUR</strong>"), "{page}");
+    assert!(
+        page.contains("Balance: <strong>45.00 EUR</strong>"),
+        "{page}"
+    );
     let ledger = &page[page.find(r#"id="ledger""#).expect("the ledger")..];
     assert!(ledger.contains("value of an exchanged ticket"), "{ledger}");
     let journey = &page[page.find(r#"id="journey""#).expect("the journey")..];
-    assert!(journey.contains("Issued to Ada Lovelace (ada@example.org), 45.00 EUR"), "{journey}");
-    assert!(journey.contains("Exchanged: 45.00 EUR credited"), "{journey}");
-    assert!(journey.contains("Email queued: confirmation to ada@example.org"), "{journey}");
+    assert!(
+        journey.contains("Issued to Ada Lovelace (ada@example.org), 45.00 EUR"),
+        "{journey}"
+    );
+    assert!(
+        journey.contains("Exchanged: 45.00 EUR credited"),
+        "{journey}"
+    );
+    assert!(
+        journey.contains("Email queued: confirmation to ada@example.org"),
+        "{journey}"
+    );
 
     // Someone with nothing is an empty page; something that is no email address is no page.
     let stranger = page_of(&app, "/box-office/patrons/nobody%40example.org", &session).await;
@@ -252,14 +322,32 @@ async fn exchange_a_ticket_into_credit_through_the_form(app: TestApp) {
     let ticket = app.issue_to(performance, "Ada Lovelace", ADA).await;
     let session = box_office_session(&app).await;
 
-    let response = act(&app, &session, &ticket_path(&ticket, "exchange"), &[("into", "credit")]).await;
+    let response = act(
+        &app,
+        &session,
+        &ticket_path(&ticket, "exchange"),
+        &[("into", "credit")],
+    )
+    .await;
     let page = done(&app, &session, response, "exchanged-credit", &ticket).await;
-    assert!(page.contains(&format!("Ticket #{} was exchanged into credit.", ticket["id"])), "{page}");
+    assert!(
+        page.contains(&format!(
+            "Ticket #{} was exchanged into credit.",
+            ticket["id"]
+        )),
+        "{page}"
+    );
     assert_eq!(status_of(&page, &ticket), "Exchanged");
-    assert!(page.contains("Balance: <strong>45.00 EUR</strong>"), "{page}");
+    assert!(
+        page.contains("Balance: <strong>45.00 EUR</strong>"),
+        "{page}"
+    );
     assert_eq!(ticket_json(&app, &ticket).await["status"], "exchanged");
     let credit = credit_of(&app, ADA).await;
-    assert_eq!(credit["balances"], json!([{"currency": "EUR", "balance_minor": 4500}]));
+    assert_eq!(
+        credit["balances"],
+        json!([{"currency": "EUR", "balance_minor": 4500}])
+    );
 }
 
 async fn cancel_a_ticket_with_a_refund_to_credit(app: TestApp) {
@@ -269,9 +357,19 @@ async fn cancel_a_ticket_with_a_refund_to_credit(app: TestApp) {
     let session = box_office_session(&app).await;
 
     // No reason: refused as the API refuses it, nothing changed.
-    let refused = act(&app, &session, &ticket_path(&ticket, "cancel"), &[("reason", " "), ("refund", "credit")]).await;
+    let refused = act(
+        &app,
+        &session,
+        &ticket_path(&ticket, "cancel"),
+        &[("reason", " "), ("refund", "credit")],
+    )
+    .await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.text().await.unwrap().contains("<code>validation_failed</code>"));
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("<code>validation_failed</code>"));
     assert_eq!(ticket_json(&app, &ticket).await["status"], "valid");
 
     let response = act(
@@ -284,12 +382,18 @@ async fn cancel_a_ticket_with_a_refund_to_credit(app: TestApp) {
     let page = done(&app, &session, response, "canceled", &ticket).await;
     assert_eq!(status_of(&page, &ticket), "Canceled");
     assert_eq!(status_of(&page, &kept), "Valid");
-    assert!(page.contains("Canceled: The holder asked — 45.00 EUR credited"), "{page}");
+    assert!(
+        page.contains("Canceled: The holder asked — 45.00 EUR credited"),
+        "{page}"
+    );
     assert!(page.contains("refund of a cancellation"), "{page}");
     assert_eq!(ticket_json(&app, &ticket).await["status"], "canceled");
     assert_eq!(ticket_json(&app, &kept).await["status"], "valid");
     let credit = credit_of(&app, ADA).await;
-    assert_eq!(credit["balances"], json!([{"currency": "EUR", "balance_minor": 4500}]));
+    assert_eq!(
+        credit["balances"],
+        json!([{"currency": "EUR", "balance_minor": 4500}])
+    );
     assert_eq!(credit["ledger"][0]["reason"], "cancel_refund");
     assert_eq!(
         app.db.count(&format!(
@@ -324,24 +428,37 @@ async fn resend_a_failed_confirmation(backend: Backend) {
         ticket["id"]
     ));
     let resend = ticket_path(&ticket, &format!("emails/{email_id}/resend"));
-    assert!(section.contains(&format!(r#"action="{resend}""#)), "{section}");
+    assert!(
+        section.contains(&format!(r#"action="{resend}""#)),
+        "{section}"
+    );
     assert!(section.contains("Send the confirmation again"), "{section}");
 
     let response = act(&app, &session, &resend, &[]).await;
     let page = done(&app, &session, response, "resent", &ticket).await;
-    assert!(ticket_section(&page, &ticket).contains("Confirmation on its way"), "{page}");
+    assert!(
+        ticket_section(&page, &ticket).contains("Confirmation on its way"),
+        "{page}"
+    );
     assert_eq!(worker.deliver_due().await.unwrap(), 1);
     let messages = smtp.wait_for(1).await;
     assert_eq!(messages.len(), 1, "the mail server gains the confirmation");
     let page = page_of(&app, ADA_PAGE, &session).await;
     let section = ticket_section(&page, &ticket);
     assert!(section.contains("Confirmation sent"), "{section}");
-    assert!(!section.contains("/resend"), "a sent email is not offered again: {section}");
+    assert!(
+        !section.contains("/resend"),
+        "a sent email is not offered again: {section}"
+    );
 
     // Sending it again now is refused as the API refuses it.
     let again = act(&app, &session, &resend, &[]).await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
-    assert!(again.text().await.unwrap().contains("<code>email_not_failed</code>"));
+    assert!(again
+        .text()
+        .await
+        .unwrap()
+        .contains("<code>email_not_failed</code>"));
 }
 
 async fn transfer_a_ticket_to_a_friend(app: TestApp) {
@@ -358,10 +475,16 @@ async fn transfer_a_ticket_to_a_friend(app: TestApp) {
     .await;
     let page = done(&app, &session, response, "transferred", &ticket).await;
     assert_eq!(status_of(&page, &ticket), "On offer to Grace Hopper");
-    assert!(page.contains("Offered to Grace Hopper (grace@example.org) by Ada Lovelace"), "{page}");
+    assert!(
+        page.contains("Offered to Grace Hopper (grace@example.org) by Ada Lovelace"),
+        "{page}"
+    );
     assert_eq!(ticket_json(&app, &ticket).await["status"], "transferred");
     let offers = app
-        .get_json(&format!("/api/v1/tickets/{}/transfers", ticket["id"]), &app.admin_key)
+        .get_json(
+            &format!("/api/v1/tickets/{}/transfers", ticket["id"]),
+            &app.admin_key,
+        )
         .await;
     assert_eq!(offers[0]["to_email"], "grace@example.org");
     assert_eq!(offers[0]["status"], "offered");
@@ -384,36 +507,101 @@ async fn a_refused_action_shows_the_apis_code_and_message(app: TestApp) {
     let status = again.status();
     let page = again.text().await.unwrap();
     let api = app
-        .post(&format!("/api/v1/tickets/{}/exchange", ticket["id"]), &app.admin_key, &json!({"into": "credit"}))
+        .post(
+            &format!("/api/v1/tickets/{}/exchange", ticket["id"]),
+            &app.admin_key,
+            &json!({"into": "credit"}),
+        )
         .await;
     assert_eq!(status, api.status());
     let api: Value = api.json().await.unwrap();
     assert_eq!(api["code"], "ticket_not_valid");
-    assert!(page.contains(&format!("<code>{}</code>", api["code"].as_str().unwrap())), "{page}");
+    assert!(
+        page.contains(&format!("<code>{}</code>", api["code"].as_str().unwrap())),
+        "{page}"
+    );
     assert!(page.contains(api["message"].as_str().unwrap()), "{page}");
     assert!(page.contains(r#"role="alert""#));
-    assert!(page.contains("<h1>Ada Lovelace</h1>"), "the patron page again: {page}");
+    assert!(
+        page.contains("<h1>Ada Lovelace</h1>"),
+        "the patron page again: {page}"
+    );
     let credit = credit_of(&app, ADA).await;
-    assert_eq!(credit["balances"][0]["balance_minor"], 4500, "credited once");
+    assert_eq!(
+        credit["balances"][0]["balance_minor"], 4500,
+        "credited once"
+    );
 
     // An unknown ticket, a performance that is no target, a choice that is neither: the API's
     // answers again; never a 500.
-    let unknown = act(&app, &session, &format!("{ADA_PAGE}/tickets/999999/exchange"), &[("into", "credit")]).await;
+    let unknown = act(
+        &app,
+        &session,
+        &format!("{ADA_PAGE}/tickets/999999/exchange"),
+        &[("into", "credit")],
+    )
+    .await;
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
-    assert!(unknown.text().await.unwrap().contains("<code>not_found</code>"));
+    assert!(unknown
+        .text()
+        .await
+        .unwrap()
+        .contains("<code>not_found</code>"));
     let other = app.issue_to(performance, "Ada Lovelace", ADA).await;
-    let target = act(&app, &session, &ticket_path(&other, "exchange"), &[("into", "424242")]).await;
+    let target = act(
+        &app,
+        &session,
+        &ticket_path(&other, "exchange"),
+        &[("into", "424242")],
+    )
+    .await;
     assert_eq!(target.status(), StatusCode::CONFLICT);
-    assert!(target.text().await.unwrap().contains("<code>not_an_exchange_target</code>"));
-    let nonsense = act(&app, &session, &ticket_path(&other, "exchange"), &[("into", "everything")]).await;
+    assert!(target
+        .text()
+        .await
+        .unwrap()
+        .contains("<code>not_an_exchange_target</code>"));
+    let nonsense = act(
+        &app,
+        &session,
+        &ticket_path(&other, "exchange"),
+        &[("into", "everything")],
+    )
+    .await;
     assert_eq!(nonsense.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(nonsense.text().await.unwrap().contains("<code>validation_failed</code>"));
-    let to_self = act(&app, &session, &ticket_path(&other, "transfer"), &[("name", "Ada"), ("email", ADA)]).await;
+    assert!(nonsense
+        .text()
+        .await
+        .unwrap()
+        .contains("<code>validation_failed</code>"));
+    let to_self = act(
+        &app,
+        &session,
+        &ticket_path(&other, "transfer"),
+        &[("name", "Ada"), ("email", ADA)],
+    )
+    .await;
     assert_eq!(to_self.status(), StatusCode::CONFLICT);
-    assert!(to_self.text().await.unwrap().contains("<code>transfer_to_self</code>"));
-    let bad_email = act(&app, &session, &ticket_path(&other, "transfer"), &[("name", "Grace"), ("email", "grace")]).await;
+    assert!(to_self
+        .text()
+        .await
+        .unwrap()
+        .contains("<code>transfer_to_self</code>"));
+    let bad_email = act(
+        &app,
+        &session,
+        &ticket_path(&other, "transfer"),
+        &[("name", "Grace"), ("email", "grace")],
+    )
+    .await;
     assert_eq!(bad_email.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let not_a_ticket = act(&app, &session, &format!("{ADA_PAGE}/tickets/abc/cancel"), &[("reason", "x"), ("refund", "none")]).await;
+    let not_a_ticket = act(
+        &app,
+        &session,
+        &format!("{ADA_PAGE}/tickets/abc/cancel"),
+        &[("reason", "x"), ("refund", "none")],
+    )
+    .await;
     assert_eq!(not_a_ticket.status(), StatusCode::NOT_FOUND);
     assert_eq!(ticket_json(&app, &other).await["status"], "valid");
 }
@@ -426,19 +614,37 @@ async fn a_form_without_its_csrf_token_is_refused_and_changes_nothing(app: TestA
 
     let missing = post_with(&app, &path, &session, &[("into", "credit")]).await;
     assert_eq!(missing.status(), StatusCode::FORBIDDEN);
-    let wrong = post_with(&app, &path, &session, &[("csrf", "forged"), ("into", "credit")]).await;
+    let wrong = post_with(
+        &app,
+        &path,
+        &session,
+        &[("csrf", "forged"), ("into", "credit")],
+    )
+    .await;
     assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
-    let cancel = post_with(&app, &ticket_path(&ticket, "cancel"), &session, &[("reason", "x"), ("refund", "credit")]).await;
+    let cancel = post_with(
+        &app,
+        &ticket_path(&ticket, "cancel"),
+        &session,
+        &[("reason", "x"), ("refund", "credit")],
+    )
+    .await;
     assert_eq!(cancel.status(), StatusCode::FORBIDDEN);
     // Without a session at all, even with a token from elsewhere.
     let csrf = csrf_of(&page_of(&app, ADA_PAGE, &session).await);
-    let anonymous = client().post(app.url(&path)).form(&[("csrf", csrf.as_str()), ("into", "credit")]).send().await.unwrap();
+    let anonymous = client()
+        .post(app.url(&path))
+        .form(&[("csrf", csrf.as_str()), ("into", "credit")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(anonymous.status(), StatusCode::FORBIDDEN);
 
     assert_eq!(ticket_json(&app, &ticket).await["status"], "valid");
     assert_eq!(credit_of(&app, ADA).await["balances"], json!([]));
     assert_eq!(
-        app.db.count("SELECT COUNT(*) AS n FROM outbox WHERE kind <> 'confirmation'"),
+        app.db
+            .count("SELECT COUNT(*) AS n FROM outbox WHERE kind <> 'confirmation'"),
         0
     );
 }

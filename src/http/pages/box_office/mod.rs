@@ -50,7 +50,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/assets/patrons.js", web::get().to(patrons::script))
         .route("/box-office/patrons", web::get().to(patrons::search_page))
-        .route("/box-office/patrons/results", web::get().to(patrons::results))
+        .route(
+            "/box-office/patrons/results",
+            web::get().to(patrons::results),
+        )
         .route("/box-office/patrons/{email}", web::get().to(patrons::show))
         .route(
             "/box-office/patrons/{email}/tickets/{ticket}/exchange",

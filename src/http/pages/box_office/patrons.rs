@@ -35,7 +35,10 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 
 /// The patron page's path for `email`.
 pub fn patron_path(email: &str) -> String {
-    format!("/box-office/patrons/{}", utf8_percent_encode(email, SEGMENT))
+    format!(
+        "/box-office/patrons/{}",
+        utf8_percent_encode(email, SEGMENT)
+    )
 }
 
 /// The search's answer, as the page and the fragment show it.

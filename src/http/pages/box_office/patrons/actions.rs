@@ -134,10 +134,8 @@ pub async fn transfer(
     {
         Ok(friend) => {
             let encore = encore.clone();
-            act(move || {
-                transfers::offer_at_box_office(&encore, None, ticket, &friend, reply())
-            })
-            .await
+            act(move || transfers::offer_at_box_office(&encore, None, ticket, &friend, reply()))
+                .await
         }
         Err(invalid) => Err(ApiError::from(invalid)),
     };
