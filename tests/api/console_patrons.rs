@@ -350,6 +350,61 @@ async fn exchange_a_ticket_into_credit_through_the_form(app: TestApp) {
     );
 }
 
+/// Into another performance of the event: the select offers the ones the exchange service
+/// offers, and the new ticket is paid with the old one's value.
+async fn exchange_a_ticket_into_another_performance_through_the_form(app: TestApp) {
+    let event = app.create_event().await;
+    let mut performances = Vec::new();
+    for days in [3, 4] {
+        let response = app
+            .post(
+                &format!("/api/v1/events/{event}/performances"),
+                &app.admin_key,
+                &json!({"starts_at": Utc::now() + Duration::days(days), "capacity": 10,
+                        "price_minor": 4000, "currency": "EUR"}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        performances.push(
+            response.json::<Value>().await.unwrap()["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    let ticket = app.issue_to(performances[0], "Ada Lovelace", ADA).await;
+    let session = box_office_session(&app).await;
+
+    let page = page_of(&app, ADA_PAGE, &session).await;
+    let section = ticket_section(&page, &ticket);
+    let option = format!(r#"<option value="{}">Hamlet · "#, performances[1]);
+    assert!(section.contains(&option), "{section}");
+    assert!(section.contains("(40.00 EUR)</option>"), "{section}");
+    assert!(!section.contains(&format!(r#"<option value="{}">"#, performances[0])));
+
+    let target = performances[1].to_string();
+    let response = act(
+        &app,
+        &session,
+        &ticket_path(&ticket, "exchange"),
+        &[("into", &target)],
+    )
+    .await;
+    let page = done(&app, &session, response, "exchanged-performance", &ticket).await;
+    assert_eq!(status_of(&page, &ticket), "Exchanged");
+    assert!(
+        page.contains("Balance: <strong>5.00 EUR</strong>"),
+        "{page}"
+    );
+    let new_id = app.db.count(&format!(
+        "SELECT id AS n FROM tickets WHERE replaces_ticket_id = {}",
+        ticket["id"]
+    ));
+    let new_ticket = json!({"id": new_id});
+    assert_eq!(status_of(&page, &new_ticket), "Valid");
+    let fresh = ticket_json(&app, &new_ticket).await;
+    assert_eq!(fresh["performance_id"], performances[1]);
+}
+
 async fn cancel_a_ticket_with_a_refund_to_credit(app: TestApp) {
     let performance = performance(&app).await;
     let kept = app.issue_to(performance, "Ada Lovelace", ADA).await;
@@ -653,6 +708,7 @@ on_both_backends!(
     find_a_patron_by_a_name_prefix_and_by_a_typo,
     the_patron_page_shows_tickets_credit_and_journey,
     exchange_a_ticket_into_credit_through_the_form,
+    exchange_a_ticket_into_another_performance_through_the_form,
     cancel_a_ticket_with_a_refund_to_credit,
     transfer_a_ticket_to_a_friend,
     a_refused_action_shows_the_apis_code_and_message,
