@@ -252,7 +252,12 @@ mod find_a_patron {
         wait_for_text(&browser, "#notice", "exchanged into credit").await;
         wait_for_exact_text(&browser, &format!("#ticket-{id} .status"), "Exchanged").await;
         wait_for_text(&browser, "#balance", "45.00 EUR").await;
-        wait_for_text(&browser, "#journey", "Exchanged: 45.00 EUR credited").await;
+        wait_for_text(
+            &browser,
+            "#journey",
+            "Exchanged: 45.00 EUR credited — by Ada Lovelace (box office)",
+        )
+        .await;
         lesser += assert_accessible(
             &browser,
             "/box-office/patrons/grace@example.org (after the exchange)",

@@ -438,7 +438,9 @@ async fn cancel_a_ticket_with_a_refund_to_credit(app: TestApp) {
     assert_eq!(status_of(&page, &ticket), "Canceled");
     assert_eq!(status_of(&page, &kept), "Valid");
     assert!(
-        page.contains("Canceled: The holder asked — 45.00 EUR credited"),
+        page.contains(
+            "Canceled: The holder asked — 45.00 EUR credited — by Charles Babbage (box office)"
+        ),
         "{page}"
     );
     assert!(page.contains("refund of a cancellation"), "{page}");
@@ -531,7 +533,10 @@ async fn transfer_a_ticket_to_a_friend(app: TestApp) {
     let page = done(&app, &session, response, "transferred", &ticket).await;
     assert_eq!(status_of(&page, &ticket), "On offer to Grace Hopper");
     assert!(
-        page.contains("Offered to Grace Hopper (grace@example.org) by Ada Lovelace"),
+        page.contains(
+            "Offered to Grace Hopper (grace@example.org) by Ada Lovelace \
+             — by Charles Babbage (box office)"
+        ),
         "{page}"
     );
     assert_eq!(ticket_json(&app, &ticket).await["status"], "transferred");

@@ -78,8 +78,17 @@ fn person(d: &Value, name: &str, email: &str) -> String {
     format!("{} ({})", text(d, name), text(d, email))
 }
 
-/// One touch of the journey in plain words.
+/// One touch of the journey in plain words, and who made it when it was a change a person
+/// asked for: "Canceled: … — by Ada Lovelace (box office)".
 pub fn touch(what: &str, d: &Value) -> String {
+    let said = change(what, d);
+    match d["by"].as_str() {
+        Some(by) => format!("{said} — by {by}"),
+        None => said,
+    }
+}
+
+fn change(what: &str, d: &Value) -> String {
     match what {
         "issued" => {
             let replaces = d["replaces_ticket_id"]
@@ -131,7 +140,7 @@ pub fn touch(what: &str, d: &Value) -> String {
         ),
         "transfer_canceled" => format!("Offer to {} taken back", text(d, "to_name")),
         "transfer_expired" => format!("Offer to {} expired", text(d, "to_name")),
-        "exchanged" if d.is_null() => "Exchanged".to_string(),
+        "exchanged" if d["credited_minor"].is_null() => "Exchanged".to_string(),
         "exchanged" => format!(
             "Exchanged: {} credited{}",
             money(d, "credited_minor"),
