@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod arrivals;
 pub mod box_office;
+pub mod console_events;
 pub mod cancellations;
 pub mod credit;
 pub mod door;
