@@ -285,12 +285,24 @@ async fn events_and_performances_are_created_and_changed_through_the_forms(app: 
     assert_eq!(winter["starts_at"], "2027-03-01T18:30:00Z", "{winter}");
     assert_eq!(winter["doors_open_at"], "2027-03-01T17:30:00Z");
     assert_eq!(winter["capacity"], 120);
-    assert_eq!(winter["price_minor"], 4550);
-    assert_eq!(winter["currency"], "EUR");
+    // The API does not show a performance's price: read it where it is stored.
+    let winter_id = winter["id"].as_i64().unwrap();
+    assert_eq!(
+        app.db.count(&format!(
+            "SELECT price_minor AS n FROM performances WHERE id = {winter_id} AND currency = 'EUR'"
+        )),
+        4550
+    );
     let summer = &performances[1];
     assert_eq!(summer["starts_at"], "2027-07-01T18:00:00Z", "{summer}");
     assert_eq!(summer["doors_open_at"], "2027-07-01T17:15:00Z");
-    assert!(summer["price_minor"].is_null());
+    assert_eq!(
+        app.db.count(&format!(
+            "SELECT COUNT(*) AS n FROM performances WHERE id = {} AND price_minor IS NULL",
+            summer["id"]
+        )),
+        1
+    );
 
     let page = console.page(&format!("/box-office/events/{id}?done=added")).await;
     assert!(page.contains("The performance is added."), "{page}");
