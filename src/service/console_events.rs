@@ -173,11 +173,18 @@ mod tests {
         let summer = venue_instant("starts_at", "2026-07-01T19:30", london).unwrap();
         assert_eq!(summer, Utc.with_ymd_and_hms(2026, 7, 1, 18, 30, 0).unwrap());
         let seconds = venue_instant("starts_at", "2026-12-01T19:30:00", london).unwrap();
-        assert_eq!(seconds, Utc.with_ymd_and_hms(2026, 12, 1, 19, 30, 0).unwrap());
+        assert_eq!(
+            seconds,
+            Utc.with_ymd_and_hms(2026, 12, 1, 19, 30, 0).unwrap()
+        );
         // 01:30 on the last Sunday of March does not happen in London.
         let skipped = venue_instant("starts_at", "2026-03-29T01:30", london).unwrap_err();
         assert_eq!(skipped.field, "starts_at");
-        assert!(skipped.reason.contains("does not exist"), "{}", skipped.reason);
+        assert!(
+            skipped.reason.contains("does not exist"),
+            "{}",
+            skipped.reason
+        );
         // 01:30 on the last Sunday of October happens twice: the first.
         let twice = venue_instant("doors_open_at", "2026-10-25T01:30", london).unwrap();
         assert_eq!(twice, Utc.with_ymd_and_hms(2026, 10, 25, 0, 30, 0).unwrap());
@@ -187,7 +194,10 @@ mod tests {
                 .field,
             "doors_open_at"
         );
-        assert_eq!(local_input_value(summer, "Europe/London"), "2026-07-01T19:30");
+        assert_eq!(
+            local_input_value(summer, "Europe/London"),
+            "2026-07-01T19:30"
+        );
     }
 
     #[test]
@@ -197,7 +207,11 @@ mod tests {
         assert_eq!(parse_price_major("45.5").unwrap(), Some(4550));
         assert_eq!(parse_price_major(" 0.05 ").unwrap(), Some(5));
         for bad in ["-1", "4.555", "abc", ".5", "1e3", "99999999999999999999"] {
-            assert_eq!(parse_price_major(bad).unwrap_err().field, "price_minor", "{bad}");
+            assert_eq!(
+                parse_price_major(bad).unwrap_err().field,
+                "price_minor",
+                "{bad}"
+            );
         }
     }
 }

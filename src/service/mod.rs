@@ -5,8 +5,8 @@
 pub mod accounts;
 pub mod arrivals;
 pub mod box_office;
-pub mod console_events;
 pub mod cancellations;
+pub mod console_events;
 pub mod credit;
 pub mod door;
 pub mod events;

@@ -177,7 +177,12 @@ async fn an_admin_creates_an_event_and_a_performance_and_opens_staff(app: TestAp
     browser.goto(&app.url("/box-office/login")).await.unwrap();
     wait_for_text(&browser, "h1", "sign-in").await;
     type_into(&browser, "#email", "root@box-office.example").await;
-    type_into(&browser, "#password", &format!("{PASSWORD}{}", char::from(Key::Enter))).await;
+    type_into(
+        &browser,
+        "#password",
+        &format!("{PASSWORD}{}", char::from(Key::Enter)),
+    )
+    .await;
     wait_for_text(&browser, "main h1", "Today").await;
 
     // Events, from the navigation.
@@ -193,11 +198,14 @@ async fn an_admin_creates_an_event_and_a_performance_and_opens_staff(app: TestAp
     type_into(&browser, "#name", "Winter Gala").await;
     type_into(&browser, "#venue", "Main Hall").await;
     type_into(&browser, "#time_zone", "Mars/Olympus").await;
-    find(&browser, "form[action='/box-office/events'] button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    find(
+        &browser,
+        "form[action='/box-office/events'] button[type=submit]",
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
     wait_for_text(&browser, "#form-error", "validation_failed").await;
     wait_for_text(&browser, "#form-error", "IANA time zone").await;
     lesser += assert_accessible(&browser, "/box-office/events (refused)").await;
@@ -210,7 +218,10 @@ async fn an_admin_creates_an_event_and_a_performance_and_opens_staff(app: TestAp
         .unwrap();
     wait_for_text(&browser, "main h1", "Winter Gala").await;
     let event_page = browser.current_url().await.unwrap().path().to_string();
-    assert!(event_page.starts_with("/box-office/events/"), "{event_page}");
+    assert!(
+        event_page.starts_with("/box-office/events/"),
+        "{event_page}"
+    );
     lesser += assert_accessible(&browser, "the event's page").await;
 
     // A performance: the times through the date picker's value, the rest typed.
@@ -223,10 +234,19 @@ async fn an_admin_creates_an_event_and_a_performance_and_opens_staff(app: TestAp
         .unwrap();
     type_into(&browser, "#capacity", "120").await;
     type_into(&browser, "#price", "45.50").await;
-    let add = find(&browser, "form[action$='/performances'] button[type=submit]").await;
+    let add = find(
+        &browser,
+        "form[action$='/performances'] button[type=submit]",
+    )
+    .await;
     add.click().await.unwrap();
     wait_for_text(&browser, "main [role=status]", "performance is added").await;
-    wait_for_text(&browser, "main table tbody th", "Monday 1 March 2027, 19:30 CET").await;
+    wait_for_text(
+        &browser,
+        "main table tbody th",
+        "Monday 1 March 2027, 19:30 CET",
+    )
+    .await;
     wait_for_text(&browser, "main table tbody", "45.50 EUR").await;
     lesser += assert_accessible(&browser, "the event's page with a performance").await;
     // Tab reaches the performance's link with a visible focus.
@@ -248,18 +268,19 @@ async fn an_admin_creates_an_event_and_a_performance_and_opens_staff(app: TestAp
     wait_for_text(&browser, "main h1", "Staff").await;
     lesser += assert_accessible(&browser, "/box-office/staff").await;
     type_into(&browser, "#key-name", "north door").await;
-    find(&browser, "form[action='/box-office/staff/keys'] button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    find(
+        &browser,
+        "form[action='/box-office/staff/keys'] button[type=submit]",
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
     wait_for_text(&browser, "#new-key", "enc_").await;
     lesser += assert_accessible(&browser, "/box-office/staff (a new key)").await;
     eprintln!("axe-core: {lesser} lesser violations in all");
 
-    let performances = app
-        .get_json("/api/v1/events", &app.admin_key)
-        .await;
+    let performances = app.get_json("/api/v1/events", &app.admin_key).await;
     assert_eq!(performances.as_array().unwrap().len(), 1, "{performances}");
     browser.close().await.unwrap();
 }

@@ -151,7 +151,10 @@ pub async fn assert_shows_refusal(response: Response, api: &(StatusCode, String,
     let page = unescaped(&response.text().await.unwrap());
     assert_eq!(status, api.0, "{page}");
     assert!(
-        page.contains(&format!("{} <span class=\"code\">({})</span>", api.2, api.1)),
+        page.contains(&format!(
+            "{} <span class=\"code\">({})</span>",
+            api.2, api.1
+        )),
         "the page shows {api:?}: {page}"
     );
 }
@@ -211,7 +214,9 @@ async fn events_and_performances_are_created_and_changed_through_the_forms(app: 
     assert_eq!(policy["transfer_offer_hours"], 48);
     assert_eq!(policy["refund_on_cancel"], true);
     let listed = console.page("/box-office/events").await;
-    assert!(listed.contains(&format!(r#"<a href="/box-office/events/{id}">Winter Gala</a>"#)));
+    assert!(listed.contains(&format!(
+        r#"<a href="/box-office/events/{id}">Winter Gala</a>"#
+    )));
 
     // Changing it: every field of the form, as a merge patch.
     let changed = console
@@ -304,7 +309,9 @@ async fn events_and_performances_are_created_and_changed_through_the_forms(app: 
         1
     );
 
-    let page = console.page(&format!("/box-office/events/{id}?done=added")).await;
+    let page = console
+        .page(&format!("/box-office/events/{id}?done=added"))
+        .await;
     assert!(page.contains("The performance is added."), "{page}");
     assert!(page.contains("Monday 1 March 2027, 19:30 CET"), "{page}");
     assert!(page.contains("Thursday 1 July 2027, 20:00 CEST"), "{page}");
@@ -486,11 +493,17 @@ async fn an_invalid_form_is_shown_again_with_the_apis_reason(app: TestApp) {
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        console.get("/box-office/events/not-a-number").await.status(),
+        console
+            .get("/box-office/events/not-a-number")
+            .await
+            .status(),
         StatusCode::NOT_FOUND
     );
     let missing = console
-        .post("/box-office/events/999999/performances", &[("starts_at", "2027-03-01T19:30"), ("capacity", "1")])
+        .post(
+            "/box-office/events/999999/performances",
+            &[("starts_at", "2027-03-01T19:30"), ("capacity", "1")],
+        )
         .await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     assert_eq!(
@@ -573,7 +586,10 @@ async fn a_performance_is_canceled_and_its_progress_page_reaches_done(app: TestA
             &app.admin_key,
         )
         .await;
-    assert_eq!((job["status"].as_str(), job["canceled"].as_i64()), (Some("done"), Some(5)));
+    assert_eq!(
+        (job["status"].as_str(), job["canceled"].as_i64()),
+        (Some("done"), Some(5))
+    );
     assert_eq!(
         app.db.count(&format!(
             "SELECT COUNT(*) AS n FROM tickets WHERE performance_id = {performance} AND status = 'canceled'"
@@ -593,7 +609,11 @@ async fn a_performance_is_canceled_and_its_progress_page_reaches_done(app: TestA
         )
         .await;
     assert_eq!(again.status(), StatusCode::SEE_OTHER);
-    assert_eq!(app.db.count("SELECT COUNT(*) AS n FROM performance_cancellations"), 1);
+    assert_eq!(
+        app.db
+            .count("SELECT COUNT(*) AS n FROM performance_cancellations"),
+        1
+    );
 
     // A job not yet run: the bar is empty and the page reloads itself every 2 s.
     let other = app.create_performance(10).await;
@@ -624,7 +644,11 @@ async fn a_performance_is_canceled_and_its_progress_page_reaches_done(app: TestA
     let page = console
         .page(&format!("/box-office/performances/{other}/cancellation"))
         .await;
-    assert_eq!(progress_of(&page), ("2".into(), "2".into(), false), "{page}");
+    assert_eq!(
+        progress_of(&page),
+        ("2".into(), "2".into(), false),
+        "{page}"
+    );
 }
 
 async fn event_forms_without_the_csrf_token_change_nothing(app: TestApp) {
@@ -657,14 +681,19 @@ async fn event_forms_without_the_csrf_token_change_nothing(app: TestApp) {
     assert_eq!(app.db.count("SELECT COUNT(*) AS n FROM events"), 2);
     assert_eq!(app.db.count("SELECT COUNT(*) AS n FROM performances"), 1);
     assert_eq!(
-        app.db.count("SELECT COUNT(*) AS n FROM performances WHERE canceled_at IS NOT NULL"),
+        app.db
+            .count("SELECT COUNT(*) AS n FROM performances WHERE canceled_at IS NOT NULL"),
         0
     );
     let hamlet = app
         .get_json(&format!("/api/v1/events/{event}"), &app.admin_key)
         .await;
     assert_eq!(hamlet["name"], "Hamlet");
-    assert_eq!(app.db.count("SELECT COUNT(*) AS n FROM performance_cancellations"), 0);
+    assert_eq!(
+        app.db
+            .count("SELECT COUNT(*) AS n FROM performance_cancellations"),
+        0
+    );
 }
 
 on_both_backends!(

@@ -8,7 +8,9 @@ use reqwest::header::LOCATION;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::console_events::{api_refusal, assert_shows_refusal, client, unescaped, Console, PASSWORD};
+use crate::console_events::{
+    api_refusal, assert_shows_refusal, client, unescaped, Console, PASSWORD,
+};
 use crate::helpers::{on_both_backends, Deadline, TestApp};
 
 /// The text of the element with `id` (a `<p id="…">…</p>`).
@@ -45,9 +47,16 @@ async fn the_staff_page_is_refused_to_a_box_office_account(app: TestApp) {
     for (path, form) in [
         (
             "/box-office/staff",
-            vec![("email", "eve@example.org"), ("name", "Eve"), ("role", "admin")],
+            vec![
+                ("email", "eve@example.org"),
+                ("name", "Eve"),
+                ("role", "admin"),
+            ],
         ),
-        ("/box-office/staff/keys", vec![("name", "mine"), ("role", "admin")]),
+        (
+            "/box-office/staff/keys",
+            vec![("name", "mine"), ("role", "admin")],
+        ),
         ("/box-office/staff/keys/1/revoke", vec![]),
         (
             "/box-office/staff/sessions/revoke",
@@ -99,7 +108,10 @@ async fn an_admin_creates_an_account_and_a_key_in_the_console(app: TestApp) {
     assert_eq!(created.status(), StatusCode::CREATED);
     let page = created.text().await.unwrap();
     let link = text_of(&page, "set-password-link");
-    let path = link.strip_prefix(&app.base).expect("a link here").to_string();
+    let path = link
+        .strip_prefix(&app.base)
+        .expect("a link here")
+        .to_string();
     assert!(path.starts_with("/box-office/password/"), "{link}");
     let again = admin.page("/box-office/staff").await;
     assert!(again.contains("grace@example.org") && again.contains("no password yet"));
@@ -128,11 +140,18 @@ async fn an_admin_creates_an_account_and_a_key_in_the_console(app: TestApp) {
         &json!({"email": "Grace@example.org", "name": "G", "role": "admin"}),
     )
     .await;
-    assert_eq!((api.0, api.1.as_str()), (StatusCode::CONFLICT, "staff_email_taken"));
+    assert_eq!(
+        (api.0, api.1.as_str()),
+        (StatusCode::CONFLICT, "staff_email_taken")
+    );
     let refused = admin
         .post(
             "/box-office/staff",
-            &[("email", "Grace@example.org"), ("name", "G"), ("role", "admin")],
+            &[
+                ("email", "Grace@example.org"),
+                ("name", "G"),
+                ("role", "admin"),
+            ],
         )
         .await;
     assert_shows_refusal(refused, &api).await;
@@ -149,14 +168,21 @@ async fn an_admin_creates_an_account_and_a_key_in_the_console(app: TestApp) {
     let created = admin
         .post(
             "/box-office/staff/keys",
-            &[("name", "north door"), ("role", "scanner"), ("expires_in_days", "30")],
+            &[
+                ("name", "north door"),
+                ("role", "scanner"),
+                ("expires_in_days", "30"),
+            ],
         )
         .await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let page = created.text().await.unwrap();
     let key = text_of(&page, "new-key");
     assert!(key.starts_with("enc_"), "{key}");
-    assert_eq!(app.get("/api/v1/events", &key).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/events", &key).await.status(),
+        StatusCode::OK
+    );
     assert_eq!(
         app.get("/api/v1/staff", &key).await.status(),
         StatusCode::FORBIDDEN
@@ -193,7 +219,10 @@ async fn a_key_revoked_in_the_console_is_refused_by_the_api(app: TestApp) {
         .await;
     let key = created["key"].as_str().unwrap().to_string();
     let id = created["id"].as_i64().unwrap();
-    assert_eq!(app.get("/api/v1/events", &key).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/events", &key).await.status(),
+        StatusCode::OK
+    );
 
     let revoked = admin
         .post(&format!("/box-office/staff/keys/{id}/revoke"), &[])
@@ -253,9 +282,16 @@ async fn staff_forms_without_the_csrf_token_change_nothing(app: TestApp) {
     for (path, form) in [
         (
             "/box-office/staff",
-            vec![("email", "eve@example.org"), ("name", "Eve"), ("role", "admin")],
+            vec![
+                ("email", "eve@example.org"),
+                ("name", "Eve"),
+                ("role", "admin"),
+            ],
         ),
-        ("/box-office/staff/keys", vec![("name", "mine"), ("role", "admin")]),
+        (
+            "/box-office/staff/keys",
+            vec![("name", "mine"), ("role", "admin")],
+        ),
         ("/box-office/staff/keys/1/revoke", vec![]),
         (
             "/box-office/staff/sessions/revoke",
@@ -272,7 +308,10 @@ async fn staff_forms_without_the_csrf_token_change_nothing(app: TestApp) {
         0
     );
     assert_eq!(app.db.count("SELECT COUNT(*) AS n FROM staff_accounts"), 1);
-    assert_eq!(admin.get("/box-office/staff").await.status(), StatusCode::OK);
+    assert_eq!(
+        admin.get("/box-office/staff").await.status(),
+        StatusCode::OK
+    );
 }
 
 async fn the_staff_json_api_is_for_admins(app: TestApp) {
@@ -293,7 +332,11 @@ async fn the_staff_json_api_is_for_admins(app: TestApp) {
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(response.status(), StatusCode::FORBIDDEN, "{role:?} {method} {path}");
+            assert_eq!(
+                response.status(),
+                StatusCode::FORBIDDEN,
+                "{role:?} {method} {path}"
+            );
         }
     }
     assert_eq!(app.db.count("SELECT COUNT(*) AS n FROM staff_accounts"), 0);
@@ -357,7 +400,9 @@ async fn the_staff_json_api_is_for_admins(app: TestApp) {
     let listed = listed.as_array().unwrap();
     assert_eq!(listed.len(), 2, "{listed:?}");
     let text = serde_json::to_string(listed).unwrap();
-    assert!(!text.contains("argon2") && !text.contains(PASSWORD) && !text.contains("set_password_url"));
+    assert!(
+        !text.contains("argon2") && !text.contains(PASSWORD) && !text.contains("set_password_url")
+    );
 
     // Keys: shown once, listed without it; expiry bounded; one's own key is not revoked.
     let created = app
@@ -370,9 +415,7 @@ async fn the_staff_json_api_is_for_admins(app: TestApp) {
     let key = created["key"].as_str().unwrap();
     assert!(key.starts_with(created["key_prefix"].as_str().unwrap()));
     assert!(created["expires_at"].is_string());
-    let (status, _) = app
-        .scan(key, "not-a-token", "north")
-        .await;
+    let (status, _) = app.scan(key, "not-a-token", "north").await;
     assert_ne!(status, StatusCode::UNAUTHORIZED, "the new key works");
     let listed = app.get_json("/api/v1/keys", &app.admin_key).await;
     let text = serde_json::to_string(&listed).unwrap();
@@ -397,14 +440,22 @@ async fn the_staff_json_api_is_for_admins(app: TestApp) {
         .as_i64()
         .unwrap();
     let refused = app
-        .post_expecting(&format!("/api/v1/keys/{own}/revoke"), &json!({}), StatusCode::CONFLICT)
+        .post_expecting(
+            &format!("/api/v1/keys/{own}/revoke"),
+            &json!({}),
+            StatusCode::CONFLICT,
+        )
         .await;
     assert_eq!(refused["code"], "own_key");
 
     // Revoked: 204, then refused by the API.
     let id = created["id"].as_i64().unwrap();
     let revoked = app
-        .post(&format!("/api/v1/keys/{id}/revoke"), &app.admin_key, &json!({}))
+        .post(
+            &format!("/api/v1/keys/{id}/revoke"),
+            &app.admin_key,
+            &json!({}),
+        )
         .await;
     assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
     let deadline = Deadline::after(std::time::Duration::from_secs(10));
@@ -412,7 +463,11 @@ async fn the_staff_json_api_is_for_admins(app: TestApp) {
         deadline.retry("the revoked key is refused").await;
     }
     let again = app
-        .post(&format!("/api/v1/keys/{id}/revoke"), &app.admin_key, &json!({}))
+        .post(
+            &format!("/api/v1/keys/{id}/revoke"),
+            &app.admin_key,
+            &json!({}),
+        )
         .await;
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
     let listed = app.get_json("/api/v1/keys", &app.admin_key).await;

@@ -32,37 +32,44 @@ pub struct Refusal {
     pub field: Option<&'static str>,
 }
 
-/// A service call off the async threads. `Ok(Err(refusal))` is the API's 4xx answer, to show on
-/// the form; a 5xx (or a failed thread) is the console's "try again" page.
+/// What a form's service call came to: done, refused with the API's 4xx answer (to show on the
+/// form), or failed (a 5xx, or a failed thread): the console's "try again" page.
+pub enum Answer<T> {
+    Done(T),
+    Refused(Refusal),
+    Failed(HttpResponse),
+}
+
+/// A service call off the async threads.
 pub async fn attempt<T: Send + 'static>(
     f: impl FnOnce() -> service::Result<T> + Send + 'static,
-) -> Result<Result<T, Refusal>, HttpResponse> {
+) -> Answer<T> {
     match web::block(f).await {
-        Ok(Ok(value)) => Ok(Ok(value)),
+        Ok(Ok(value)) => Answer::Done(value),
         Ok(Err(e)) => refusal(e.into()),
         Err(e) => {
             tracing::error!(error = %e, "blocking task failed");
-            Err(unavailable())
+            Answer::Failed(unavailable())
         }
     }
 }
 
 /// The API's answer to an error, as a form's refusal (or, for a 5xx, the "try again" page).
-pub fn refusal<T>(error: ApiError) -> Result<Result<T, Refusal>, HttpResponse> {
+pub fn refusal<T>(error: ApiError) -> Answer<T> {
     if error.status.is_server_error() {
         tracing::error!(error = %error, "console request failed");
-        return Err(unavailable());
+        return Answer::Failed(unavailable());
     }
-    Ok(Err(Refusal {
+    Answer::Refused(Refusal {
         status: error.status,
         code: error.code,
         message: error.message,
         field: error.field,
-    }))
+    })
 }
 
 /// An input the form could not even read (not a number), refused as the API refuses a value.
-fn invalid<T>(invalid: Invalid) -> Result<Result<T, Refusal>, HttpResponse> {
+fn invalid<T>(invalid: Invalid) -> Answer<T> {
     refusal(ApiError::from(invalid))
 }
 
@@ -297,18 +304,30 @@ pub async fn create(form: ProtectedForm, encore: web::Data<Encore>) -> HttpRespo
     let outcome = match parsed {
         Err(e) => invalid(e),
         Ok((reminders, policy, lobby)) => {
-            let (name, venue, zone) = (again.name.clone(), again.venue.clone(), again.time_zone.clone());
+            let (name, venue, zone) = (
+                again.name.clone(),
+                again.venue.clone(),
+                again.time_zone.clone(),
+            );
             let service = encore.clone();
             attempt(move || {
-                events::create_event(&service, &name, &venue, &zone, &reminders, &policy, lobby.as_ref())
+                events::create_event(
+                    &service,
+                    &name,
+                    &venue,
+                    &zone,
+                    &reminders,
+                    &policy,
+                    lobby.as_ref(),
+                )
             })
             .await
         }
     };
     match outcome {
-        Ok(Ok(event)) => super::super::see_other(format!("/box-office/events/{}", event.id)),
-        Ok(Err(refusal)) => events_page(form.session, encore, again, Some(refusal)).await,
-        Err(response) => response,
+        Answer::Done(event) => super::super::see_other(format!("/box-office/events/{}", event.id)),
+        Answer::Refused(refusal) => events_page(form.session, encore, again, Some(refusal)).await,
+        Answer::Failed(response) => response,
     }
 }
 
@@ -425,10 +444,7 @@ fn event_view(
     }
 }
 
-async fn load_event(
-    encore: web::Data<Encore>,
-    id: EventId,
-) -> Result<Result<EventPage, Refusal>, HttpResponse> {
+async fn load_event(encore: web::Data<Encore>, id: EventId) -> Answer<EventPage> {
     attempt(move || console_events::event_page(&encore, id)).await
 }
 
@@ -444,7 +460,7 @@ pub async fn show(
     query: web::Query<Notice>,
 ) -> HttpResponse {
     match load_event(encore, id.into_inner()).await {
-        Ok(Ok(model)) => {
+        Answer::Done(model) => {
             let mut view = event_view(&staff, model, None, PerformanceForm::blank());
             view.notice = match query.done.as_deref() {
                 Some("saved") => Some("The event is saved."),
@@ -453,8 +469,8 @@ pub async fn show(
             };
             page(StatusCode::OK, &view)
         }
-        Ok(Err(refusal)) => not_found(refusal),
-        Err(response) => response,
+        Answer::Refused(refusal) => not_found(refusal),
+        Answer::Failed(response) => response,
     }
 }
 
@@ -478,12 +494,14 @@ pub async fn update(
         }
     };
     let refusal = match outcome {
-        Ok(Ok(_)) => return super::super::see_other(format!("/box-office/events/{id}?done=saved")),
-        Ok(Err(refusal)) => refusal,
-        Err(response) => return response,
+        Answer::Done(_) => {
+            return super::super::see_other(format!("/box-office/events/{id}?done=saved"))
+        }
+        Answer::Refused(refusal) => refusal,
+        Answer::Failed(response) => return response,
     };
     match load_event(encore, id).await {
-        Ok(Ok(model)) => {
+        Answer::Done(model) => {
             let mut again = EventForm::posted(&form.fields);
             again.time_zone = model.event.time_zone.clone();
             again.reminders = EventForm::of(&model.event).reminders;
@@ -492,8 +510,8 @@ pub async fn update(
             view.edit_refusal = Some(refusal);
             page(status, &view)
         }
-        Ok(Err(missing)) => not_found(missing),
-        Err(response) => response,
+        Answer::Refused(missing) => not_found(missing),
+        Answer::Failed(response) => response,
     }
 }
 
@@ -529,19 +547,21 @@ pub async fn add_performance(
         }
     };
     let refusal = match outcome {
-        Ok(Ok(_)) => return super::super::see_other(format!("/box-office/events/{id}?done=added")),
-        Ok(Err(refusal)) => refusal,
-        Err(response) => return response,
+        Answer::Done(_) => {
+            return super::super::see_other(format!("/box-office/events/{id}?done=added"))
+        }
+        Answer::Refused(refusal) => refusal,
+        Answer::Failed(response) => return response,
     };
     match load_event(encore, id).await {
-        Ok(Ok(model)) => {
+        Answer::Done(model) => {
             let mut view = event_view(&form.session, model, None, PerformanceForm::posted(fields));
             let status = refusal.status;
             view.add_refusal = Some(refusal);
             page(status, &view)
         }
-        Ok(Err(missing)) => not_found(missing),
-        Err(response) => response,
+        Answer::Refused(missing) => not_found(missing),
+        Answer::Failed(response) => response,
     }
 }
 
@@ -567,10 +587,10 @@ async fn cancel_form(
     refusal: Option<Refusal>,
 ) -> HttpResponse {
     match attempt(move || console_events::cancellation_page(&encore, id)).await {
-        Ok(Ok(model)) if model.cancellation.is_some() => {
+        Answer::Done(model) if model.cancellation.is_some() => {
             super::super::see_other(format!("/box-office/performances/{id}/cancellation"))
         }
-        Ok(Ok(model)) => page(
+        Answer::Done(model) => page(
             refusal.as_ref().map_or(StatusCode::OK, |r| r.status),
             &CancelPage {
                 chrome: staff.chrome(),
@@ -584,8 +604,8 @@ async fn cancel_form(
                 refusal,
             },
         ),
-        Ok(Err(refusal)) => not_found(refusal),
-        Err(response) => response,
+        Answer::Refused(refusal) => not_found(refusal),
+        Answer::Failed(response) => response,
     }
 }
 
@@ -617,14 +637,16 @@ pub async fn cancel(
         }
     };
     match outcome {
-        Ok(Ok((job, started))) => {
+        Answer::Done((job, started)) => {
             if started {
                 cancellations::run_in_background(encore.get_ref().clone(), job.id);
             }
             super::super::see_other(format!("/box-office/performances/{id}/cancellation"))
         }
-        Ok(Err(refusal)) => cancel_form(&form.session, encore, id, typed, Some(refusal)).await,
-        Err(response) => response,
+        Answer::Refused(refusal) => {
+            cancel_form(&form.session, encore, id, typed, Some(refusal)).await
+        }
+        Answer::Failed(response) => response,
     }
 }
 
@@ -655,7 +677,7 @@ pub async fn progress(
 ) -> HttpResponse {
     let id = id.into_inner();
     match attempt(move || console_events::cancellation_page(&encore, id)).await {
-        Ok(Ok(model)) => {
+        Answer::Done(model) => {
             let Some(job) = model.cancellation else {
                 return super::problem(
                     StatusCode::NOT_FOUND,
@@ -665,13 +687,20 @@ pub async fn progress(
             };
             let done = job.status == CancellationStatus::Done;
             let (total, canceled) = (job.progress.total, job.progress.canceled);
-            let (max, value) = if total == 0 { (1, i64::from(done)) } else { (total, canceled.min(total)) };
+            let (max, value) = if total == 0 {
+                (1, i64::from(done))
+            } else {
+                (total, canceled.min(total))
+            };
             page(
                 StatusCode::OK,
                 &ProgressPage {
                     chrome: staff.chrome(),
                     event_id: model.event.id,
-                    starts_at: venue_time_text(model.performance.starts_at(), &model.event.time_zone),
+                    starts_at: venue_time_text(
+                        model.performance.starts_at(),
+                        &model.event.time_zone,
+                    ),
                     event_name: model.event.name,
                     reason: job.reason,
                     refund: job.refund_to_credit,
@@ -684,7 +713,7 @@ pub async fn progress(
                 },
             )
         }
-        Ok(Err(refusal)) => not_found(refusal),
-        Err(response) => response,
+        Answer::Refused(refusal) => not_found(refusal),
+        Answer::Failed(response) => response,
     }
 }

@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
-use super::events::{attempt, refusal, Refusal};
+use super::events::{attempt, refusal, Answer, Refusal};
 use super::{page, problem, Chrome, ProtectedForm, StaffSession};
 use crate::domain::ids::ApiKeyId;
 use crate::domain::staff::role_words;
@@ -52,11 +52,20 @@ struct KeyRow {
 enum Outcome {
     None,
     /// An account was created; its one-time set-password link.
-    Account { email: String, link: String },
+    Account {
+        email: String,
+        link: String,
+    },
     /// A key was created; its secret.
-    Key { name: String, secret: String },
+    Key {
+        name: String,
+        secret: String,
+    },
     /// Sessions were ended: how many, in words ("1 session").
-    Sessions { email: String, ended: String },
+    Sessions {
+        email: String,
+        ended: String,
+    },
     Revoked(ApiKeyId),
 }
 
@@ -176,7 +185,10 @@ pub async fn create_account(form: ProtectedForm, encore: web::Data<Encore>) -> H
         return forbidden();
     }
     let fields = &form.fields;
-    let (email, name) = (fields.get("email").to_string(), fields.get("name").to_string());
+    let (email, name) = (
+        fields.get("email").to_string(),
+        fields.get("name").to_string(),
+    );
     let outcome = match role_field("role", fields.get("role")) {
         Err(e) => refusal(ApiError::from(e)),
         Ok(role) => {
@@ -185,7 +197,7 @@ pub async fn create_account(form: ProtectedForm, encore: web::Data<Encore>) -> H
         }
     };
     match outcome {
-        Ok(Ok((account, link))) => {
+        Answer::Done((account, link)) => {
             let base = encore.settings.public_base_url.clone();
             render(&form.session, encore, StatusCode::CREATED, |view| {
                 if let Some(token) = link {
@@ -197,7 +209,7 @@ pub async fn create_account(form: ProtectedForm, encore: web::Data<Encore>) -> H
             })
             .await
         }
-        Ok(Err(refused)) => {
+        Answer::Refused(refused) => {
             let role = fields.get("role").to_string();
             render(&form.session, encore, refused.status, |view| {
                 view.account_refusal = Some(refused);
@@ -207,7 +219,7 @@ pub async fn create_account(form: ProtectedForm, encore: web::Data<Encore>) -> H
             })
             .await
         }
-        Err(response) => response,
+        Answer::Failed(response) => response,
     }
 }
 
@@ -220,7 +232,7 @@ pub async fn revoke_sessions(form: ProtectedForm, encore: web::Data<Encore>) -> 
     let service = encore.clone();
     let target = email.clone();
     match attempt(move || accounts::revoke_sessions(&service, &target)).await {
-        Ok(Ok(ended)) => {
+        Answer::Done(ended) => {
             render(&form.session, encore, StatusCode::OK, |view| {
                 let plural = if ended == 1 { "" } else { "s" };
                 view.outcome = Outcome::Sessions {
@@ -230,13 +242,13 @@ pub async fn revoke_sessions(form: ProtectedForm, encore: web::Data<Encore>) -> 
             })
             .await
         }
-        Ok(Err(refused)) => {
+        Answer::Refused(refused) => {
             render(&form.session, encore, refused.status, |view| {
                 view.account_refusal = Some(refused);
             })
             .await
         }
-        Err(response) => response,
+        Answer::Failed(response) => response,
     }
 }
 
@@ -274,7 +286,7 @@ pub async fn create_key(form: ProtectedForm, encore: web::Data<Encore>) -> HttpR
         }
     };
     match outcome {
-        Ok(Ok((key, secret))) => {
+        Answer::Done((key, secret)) => {
             render(&form.session, encore, StatusCode::CREATED, |view| {
                 view.outcome = Outcome::Key {
                     name: key.name,
@@ -283,7 +295,7 @@ pub async fn create_key(form: ProtectedForm, encore: web::Data<Encore>) -> HttpR
             })
             .await
         }
-        Ok(Err(refused)) => {
+        Answer::Refused(refused) => {
             let (role, days) = (
                 fields.get("role").to_string(),
                 fields.get("expires_in_days").to_string(),
@@ -296,7 +308,7 @@ pub async fn create_key(form: ProtectedForm, encore: web::Data<Encore>) -> HttpR
             })
             .await
         }
-        Err(response) => response,
+        Answer::Failed(response) => response,
     }
 }
 
@@ -312,18 +324,18 @@ pub async fn revoke_key(
     let id = id.into_inner();
     let service = encore.clone();
     match attempt(move || staff::revoke_key(&service.db, id)).await {
-        Ok(Ok(())) => {
+        Answer::Done(()) => {
             render(&form.session, encore, StatusCode::OK, |view| {
                 view.outcome = Outcome::Revoked(id);
             })
             .await
         }
-        Ok(Err(refused)) => {
+        Answer::Refused(refused) => {
             render(&form.session, encore, refused.status, |view| {
                 view.key_refusal = Some(refused);
             })
             .await
         }
-        Err(response) => response,
+        Answer::Failed(response) => response,
     }
 }
