@@ -160,9 +160,11 @@ async fn type_into(browser: &Client, css: &str, text: &str) {
     field.send_keys(text).await.unwrap();
 }
 
-/// An admin signs in, creates an event and a performance through the forms, and opens the Staff page; axe-core checks the events list, the event's page (before and
-/// after the performance), a refused form, and the Staff page with a new key shown once.
-async fn an_admin_creates_an_event_and_a_performance_and_opens_staff(app: TestApp) {
+/// An admin signs in, creates an event and a performance through the forms, cancels the
+/// performance, and opens the Staff page; axe-core checks the events list, the event's page (before and
+/// after the performance), a refused form, the cancel form and its progress page, and the Staff
+/// page with a new key shown once.
+async fn an_admin_creates_an_event_and_a_performance_cancels_it_and_opens_staff(app: TestApp) {
     accounts::create_account(
         &app.encore,
         "root@box-office.example",
@@ -259,6 +261,30 @@ async fn an_admin_creates_an_event_and_a_performance_and_opens_staff(app: TestAp
         .unwrap();
     assert!(focus_is_visible(&browser).await, "the link shows focus");
 
+    // Cancel it, with a reason: the progress page, done at once (no tickets to cancel).
+    find(&browser, "main table tbody td a[href$='/cancel']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&browser, "main h1", "Cancel a performance").await;
+    lesser += assert_accessible(&browser, "the cancel form").await;
+    type_into(
+        &browser,
+        "#reason",
+        &format!("The tenor is ill{}", char::from(Key::Enter)),
+    )
+    .await;
+    wait_for_text(&browser, "#status", "Done: 0 of 0 tickets canceled").await;
+    lesser += assert_accessible(&browser, "the cancellation's progress").await;
+    find(&browser, "main p a").await.click().await.unwrap();
+    wait_for_text(
+        &browser,
+        "main table tbody td:last-child",
+        "canceled, 0 tickets",
+    )
+    .await;
+
     // Staff: a key, shown once.
     find(&browser, "nav a[href='/box-office/staff']")
         .await
@@ -287,5 +313,5 @@ async fn an_admin_creates_an_event_and_a_performance_and_opens_staff(app: TestAp
 
 on_both_backends!(
     a_box_office_member_signs_in_reads_today_and_signs_out,
-    an_admin_creates_an_event_and_a_performance_and_opens_staff,
+    an_admin_creates_an_event_and_a_performance_cancels_it_and_opens_staff,
 );

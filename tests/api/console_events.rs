@@ -635,6 +635,58 @@ async fn a_performance_is_canceled_and_its_progress_page_reaches_done(app: TestA
         .await;
     assert_eq!(progress_of(&page), ("0".into(), "2".into(), true), "{page}");
     assert!(page.contains(r#"data-status="running""#));
+    // With a script, the page polls the console's own endpoint instead (the refresh is its
+    // <noscript>): its one script is ours, and may only talk to us.
+    let running = console
+        .get(&format!("/box-office/performances/{other}/cancellation"))
+        .await;
+    let csp = running.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.starts_with(
+            "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self';"
+        ),
+        "{csp}"
+    );
+    assert!(page.contains(r#"<noscript><meta http-equiv="refresh" content="2"></noscript>"#));
+    assert!(page.contains(r#"<script src="/assets/console-cancellation.js" defer></script>"#));
+    let script = client()
+        .get(app.url("/assets/console-cancellation.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.status(), StatusCode::OK);
+    assert!(script.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
+    assert!(script.text().await.unwrap().contains("dataset.poll"));
+    let polled: Value = console
+        .get(&format!(
+            "/box-office/performances/{other}/cancellation.json"
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        polled,
+        json!({"status": "running", "total": 2, "canceled": 0})
+    );
+    let anonymous = client()
+        .get(app.url(&format!(
+            "/box-office/performances/{other}/cancellation.json"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        anonymous.status(),
+        StatusCode::SEE_OTHER,
+        "a session is needed"
+    );
     let encore = app.encore.clone();
     tokio::task::spawn_blocking(move || {
         cancellations::run_to_end(&encore, job.id, 1, std::time::Duration::ZERO, |_| {}).unwrap()
@@ -649,6 +701,19 @@ async fn a_performance_is_canceled_and_its_progress_page_reaches_done(app: TestA
         ("2".into(), "2".into(), false),
         "{page}"
     );
+    assert!(
+        !page.contains("<script"),
+        "a finished job's page runs nothing: {page}"
+    );
+    let polled: Value = console
+        .get(&format!(
+            "/box-office/performances/{other}/cancellation.json"
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(polled, json!({"status": "done", "total": 2, "canceled": 2}));
 }
 
 async fn event_forms_without_the_csrf_token_change_nothing(app: TestApp) {

@@ -650,10 +650,24 @@ pub async fn cancel(
     }
 }
 
+/// The progress page runs our one script, which reads the console's own endpoint; nothing else.
+const PROGRESS_POLICY: &str = "default-src 'none'; style-src 'self'; script-src 'self'; \
+     connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; \
+     frame-ancestors 'none'";
+
+/// `GET /assets/console-cancellation.js`: the progress page's script, compiled in.
+pub async fn progress_script() -> HttpResponse {
+    super::super::asset(
+        super::super::JAVASCRIPT,
+        include_str!("../../../../templates/box_office/cancellation.js"),
+    )
+}
+
 #[derive(Template)]
 #[template(path = "box_office/cancellation.html")]
 struct ProgressPage {
     chrome: Chrome,
+    id: PerformanceId,
     event_id: EventId,
     event_name: String,
     starts_at: String,
@@ -692,10 +706,11 @@ pub async fn progress(
             } else {
                 (total, canceled.min(total))
             };
-            page(
+            super::super::html_under(
                 StatusCode::OK,
                 &ProgressPage {
                     chrome: staff.chrome(),
+                    id,
                     event_id: model.event.id,
                     starts_at: venue_time_text(
                         model.performance.starts_at(),
@@ -711,9 +726,39 @@ pub async fn progress(
                     value,
                     percent: value * 100 / max,
                 },
+                PROGRESS_POLICY,
             )
         }
         Answer::Refused(refusal) => not_found(refusal),
+        Answer::Failed(response) => response,
+    }
+}
+
+/// The job's progress as the progress page's script reads it.
+#[derive(serde::Serialize)]
+struct ProgressView {
+    /// `running` or `done`.
+    status: &'static str,
+    total: i64,
+    canceled: i64,
+}
+
+/// `GET /box-office/performances/{id}/cancellation.json`: the job's progress, for the page's
+/// script (a signed-in session, as every console page).
+pub async fn progress_json(
+    _staff: StaffSession,
+    encore: web::Data<Encore>,
+    id: web::Path<PerformanceId>,
+) -> HttpResponse {
+    let id = id.into_inner();
+    match attempt(move || cancellations::job_of_performance(&encore, id)).await {
+        Answer::Done(job) => super::super::private(StatusCode::OK).json(ProgressView {
+            status: job.status.as_str(),
+            total: job.progress.total,
+            canceled: job.progress.canceled,
+        }),
+        Answer::Refused(refusal) => super::super::private(refusal.status)
+            .json(serde_json::json!({"code": refusal.code, "message": refusal.message})),
         Answer::Failed(response) => response,
     }
 }

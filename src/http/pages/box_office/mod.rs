@@ -87,6 +87,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/box-office/staff/keys/{id}/revoke",
             web::post().to(staff_page::revoke_key),
+        )
+        .route(
+            "/box-office/performances/{id}/cancellation.json",
+            web::get().to(events::progress_json),
+        )
+        .route(
+            "/assets/console-cancellation.js",
+            web::get().to(events::progress_script),
         );
 }
 
