@@ -3,6 +3,7 @@
 //! again with the API's own reason, a performance canceled and its progress page followed to
 //! the end, and forms without the session's CSRF token refused with nothing changed.
 
+use encore::domain::actor::Actor;
 use encore::domain::ids::PerformanceId;
 use encore::domain::staff::Password;
 use encore::domain::Role;
@@ -580,6 +581,18 @@ async fn a_performance_is_canceled_and_its_progress_page_reaches_done(app: TestA
     );
     assert!(done.contains("Done: 5 of 5 tickets canceled."), "{done}");
     assert!(done.contains("The tenor is ill"));
+    // The job names who started it, as the journey will.
+    assert!(
+        done.contains("Started by Ada Lovelace (box office)."),
+        "{done}"
+    );
+    assert_eq!(
+        app.db.count(&format!(
+            "SELECT COUNT(*) AS n FROM performance_cancellations WHERE performance_id = {performance} \
+             AND started_by = 'Ada Lovelace (box office)'"
+        )),
+        1
+    );
     let job = app
         .get_json(
             &format!("/api/v1/performances/{performance}/cancellation"),
@@ -624,6 +637,7 @@ async fn a_performance_is_canceled_and_its_progress_page_reaches_done(app: TestA
             &encore,
             PerformanceId(other),
             &Reason::parse("Flooded").unwrap(),
+            &Actor::Operator,
         )
         .unwrap()
         .0

@@ -11,6 +11,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use super::{page, unavailable, Chrome, Fields, ProtectedForm, StaffSession};
+use crate::domain::actor::Actor;
 use crate::domain::cancellation::{CancellationStatus, PerformanceCancellation};
 use crate::domain::event::{venue_time_text, Event};
 use crate::domain::ids::{EventId, PerformanceId};
@@ -619,6 +620,14 @@ pub async fn cancel_page(
     cancel_form(&staff, encore, id.into_inner(), String::new(), None).await
 }
 
+/// The signed-in staff member, as the author of what they change.
+fn staff_actor(staff: &StaffSession) -> Actor {
+    Actor::Staff {
+        name: staff.session.staff.display_name.clone(),
+        role: staff.session.staff.role,
+    }
+}
+
 /// `POST /box-office/performances/{id}/cancel` with `reason`: starts the resumable job as
 /// `POST /api/v1/performances/{id}/cancel` does, and shows its progress.
 pub async fn cancel(
@@ -632,8 +641,11 @@ pub async fn cancel(
         Err(e) => invalid(e),
         Ok(reason) => {
             let service = encore.clone();
-            attempt(move || cancellations::begin_performance_cancellation(&service, id, &reason))
-                .await
+            let by = staff_actor(&form.session);
+            attempt(move || {
+                cancellations::begin_performance_cancellation(&service, id, &reason, &by)
+            })
+            .await
         }
     };
     match outcome {
@@ -673,6 +685,8 @@ struct ProgressPage {
     starts_at: String,
     reason: String,
     refund: bool,
+    /// Who started the job, as the journey names them (unknown for jobs of older versions).
+    started_by: Option<String>,
     done: bool,
     total: i64,
     canceled: i64,
@@ -719,6 +733,7 @@ pub async fn progress(
                     event_name: model.event.name,
                     reason: job.reason,
                     refund: job.refund_to_credit,
+                    started_by: job.started_by,
                     done,
                     total,
                     canceled,
