@@ -17,6 +17,8 @@ mod changes;
 mod cli;
 mod console_auth;
 mod console_browser;
+mod console_events;
+mod console_staff;
 mod door;
 mod email;
 mod event_update;
