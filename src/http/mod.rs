@@ -94,6 +94,12 @@ fn api_routes() -> Vec<(Method, &'static str, Access, Route)> {
         // The patron journey.
         (GET, "/api/v1/tickets/{id}/history", BOX_OFFICE, to(api::journey::ticket_history)),
         (GET, "/api/v1/patrons/{email}", BOX_OFFICE, to(api::journey::patron)),
+        // Staff accounts and API keys.
+        (GET, "/api/v1/staff", ADMIN, to(api::staff::list_accounts)),
+        (POST, "/api/v1/staff", ADMIN, to(api::staff::create_account)),
+        (GET, "/api/v1/keys", ADMIN, to(api::staff::list_keys)),
+        (POST, "/api/v1/keys", ADMIN, to(api::staff::create_key)),
+        (POST, "/api/v1/keys/{id}/revoke", ADMIN, to(api::staff::revoke_key)),
     ]
 }
 

@@ -153,7 +153,168 @@ async fn a_box_office_member_signs_in_reads_today_and_signs_out(app: TestApp) {
     browser.close().await.unwrap();
 }
 
-on_both_backends!(a_box_office_member_signs_in_reads_today_and_signs_out);
+/// Types `text` into the field `css`, replacing what it held.
+async fn type_into(browser: &Client, css: &str, text: &str) {
+    let field = find(browser, css).await;
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// An admin signs in, creates an event and a performance through the forms, cancels the
+/// performance, and opens the Staff page; axe-core checks the events list, the event's page (before and
+/// after the performance), a refused form, the cancel form and its progress page, and the Staff
+/// page with a new key shown once.
+async fn an_admin_creates_an_event_and_a_performance_cancels_it_and_opens_staff(app: TestApp) {
+    accounts::create_account(
+        &app.encore,
+        "root@box-office.example",
+        "Grace Hopper",
+        Role::Admin,
+        Some(&Password::parse(PASSWORD).unwrap()),
+    )
+    .expect("an account");
+    let driver = Chromedriver::start().await;
+    let browser = driver.desktop_browser().await;
+
+    browser.goto(&app.url("/box-office/login")).await.unwrap();
+    wait_for_text(&browser, "h1", "sign-in").await;
+    type_into(&browser, "#email", "root@box-office.example").await;
+    type_into(
+        &browser,
+        "#password",
+        &format!("{PASSWORD}{}", char::from(Key::Enter)),
+    )
+    .await;
+    wait_for_text(&browser, "main h1", "Today").await;
+
+    // Events, from the navigation.
+    find(&browser, "nav a[href='/box-office/events']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&browser, "main h1", "Events").await;
+    let mut lesser = assert_accessible(&browser, "/box-office/events").await;
+
+    // A refused form first: the API's reason, and the page still accessible.
+    type_into(&browser, "#name", "Winter Gala").await;
+    type_into(&browser, "#venue", "Main Hall").await;
+    type_into(&browser, "#time_zone", "Mars/Olympus").await;
+    find(
+        &browser,
+        "form[action='/box-office/events'] button[type=submit]",
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    wait_for_text(&browser, "#form-error", "validation_failed").await;
+    wait_for_text(&browser, "#form-error", "IANA time zone").await;
+    lesser += assert_accessible(&browser, "/box-office/events (refused)").await;
+
+    // The name and venue were kept; fix the zone and create it, keyboard only.
+    type_into(&browser, "#time_zone", "Europe/Vienna").await;
+    let zone = find(&browser, "#time_zone").await;
+    zone.send_keys(&char::from(Key::Enter).to_string())
+        .await
+        .unwrap();
+    wait_for_text(&browser, "main h1", "Winter Gala").await;
+    let event_page = browser.current_url().await.unwrap().path().to_string();
+    assert!(
+        event_page.starts_with("/box-office/events/"),
+        "{event_page}"
+    );
+    lesser += assert_accessible(&browser, "the event's page").await;
+
+    // A performance: the times through the date picker's value, the rest typed.
+    browser
+        .execute(
+            "document.getElementById('starts_at').value = '2027-03-01T19:30';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    type_into(&browser, "#capacity", "120").await;
+    type_into(&browser, "#price", "45.50").await;
+    let add = find(
+        &browser,
+        "form[action$='/performances'] button[type=submit]",
+    )
+    .await;
+    add.click().await.unwrap();
+    wait_for_text(&browser, "main [role=status]", "performance is added").await;
+    wait_for_text(
+        &browser,
+        "main table tbody th",
+        "Monday 1 March 2027, 19:30 CET",
+    )
+    .await;
+    wait_for_text(&browser, "main table tbody", "45.50 EUR").await;
+    lesser += assert_accessible(&browser, "the event's page with a performance").await;
+    // Tab reaches the performance's link with a visible focus.
+    browser
+        .execute(
+            "document.querySelector('main table tbody th a').focus();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(focus_is_visible(&browser).await, "the link shows focus");
+
+    // Cancel it, with a reason: the progress page, done at once (no tickets to cancel).
+    find(&browser, "main table tbody td a[href$='/cancel']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&browser, "main h1", "Cancel a performance").await;
+    lesser += assert_accessible(&browser, "the cancel form").await;
+    type_into(
+        &browser,
+        "#reason",
+        &format!("The tenor is ill{}", char::from(Key::Enter)),
+    )
+    .await;
+    wait_for_text(&browser, "#status", "Done: 0 of 0 tickets canceled").await;
+    lesser += assert_accessible(&browser, "the cancellation's progress").await;
+    find(&browser, "main p a").await.click().await.unwrap();
+    wait_for_text(
+        &browser,
+        "main table tbody td:last-child",
+        "canceled, 0 tickets",
+    )
+    .await;
+
+    // Staff: a key, shown once.
+    find(&browser, "nav a[href='/box-office/staff']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&browser, "main h1", "Staff").await;
+    lesser += assert_accessible(&browser, "/box-office/staff").await;
+    type_into(&browser, "#key-name", "north door").await;
+    find(
+        &browser,
+        "form[action='/box-office/staff/keys'] button[type=submit]",
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    wait_for_text(&browser, "#new-key", "enc_").await;
+    lesser += assert_accessible(&browser, "/box-office/staff (a new key)").await;
+    eprintln!("axe-core: {lesser} lesser violations in all");
+
+    let performances = app.get_json("/api/v1/events", &app.admin_key).await;
+    assert_eq!(performances.as_array().unwrap().len(), 1, "{performances}");
+    browser.close().await.unwrap();
+}
+
+on_both_backends!(
+    a_box_office_member_signs_in_reads_today_and_signs_out,
+    an_admin_creates_an_event_and_a_performance_cancels_it_and_opens_staff,
+);
 
 /// Find a patron as the clerk types (the page's own script), open their page, and exchange a
 /// ticket into credit through its form; axe-core on both pages.

@@ -12,5 +12,6 @@ pub mod performances;
 pub mod scans;
 pub mod schema;
 pub mod search;
+pub mod staff;
 pub mod tickets;
 pub mod views;

@@ -12,9 +12,13 @@
 //! Pages are sent as the patron pages are: no caching, no referrer, the same strict
 //! Content-Security-Policy (our stylesheet only, no script needed).
 
+mod events;
 mod login;
 mod password;
 mod patrons;
+// Named apart from `domain::staff`, which this module uses.
+#[path = "staff.rs"]
+mod staff_page;
 mod today;
 
 use std::future::Future;
@@ -47,6 +51,51 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/box-office/password/{token}",
             web::post().to(password::submit),
+        )
+        .route("/box-office/events", web::get().to(events::list))
+        .route("/box-office/events", web::post().to(events::create))
+        .route("/box-office/events/{id}", web::get().to(events::show))
+        .route("/box-office/events/{id}", web::post().to(events::update))
+        .route(
+            "/box-office/events/{id}/performances",
+            web::post().to(events::add_performance),
+        )
+        .route(
+            "/box-office/performances/{id}/cancel",
+            web::get().to(events::cancel_page),
+        )
+        .route(
+            "/box-office/performances/{id}/cancel",
+            web::post().to(events::cancel),
+        )
+        .route(
+            "/box-office/performances/{id}/cancellation",
+            web::get().to(events::progress),
+        )
+        .route("/box-office/staff", web::get().to(staff_page::show))
+        .route(
+            "/box-office/staff",
+            web::post().to(staff_page::create_account),
+        )
+        .route(
+            "/box-office/staff/sessions/revoke",
+            web::post().to(staff_page::revoke_sessions),
+        )
+        .route(
+            "/box-office/staff/keys",
+            web::post().to(staff_page::create_key),
+        )
+        .route(
+            "/box-office/staff/keys/{id}/revoke",
+            web::post().to(staff_page::revoke_key),
+        )
+        .route(
+            "/box-office/performances/{id}/cancellation.json",
+            web::get().to(events::progress_json),
+        )
+        .route(
+            "/assets/console-cancellation.js",
+            web::get().to(events::progress_script),
         )
         .route("/assets/patrons.js", web::get().to(patrons::script))
         .route("/box-office/patrons", web::get().to(patrons::search_page))
