@@ -11,7 +11,6 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 
 use super::{page, unavailable, Chrome, Fields, ProtectedForm, StaffSession};
-use crate::domain::actor::Actor;
 use crate::domain::cancellation::{CancellationStatus, PerformanceCancellation};
 use crate::domain::event::{venue_time_text, Event};
 use crate::domain::ids::{EventId, PerformanceId};
@@ -620,14 +619,6 @@ pub async fn cancel_page(
     cancel_form(&staff, encore, id.into_inner(), String::new(), None).await
 }
 
-/// The signed-in staff member, as the author of what they change.
-fn staff_actor(staff: &StaffSession) -> Actor {
-    Actor::Staff {
-        name: staff.session.staff.display_name.clone(),
-        role: staff.session.staff.role,
-    }
-}
-
 /// `POST /box-office/performances/{id}/cancel` with `reason`: starts the resumable job as
 /// `POST /api/v1/performances/{id}/cancel` does, and shows its progress.
 pub async fn cancel(
@@ -641,7 +632,7 @@ pub async fn cancel(
         Err(e) => invalid(e),
         Ok(reason) => {
             let service = encore.clone();
-            let by = staff_actor(&form.session);
+            let by = form.session.actor();
             attempt(move || {
                 cancellations::begin_performance_cancellation(&service, id, &reason, &by)
             })

@@ -31,6 +31,7 @@ use askama::Template;
 
 use super::{asset, html, private, see_other, CSS};
 use crate::domain::staff::{self, role_words};
+use crate::domain::actor::Actor;
 use crate::domain::Role;
 use crate::service::{accounts, Encore};
 
@@ -152,6 +153,14 @@ pub struct StaffSession {
 }
 
 impl StaffSession {
+    /// The signed-in staff member as the author of the changes they make.
+    pub fn actor(&self) -> Actor {
+        Actor::Staff {
+            name: self.session.staff.display_name.clone(),
+            role: self.session.staff.role,
+        }
+    }
+
     pub fn chrome(&self) -> Chrome {
         Chrome {
             name: self.session.staff.display_name.clone(),
