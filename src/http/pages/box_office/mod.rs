@@ -30,8 +30,8 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::{asset, html, private, see_other, CSS};
-use crate::domain::staff::{self, role_words};
 use crate::domain::actor::Actor;
+use crate::domain::staff::{self, role_words};
 use crate::domain::Role;
 use crate::service::{accounts, Encore};
 

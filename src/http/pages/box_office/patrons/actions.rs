@@ -8,7 +8,6 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{patron_path, render};
-use crate::domain::actor::Actor;
 use crate::domain::ids::{EmailId, PerformanceId, TicketId};
 use crate::domain::{EmailAddress, Invalid};
 use crate::http::error::ApiError;
@@ -21,15 +20,6 @@ use crate::service::{outbox, transfers, Encore};
 
 /// What the console keeps of a change's answer: nothing (the page is read again).
 fn nothing<T>(_: T) {}
-
-/// The staff member who posted the form, as the change records its author.
-fn author(form: &ProtectedForm) -> Actor {
-    let staff = &form.session.session.staff;
-    Actor::Staff {
-        name: staff.display_name.clone(),
-        role: staff.role,
-    }
-}
 
 fn reply<T>() -> Reply<T, ()> {
     Reply {
@@ -122,7 +112,7 @@ pub async fn exchange(
     };
     let outcome = match into {
         Ok(into) => {
-            let (encore, by) = (encore.clone(), author(&form));
+            let (encore, by) = (encore.clone(), form.session.actor());
             act(move || {
                 exchanges::exchange_at_box_office(&encore, None, ticket, into, &by, reply())
             })
@@ -145,7 +135,7 @@ pub async fn transfer(
     let outcome = match transfers::Friend::parse(form.fields.get("name"), form.fields.get("email"))
     {
         Ok(friend) => {
-            let (encore, by) = (encore.clone(), author(&form));
+            let (encore, by) = (encore.clone(), form.session.actor());
             act(move || {
                 transfers::offer_at_box_office(&encore, None, ticket, &friend, &by, reply())
             })
@@ -176,7 +166,7 @@ pub async fn cancel(
     let parsed = Reason::parse(form.fields.get("reason")).and_then(|r| Ok((r, refund?)));
     let outcome = match parsed {
         Ok((reason, refund)) => {
-            let (encore, by) = (encore.clone(), author(&form));
+            let (encore, by) = (encore.clone(), form.session.actor());
             act(move || {
                 cancellations::cancel_ticket(&encore, None, ticket, &reason, refund, &by, reply())
             })
