@@ -16,6 +16,7 @@ mod changes;
 mod cli;
 mod console_auth;
 mod console_browser;
+mod console_performance;
 mod door;
 mod email;
 mod event_update;

@@ -14,6 +14,7 @@
 
 mod login;
 mod password;
+mod performance;
 mod today;
 
 use std::future::Future;
@@ -46,6 +47,42 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/box-office/password/{token}",
             web::post().to(password::submit),
+        )
+        .app_data(web::Data::from(
+            crate::service::console_performance::import_jobs(),
+        ))
+        .route(
+            "/box-office/performances/{id}",
+            web::get().to(performance::show),
+        )
+        .route(
+            "/box-office/performances/{id}/tickets",
+            web::post().to(performance::issue),
+        )
+        .service(
+            web::resource("/box-office/performances/{id}/imports")
+                .app_data(web::PayloadConfig::new(performance::MAX_IMPORT_BODY))
+                .route(web::post().to(performance::import)),
+        )
+        .route(
+            "/box-office/imports/{job}",
+            web::get().to(performance::import_progress),
+        )
+        .route(
+            "/box-office/tickets/{id}",
+            web::get().to(performance::ticket),
+        )
+        .route(
+            "/box-office/tickets/{id}/print",
+            web::get().to(performance::print),
+        )
+        .route(
+            "/box-office/tickets/{id}/qr.svg",
+            web::get().to(performance::qr_svg),
+        )
+        .route(
+            "/box-office/tickets/{id}/qr.png",
+            web::get().to(performance::qr_png),
         );
 }
 
