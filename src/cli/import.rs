@@ -1,3 +1,4 @@
+use crate::domain::actor::Actor;
 use std::fs::File;
 use std::path::Path;
 use std::process::ExitCode;
@@ -30,6 +31,7 @@ pub fn run(path: &Path, performance_id: i64, batch_size: usize) -> anyhow::Resul
         PerformanceId(performance_id),
         file,
         batch_size,
+        &Actor::Operator,
         |done| bar.set_position(done),
     )?;
     bar.finish_and_clear();

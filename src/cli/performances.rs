@@ -1,3 +1,4 @@
+use crate::domain::actor::Actor;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -17,8 +18,12 @@ pub fn cancel(
     let (_, encore) = super::open()?;
     let performance_id = PerformanceId(performance_id);
     let reason = Reason::parse(reason)?;
-    let (job, started) =
-        cancellations::begin_performance_cancellation(&encore, performance_id, &reason)?;
+    let (job, started) = cancellations::begin_performance_cancellation(
+        &encore,
+        performance_id,
+        &reason,
+        &Actor::Operator,
+    )?;
     if started {
         println!(
             "canceling performance {performance_id}: {} tickets",

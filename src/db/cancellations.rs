@@ -147,6 +147,7 @@ pub fn start_job(
     refund_to_credit: bool,
     total: i64,
     at: DateTime<Utc>,
+    started_by: &str,
 ) -> QueryResult<(PerformanceCancellation, bool)> {
     let at = at.naive_utc();
     let inserted = with_conn!(conn, c => diesel::insert_into(jobs::table)
@@ -158,6 +159,7 @@ pub fn start_job(
             jobs::total.eq(total),
             jobs::started_at.eq(at),
             jobs::updated_at.eq(at),
+            jobs::started_by.eq(started_by),
         ))
         .on_conflict(jobs::performance_id)
         .do_nothing()

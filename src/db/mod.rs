@@ -13,6 +13,7 @@ mod models;
 pub mod schema;
 
 pub mod api_keys;
+pub mod authors;
 pub mod backup;
 pub mod cancellations;
 pub mod credit;

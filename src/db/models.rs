@@ -355,6 +355,7 @@ pub(in crate::db) struct PerformanceCancellationRow {
     pub started_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub finished_at: Option<NaiveDateTime>,
+    pub started_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -737,6 +738,7 @@ impl PerformanceCancellationRow {
             started_at: utc(self.started_at),
             updated_at: utc(self.updated_at),
             finished_at: self.finished_at.map(utc),
+            started_by: self.started_by,
         }
     }
 }

@@ -187,6 +187,7 @@ diesel::table! {
         started_at -> Timestamp,
         updated_at -> Timestamp,
         finished_at -> Nullable<Timestamp>,
+        started_by -> Nullable<Text>,
     }
 }
 
@@ -262,6 +263,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    change_authors (id) {
+        id -> BigInt,
+        ticket_id -> BigInt,
+        what -> Text,
+        made_at -> Timestamp,
+        made_by -> Text,
+    }
+}
+
 diesel::joinable!(performances -> events (event_id));
 diesel::joinable!(tickets -> performances (performance_id));
 diesel::joinable!(arrival_events -> tickets (ticket_id));
@@ -288,4 +299,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     staff_sessions,
     staff_password_links,
     sign_in_failures,
+    change_authors,
 );

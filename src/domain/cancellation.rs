@@ -21,6 +21,8 @@ pub struct PerformanceCancellation {
     pub started_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// Who started it (`Actor::describe`); `None` for a job started before authors were kept.
+    pub started_by: Option<String>,
 }
 
 /// How many tickets a cancellation job set out to cancel, and how many it has.

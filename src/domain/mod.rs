@@ -1,6 +1,7 @@
 //! Encore's rules, free of HTTP and SQL: what a valid email, price, name or time window is,
 //! which role may do what, and how a scan is decided. Parse at the edge, then trust the types.
 
+pub mod actor;
 pub mod cancellation;
 pub mod credit;
 pub mod email;

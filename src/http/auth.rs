@@ -17,6 +17,7 @@ use futures::future::{Either, LocalBoxFuture};
 
 use super::error::ApiError;
 use super::run_blocking;
+use crate::domain::actor::Actor;
 use crate::domain::Role;
 use crate::service::staff::{Authenticator, KeyCheck, Staff};
 use crate::service::Encore;
@@ -50,6 +51,16 @@ impl FromRequest for StaffKey {
                 Err(ApiError::internal())
             }
         })
+    }
+}
+
+impl StaffKey {
+    /// The key as the author of the changes it makes.
+    pub fn actor(&self) -> Actor {
+        Actor::ApiKey {
+            name: self.0.name.clone(),
+            role: self.0.role,
+        }
     }
 }
 

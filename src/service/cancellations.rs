@@ -15,7 +15,8 @@ use serde::Serialize;
 
 use super::idempotency::{self, IdempotencyKey, Idempotent, Reply};
 use super::{credit, Encore, Error, Result};
-use crate::db::{cancellations as store, events, outbox, tickets, transfers, Conn};
+use crate::db::{authors, cancellations as store, events, outbox, tickets, transfers, Conn};
+use crate::domain::actor::{Actor, AuthoredChange};
 use crate::domain::cancellation::{
     CancellationStatus, PerformanceCancellation, TicketCancellation,
 };
@@ -54,10 +55,11 @@ pub fn cancel_ticket<V: Serialize>(
     ticket_id: TicketId,
     reason: &Reason,
     refund_to_credit: bool,
+    by: &Actor,
     reply: Reply<TicketCancellation, V>,
 ) -> Result<Idempotent<V>> {
     idempotency::once(encore, key, reply, |conn| {
-        cancel_ticket_in(encore, conn, ticket_id, reason, refund_to_credit)
+        cancel_ticket_in(encore, conn, ticket_id, reason, refund_to_credit, by)
     })
 }
 
@@ -68,6 +70,7 @@ fn cancel_ticket_in(
     ticket_id: TicketId,
     reason: &Reason,
     refund_to_credit: bool,
+    by: &Actor,
 ) -> Result<TicketCancellation> {
     let now = super::now();
     let ticket =
@@ -79,6 +82,7 @@ fn cancel_ticket_in(
         refund_to_credit,
         None,
         now,
+        &by.describe(),
     )?;
     let Some(canceled) = done.into_iter().next() else {
         // Someone else changed the ticket first (or it was never cancelable): say what it is.
@@ -123,9 +127,9 @@ fn cancel_tickets(
     reason: &Reason,
     refund_to_credit: bool,
     cancellation_id: Option<CancellationId>,
-    now: DateTime<Utc>,
+    at: DateTime<Utc>,
+    by: &str,
 ) -> Result<Vec<TicketCancellation>> {
-    let at = now;
     let mut done = Vec::with_capacity(candidates.len());
     let mut seats_by_performance: BTreeMap<PerformanceId, i64> = BTreeMap::new();
     for ticket in candidates {
@@ -173,6 +177,8 @@ fn cancel_tickets(
         events::release_seats(conn, performance_id, seats)?;
     }
     store::record(conn, &done)?;
+    let canceled: Vec<TicketId> = done.iter().map(|c| c.ticket_id).collect();
+    authors::record(conn, &canceled, AuthoredChange::Canceled, at, by)?;
     Ok(done)
 }
 
@@ -227,6 +233,7 @@ pub fn begin_performance_cancellation(
     encore: &Encore,
     performance_id: PerformanceId,
     reason: &Reason,
+    by: &Actor,
 ) -> Result<(PerformanceCancellation, bool)> {
     let now = super::now();
     encore.db.write(|conn| {
@@ -247,9 +254,13 @@ pub fn begin_performance_cancellation(
             refund,
             total,
             now,
+            &by.describe(),
         )?)
     })
 }
+
+/// Who a job started before authors were kept is said to be started by.
+const UNKNOWN_STARTER: &str = "the box office";
 
 /// Holders per batch unless the caller says otherwise: a few hundred tickets per transaction.
 pub const DEFAULT_HOLDERS_PER_BATCH: i64 = 250;
@@ -279,6 +290,7 @@ pub fn run_batch(
             job.refund_to_credit,
             Some(job.id),
             now,
+            job.started_by.as_deref().unwrap_or(UNKNOWN_STARTER),
         )?;
         outbox::enqueue(
             conn,

@@ -8,7 +8,8 @@ use super::idempotency::{self, IdempotencyKey, Idempotent, Reply};
 use super::tickets::{confirmation_email, insert_successor, TicketInContext};
 use super::{credit, Encore, Error, Result};
 use crate::db::events::Reservation;
-use crate::db::{credit as ledger, events, outbox, Conn};
+use crate::db::{authors, credit as ledger, events, outbox, Conn};
+use crate::domain::actor::{Actor, AuthoredChange};
 use crate::domain::credit::CreditReason;
 use crate::domain::ids::{PerformanceId, TicketId};
 use crate::domain::outbox::EmailKind;
@@ -35,7 +36,7 @@ pub fn exchange(
     into: ExchangeInto,
 ) -> Result<Receipt> {
     super::tickets::change_from_link(encore, ticket_id, generation, |conn| {
-        exchange_in(encore, conn, ticket_id, into)
+        exchange_in(encore, conn, ticket_id, into, &Actor::Holder)
     })
 }
 
@@ -46,10 +47,11 @@ pub fn exchange_at_box_office<V: Serialize>(
     key: Option<&IdempotencyKey>,
     ticket_id: TicketId,
     into: ExchangeInto,
+    by: &Actor,
     reply: Reply<Receipt, V>,
 ) -> Result<Idempotent<V>> {
     idempotency::once(encore, key, reply, |conn| {
-        exchange_in(encore, conn, ticket_id, into)
+        exchange_in(encore, conn, ticket_id, into, by)
     })
 }
 
@@ -60,6 +62,7 @@ fn exchange_in(
     conn: &mut Conn<'_>,
     ticket_id: TicketId,
     into: ExchangeInto,
+    by: &Actor,
 ) -> Result<Receipt> {
     let now = super::now();
     let current = TicketInContext::load(conn, ticket_id)?;
@@ -147,6 +150,11 @@ fn exchange_in(
         emails.push(confirmation_email(encore, ticket, now));
     }
     outbox::enqueue(conn, &emails)?;
+    let by = by.describe_for(&old.holder_name);
+    authors::record(conn, &[old.id], AuthoredChange::Exchanged, now, &by)?;
+    if let Some(ticket) = &new_ticket {
+        authors::record(conn, &[ticket.id], AuthoredChange::Issued, at, &by)?;
+    }
     Ok(receipt)
 }
 

@@ -1,6 +1,7 @@
 //! Issuing tickets from a CSV file: every good row is issued once, every bad row is reported
 //! with its line and reason, and running the same file again issues nothing twice.
 
+use crate::domain::actor::Actor;
 use std::collections::HashMap;
 use std::io::Read;
 
@@ -86,6 +87,7 @@ pub fn import_csv(
     performance_id: PerformanceId,
     csv: impl Read,
     batch_size: usize,
+    by: &Actor,
     mut progress: impl FnMut(u64),
 ) -> Result<ImportReport> {
     let batch_size = batch_size.clamp(1, encore.settings.max_bulk_tickets);
@@ -127,13 +129,14 @@ pub fn import_csv(
                 encore,
                 performance_id,
                 std::mem::take(&mut batch),
+                by,
                 &mut report,
             )?;
             progress(report.rows);
         }
     }
     if !batch.is_empty() {
-        issue_batch(encore, performance_id, batch, &mut report)?;
+        issue_batch(encore, performance_id, batch, by, &mut report)?;
     }
     progress(report.rows);
     Ok(report)
@@ -143,6 +146,7 @@ fn issue_batch(
     encore: &Encore,
     performance_id: PerformanceId,
     mut batch: Vec<(u64, NewTicket)>,
+    by: &Actor,
     report: &mut ImportReport,
 ) -> Result<()> {
     // Rows issued by an earlier run need no seat: set them aside first, so that "sold out"
@@ -161,7 +165,7 @@ fn issue_batch(
 
     while !batch.is_empty() {
         let tickets: Vec<NewTicket> = batch.iter().map(|(_, t)| t.clone()).collect();
-        match tickets::issue(encore, performance_id, tickets) {
+        match tickets::issue(encore, performance_id, tickets, by) {
             Ok(Issued {
                 tickets,
                 already_issued,

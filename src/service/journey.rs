@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 
 use super::credit::{self, PatronCredit};
 use super::{Encore, Error, Result};
-use crate::db::{cancellations, journey, outbox, tickets, Conn};
+use crate::db::{authors, cancellations, journey, outbox, tickets, Conn};
+use crate::domain::actor::Authorship;
 use crate::domain::ids::TicketId;
 use crate::domain::link::LinkPurpose;
 use crate::domain::offer::OfferStatus;
@@ -29,6 +30,10 @@ pub struct Touch {
     /// `transfer_canceled`, `transfer_expired`, `exchanged`, `credit`, `canceled`, `scan`.
     pub what: &'static str,
     /// The facts of that touch (gate and outcome of a scan, an email's kind, an amount…). A
+    /// change a person asked for (`issued`, `exchanged`, `transfer_offered`, `transfer_canceled`,
+    /// `transfer_claimed`, `canceled`) names its author in `by` ("Ada Lovelace (box office)",
+    /// "API key “till-2” (admin)", "Grace Hopper (patron)"); absent for changes made before
+    /// authors were kept. A
     /// scan's `uploaded_at` is when a scan made offline reached the server (null for a scan
     /// made online; its `at` is then the device's clock), and its `device_refusal` the reason
     /// an offline scanner gave for turning the patron away (null for a scan made online or
@@ -234,7 +239,34 @@ fn timeline(
         );
     }
     touches.sort_by_key(|t| (t.at, rank(t.what)));
+    let touched: Vec<TicketId> = touches.iter().map(|t| t.ticket_id).collect();
+    name_authors(&mut touches, &authors::of_tickets(conn, &touched)?);
     Ok(touches)
+}
+
+/// Names who made each change a person asked for (`detail.by`): the author stored with it for
+/// the same ticket and change at the same moment (within a second; the change writes one `now`
+/// to both).
+fn name_authors(touches: &mut [Touch], authors: &[Authorship]) {
+    for touch in touches {
+        let nearest = authors
+            .iter()
+            .filter(|a| a.ticket_id == touch.ticket_id && a.change.as_str() == touch.what)
+            .map(|a| ((a.at - touch.at).abs(), a))
+            .min_by_key(|(apart, _)| *apart);
+        let Some((apart, author)) = nearest else {
+            continue;
+        };
+        if apart > chrono::TimeDelta::seconds(1) {
+            continue;
+        }
+        match &mut touch.detail {
+            Value::Object(detail) => {
+                detail.insert("by".into(), json!(author.by));
+            }
+            detail => *detail = json!({ "by": author.by }),
+        }
+    }
 }
 
 /// Among touches of the same moment, the cause comes before what it caused: a ticket is issued,

@@ -7,7 +7,8 @@ use serde::Serialize;
 use super::idempotency::{self, IdempotencyKey, Idempotent, Reply};
 use super::{Encore, Error, Result};
 use crate::db::events::Reservation;
-use crate::db::{events, outbox, tickets, Conn};
+use crate::db::{authors, events, outbox, tickets, Conn};
+use crate::domain::actor::{Actor, AuthoredChange};
 use crate::domain::credit::CreditReason;
 use crate::domain::event::{Event, Performance, ScanWindow};
 use crate::domain::ids::{PerformanceId, TicketId};
@@ -53,11 +54,12 @@ pub fn issue(
     encore: &Encore,
     performance_id: PerformanceId,
     new_tickets: Vec<NewTicket>,
+    by: &Actor,
 ) -> Result<Issued> {
     within_request_limits(encore, &new_tickets)?;
     let issued = encore
         .db
-        .write(|conn| issue_in(encore, conn, performance_id, new_tickets))?;
+        .write(|conn| issue_in(encore, conn, performance_id, new_tickets, by))?;
     if !issued.tickets.is_empty() {
         encore.outbox_wakeup.notify_one();
     }
@@ -71,11 +73,12 @@ pub fn issue_one<V: Serialize>(
     key: Option<&IdempotencyKey>,
     performance_id: PerformanceId,
     new_ticket: NewTicket,
+    by: &Actor,
     reply: Reply<IssuedTicket, V>,
 ) -> Result<Idempotent<V>> {
     within_request_limits(encore, std::slice::from_ref(&new_ticket))?;
     idempotency::once(encore, key, reply, |conn| {
-        let issued = issue_in(encore, conn, performance_id, vec![new_ticket])?;
+        let issued = issue_in(encore, conn, performance_id, vec![new_ticket], by)?;
         with_tokens(encore, issued)?
             .pop()
             .ok_or_else(|| Error::Internal("no ticket was issued".into()))
@@ -89,11 +92,12 @@ pub fn issue_bulk<V: Serialize>(
     key: Option<&IdempotencyKey>,
     performance_id: PerformanceId,
     new_tickets: Vec<NewTicket>,
+    by: &Actor,
     reply: Reply<Vec<IssuedTicket>, V>,
 ) -> Result<Idempotent<V>> {
     within_request_limits(encore, &new_tickets)?;
     idempotency::once(encore, key, reply, |conn| {
-        let issued = issue_in(encore, conn, performance_id, new_tickets)?;
+        let issued = issue_in(encore, conn, performance_id, new_tickets, by)?;
         with_tokens(encore, issued)
     })
 }
@@ -149,6 +153,7 @@ fn issue_in(
     conn: &mut Conn<'_>,
     performance_id: PerformanceId,
     new_tickets: Vec<NewTicket>,
+    by: &Actor,
 ) -> Result<Issued> {
     let issued_at = crate::service::now();
     let performance = events::find_performance(conn, performance_id)?
@@ -239,6 +244,14 @@ fn issue_in(
         })
         .collect();
     outbox::enqueue(conn, &confirmations)?;
+    let ids: Vec<TicketId> = issued.iter().map(|t| t.id).collect();
+    authors::record(
+        conn,
+        &ids,
+        AuthoredChange::Issued,
+        issued_at,
+        &by.describe(),
+    )?;
     Ok(Issued {
         performance,
         tickets: issued,

@@ -12,7 +12,8 @@ use super::tickets::{
 };
 use super::{Encore, Error, Result};
 use crate::db::transfers::OffersOf;
-use crate::db::{events, outbox, tickets, transfers, Conn};
+use crate::db::{authors, events, outbox, tickets, transfers, Conn};
+use crate::domain::actor::{Actor, AuthoredChange};
 use crate::domain::ids::TicketId;
 use crate::domain::offer::{NewOffer, Offer, OfferStatus, Party};
 use crate::domain::outbox::EmailKind;
@@ -55,7 +56,7 @@ pub fn offer(
 ) -> Result<Offer> {
     super::tickets::change_from_link(encore, ticket_id, generation, |conn| {
         within_offer_limits(encore, conn, ticket_id, &friend.email)?;
-        offer_in(encore, conn, ticket_id, &friend)
+        offer_in(encore, conn, ticket_id, &friend, &Actor::Holder)
     })
 }
 
@@ -93,10 +94,11 @@ pub fn offer_at_box_office<V: Serialize>(
     key: Option<&IdempotencyKey>,
     ticket_id: TicketId,
     friend: &Friend,
+    by: &Actor,
     reply: Reply<Offer, V>,
 ) -> Result<Idempotent<V>> {
     idempotency::once(encore, key, reply, |conn| {
-        offer_in(encore, conn, ticket_id, friend)
+        offer_in(encore, conn, ticket_id, friend, by)
     })
 }
 
@@ -107,6 +109,7 @@ fn offer_in(
     conn: &mut Conn<'_>,
     ticket_id: TicketId,
     friend: &Friend,
+    by: &Actor,
 ) -> Result<Offer> {
     let now = super::now();
     let current = TicketInContext::load(conn, ticket_id)?;
@@ -152,6 +155,14 @@ fn offer_in(
             now,
         )],
     )?;
+    let by = by.describe_for(&ticket.holder_name);
+    authors::record(
+        conn,
+        &[ticket.id],
+        AuthoredChange::TransferOffered,
+        now,
+        &by,
+    )?;
     Ok(offer)
 }
 
@@ -160,7 +171,7 @@ fn offer_in(
 /// wakes the email worker.
 pub fn cancel(encore: &Encore, ticket_id: TicketId, generation: i32) -> Result<Ticket> {
     super::tickets::change_from_link(encore, ticket_id, generation, |conn| {
-        cancel_in(encore, conn, ticket_id)
+        cancel_in(encore, conn, ticket_id, &Actor::Holder)
     })
 }
 
@@ -171,10 +182,11 @@ pub fn cancel_at_box_office<V: Serialize>(
     encore: &Encore,
     key: Option<&IdempotencyKey>,
     ticket_id: TicketId,
+    by: &Actor,
     reply: Reply<TicketWithToken, V>,
 ) -> Result<Idempotent<V>> {
     idempotency::once(encore, key, reply, |conn| {
-        let ticket = cancel_in(encore, conn, ticket_id)?;
+        let ticket = cancel_in(encore, conn, ticket_id, by)?;
         let performance = events::find_performance(conn, ticket.performance_id)?
             .ok_or_else(|| Error::not_found("performance", ticket.performance_id))?;
         let token = token_for(encore, &ticket, &performance)?;
@@ -184,7 +196,12 @@ pub fn cancel_at_box_office<V: Serialize>(
 
 /// Takes the offer back in the caller's transaction; the new confirmation is emailed once it
 /// commits.
-fn cancel_in(encore: &Encore, conn: &mut Conn<'_>, ticket_id: TicketId) -> Result<Ticket> {
+fn cancel_in(
+    encore: &Encore,
+    conn: &mut Conn<'_>,
+    ticket_id: TicketId,
+    by: &Actor,
+) -> Result<Ticket> {
     let now = super::now();
     let ticket =
         tickets::find(conn, ticket_id)?.ok_or_else(|| Error::not_found("ticket", ticket_id))?;
@@ -192,6 +209,14 @@ fn cancel_in(encore: &Encore, conn: &mut Conn<'_>, ticket_id: TicketId) -> Resul
         .filter(|o| o.status == OfferStatus::Offered)
         .ok_or(Refusal::NoOpenOffer)?;
     give_back(encore, conn, &offer, OfferStatus::Canceled, now)?;
+    let by = by.describe_for(&offer.from.name);
+    authors::record(
+        conn,
+        &[offer.ticket_id],
+        AuthoredChange::TransferCanceled,
+        now,
+        &by,
+    )?;
     Ok(tickets::find(conn, ticket_id)?.expect("the ticket was just read"))
 }
 
@@ -240,6 +265,19 @@ pub fn claim(encore: &Encore, ticket_id: TicketId, generation: i32) -> Result<Ti
             return Err(Refusal::OfferClosed("already resolved").into());
         }
         outbox::enqueue(conn, &[confirmation_email(encore, &ticket, now)])?;
+        // The friend claims it: their name on the old ticket's history and on the new one.
+        let by = Actor::Patron {
+            name: offer.to.name.clone(),
+        }
+        .describe();
+        authors::record(
+            conn,
+            &[offer.ticket_id],
+            AuthoredChange::TransferClaimed,
+            now,
+            &by,
+        )?;
+        authors::record(conn, &[ticket.id], AuthoredChange::Issued, now, &by)?;
         Ok::<_, Error>(Some(ticket))
     })?;
     encore.outbox_wakeup.notify_one();

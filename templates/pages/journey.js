@@ -69,8 +69,15 @@
         : "; the server's verdict: " + (SCAN_OUTCOMES[outcome] || words(outcome)));
   }
 
-  // What one touch of the journey was, in plain words.
-  function describe({ what, detail: d }) {
+  // What one touch of the journey was, in plain words, and who made it when it was a change a
+  // person asked for: "Canceled: … — by Ada Lovelace (box office)".
+  function describe(touch) {
+    const said = describeChange(touch);
+    const by = touch.detail && touch.detail.by;
+    return by ? said + ' — by ' + by : said;
+  }
+
+  function describeChange({ what, detail: d }) {
     switch (what) {
       case 'issued':
         return 'Issued to ' + person(d.holder_name, d.holder_email) + ', '
@@ -98,7 +105,7 @@
       case 'transfer_expired':
         return 'Offer to ' + d.to_name + ' expired';
       case 'exchanged':
-        if (!d) return 'Exchanged';
+        if (!d || d.credited_minor === undefined) return 'Exchanged';
         return 'Exchanged: ' + money(d.credited_minor, d.currency) + ' credited'
           + (d.new_ticket_id ? ', ' + money(d.spent_minor, d.currency) + ' spent on #' + d.new_ticket_id : '');
       case 'credit':

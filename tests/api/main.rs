@@ -8,6 +8,7 @@ mod auth;
 mod auth_keys;
 mod auth_routes;
 mod auth_scanner_page;
+mod authors;
 mod backup;
 mod bad_input;
 mod browser;

@@ -65,8 +65,17 @@ pub async fn cancel_ticket(
     let reason = Reason::parse(&body.reason)?;
     let refund = body.refund_to_credit;
     let reply = idempotency::reply(StatusCode::OK, TicketCancellationView::from);
+    let by = staff.actor();
     idempotency::write(move || {
-        cancellations::cancel_ticket(&encore, key.as_ref(), ticket_id, &reason, refund, reply)
+        cancellations::cancel_ticket(
+            &encore,
+            key.as_ref(),
+            ticket_id,
+            &reason,
+            refund,
+            &by,
+            reply,
+        )
     })
     .await
 }
@@ -126,6 +135,7 @@ impl From<PerformanceCancellation> for CancellationJobView {
             headers(("Location" = String, description = "Where to poll the job"))),
         (status = 403), (status = 409)))]
 pub async fn cancel_performance(
+    staff: StaffKey,
     encore: web::Data<Encore>,
     performance_id: web::Path<PerformanceId>,
     body: web::Json<CancelPerformance>,
@@ -133,8 +143,9 @@ pub async fn cancel_performance(
     let reason = Reason::parse(&body.reason)?;
     let performance_id = performance_id.into_inner();
     let runner = encore.clone();
+    let by = staff.actor();
     let (job, started) = run_blocking(move || {
-        cancellations::begin_performance_cancellation(&encore, performance_id, &reason)
+        cancellations::begin_performance_cancellation(&encore, performance_id, &reason, &by)
     })
     .await?;
     if started {

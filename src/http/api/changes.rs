@@ -46,8 +46,9 @@ pub async fn exchange(
         }
     };
     let reply = idempotency::reply(StatusCode::OK, ReceiptView::from);
+    let by = staff.actor();
     idempotency::write(move || {
-        exchanges::exchange_at_box_office(&encore, key.as_ref(), ticket_id, into, reply)
+        exchanges::exchange_at_box_office(&encore, key.as_ref(), ticket_id, into, &by, reply)
     })
     .await
 }
@@ -148,8 +149,9 @@ pub async fn transfer(
     let key = idempotency::key(&req, &staff, ticket_id.0, &*body)?;
     let friend = transfers::Friend::parse(&body.name, &body.email)?;
     let reply = idempotency::reply(StatusCode::CREATED, TransferView::from);
+    let by = staff.actor();
     idempotency::write(move || {
-        transfers::offer_at_box_office(&encore, key.as_ref(), ticket_id, &friend, reply)
+        transfers::offer_at_box_office(&encore, key.as_ref(), ticket_id, &friend, &by, reply)
     })
     .await
 }
@@ -167,8 +169,9 @@ pub async fn cancel_transfer(
     let ticket_id = ticket_id.into_inner();
     let key = idempotency::key(&req, &staff, ticket_id.0, &())?;
     let reply = idempotency::reply(StatusCode::OK, TicketView::from);
+    let by = staff.actor();
     idempotency::write(move || {
-        transfers::cancel_at_box_office(&encore, key.as_ref(), ticket_id, reply)
+        transfers::cancel_at_box_office(&encore, key.as_ref(), ticket_id, &by, reply)
     })
     .await
 }

@@ -73,8 +73,9 @@ pub async fn issue_one(
     let key = idempotency::key(&req, &staff, performance_id.0, &*body)?;
     let ticket = body.parse().map_err(Error::from)?;
     let reply = idempotency::reply(StatusCode::CREATED, TicketView::from);
+    let by = staff.actor();
     idempotency::write(move || {
-        tickets::issue_one(&encore, key.as_ref(), performance_id, ticket, reply)
+        tickets::issue_one(&encore, key.as_ref(), performance_id, ticket, &by, reply)
     })
     .await
 }
@@ -114,8 +115,16 @@ pub async fn issue_bulk(
             tickets: issued.into_iter().map(TicketView::from).collect(),
         }
     });
+    let by = staff.actor();
     idempotency::write(move || {
-        tickets::issue_bulk(&encore, key.as_ref(), performance_id, new_tickets, reply)
+        tickets::issue_bulk(
+            &encore,
+            key.as_ref(),
+            performance_id,
+            new_tickets,
+            &by,
+            reply,
+        )
     })
     .await
 }

@@ -1,0 +1,2 @@
+ALTER TABLE performance_cancellations DROP COLUMN started_by;
+DROP TABLE change_authors;
