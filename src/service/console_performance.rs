@@ -15,6 +15,7 @@ use super::import::{import_csv, ImportReport};
 use super::tickets::{self, IssuedTicket};
 use super::{arrivals, search, Encore, Error, Result};
 use crate::db::events;
+use crate::domain::actor::Actor;
 use crate::domain::event::Event;
 use crate::domain::ids::{EventId, PerformanceId, TicketId};
 use crate::domain::money::Money;
@@ -94,12 +95,13 @@ pub fn issue_walk_up(
     encore: &Encore,
     performance_id: PerformanceId,
     ticket: NewTicket,
+    by: &Actor,
 ) -> Result<WalkUp> {
     let reply = Reply {
         status: 201,
         view: walk_up,
     };
-    match tickets::issue_one(encore, None, performance_id, ticket, reply)? {
+    match tickets::issue_one(encore, None, performance_id, ticket, by, reply)? {
         Idempotent::Made { view, .. } => Ok(view),
         Idempotent::Replayed { .. } => Err(Error::Internal(
             "a request with no key was answered from a stored key".into(),
@@ -189,13 +191,14 @@ impl ImportJobs {
         self.jobs.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Starts importing `csv` into the performance in the background, as `encore import` does;
-    /// the job's id. Refused when the file is too large, the performance does not exist, or
+    /// Starts importing `csv` into the performance in the background, as `encore import` does,
+    /// its tickets issued `by` the staff member; the job's id. Refused when the file is too large, the performance does not exist, or
     /// too many imports are running.
     pub fn start(
         self: &Arc<Self>,
         encore: &Encore,
         staff_id: i64,
+        by: Actor,
         performance_id: PerformanceId,
         csv: String,
     ) -> Result<String> {
@@ -268,6 +271,7 @@ impl ImportJobs {
                     performance_id,
                     csv.as_bytes(),
                     IMPORT_BATCH,
+                    &by,
                     |done| registry.update(&job_id, |p| p.done = done),
                 );
                 let outcome = report.map_err(|e| {

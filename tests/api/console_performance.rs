@@ -12,7 +12,7 @@ use reqwest::header::LOCATION;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{on_both_backends, TestApp};
+use crate::helpers::{on_both_backends, touches, TestApp};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -104,6 +104,16 @@ fn escaped(text: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&#34;")
         .replace('\'', "&#39;")
+}
+
+/// Who issued the ticket, as its history says.
+async fn issued_by(app: &TestApp, id: i64) -> String {
+    let history = app
+        .get_json(&format!("/api/v1/tickets/{id}/history"), &app.admin_key)
+        .await;
+    let issued = touches(&history, "issued");
+    assert_eq!(issued.len(), 1, "{history}");
+    issued[0]["detail"]["by"].as_str().unwrap_or("").to_string()
 }
 
 fn tickets_of(app: &TestApp, performance: i64) -> i64 {
@@ -249,6 +259,7 @@ async fn a_walk_up_ticket_is_issued_and_shows_its_qr(app: TestApp) {
     assert_eq!(api["seat"], "B7");
     assert_eq!(api["performance_id"], performance);
     assert_eq!(tickets_of(&app, performance), 1);
+    assert_eq!(issued_by(&app, id).await, "Ada Lovelace (box office)");
 
     // Its page shows the QR at once, inline from our own origin, and a print link.
     let (status, ticket) = page(&app, &location, &session).await;
@@ -414,7 +425,9 @@ async fn a_csv_import_reports_the_bad_line_and_issues_the_rest(app: TestApp) {
     );
     assert_eq!(tickets_of(&app, performance), 3);
     let (_, listing) = page(&app, &format!("{base}?q=grace"), &session).await;
-    assert_eq!(listed(&listing).len(), 1);
+    let grace = listed(&listing);
+    assert_eq!(grace.len(), 1);
+    assert_eq!(issued_by(&app, grace[0]).await, "Ada Lovelace (box office)");
 
     // Another account does not see this import.
     let encore = app.encore.clone();

@@ -12,6 +12,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::{page, private, problem, see_other, Chrome, Fields, ProtectedForm, StaffSession};
+use crate::domain::actor::Actor;
 use crate::domain::event::venue_time_text;
 use crate::domain::ids::{PerformanceId, TicketId};
 use crate::domain::money::format_money;
@@ -328,11 +329,12 @@ pub async fn issue(
     id: web::Path<PerformanceId>,
 ) -> HttpResponse {
     let id = id.into_inner();
+    let by = form.session.actor();
     let values = WalkUpForm::read(&form.fields);
     let issued = match values.parse() {
         Ok(ticket) => {
             let encore = encore.clone();
-            call(move || console::issue_walk_up(&encore, id, ticket)).await
+            call(move || console::issue_walk_up(&encore, id, ticket, &by)).await
         }
         Err(invalid) => Err(ApiError::from(invalid)),
     };
@@ -378,9 +380,10 @@ pub async fn import(
     let id = id.into_inner();
     let csv = form.fields.get("csv").to_string();
     let staff_id = form.session.session.staff.id.0;
+    let by = form.session.actor();
     let started = {
         let (encore, jobs, csv) = (encore.clone(), jobs.into_inner(), csv.clone());
-        call(move || jobs.start(&encore, staff_id, id, csv)).await
+        call(move || jobs.start(&encore, staff_id, by, id, csv)).await
     };
     match started {
         Ok(job) => see_other(format!("/box-office/imports/{job}")),
@@ -400,6 +403,16 @@ pub async fn import(
                 e.status,
             )
             .await
+        }
+    }
+}
+
+impl StaffSession {
+    /// The signed-in staff member, as the changes they make record them.
+    fn actor(&self) -> Actor {
+        Actor::Staff {
+            name: self.session.staff.display_name.clone(),
+            role: self.session.staff.role,
         }
     }
 }
