@@ -16,6 +16,7 @@ mod events;
 mod login;
 mod password;
 // Named apart from `domain::staff`, which this module uses.
+mod performance;
 #[path = "staff.rs"]
 mod staff_page;
 mod today;
@@ -29,8 +30,8 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::{asset, html, private, see_other, CSS};
-use crate::domain::staff::{self, role_words};
 use crate::domain::actor::Actor;
+use crate::domain::staff::{self, role_words};
 use crate::domain::Role;
 use crate::service::{accounts, Encore};
 
@@ -96,6 +97,42 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/assets/console-cancellation.js",
             web::get().to(events::progress_script),
+        )
+        .app_data(web::Data::from(
+            crate::service::console_performance::import_jobs(),
+        ))
+        .route(
+            "/box-office/performances/{id}",
+            web::get().to(performance::show),
+        )
+        .route(
+            "/box-office/performances/{id}/tickets",
+            web::post().to(performance::issue),
+        )
+        .service(
+            web::resource("/box-office/performances/{id}/imports")
+                .app_data(web::PayloadConfig::new(performance::MAX_IMPORT_BODY))
+                .route(web::post().to(performance::import)),
+        )
+        .route(
+            "/box-office/imports/{job}",
+            web::get().to(performance::import_progress),
+        )
+        .route(
+            "/box-office/tickets/{id}",
+            web::get().to(performance::ticket),
+        )
+        .route(
+            "/box-office/tickets/{id}/print",
+            web::get().to(performance::print),
+        )
+        .route(
+            "/box-office/tickets/{id}/qr.svg",
+            web::get().to(performance::qr_svg),
+        )
+        .route(
+            "/box-office/tickets/{id}/qr.png",
+            web::get().to(performance::qr_png),
         );
 }
 
