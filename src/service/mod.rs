@@ -8,6 +8,7 @@ pub mod box_office;
 pub mod cancellations;
 pub mod console_events;
 pub mod console_patrons;
+pub mod console_performance;
 pub mod credit;
 pub mod door;
 pub mod events;

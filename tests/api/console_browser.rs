@@ -316,6 +316,119 @@ on_both_backends!(
     an_admin_creates_an_event_and_a_performance_cancels_it_and_opens_staff,
 );
 
+/// The performance page (its own module: one `on_both_backends!` per module).
+mod walk_up {
+    use super::*;
+
+    /// The performance page in the browser: a box-office member opens a performance from Today,
+    /// issues a walk-up ticket from the keyboard and sees its QR; axe-core checks the performance
+    /// page and the ticket page.
+    async fn a_box_office_member_issues_a_walk_up_ticket_and_sees_its_qr(app: TestApp) {
+        accounts::create_account(
+            &app.encore,
+            "grace@box-office.example",
+            "Grace Hopper",
+            Role::BoxOffice,
+            Some(&Password::parse(PASSWORD).unwrap()),
+        )
+        .expect("an account");
+        let performance = app
+            .create_performance_at(chrono::Utc::now() + chrono::Duration::hours(3), 40)
+            .await;
+        app.issue_bulk(performance, 3).await;
+
+        let driver = Chromedriver::start().await;
+        let browser = driver.desktop_browser().await;
+        browser.goto(&app.url("/box-office/login")).await.unwrap();
+        find(&browser, "#email")
+            .await
+            .send_keys("grace@box-office.example")
+            .await
+            .unwrap();
+        find(&browser, "#password")
+            .await
+            .send_keys(&format!("{PASSWORD}{}", char::from(Key::Enter)))
+            .await
+            .unwrap();
+        wait_for_text(&browser, "main h1", "Today").await;
+        find(&browser, "main table tbody th a")
+            .await
+            .click()
+            .await
+            .unwrap();
+
+        // The performance: its figures and its first page of tickets.
+        wait_for_text(&browser, "main h1", "Hamlet").await;
+        assert_eq!(
+            browser.current_url().await.unwrap().path(),
+            format!("/box-office/performances/{performance}")
+        );
+        wait_for_exact_text(&browser, "#capacity", "40").await;
+        wait_for_exact_text(&browser, "#issued", "3").await;
+        wait_for_text(&browser, "#ticket-list tbody", "Guest 2").await;
+        let mut lesser = assert_accessible(&browser, "/box-office/performances/{id}").await;
+
+        // Keyboard only: each field in turn, Tab between them, Enter issues.
+        find(&browser, "#holder_name").await.click().await.unwrap();
+        assert!(
+            focus_is_visible(&browser).await,
+            "the name field shows focus"
+        );
+        let tab = char::from(Key::Tab);
+        browser
+            .active_element()
+            .await
+            .unwrap()
+            .send_keys(&format!("Alan Turing{tab}"))
+            .await
+            .unwrap();
+        let email = browser.active_element().await.unwrap();
+        assert_eq!(
+            email.attr("name").await.unwrap().as_deref(),
+            Some("holder_email")
+        );
+        email
+            .send_keys(&format!("alan@bletchley.example{tab}"))
+            .await
+            .unwrap();
+        let seat = browser.active_element().await.unwrap();
+        assert_eq!(seat.attr("name").await.unwrap().as_deref(), Some("seat"));
+        seat.send_keys(&format!("C3{tab}")).await.unwrap();
+        let price = browser.active_element().await.unwrap();
+        assert_eq!(
+            price.attr("name").await.unwrap().as_deref(),
+            Some("price_minor")
+        );
+        price
+            .send_keys(&format!("4500{}", char::from(Key::Enter)))
+            .await
+            .unwrap();
+
+        // The ticket with its QR, drawn from our own origin under the CSP.
+        wait_for_text(&browser, "main h1", "Ticket #").await;
+        wait_for_text(&browser, "#issued", "Ticket issued").await;
+        wait_for_text(&browser, "#holder", "Alan Turing").await;
+        let drawn = browser
+            .execute(
+                r#"const img = document.querySelector('img.qr');
+                   return img.complete && img.naturalWidth > 0;"#,
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(drawn, Value::Bool(true), "the QR image is shown");
+        let print = find(&browser, "#print").await;
+        let href = print.attr("href").await.unwrap().unwrap();
+        assert!(href.ends_with("/print"), "{href}");
+        lesser += assert_accessible(&browser, "/box-office/tickets/{id}").await;
+        eprintln!("axe-core: {lesser} lesser violations on the performance and ticket pages");
+
+        browser.close().await.unwrap();
+    }
+
+    on_both_backends!(a_box_office_member_issues_a_walk_up_ticket_and_sees_its_qr);
+}
+
 /// Find a patron as the clerk types (the page's own script), open their page, and exchange a
 /// ticket into credit through its form; axe-core on both pages.
 mod find_a_patron {

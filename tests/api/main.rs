@@ -19,6 +19,7 @@ mod console_auth;
 mod console_browser;
 mod console_events;
 mod console_patrons;
+mod console_performance;
 mod console_staff;
 mod door;
 mod email;

@@ -17,6 +17,7 @@ mod login;
 mod password;
 mod patrons;
 // Named apart from `domain::staff`, which this module uses.
+mod performance;
 #[path = "staff.rs"]
 mod staff_page;
 mod today;
@@ -97,6 +98,42 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/assets/console-cancellation.js",
             web::get().to(events::progress_script),
+        )
+        .app_data(web::Data::from(
+            crate::service::console_performance::import_jobs(),
+        ))
+        .route(
+            "/box-office/performances/{id}",
+            web::get().to(performance::show),
+        )
+        .route(
+            "/box-office/performances/{id}/tickets",
+            web::post().to(performance::issue),
+        )
+        .service(
+            web::resource("/box-office/performances/{id}/imports")
+                .app_data(web::PayloadConfig::new(performance::MAX_IMPORT_BODY))
+                .route(web::post().to(performance::import)),
+        )
+        .route(
+            "/box-office/imports/{job}",
+            web::get().to(performance::import_progress),
+        )
+        .route(
+            "/box-office/tickets/{id}",
+            web::get().to(performance::ticket),
+        )
+        .route(
+            "/box-office/tickets/{id}/print",
+            web::get().to(performance::print),
+        )
+        .route(
+            "/box-office/tickets/{id}/qr.svg",
+            web::get().to(performance::qr_svg),
+        )
+        .route(
+            "/box-office/tickets/{id}/qr.png",
+            web::get().to(performance::qr_png),
         )
         .route("/assets/patrons.js", web::get().to(patrons::script))
         .route("/box-office/patrons", web::get().to(patrons::search_page))
