@@ -7,6 +7,7 @@ pub mod arrivals;
 pub mod box_office;
 pub mod cancellations;
 pub mod console_events;
+pub mod console_patrons;
 pub mod console_performance;
 pub mod credit;
 pub mod door;

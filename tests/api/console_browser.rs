@@ -428,3 +428,118 @@ mod walk_up {
 
     on_both_backends!(a_box_office_member_issues_a_walk_up_ticket_and_sees_its_qr);
 }
+
+/// Find a patron as the clerk types (the page's own script), open their page, and exchange a
+/// ticket into credit through its form; axe-core on both pages.
+mod find_a_patron {
+    use super::*;
+
+    async fn a_box_office_member_finds_a_patron_as_they_type_and_exchanges_a_ticket(app: TestApp) {
+        accounts::create_account(
+            &app.encore,
+            "ada@box-office.example",
+            "Ada Lovelace",
+            Role::BoxOffice,
+            Some(&Password::parse(PASSWORD).unwrap()),
+        )
+        .expect("an account");
+        let performance = app
+            .create_performance_at(chrono::Utc::now() + chrono::Duration::days(3), 40)
+            .await;
+        let ticket = app
+            .issue_to(performance, "Grace Hopper", "grace@example.org")
+            .await;
+        app.issue_to(performance, "Grace Hopper", "grace@example.org")
+            .await;
+        app.issue_to(performance, "Alan Turing", "alan@example.org")
+            .await;
+
+        let driver = Chromedriver::start().await;
+        let browser = driver.desktop_browser().await;
+        browser.goto(&app.url("/box-office/login")).await.unwrap();
+        find(&browser, "input[name='email']")
+            .await
+            .send_keys("ada@box-office.example")
+            .await
+            .unwrap();
+        find(&browser, "input[name='password']")
+            .await
+            .send_keys(&format!("{PASSWORD}{}", char::from(Key::Enter)))
+            .await
+            .unwrap();
+        wait_for_text(&browser, "main h1", "Today").await;
+
+        // Find a patron: the box has focus; typing a prefix brings the results without a
+        // page load (the marker set on this page survives), and the count is announced.
+        find(&browser, "nav a[href='/box-office/patrons']")
+            .await
+            .click()
+            .await
+            .unwrap();
+        wait_for_text(&browser, "main h1", "Find a patron").await;
+        let mut lesser = assert_accessible(&browser, "/box-office/patrons").await;
+        browser
+            .execute("window.notReloaded = true; return null;", vec![])
+            .await
+            .unwrap();
+        let input = browser.active_element().await.unwrap();
+        assert_eq!(input.attr("id").await.unwrap().as_deref(), Some("q"));
+        input.send_keys("Hopp").await.unwrap();
+        wait_for_text(&browser, "#result-list", "Grace Hopper").await;
+        wait_for_exact_text(&browser, "#result-count", "1 patron found.").await;
+        let live = find(&browser, "#result-count").await;
+        assert_eq!(
+            live.attr("aria-live").await.unwrap().as_deref(),
+            Some("polite")
+        );
+        let same_page = browser
+            .execute("return window.notReloaded === true;", vec![])
+            .await
+            .unwrap();
+        assert_eq!(
+            same_page,
+            Value::Bool(true),
+            "the results came without a page load"
+        );
+        let url = browser.current_url().await.unwrap();
+        assert_eq!(url.query(), Some("q=Hopp"));
+        lesser += assert_accessible(&browser, "/box-office/patrons?q=Hopp").await;
+
+        // The patron's page: open it from the results, exchange one ticket into credit.
+        find(&browser, "#result-list a")
+            .await
+            .click()
+            .await
+            .unwrap();
+        wait_for_text(&browser, "main h1", "Grace Hopper").await;
+        wait_for_text(&browser, "#journey", "Issued to Grace Hopper").await;
+        lesser += assert_accessible(&browser, "/box-office/patrons/grace@example.org").await;
+        let id = &ticket["id"];
+        find(
+            &browser,
+            &format!("#ticket-{id} form[action$='/exchange'] button"),
+        )
+        .await
+        .click()
+        .await
+        .unwrap();
+        wait_for_text(&browser, "#notice", "exchanged into credit").await;
+        wait_for_exact_text(&browser, &format!("#ticket-{id} .status"), "Exchanged").await;
+        wait_for_text(&browser, "#balance", "45.00 EUR").await;
+        wait_for_text(
+            &browser,
+            "#journey",
+            "Exchanged: 45.00 EUR credited — by Ada Lovelace (box office)",
+        )
+        .await;
+        lesser += assert_accessible(
+            &browser,
+            "/box-office/patrons/grace@example.org (after the exchange)",
+        )
+        .await;
+        eprintln!("axe-core (find a patron): {lesser} lesser violations in all");
+        browser.close().await.unwrap();
+    }
+
+    on_both_backends!(a_box_office_member_finds_a_patron_as_they_type_and_exchanges_a_ticket);
+}

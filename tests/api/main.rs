@@ -18,6 +18,7 @@ mod cli;
 mod console_auth;
 mod console_browser;
 mod console_events;
+mod console_patrons;
 mod console_performance;
 mod console_staff;
 mod door;

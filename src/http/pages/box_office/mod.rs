@@ -15,6 +15,7 @@
 mod events;
 mod login;
 mod password;
+mod patrons;
 // Named apart from `domain::staff`, which this module uses.
 mod performance;
 #[path = "staff.rs"]
@@ -133,6 +134,29 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/box-office/tickets/{id}/qr.png",
             web::get().to(performance::qr_png),
+        )
+        .route("/assets/patrons.js", web::get().to(patrons::script))
+        .route("/box-office/patrons", web::get().to(patrons::search_page))
+        .route(
+            "/box-office/patrons/results",
+            web::get().to(patrons::results),
+        )
+        .route("/box-office/patrons/{email}", web::get().to(patrons::show))
+        .route(
+            "/box-office/patrons/{email}/tickets/{ticket}/exchange",
+            web::post().to(patrons::exchange),
+        )
+        .route(
+            "/box-office/patrons/{email}/tickets/{ticket}/transfer",
+            web::post().to(patrons::transfer),
+        )
+        .route(
+            "/box-office/patrons/{email}/tickets/{ticket}/cancel",
+            web::post().to(patrons::cancel),
+        )
+        .route(
+            "/box-office/patrons/{email}/tickets/{ticket}/emails/{email_id}/resend",
+            web::post().to(patrons::resend),
         );
 }
 
@@ -399,3 +423,9 @@ fn see_other_with_cookie(location: &str, cookie: String) -> HttpResponse {
         .insert_header((header::SET_COOKIE, cookie))
         .finish()
 }
+
+/// Find a patron's page: as every console page, and our own script, which reads our own
+/// search results as the clerk types (`patrons.rs`).
+const PATRON_SEARCH_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+     script-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; \
+     frame-ancestors 'none'";
