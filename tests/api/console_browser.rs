@@ -543,3 +543,209 @@ mod find_a_patron {
 
     on_both_backends!(a_box_office_member_finds_a_patron_as_they_type_and_exchanges_a_ticket);
 }
+
+/// A box office's whole day in the browser, on each backend: sign in, create an event and a
+/// performance, issue a walk-up ticket, import a CSV (one bad line), find a patron by a prefix
+/// of their name and exchange their ticket into credit, cancel another patron's ticket, read
+/// both changes in the journey with the staff member's name, and sign out. axe-core checks each
+/// page on the way.
+mod box_office_day {
+    use super::*;
+
+    async fn sign_in(browser: &Client, app: &TestApp) {
+        browser.goto(&app.url("/box-office/login")).await.unwrap();
+        type_into(browser, "#email", "ada@box-office.example").await;
+        type_into(
+            browser,
+            "#password",
+            &format!("{PASSWORD}{}", char::from(Key::Enter)),
+        )
+        .await;
+        wait_for_text(browser, "main h1", "Today").await;
+    }
+
+    /// Opens a patron's page from Find a patron, typing a prefix of their name.
+    async fn open_patron(browser: &Client, prefix: &str, name: &str) {
+        find(browser, "nav a[href='/box-office/patrons']")
+            .await
+            .click()
+            .await
+            .unwrap();
+        wait_for_text(browser, "main h1", "Find a patron").await;
+        find(browser, "#q").await.send_keys(prefix).await.unwrap();
+        wait_for_text(browser, "#result-list", name).await;
+        find(browser, "#result-list a").await.click().await.unwrap();
+        wait_for_text(browser, "main h1", name).await;
+    }
+
+    /// The id of the one ticket `email` holds.
+    async fn ticket_of(app: &TestApp, email: &str) -> i64 {
+        let patron = app
+            .get_json(&format!("/api/v1/patrons/{email}"), &app.admin_key)
+            .await;
+        let tickets = patron["tickets"].as_array().expect("the patron's tickets");
+        assert_eq!(tickets.len(), 1, "{patron}");
+        tickets[0]["id"].as_i64().unwrap()
+    }
+
+    async fn a_box_office_runs_its_day_in_the_browser(app: TestApp) {
+        accounts::create_account(
+            &app.encore,
+            "ada@box-office.example",
+            "Ada Lovelace",
+            Role::BoxOffice,
+            Some(&Password::parse(PASSWORD).unwrap()),
+        )
+        .expect("an account");
+        let driver = Chromedriver::start().await;
+        let browser = driver.desktop_browser().await;
+        sign_in(&browser, &app).await;
+        let mut lesser = assert_accessible(&browser, "Today").await;
+
+        // An event and a performance in five days' time.
+        find(&browser, "nav a[href='/box-office/events']")
+            .await
+            .click()
+            .await
+            .unwrap();
+        wait_for_text(&browser, "main h1", "Events").await;
+        type_into(&browser, "#name", "Winter Gala").await;
+        type_into(&browser, "#venue", "Main Hall").await;
+        type_into(
+            &browser,
+            "#time_zone",
+            &format!("Europe/Vienna{}", char::from(Key::Enter)),
+        )
+        .await;
+        wait_for_text(&browser, "main h1", "Winter Gala").await;
+        let starts = (chrono::Utc::now() + chrono::Duration::days(5))
+            .format("%Y-%m-%dT19:30")
+            .to_string();
+        browser
+            .execute(
+                "document.getElementById('starts_at').value = arguments[0];",
+                vec![Value::String(starts)],
+            )
+            .await
+            .unwrap();
+        type_into(&browser, "#capacity", "120").await;
+        type_into(&browser, "#price", "45.00").await;
+        find(
+            &browser,
+            "form[action$='/performances'] button[type=submit]",
+        )
+        .await
+        .click()
+        .await
+        .unwrap();
+        wait_for_text(&browser, "main [role=status]", "performance is added").await;
+        lesser += assert_accessible(&browser, "the event's page").await;
+
+        // The performance: a walk-up ticket for Alan Turing, with its QR.
+        find(&browser, "main table tbody th a")
+            .await
+            .click()
+            .await
+            .unwrap();
+        wait_for_text(&browser, "main h1", "Winter Gala").await;
+        let performance_page = browser.current_url().await.unwrap();
+        type_into(&browser, "#holder_name", "Alan Turing").await;
+        type_into(&browser, "#holder_email", "alan@example.org").await;
+        type_into(&browser, "#price_minor", "4500").await;
+        type_into(
+            &browser,
+            "#currency",
+            &format!("EUR{}", char::from(Key::Enter)),
+        )
+        .await;
+        wait_for_text(&browser, "#holder", "Alan Turing").await;
+        lesser += assert_accessible(&browser, "the walk-up ticket").await;
+
+        // A CSV import: two patrons, one bad line reported by its number.
+        browser.goto(performance_page.as_str()).await.unwrap();
+        wait_for_text(&browser, "main h1", "Winter Gala").await;
+        type_into(
+            &browser,
+            "#csv",
+            "holder_name,holder_email,price_minor,currency\n\
+             Grace Hopper,grace@example.org,4500,EUR\n\
+             Katherine Johnson,kj@example.org,4500,EUR\n\
+             Nobody,not-an-email,4500,EUR",
+        )
+        .await;
+        find(&browser, "form[action$='/imports'] button")
+            .await
+            .click()
+            .await
+            .unwrap();
+        wait_for_text(&browser, "#import-result", "2 issued").await;
+        wait_for_text(&browser, "#rejected tbody th", "4").await;
+        lesser += assert_accessible(&browser, "the import's result").await;
+
+        // Grace, found by a prefix of her name: her ticket into credit.
+        open_patron(&browser, "Hopp", "Grace Hopper").await;
+        let graces = ticket_of(&app, "grace@example.org").await;
+        find(
+            &browser,
+            &format!("#ticket-{graces} form[action$='/exchange'] button"),
+        )
+        .await
+        .click()
+        .await
+        .unwrap();
+        wait_for_text(&browser, "#notice", "exchanged into credit").await;
+        wait_for_text(&browser, "#journey", "by Ada Lovelace (box office)").await;
+        lesser += assert_accessible(&browser, "Grace's page").await;
+
+        // Alan's walk-up ticket canceled, refunded to credit.
+        open_patron(&browser, "Turi", "Alan Turing").await;
+        let alans = ticket_of(&app, "alan@example.org").await;
+        type_into(&browser, &format!("#reason-{alans}"), "Patron asked").await;
+        find(
+            &browser,
+            &format!("#ticket-{alans} form[action$='/cancel'] button"),
+        )
+        .await
+        .click()
+        .await
+        .unwrap();
+        wait_for_text(&browser, "#notice", "canceled").await;
+        wait_for_text(
+            &browser,
+            "#journey",
+            "Canceled: Patron asked — 45.00 EUR credited — by Ada Lovelace (box office)",
+        )
+        .await;
+        lesser += assert_accessible(&browser, "Alan's page").await;
+
+        // The API's journey says the same, with the author.
+        for (email, what) in [
+            ("grace@example.org", "exchanged"),
+            ("alan@example.org", "canceled"),
+        ] {
+            let journey = app
+                .get_json(&format!("/api/v1/patrons/{email}"), &app.admin_key)
+                .await;
+            let touches = crate::helpers::touches(&journey, what);
+            assert_eq!(touches.len(), 1, "{journey}");
+            assert_eq!(
+                touches[0]["detail"]["by"], "Ada Lovelace (box office)",
+                "{journey}"
+            );
+        }
+
+        // Sign out: the console is closed again.
+        find(&browser, "form[action='/box-office/logout'] button")
+            .await
+            .click()
+            .await
+            .unwrap();
+        wait_for_text(&browser, "h1", "sign-in").await;
+        browser.goto(&app.url("/box-office/")).await.unwrap();
+        wait_for_text(&browser, "h1", "sign-in").await;
+        eprintln!("axe-core (a box office's day): {lesser} lesser violations in all");
+        browser.close().await.unwrap();
+    }
+
+    on_both_backends!(a_box_office_runs_its_day_in_the_browser);
+}
