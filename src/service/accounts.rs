@@ -10,10 +10,8 @@
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use sha2::{Digest, Sha256};
 
+use super::secrets::secret_hash;
 use super::{Encore, Error, Result};
 use crate::db::{staff_accounts, staff_sessions, PoolError};
 use crate::domain::staff::{
@@ -64,14 +62,7 @@ fn verify_password(password: &str, stored: &str) -> bool {
 
 /// A fresh 256-bit random token, URL-safe base64.
 fn random_token() -> Result<String> {
-    let mut random = [0u8; 32];
-    getrandom::fill(&mut random).map_err(|e| Error::Internal(e.to_string()))?;
-    Ok(URL_SAFE_NO_PAD.encode(random))
-}
-
-/// How a token is stored: its hex SHA-256.
-fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+    super::secrets::random_token::<32>()
 }
 
 /// Tokens we make are 43 characters; anything much longer is not one of ours.
@@ -122,7 +113,7 @@ pub fn create_account(
         if let Some(token) = &link {
             staff_accounts::insert_password_link(
                 conn,
-                &token_hash(token),
+                &secret_hash(token),
                 account.id,
                 now + password_link_lifetime(),
             )?;
@@ -227,7 +218,7 @@ pub fn sign_in(
     let csrf = random_token()?;
     let at = super::now();
     encore.db.write(|conn| {
-        staff_sessions::insert(conn, &token_hash(&token), account.id, &csrf, at)?;
+        staff_sessions::insert(conn, &secret_hash(&token), account.id, &csrf, at)?;
         staff_sessions::clear_failures(conn, &account_subject, at - Throttle::WINDOW)
             .map_err(Error::from)
     })?;
@@ -243,7 +234,7 @@ pub fn session(encore: &Encore, token: &str) -> Result<Option<StaffSession>> {
     let now = super::now();
     let limits = encore.settings.staff_sessions;
     let found = encore.db.read(|conn| {
-        staff_sessions::find_unrevoked(conn, &token_hash(token)).map_err(Error::from)
+        staff_sessions::find_unrevoked(conn, &secret_hash(token)).map_err(Error::from)
     })?;
     let Some(session) = found else {
         return Ok(None);
@@ -269,7 +260,7 @@ pub fn sign_out(encore: &Encore, token: &str) -> Result<bool> {
     }
     let now = super::now();
     encore.db.write(|conn| {
-        staff_sessions::revoke_by_hash(conn, &token_hash(token), now).map_err(Error::from)
+        staff_sessions::revoke_by_hash(conn, &secret_hash(token), now).map_err(Error::from)
     })
 }
 
@@ -290,7 +281,7 @@ pub fn password_link(encore: &Encore, token: &str) -> Result<Option<StaffAccount
     }
     let now = super::now();
     encore.db.read(|conn| {
-        match staff_accounts::password_link_account(conn, &token_hash(token), now)? {
+        match staff_accounts::password_link_account(conn, &secret_hash(token), now)? {
             Some(id) => Ok::<_, Error>(staff_accounts::find(conn, id)?),
             None => Ok(None),
         }
@@ -310,7 +301,7 @@ pub fn set_password_with_link(
     let hash = hash_password(password)?;
     let now = super::now();
     encore.db.write(|conn| {
-        let Some(id) = staff_accounts::use_password_link(conn, &token_hash(token), now)? else {
+        let Some(id) = staff_accounts::use_password_link(conn, &secret_hash(token), now)? else {
             return Ok::<_, Error>(None);
         };
         staff_accounts::set_password_hash(conn, id, &hash)?;

@@ -23,6 +23,7 @@ pub mod readiness;
 pub mod scan_writer;
 pub mod scans;
 pub mod search;
+mod secrets;
 pub mod signing;
 pub mod staff;
 pub mod tickets;

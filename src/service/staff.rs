@@ -6,10 +6,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-use sha2::{Digest, Sha256};
-
+use super::secrets::{random_token, secret_hash};
 use super::{Error, Result};
 use crate::db::{api_keys, Db};
 use crate::domain::ids::ApiKeyId;
@@ -25,10 +22,6 @@ pub struct Staff {
     pub key_id: ApiKeyId,
     pub name: String,
     pub role: Role,
-}
-
-fn hash(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 /// Creates a key that never expires; see [`create_expiring_key`].
@@ -54,10 +47,8 @@ pub fn create_expiring_key(
                 .ok_or_else(|| Invalid::new("expires_in", "is too far in the future"))
         })
         .transpose()?;
-    let mut random = [0u8; 24];
-    getrandom::fill(&mut random).map_err(|e| Error::Internal(e.to_string()))?;
-    let secret = format!("{KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(random));
-    let key_hash = hash(&secret);
+    let secret = format!("{KEY_PREFIX}{}", random_token::<24>()?);
+    let key_hash = secret_hash(&secret);
     let row = db.write(|conn| {
         api_keys::insert(
             conn,
@@ -123,11 +114,11 @@ impl Authenticator {
     /// A key verified within the last few seconds, answered from memory without blocking:
     /// the door's hot path. `None` means "ask [`Authenticator::authenticate`]".
     pub fn recently_verified(&self, secret: &str) -> Option<Staff> {
-        self.remembered(&hash(secret))
+        self.remembered(&secret_hash(secret))
     }
 
     pub fn authenticate(&self, db: &Db, secret: &str) -> Result<KeyCheck> {
-        let key_hash = hash(secret);
+        let key_hash = secret_hash(secret);
         if let Some(staff) = self.remembered(&key_hash) {
             return Ok(KeyCheck::Valid(staff));
         }
