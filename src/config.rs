@@ -113,6 +113,10 @@ pub struct Config {
     pub staff_session_idle_minutes: i64,
     /// …and this many hours after sign-in, whatever happens.
     pub staff_session_hours: i64,
+    /// The reverse proxies in front of Encore (IP addresses): from these, the client's address
+    /// is read from `X-Forwarded-For` (for the sign-in throttle); from anyone else, the header
+    /// is ignored.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for Config {
@@ -160,6 +164,7 @@ impl Default for Config {
             link_open_record_minutes: 5,
             staff_session_idle_minutes: 30,
             staff_session_hours: 12,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -237,6 +242,15 @@ impl Config {
             return Err(
                 "staff_session_idle_minutes and staff_session_hours must be at least 1".into(),
             );
+        }
+        if let Some(bad) = self
+            .trusted_proxies
+            .iter()
+            .find(|proxy| proxy.parse::<std::net::IpAddr>().is_err())
+        {
+            return Err(format!(
+                "trusted_proxies: {bad:?} is not an IP address (name each proxy by its address)"
+            ));
         }
         Ok(())
     }
@@ -316,7 +330,20 @@ fn redact_userinfo(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::redact_url;
+    use super::{redact_url, Config};
+
+    #[test]
+    fn a_trusted_proxy_must_be_an_address() {
+        let mut config = Config {
+            trusted_proxies: vec!["10.0.0.1".into(), "::1".into()],
+            ..Config::default()
+        };
+        assert_eq!(config.check(), Ok(()));
+        config.trusted_proxies.push("proxy.internal".into());
+        let refused = config.check().unwrap_err();
+        assert!(refused.contains("trusted_proxies"), "{refused}");
+        assert!(refused.contains("\"proxy.internal\""), "{refused}");
+    }
 
     #[test]
     fn passwords_are_redacted() {

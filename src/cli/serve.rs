@@ -5,7 +5,7 @@ use anyhow::Context;
 
 use crate::config::redact_url;
 use crate::config::Config;
-use crate::worker::jobs::{refresh_keys, resume_cancellations};
+use crate::worker::jobs::{refresh_keys, resume_cancellations, resume_imports};
 use crate::worker::Worker;
 
 /// The `metrics_bind` listener, when metrics are on and it is set.
@@ -35,8 +35,10 @@ pub fn run(bind: Option<String>) -> anyhow::Result<ExitCode> {
         "encore is serving"
     );
     // actix handles SIGINT/SIGTERM: it stops accepting, finishes requests in flight, then exits.
-    // A performance cancellation a stopped process left unfinished carries on.
+    // A performance cancellation or a console import a stopped process left unfinished carries
+    // on.
     resume_cancellations::run(&encore)?;
+    resume_imports::run(&encore)?;
     actix_web::rt::System::new().block_on(async move {
         actix_web::rt::spawn(refresh_keys::keep_fresh(
             encore.clone(),

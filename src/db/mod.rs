@@ -20,6 +20,7 @@ pub mod credit;
 pub mod door;
 pub mod events;
 pub mod idempotency;
+pub mod imports;
 pub mod journey;
 pub mod outbox;
 pub mod scans;

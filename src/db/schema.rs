@@ -277,6 +277,22 @@ diesel::joinable!(performances -> events (event_id));
 diesel::joinable!(tickets -> performances (performance_id));
 diesel::joinable!(arrival_events -> tickets (ticket_id));
 diesel::joinable!(idempotency_keys -> api_keys (api_key_id));
+diesel::table! {
+    imports (id) {
+        id -> Text,
+        performance_id -> BigInt,
+        staff_id -> BigInt,
+        csv -> Text,
+        total -> BigInt,
+        done -> BigInt,
+        status -> Text,
+        report -> Nullable<Text>,
+        error -> Nullable<Text>,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(transfers -> tickets (ticket_id));
 diesel::joinable!(staff_sessions -> staff_accounts (staff_id));
 diesel::joinable!(staff_password_links -> staff_accounts (staff_id));
@@ -300,4 +316,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     staff_password_links,
     sign_in_failures,
     change_authors,
+    imports,
 );

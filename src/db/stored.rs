@@ -22,6 +22,7 @@ use crate::domain::credit::CreditReason;
 use crate::domain::ids::{
     ApiKeyId, CancellationId, EmailId, EventId, PerformanceId, TicketId, TransferId,
 };
+use crate::domain::import::ImportStatus;
 use crate::domain::link::LinkPurpose;
 use crate::domain::offer::OfferStatus;
 use crate::domain::outbox::{EmailKind, EmailStatus};
@@ -116,6 +117,8 @@ stored_as_text!(
 );
 
 stored_as_text!(CreditReason, "credit reason", CreditReason::as_str);
+
+stored_as_text!(ImportStatus, "import status", ImportStatus::as_str);
 
 /// Stores each id newtype as the `i64` it wraps in a `BigInt` column (nullable or not) on both
 /// backends: as a bound value and in comparisons (`AsExpression`, by value and by reference;
@@ -285,6 +288,7 @@ mod tests {
         round_trips::<OfferStatus>();
         round_trips::<CancellationStatus>();
         round_trips::<CreditReason>();
+        round_trips::<ImportStatus>();
         round_trips::<LinkPurpose>();
         round_trips::<EmailKind>();
         round_trips::<EmailStatus>();

@@ -140,6 +140,33 @@ where
     }
 }
 
+/// How many tickets of each of `performance_ids` have been admitted, in one query; a
+/// performance with none is absent from the answer.
+pub fn admitted_counts(
+    conn: &mut Conn<'_>,
+    performance_ids: &[PerformanceId],
+) -> QueryResult<std::collections::HashMap<PerformanceId, i64>> {
+    use diesel::dsl::count_star;
+    let counts: Vec<(PerformanceId, i64)> = with_conn!(conn, c => tickets::table
+        .filter(tickets::performance_id.eq_any(performance_ids))
+        .filter(tickets::admitted_at.is_not_null())
+        .group_by(tickets::performance_id)
+        .select((tickets::performance_id, count_star()))
+        .load(c))?;
+    Ok(counts.into_iter().collect())
+}
+
+/// How many of the performance's tickets still admit and have not been admitted: who is still
+/// to arrive.
+pub fn still_to_arrive(conn: &mut Conn<'_>, performance_id: PerformanceId) -> QueryResult<i64> {
+    with_conn!(conn, c => tickets::table
+        .filter(tickets::performance_id.eq(performance_id))
+        .filter(tickets::status.eq(TicketStatus::Valid))
+        .filter(tickets::admitted_at.is_null())
+        .count()
+        .get_result(c))
+}
+
 /// When and at which gate each admitted ticket of a performance came in.
 pub fn admissions(
     conn: &mut Conn<'_>,

@@ -59,16 +59,19 @@ pub enum AuthoredChange {
     TransferCanceled,
     TransferClaimed,
     Canceled,
+    /// An email queued by hand (a confirmation sent again).
+    EmailQueued,
 }
 
 impl AuthoredChange {
-    const ALL: [AuthoredChange; 6] = [
+    const ALL: [AuthoredChange; 7] = [
         AuthoredChange::Issued,
         AuthoredChange::Exchanged,
         AuthoredChange::TransferOffered,
         AuthoredChange::TransferCanceled,
         AuthoredChange::TransferClaimed,
         AuthoredChange::Canceled,
+        AuthoredChange::EmailQueued,
     ];
 
     pub fn parse(stored: &str) -> Option<AuthoredChange> {
@@ -83,6 +86,7 @@ impl AuthoredChange {
             AuthoredChange::TransferCanceled => "transfer_canceled",
             AuthoredChange::TransferClaimed => "transfer_claimed",
             AuthoredChange::Canceled => "canceled",
+            AuthoredChange::EmailQueued => "email_queued",
         }
     }
 }

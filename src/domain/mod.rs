@@ -7,6 +7,7 @@ pub mod credit;
 pub mod email;
 pub mod event;
 pub mod ids;
+pub mod import;
 pub mod link;
 pub mod lobby;
 pub mod money;

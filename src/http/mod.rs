@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod auth;
+mod client;
 mod deadline;
 pub mod error;
 pub mod metrics;
@@ -81,6 +82,7 @@ fn api_routes() -> Vec<(Method, &'static str, Access, Route)> {
         (GET, "/api/v1/tickets/{id}/qr.svg", BOX_OFFICE, to(api::tickets::qr_svg)),
         (GET, "/api/v1/tickets/{id}/emails", BOX_OFFICE, to(api::tickets::emails)),
         (POST, "/api/v1/tickets/{id}/emails/{email_id}/resend", BOX_OFFICE, to(api::tickets::resend_email)),
+        (POST, "/api/v1/tickets/{id}/confirmation/resend", BOX_OFFICE, to(api::tickets::resend_confirmation)),
         (POST, "/api/v1/tickets/{id}/exchange", BOX_OFFICE, to(api::changes::exchange)),
         (POST, "/api/v1/tickets/{id}/transfer", BOX_OFFICE, to(api::changes::transfer)),
         (POST, "/api/v1/tickets/{id}/transfer/cancel", BOX_OFFICE, to(api::changes::cancel_transfer)),

@@ -16,6 +16,8 @@ pub struct Arrivals {
     pub capacity: i64,
     pub tickets_issued: i64,
     pub admitted: i64,
+    /// Tickets that still admit and have not been admitted.
+    pub still_to_arrive: i64,
     pub by_gate: BTreeMap<String, i64>,
     pub per_minute: Vec<(DateTime<Utc>, i64)>,
     pub attempts_by_outcome: BTreeMap<String, i64>,
@@ -30,6 +32,7 @@ pub fn for_performance(db: &Db, performance_id: PerformanceId) -> Result<Arrival
             .ok_or_else(|| Error::not_found("performance", performance_id))?;
         let admissions = tickets::admissions(conn, performance_id)?;
         let outcomes = scans::outcome_counts(conn, performance_id)?;
+        let still_to_arrive = tickets::still_to_arrive(conn, performance_id)?;
 
         let mut by_gate = BTreeMap::new();
         let mut per_minute: Vec<(DateTime<Utc>, i64)> = Vec::new();
@@ -52,6 +55,7 @@ pub fn for_performance(db: &Db, performance_id: PerformanceId) -> Result<Arrival
             capacity: performance.schedule.capacity,
             tickets_issued: performance.tickets_issued,
             admitted: admissions.len() as i64,
+            still_to_arrive,
             by_gate,
             per_minute,
             conflicts: attempts_by_outcome

@@ -60,6 +60,9 @@ pub struct ConsoleTicket {
     pub targets: Vec<ExchangeOption>,
     /// The state of its latest confirmation email, if one was queued.
     pub confirmation: Option<EmailStatus>,
+    /// Whether its delivered (or skipped) confirmation may be sent again as a fresh copy: it
+    /// still admits, and none is on its way (`outbox::resend_confirmation`).
+    pub confirmation_resendable: bool,
     /// Its failed emails: the ones that can be sent again.
     pub failed_emails: Vec<OutboxEmail>,
 }
@@ -147,6 +150,12 @@ pub fn patron_page(encore: &Encore, email: &EmailAddress) -> Result<PatronPage> 
                 exchange_value_minor: policy.exchange_value(ticket.price.minor).value_minor,
                 targets,
                 confirmation,
+                // A failed one is offered with the other failed emails.
+                confirmation_resendable: ticket.status == TicketStatus::Valid
+                    && !matches!(
+                        confirmation,
+                        Some(EmailStatus::Pending | EmailStatus::Sending | EmailStatus::Failed)
+                    ),
                 failed_emails,
             });
         }

@@ -26,20 +26,7 @@ struct CsvRow {
     reference: Option<String>,
 }
 
-/// A row that was not issued, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejected {
-    pub line: u64,
-    pub reason: String,
-}
-
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct ImportReport {
-    pub rows: u64,
-    pub issued: u64,
-    pub already_issued: u64,
-    pub rejected: Vec<Rejected>,
-}
+pub use crate::domain::import::{ImportReport, Rejected};
 
 fn parse_row(
     row: CsvRow,

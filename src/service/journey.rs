@@ -31,10 +31,9 @@ pub struct Touch {
     pub what: &'static str,
     /// The facts of that touch (gate and outcome of a scan, an email's kind, an amount…). A
     /// change a person asked for (`issued`, `exchanged`, `transfer_offered`, `transfer_canceled`,
-    /// `transfer_claimed`, `canceled`) names its author in `by` ("Ada Lovelace (box office)",
-    /// "API key “till-2” (admin)", "Grace Hopper (patron)"); absent for changes made before
-    /// authors were kept. A
-    /// scan's `uploaded_at` is when a scan made offline reached the server (null for a scan
+    /// `transfer_claimed`, `canceled`, and an `email_queued` sent again by hand) names its author
+    /// in `by` ("Ada Lovelace (box office)", "API key “till-2” (admin)", "Grace Hopper
+    /// (patron)"); absent for changes made before authors were kept. A scan's `uploaded_at` is when a scan made offline reached the server (null for a scan
     /// made online; its `at` is then the device's clock), and its `device_refusal` the reason
     /// an offline scanner gave for turning the patron away (null for a scan made online or
     /// admitted offline).
@@ -248,18 +247,19 @@ fn timeline(
 /// the same ticket and change at the same moment (within a second; the change writes one `now`
 /// to both).
 fn name_authors(touches: &mut [Touch], authors: &[Authorship]) {
-    for touch in touches {
-        let nearest = authors
-            .iter()
-            .filter(|a| a.ticket_id == touch.ticket_id && a.change.as_str() == touch.what)
-            .map(|a| ((a.at - touch.at).abs(), a))
+    // Each author explains one touch: the nearest of its ticket and change not yet named, so
+    // that a confirmation sent again by hand does not name the one the issue queued before it.
+    for author in authors {
+        let nearest = touches
+            .iter_mut()
+            .filter(|t| t.ticket_id == author.ticket_id && t.what == author.change.as_str())
+            .filter(|t| t.detail.get("by").is_none())
+            .map(|t| ((author.at - t.at).abs(), t))
+            .filter(|(apart, _)| *apart <= chrono::TimeDelta::seconds(1))
             .min_by_key(|(apart, _)| *apart);
-        let Some((apart, author)) = nearest else {
+        let Some((_, touch)) = nearest else {
             continue;
         };
-        if apart > chrono::TimeDelta::seconds(1) {
-            continue;
-        }
         match &mut touch.detail {
             Value::Object(detail) => {
                 detail.insert("by".into(), json!(author.by));

@@ -15,6 +15,7 @@ pub mod events;
 pub mod exchanges;
 pub mod idempotency;
 pub mod import;
+pub mod imports;
 pub mod journey;
 pub mod maintenance;
 pub mod outbox;
@@ -77,6 +78,8 @@ pub struct Settings {
     pub link_open_record_every: Duration,
     /// How long a box-office console session lives.
     pub staff_sessions: crate::domain::staff::SessionLimits,
+    /// The reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Settings {
@@ -103,6 +106,12 @@ impl Settings {
                 idle: Duration::minutes(config.staff_session_idle_minutes),
                 absolute: Duration::hours(config.staff_session_hours),
             },
+            // Checked by `Config::validate`.
+            trusted_proxies: config
+                .trusted_proxies
+                .iter()
+                .filter_map(|proxy| proxy.parse().ok())
+                .collect(),
         }
     }
 }

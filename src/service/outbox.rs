@@ -7,12 +7,15 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 
 use super::{Encore, Error, Result};
-use crate::db::{events, outbox, tickets, transfers, Conn, Db};
+use crate::db::{authors, events, outbox, tickets, transfers, Conn, Db};
+use crate::domain::actor::{Actor, AuthoredChange};
 use crate::domain::event::{reminder_offsets, Event, Performance};
 use crate::domain::ids::{EmailId, EventId, PerformanceId, TicketId, TransferId};
 use crate::domain::offer::Offer;
-use crate::domain::outbox::{Delivery, EmailStatus, FailedFilter, OutboxEmail, Retries};
+use crate::domain::outbox::{Delivery, EmailKind, EmailStatus, FailedFilter, OutboxEmail, Retries};
+use crate::domain::policy::Refusal;
 use crate::domain::ticket::Ticket;
+use crate::domain::TicketStatus;
 use crate::metrics::Snapshot;
 use crate::tokens::{LinkClaims, LinkPurpose};
 
@@ -109,6 +112,71 @@ pub fn resend(encore: &Encore, ticket_id: TicketId, email_id: EmailId) -> Result
                 email.status
             ),
         })
+}
+
+/// Sends a ticket's confirmation again to its holder, for a patron who says it never came: a
+/// failed one goes back in line (as [`resend`]); a delivered or skipped one is queued afresh,
+/// recorded with its author. Refused for a ticket that no longer admits (`ticket_not_valid`), and
+/// while a confirmation is still on its way (`email_on_its_way`), so a double click sends one.
+pub fn resend_confirmation(
+    encore: &Encore,
+    ticket_id: TicketId,
+    by: &Actor,
+) -> Result<OutboxEmail> {
+    let latest_failed = encore.db.read(|conn| -> Result<_> {
+        let ticket =
+            tickets::find(conn, ticket_id)?.ok_or_else(|| Error::not_found("ticket", ticket_id))?;
+        Ok(confirmations(conn, &ticket)?
+            .pop()
+            .filter(|e| e.status == EmailStatus::Failed))
+    })?;
+    if let Some(failed) = latest_failed {
+        return resend(encore, ticket_id, failed.id);
+    }
+    let now = super::now();
+    let queued = encore.db.write(|conn| -> Result<_> {
+        let ticket =
+            tickets::find(conn, ticket_id)?.ok_or_else(|| Error::not_found("ticket", ticket_id))?;
+        if ticket.status != TicketStatus::Valid {
+            return Err(Refusal::NotValid(ticket.status).into());
+        }
+        let earlier = confirmations(conn, &ticket)?;
+        if earlier
+            .iter()
+            .any(|e| matches!(e.status, EmailStatus::Pending | EmailStatus::Sending))
+        {
+            return Err(Error::Conflict {
+                code: "email_on_its_way",
+                message: format!(
+                    "ticket {ticket_id}'s confirmation is still on its way: wait for it to be \
+                     sent or to fail"
+                ),
+            });
+        }
+        let mut again = super::tickets::confirmation_email(encore, &ticket, now);
+        // Numbered by the copies before it: two clicks racing here queue one email.
+        again.dedupe_key = format!("{}:again:{}", again.dedupe_key, earlier.len());
+        outbox::enqueue(conn, &[again])?;
+        authors::record(
+            conn,
+            &[ticket_id],
+            AuthoredChange::EmailQueued,
+            now,
+            &by.describe(),
+        )?;
+        confirmations(conn, &ticket)?
+            .pop()
+            .ok_or_else(|| Error::Internal("the queued confirmation is not in the outbox".into()))
+    })?;
+    encore.outbox_wakeup.notify_one();
+    Ok(queued)
+}
+
+/// The confirmations sent (or sending) for the ticket, oldest first.
+fn confirmations(conn: &mut Conn<'_>, ticket: &Ticket) -> Result<Vec<OutboxEmail>> {
+    let mut emails = outbox::for_tickets(conn, &[ticket.id])?;
+    emails.retain(|e| e.kind == EmailKind::Confirmation);
+    Ok(emails)
 }
 
 /// Claims up to `limit` due emails until `lease_until` under `claim_token` (any unique string):

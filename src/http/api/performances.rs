@@ -104,6 +104,8 @@ pub struct ArrivalsView {
     capacity: i64,
     tickets_issued: i64,
     admitted: i64,
+    /// Tickets that still admit and have not been admitted.
+    still_to_arrive: i64,
     by_gate: Vec<GateCount>,
     per_minute: Vec<MinuteCount>,
     attempts_by_outcome: std::collections::BTreeMap<String, i64>,
@@ -124,6 +126,7 @@ pub async fn arrivals(
         capacity: a.capacity,
         tickets_issued: a.tickets_issued,
         admitted: a.admitted,
+        still_to_arrive: a.still_to_arrive,
         by_gate: a
             .by_gate
             .into_iter()

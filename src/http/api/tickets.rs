@@ -192,6 +192,25 @@ pub async fn resend_email(
     Ok(HttpResponse::Ok().json(EmailView::from(row)))
 }
 
+/// `POST /api/v1/tickets/{id}/confirmation/resend` (box_office): sends the ticket's
+/// confirmation again to its holder — a failed one back in line, a delivered one as a fresh
+/// copy. 409 `ticket_not_valid` for a ticket that no longer admits, `email_on_its_way` while one
+/// is still being sent.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/confirmation/resend",
+    params(("id" = i64, Path, description = "The ticket's id")),
+    responses((status = 200, body = EmailView), (status = 403), (status = 404), (status = 409)))]
+pub async fn resend_confirmation(
+    staff: StaffKey,
+    encore: web::Data<Encore>,
+    id: web::Path<TicketId>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let by = staff.actor();
+    let row =
+        run_blocking(move || crate::service::outbox::resend_confirmation(&encore, id, &by)).await?;
+    Ok(HttpResponse::Ok().json(EmailView::from(row)))
+}
+
 /// `GET /api/v1/tickets/{id}/qr.svg` (box_office)
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/qr.svg", params(("id" = i64, Path, description = "The ticket's id")),
     responses((status = 200, body = String, content_type = "image/svg+xml"), (status = 403)))]

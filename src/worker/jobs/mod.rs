@@ -5,3 +5,4 @@ pub mod expire_transfer_offers;
 pub mod queue_reminders;
 pub mod refresh_keys;
 pub mod resume_cancellations;
+pub mod resume_imports;

@@ -40,17 +40,13 @@ pub enum Answer<T> {
     Failed(HttpResponse),
 }
 
-/// A service call off the async threads.
+/// A service call off the async threads, its error as a form's refusal.
 pub async fn attempt<T: Send + 'static>(
     f: impl FnOnce() -> service::Result<T> + Send + 'static,
 ) -> Answer<T> {
-    match web::block(f).await {
-        Ok(Ok(value)) => Answer::Done(value),
-        Ok(Err(e)) => refusal(e.into()),
-        Err(e) => {
-            tracing::error!(error = %e, "blocking task failed");
-            Answer::Failed(unavailable())
-        }
+    match super::call(f).await {
+        Ok(value) => Answer::Done(value),
+        Err(error) => refusal(error),
     }
 }
 
@@ -653,11 +649,6 @@ pub async fn cancel(
     }
 }
 
-/// The progress page runs our one script, which reads the console's own endpoint; nothing else.
-const PROGRESS_POLICY: &str = "default-src 'none'; style-src 'self'; script-src 'self'; \
-     connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; \
-     frame-ancestors 'none'";
-
 /// `GET /assets/console-cancellation.js`: the progress page's script, compiled in.
 pub async fn progress_script() -> HttpResponse {
     super::super::asset(
@@ -732,7 +723,7 @@ pub async fn progress(
                     value,
                     percent: value * 100 / max,
                 },
-                PROGRESS_POLICY,
+                super::LIVE_POLICY,
             )
         }
         Answer::Refused(refusal) => not_found(refusal),

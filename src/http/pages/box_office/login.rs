@@ -44,9 +44,8 @@ pub async fn submit(req: HttpRequest, encore: web::Data<Encore>, body: web::Byte
     let fields = Fields::parse(&body);
     let email = fields.get("email").to_string();
     let password = fields.get("password").to_string();
-    let address = req
-        .peer_addr()
-        .map_or_else(|| "unknown".to_string(), |a| a.ip().to_string());
+    let address = crate::http::client::address(&req, &encore.settings.trusted_proxies)
+        .map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
     let service = encore.clone();
     let outcome =
         web::block(move || accounts::sign_in(&service, &email, &password, &address)).await;

@@ -12,6 +12,7 @@
 //! Pages are sent as the patron pages are: no caching, no referrer, the same strict
 //! Content-Security-Policy (our stylesheet only, no script needed).
 
+mod arrivals;
 mod events;
 mod login;
 mod password;
@@ -34,6 +35,7 @@ use super::{asset, html, private, see_other, CSS};
 use crate::domain::actor::Actor;
 use crate::domain::staff::{self, role_words};
 use crate::domain::Role;
+use crate::http::error::ApiError;
 use crate::service::{accounts, Encore};
 
 /// The session cookie's name.
@@ -99,12 +101,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/assets/console-cancellation.js",
             web::get().to(events::progress_script),
         )
-        .app_data(web::Data::from(
-            crate::service::console_performance::import_jobs(),
-        ))
         .route(
             "/box-office/performances/{id}",
             web::get().to(performance::show),
+        )
+        .route(
+            "/box-office/performances/{id}/arrivals",
+            web::get().to(arrivals::show),
+        )
+        .route(
+            "/assets/console-arrivals.js",
+            web::get().to(arrivals::script),
         )
         .route(
             "/box-office/performances/{id}/tickets",
@@ -153,6 +160,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/box-office/patrons/{email}/tickets/{ticket}/cancel",
             web::post().to(patrons::cancel),
+        )
+        .route(
+            "/box-office/patrons/{email}/tickets/{ticket}/confirmation/resend",
+            web::post().to(patrons::resend_confirmation),
         )
         .route(
             "/box-office/patrons/{email}/tickets/{ticket}/emails/{email_id}/resend",
@@ -393,6 +404,34 @@ impl FromRequest for ProtectedForm {
     }
 }
 
+/// Runs a service call off the async threads; its error as the API would answer it, so a
+/// page can show the API's reason.
+pub(in crate::http::pages::box_office) async fn call<T: Send + 'static>(
+    f: impl FnOnce() -> crate::service::Result<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    match web::block(f).await {
+        Ok(result) => result.map_err(ApiError::from),
+        Err(e) => {
+            tracing::error!(error = %e, "blocking task failed");
+            Err(ApiError::internal())
+        }
+    }
+}
+
+/// The console's page for an error: "not found" for 404, the reason otherwise.
+pub(in crate::http::pages::box_office) fn error_page(e: &ApiError) -> HttpResponse {
+    match e.status {
+        StatusCode::NOT_FOUND => problem(StatusCode::NOT_FOUND, "Not found", &e.message),
+        StatusCode::SERVICE_UNAVAILABLE => unavailable(),
+        status if status.is_server_error() => problem(
+            status,
+            "Something went wrong",
+            "The console could not do this; the error is in the server's log.",
+        ),
+        status => problem(status, "Not done", &format!("{} ({})", e.message, e.code)),
+    }
+}
+
 /// A blocking service call for a console page: off the async threads; a failure is logged
 /// and answered with a page.
 async fn blocking<T: Send + 'static>(
@@ -410,6 +449,12 @@ async fn blocking<T: Send + 'static>(
         }
     }
 }
+
+/// The policy of a live page (a cancellation's progress, the arrivals): our one script may read
+/// the console's own endpoints; nothing else.
+const LIVE_POLICY: &str = "default-src 'none'; style-src 'self'; script-src 'self'; \
+     connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; \
+     frame-ancestors 'none'";
 
 /// A console page, or the page that says why not.
 fn page(status: StatusCode, template: &impl Template) -> HttpResponse {

@@ -24,7 +24,7 @@ use crate::http::pages::{asset, html_under, JAVASCRIPT};
 use crate::service::console_patrons::{self, PatronPage};
 use crate::service::{search, Encore};
 
-pub use actions::{cancel, exchange, resend, transfer};
+pub use actions::{cancel, exchange, resend, resend_confirmation, transfer};
 
 /// What an email address keeps of itself in a path segment: letters, digits and `@ . - _`.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -224,6 +224,8 @@ struct TicketRow {
     cancelable: bool,
     credit_option: String,
     targets: Vec<(i64, String)>,
+    /// Whether the confirmation may be sent again now (none is on its way).
+    resend_confirmation: bool,
     /// (email id, what the button says)
     failed_emails: Vec<(i64, String)>,
 }
@@ -302,6 +304,7 @@ fn view(
             price: format_money(t.price_minor, &t.currency),
             status: words::status(t.status, t.admitted, t.offered_to.as_deref()),
             confirmation: words::confirmation(t.confirmation),
+            resend_confirmation: t.confirmation_resendable,
             exchange_refusal: t.exchange_refusal.map(|r| r.to_string()),
             transfer_refusal: t.transfer_refusal.map(|r| r.to_string()),
             cancelable: t.cancelable,

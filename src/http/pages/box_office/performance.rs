@@ -11,18 +11,21 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
-use super::{page, private, problem, see_other, Chrome, Fields, ProtectedForm, StaffSession};
+use super::{
+    call, error_page, page, private, see_other, Chrome, Fields, ProtectedForm, StaffSession,
+};
 use crate::domain::event::venue_time_text;
 use crate::domain::ids::{PerformanceId, TicketId};
+use crate::domain::import::ImportStatus;
 use crate::domain::money::format_money;
 use crate::domain::search::{TicketSearch, MAX_PAGE};
 use crate::domain::ticket::NewTicket;
 use crate::domain::{Invalid, TicketStatus};
 use crate::http::error::ApiError;
-use crate::service::console_performance::{
-    self as console, ImportJobs, ImportProgress, PerformanceHeader, MAX_CSV_BYTES,
-};
-use crate::service::{self, Encore};
+use crate::service::box_office::{self, PerformanceSummary};
+use crate::service::console_performance as console;
+use crate::service::imports::{self, MAX_CSV_BYTES};
+use crate::service::Encore;
 use crate::tokens;
 
 /// The largest import form body accepted (the CSV, URL-encoded, and the CSRF field).
@@ -43,33 +46,6 @@ impl From<&ApiError> for Notice {
     }
 }
 
-/// A blocking service call; its error kept to be shown as the API would answer it.
-async fn call<T: Send + 'static>(
-    f: impl FnOnce() -> service::Result<T> + Send + 'static,
-) -> Result<T, ApiError> {
-    match web::block(f).await {
-        Ok(result) => result.map_err(ApiError::from),
-        Err(e) => {
-            tracing::error!(error = %e, "blocking task failed");
-            Err(ApiError::internal())
-        }
-    }
-}
-
-/// The console's page for an error: "not found" for 404, the reason otherwise.
-fn error_page(e: &ApiError) -> HttpResponse {
-    match e.status {
-        StatusCode::NOT_FOUND => problem(StatusCode::NOT_FOUND, "Not found", &e.message),
-        StatusCode::SERVICE_UNAVAILABLE => super::unavailable(),
-        status if status.is_server_error() => problem(
-            status,
-            "Something went wrong",
-            "The console could not do this; the error is in the server's log.",
-        ),
-        status => problem(status, "Not done", &format!("{} ({})", e.message, e.code)),
-    }
-}
-
 /// The walk-up form's fields, as typed (shown again when refused).
 #[derive(Default)]
 struct WalkUpForm {
@@ -82,7 +58,7 @@ struct WalkUpForm {
 }
 
 impl WalkUpForm {
-    fn blank(header: &PerformanceHeader) -> WalkUpForm {
+    fn blank(header: &PerformanceSummary) -> WalkUpForm {
         WalkUpForm {
             price_minor: header
                 .price
@@ -218,7 +194,7 @@ async fn render(
     let read = {
         let encore = encore.clone();
         call(move || {
-            let header = console::header(&encore, id)?;
+            let header = box_office::performance(&encore, id)?;
             let page = match search {
                 Ok(search) => Ok(console::tickets(&encore, &search)?),
                 Err(invalid) => Err(invalid),
@@ -373,16 +349,17 @@ pub async fn issue(
 pub async fn import(
     form: ProtectedForm,
     encore: web::Data<Encore>,
-    jobs: web::Data<ImportJobs>,
     id: web::Path<PerformanceId>,
 ) -> HttpResponse {
     let id = id.into_inner();
     let csv = form.fields.get("csv").to_string();
-    let staff_id = form.session.session.staff.id.0;
-    let by = form.session.actor();
     let started = {
-        let (encore, jobs, csv) = (encore.clone(), jobs.into_inner(), csv.clone());
-        call(move || jobs.start(&encore, staff_id, by, id, csv)).await
+        let (encore, staff, csv) = (
+            encore.clone(),
+            form.session.session.staff.clone(),
+            csv.clone(),
+        );
+        call(move || imports::start(&encore, &staff, id, csv)).await
     };
     match started {
         Ok(job) => see_other(format!("/box-office/imports/{job}")),
@@ -431,26 +408,25 @@ struct ImportPage {
 /// runs), then its result with each rejected line.
 pub async fn import_progress(
     staff: StaffSession,
-    jobs: web::Data<ImportJobs>,
+    encore: web::Data<Encore>,
     job: web::Path<String>,
 ) -> HttpResponse {
-    let staff_id = staff.session.staff.id.0;
-    let progress = match jobs.progress(staff_id, &job) {
-        Ok(progress) => progress,
-        Err(e) => return error_page(&ApiError::from(e)),
+    let read = {
+        let account = staff.session.staff.clone();
+        call(move || imports::progress(&encore, &account, &job)).await
     };
-    let ImportProgress {
-        performance_id,
-        total,
-        done,
-        outcome,
-    } = progress;
-    let running = outcome.is_none();
-    let (failed, report) = match outcome {
-        Some(Ok(report)) => (None, report),
-        Some(Err(why)) => (Some(why), Default::default()),
-        None => (None, Default::default()),
+    let import = match read {
+        Ok(import) => import,
+        Err(e) => return error_page(&e),
     };
+    let running = import.status == ImportStatus::Running;
+    let report = import.report.unwrap_or_default();
+    let (performance_id, total, done, failed) = (
+        import.performance_id,
+        import.total,
+        import.done,
+        import.error,
+    );
     let mut response = page(
         StatusCode::OK,
         &ImportPage {

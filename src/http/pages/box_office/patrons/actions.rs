@@ -1,6 +1,6 @@
 //! The patron page's actions on a ticket, each a protected form posted to
 //! `/box-office/patrons/{email}/tickets/{id}/…`: exchange, transfer, cancel, and sending a
-//! failed email again. Each calls the service the JSON API calls, so the rules are the API's;
+//! failed email or the confirmation again. Each calls the service the JSON API calls, so the rules are the API's;
 //! done, it sends the browser back to the patron page (303) with a notice; refused, it shows
 //! the patron page again with the API's code and message, under the API's status.
 
@@ -11,7 +11,7 @@ use super::{patron_path, render};
 use crate::domain::ids::{EmailId, PerformanceId, TicketId};
 use crate::domain::{EmailAddress, Invalid};
 use crate::http::error::ApiError;
-use crate::http::pages::box_office::{problem, ProtectedForm};
+use crate::http::pages::box_office::{call, problem, ProtectedForm};
 use crate::http::pages::see_other;
 use crate::service::cancellations::{self, Reason};
 use crate::service::exchanges::{self, ExchangeInto};
@@ -41,20 +41,6 @@ fn no_such_ticket() -> HttpResponse {
         "No such ticket",
         "That page does not name a patron's ticket. Find the patron again.",
     )
-}
-
-/// Runs a change off the async threads; its error as the API would answer it.
-async fn act<T: Send + 'static>(
-    f: impl FnOnce() -> crate::service::Result<T> + Send + 'static,
-) -> Result<T, ApiError> {
-    match web::block(f).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => Err(ApiError::from(e)),
-        Err(e) => {
-            tracing::error!(error = %e, "blocking task failed");
-            Err(ApiError::internal())
-        }
-    }
 }
 
 /// Back to the patron page with the notice `done`, or the page again with the refusal.
@@ -113,7 +99,7 @@ pub async fn exchange(
     let outcome = match into {
         Ok(into) => {
             let (encore, by) = (encore.clone(), form.session.actor());
-            act(move || {
+            call(move || {
                 exchanges::exchange_at_box_office(&encore, None, ticket, into, &by, reply())
             })
             .await
@@ -136,7 +122,7 @@ pub async fn transfer(
     {
         Ok(friend) => {
             let (encore, by) = (encore.clone(), form.session.actor());
-            act(move || {
+            call(move || {
                 transfers::offer_at_box_office(&encore, None, ticket, &friend, &by, reply())
             })
             .await
@@ -167,7 +153,7 @@ pub async fn cancel(
     let outcome = match parsed {
         Ok((reason, refund)) => {
             let (encore, by) = (encore.clone(), form.session.actor());
-            act(move || {
+            call(move || {
                 cancellations::cancel_ticket(&encore, None, ticket, &reason, refund, &by, reply())
             })
             .await
@@ -175,6 +161,23 @@ pub async fn cancel(
         Err(invalid) => Err(ApiError::from(invalid)),
     };
     answer(form, encore, email, ticket, outcome, "canceled").await
+}
+
+/// `POST …/tickets/{id}/confirmation/resend`: the ticket's confirmation sent again to its
+/// holder (the patron says it never came).
+pub async fn resend_confirmation(
+    form: ProtectedForm,
+    encore: web::Data<Encore>,
+    req: HttpRequest,
+) -> HttpResponse {
+    let Some((email, ticket)) = target(&req) else {
+        return no_such_ticket();
+    };
+    let outcome = {
+        let (encore, by) = (encore.clone(), form.session.actor());
+        call(move || outbox::resend_confirmation(&encore, ticket, &by).map(nothing)).await
+    };
+    answer(form, encore, email, ticket, outcome, "confirmation-resent").await
 }
 
 /// `POST …/tickets/{id}/emails/{email_id}/resend`: a failed email back in line.
@@ -195,7 +198,7 @@ pub async fn resend(
     };
     let outcome = {
         let encore = encore.clone();
-        act(move || outbox::resend(&encore, ticket, EmailId(email_id))).await
+        call(move || outbox::resend(&encore, ticket, EmailId(email_id))).await
     };
     answer(form, encore, email, ticket, outcome, "resent").await
 }

@@ -47,6 +47,7 @@ pub fn notice(done: &str, ticket: &str) -> Option<String> {
         "transferred" => "was offered to the friend, who has been emailed a claim link",
         "canceled" => "was canceled, and its holder emailed",
         "resent" => "has its email back in line to be sent",
+        "confirmation-resent" => "has its confirmation on its way to the holder again",
         _ => return None,
     };
     Some(format!("Ticket #{ticket} {what}."))
