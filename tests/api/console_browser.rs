@@ -20,7 +20,7 @@ const PASSWORD: &str = "correct horse battery staple";
 
 /// Runs axe-core on the page the browser shows and fails on any serious or critical violation,
 /// naming each with the elements it found. Returns how many lesser ones there were.
-async fn assert_accessible(browser: &Client, page: &str) -> usize {
+pub async fn assert_accessible(browser: &Client, page: &str) -> usize {
     browser.execute(AXE, vec![]).await.expect("axe-core loads");
     let found = browser
         .execute_async(

@@ -18,6 +18,7 @@ mod cli;
 mod console_arrivals;
 mod console_auth;
 mod console_browser;
+mod console_browser_guards;
 mod console_events;
 mod console_imports;
 mod console_patrons;
