@@ -117,6 +117,32 @@ pub struct Config {
     /// is read from `X-Forwarded-For` (for the sign-in throttle); from anyone else, the header
     /// is ignored.
     pub trusted_proxies: Vec<String>,
+    /// Apple Wallet passes: the Pass Type ID (`pass.org.example.tickets`), the team id, the
+    /// Pass Type ID certificate and its private key (PEM files), and Apple's WWDR intermediate
+    /// (PEM; Apple's G4, built in, when unset). All four first ones or none: without them the
+    /// "Add to Apple Wallet" button is hidden.
+    pub apple_pass_type_id: Option<String>,
+    pub apple_team_id: Option<String>,
+    pub apple_pass_certificate_file: Option<String>,
+    pub apple_pass_key_file: Option<String>,
+    pub apple_wwdr_certificate_file: Option<String>,
+    /// Who issues the wallet passes, as the wallet shows it.
+    pub wallet_organization_name: String,
+    /// Apple's push service, which tells a device that holds a pass to fetch it again: its
+    /// address, the operator's APNs auth key (`.p8`) and that key's id. Without the key, passes
+    /// are still made and served but the devices are not pushed.
+    pub apns_url: String,
+    pub apns_key_file: Option<String>,
+    pub apns_key_id: Option<String>,
+    /// How often the worker compares the passes handed out with their tickets and tells the
+    /// wallets of those that changed.
+    pub wallet_update_seconds: u64,
+    /// Google Wallet: the issuer id (Google Pay & Wallet Console) and the service account's
+    /// JSON key file, both or neither; without them the "Add to Google Wallet" link is hidden.
+    pub google_wallet_issuer_id: Option<String>,
+    pub google_wallet_service_account_file: Option<String>,
+    /// Google's Wallet API, where changed tickets' objects are replaced.
+    pub google_wallet_api_url: String,
 }
 
 impl Default for Config {
@@ -165,6 +191,19 @@ impl Default for Config {
             staff_session_idle_minutes: 30,
             staff_session_hours: 12,
             trusted_proxies: Vec::new(),
+            apple_pass_type_id: None,
+            apple_team_id: None,
+            apple_pass_certificate_file: None,
+            apple_pass_key_file: None,
+            apple_wwdr_certificate_file: None,
+            wallet_organization_name: "Encore".into(),
+            apns_url: crate::wallet::apns::APPLE_PUSH_URL.into(),
+            apns_key_file: None,
+            apns_key_id: None,
+            wallet_update_seconds: 10,
+            google_wallet_issuer_id: None,
+            google_wallet_service_account_file: None,
+            google_wallet_api_url: crate::wallet::google::GOOGLE_WALLET_API.into(),
         }
     }
 }
@@ -253,6 +292,41 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// The Apple Wallet settings, as `wallet::apple` reads them.
+    pub fn apple_wallet(&self) -> crate::wallet::apple::AppleWalletSettings {
+        crate::wallet::apple::AppleWalletSettings {
+            pass_type_id: self.apple_pass_type_id.clone(),
+            team_id: self.apple_team_id.clone(),
+            certificate_file: self.apple_pass_certificate_file.clone(),
+            key_file: self.apple_pass_key_file.clone(),
+            wwdr_certificate_file: self.apple_wwdr_certificate_file.clone(),
+            organization_name: self.wallet_organization_name.clone(),
+        }
+    }
+
+    /// The Google Wallet settings, as `wallet::google` reads them.
+    pub fn google_wallet(&self) -> crate::wallet::google::GoogleWalletSettings {
+        crate::wallet::google::GoogleWalletSettings {
+            issuer_id: self.google_wallet_issuer_id.clone(),
+            service_account_file: self.google_wallet_service_account_file.clone(),
+            api_url: self.google_wallet_api_url.clone(),
+            organization_name: self.wallet_organization_name.clone(),
+            origin: self.public_base_url.trim_end_matches('/').to_string(),
+        }
+    }
+
+    /// Apple's push service settings: `None` unless Apple Wallet passes are configured and an
+    /// APNs key with its id is given.
+    pub fn apns(&self) -> Option<crate::wallet::apns::ApnsSettings> {
+        Some(crate::wallet::apns::ApnsSettings {
+            url: self.apns_url.clone(),
+            key_file: self.apns_key_file.clone()?,
+            key_id: self.apns_key_id.clone()?,
+            team_id: self.apple_team_id.clone()?,
+            topic: self.apple_pass_type_id.clone()?,
+        })
     }
 
     pub fn key_refresh(&self) -> Duration {

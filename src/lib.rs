@@ -15,4 +15,5 @@ pub mod metrics;
 pub mod service;
 pub mod telemetry;
 pub mod tokens;
+pub mod wallet;
 pub mod worker;

@@ -31,6 +31,7 @@ pub mod staff_sessions;
 mod stored;
 pub mod tickets;
 pub mod transfers;
+pub mod wallet_passes;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

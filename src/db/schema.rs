@@ -293,6 +293,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    wallet_passes (ticket_id) {
+        ticket_id -> BigInt,
+        digest -> Text,
+        updated_at -> Timestamp,
+        in_google -> Bool,
+        notify_pending -> Bool,
+    }
+}
+
+diesel::table! {
+    apple_pass_registrations (device_library_id, ticket_id) {
+        device_library_id -> Text,
+        ticket_id -> BigInt,
+        push_token -> Text,
+        registered_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(wallet_passes -> tickets (ticket_id));
 diesel::joinable!(transfers -> tickets (ticket_id));
 diesel::joinable!(staff_sessions -> staff_accounts (staff_id));
 diesel::joinable!(staff_password_links -> staff_accounts (staff_id));
@@ -317,4 +337,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     sign_in_failures,
     change_authors,
     imports,
+    wallet_passes,
+    apple_pass_registrations,
 );

@@ -22,16 +22,20 @@ pub enum LinkPurpose {
     View,
     /// Claim a ticket offered by a friend: `tid` and `gen` name the ticket as it was offered.
     Claim,
+    /// Authenticate a wallet's requests for the ticket's pass (Apple's `authenticationToken`):
+    /// `tid` names the ticket; any generation's link stands, the wallet gets the pass as it is.
+    Wallet,
 }
 
 impl LinkPurpose {
-    pub const ALL: [LinkPurpose; 2] = [LinkPurpose::View, LinkPurpose::Claim];
+    pub const ALL: [LinkPurpose; 3] = [LinkPurpose::View, LinkPurpose::Claim, LinkPurpose::Wallet];
 
     /// The name stored, the same as the claim's (serde's `snake_case`).
     pub fn as_str(self) -> &'static str {
         match self {
             LinkPurpose::View => "view",
             LinkPurpose::Claim => "claim",
+            LinkPurpose::Wallet => "wallet",
         }
     }
 }

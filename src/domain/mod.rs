@@ -22,6 +22,7 @@ pub mod signing_key;
 pub mod staff;
 pub mod text;
 pub mod ticket;
+pub mod wallet;
 
 pub use email::EmailAddress;
 pub use money::{Currency, Money};

@@ -29,7 +29,7 @@ impl std::fmt::Display for Change {
 pub enum Refusal {
     #[error("This event does not allow a ticket to be {}d.", .0)]
     NotAllowed(Change),
-    #[error("Changes closed at {closed_at} UTC, {minutes} minutes before the show.")]
+    #[error("Changes closed at {closed_at}, {minutes} minutes before the show.")]
     PastCutoff {
         closed_at: DateTime<Utc>,
         minutes: i64,

@@ -35,6 +35,8 @@ pub struct TicketFacts<'a> {
     pub event: &'a Event,
     /// The patron's signed link to their ticket page.
     pub link: &'a str,
+    /// Where the ticket downloads as an Apple Wallet pass, when the operator signs passes.
+    pub apple_wallet_link: Option<&'a str>,
 }
 
 /// The facts as the templates show them: times in the venue's time zone, money formatted.
@@ -48,6 +50,7 @@ struct Shown<'a> {
     section: Option<&'a str>,
     price: String,
     link: &'a str,
+    apple_wallet_link: Option<&'a str>,
 }
 
 impl<'a> Shown<'a> {
@@ -64,6 +67,7 @@ impl<'a> Shown<'a> {
             section: ticket.section.as_deref(),
             price: format_money(ticket.price.minor, ticket.price.currency.as_str()),
             link: facts.link,
+            apple_wallet_link: facts.apple_wallet_link,
         }
     }
 }

@@ -133,6 +133,11 @@ impl From<service::Error> for ApiError {
                 "scan_not_recorded",
                 "The scan may not have been recorded; scan again to see the ticket's state.",
             ),
+            E::WalletUnauthorized => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "wallet_unauthorized",
+                error.to_string(),
+            ),
             E::LinkSuperseded => {
                 ApiError::new(StatusCode::GONE, "link_superseded", error.to_string())
             }

@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod openapi;
 mod ops;
 mod pages;
+mod wallet;
 
 use std::net::TcpListener;
 use std::time::Duration;
@@ -152,6 +153,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     }
     // The patron's pages, reached from the links in their emails.
     cfg.configure(pages::routes);
+    // Apple's PassKit web service, for the wallets that hold a ticket's pass.
+    cfg.configure(wallet::routes);
 }
 
 /// Builds the server on an already-bound listener (tests bind port 0 and read the port back).

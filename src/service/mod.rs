@@ -29,6 +29,7 @@ pub mod signing;
 pub mod staff;
 pub mod tickets;
 pub mod transfers;
+pub mod wallet;
 
 use std::sync::Arc;
 
@@ -57,6 +58,10 @@ pub struct Encore {
     key_refresh: Arc<signing::RefreshGate>,
     /// The key file's key, which seals the signing keys in the database.
     sealer: Arc<signing::Sealer>,
+    /// What signs Apple Wallet passes; `None` when the operator configured none.
+    pub apple_passes: Option<Arc<crate::wallet::apple::PassSigner>>,
+    /// What signs Google Wallet links and updates their objects; `None` when not configured.
+    pub google_wallet: Option<Arc<crate::wallet::google::GoogleWallet>>,
 }
 
 /// The settings the rules read (a subset of [`Config`]).
@@ -133,6 +138,12 @@ impl Encore {
         let (keys, sealer) = signing::load_keyring(&db, signing::key_file(config))
             .context("cannot load the token signing keys")?;
         let settings = Settings::from_config(config);
+        let apple_passes = crate::wallet::apple::PassSigner::load(&config.apple_wallet())
+            .context("cannot load the Apple Wallet pass certificate")?
+            .map(Arc::new);
+        let google_wallet = crate::wallet::google::GoogleWallet::load(&config.google_wallet())
+            .context("cannot load the Google Wallet service account")?
+            .map(Arc::new);
         let outbox_wakeup = Arc::new(Notify::new());
         let lobby = door::LobbyMail {
             message_id_domain: settings.message_id_domain.clone(),
@@ -155,6 +166,8 @@ impl Encore {
             },
             key_refresh: Arc::new(signing::RefreshGate::default()),
             sealer: Arc::new(sealer),
+            apple_passes,
+            google_wallet,
         })
     }
 }
@@ -195,6 +208,9 @@ pub enum Error {
         minutes_text(.retry_after)
     )]
     TooManyOffers { retry_after: Duration },
+    /// A wallet asked about a pass without that pass's authentication token.
+    #[error("The wallet's authentication token is not this pass's.")]
+    WalletUnauthorized,
 }
 
 /// A wait in whole minutes, rounded up: "1 minute", "25 minutes".

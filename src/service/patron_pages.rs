@@ -173,6 +173,7 @@ pub fn calendar_file(
         performance: &current.performance,
         event: &current.event,
         link,
+        apple_wallet_link: None,
     }))
 }
 

@@ -7,6 +7,7 @@
 //! | [`jobs::queue_reminders`] | every `reminder_check_seconds` | with the delivery |
 //! | [`jobs::expire_transfer_offers`] | every `reminder_check_seconds` | with the delivery |
 //! | [`jobs::refresh_keys`] | every `key_refresh_seconds` | every `serve` and `worker` process |
+//! | [`jobs::update_wallets`] | every `wallet_update_seconds` | with the delivery |
 //! | [`jobs::resume_cancellations`] | once, as `encore serve` starts | `encore serve` |
 //!
 //! `encore worker` runs until SIGINT or SIGTERM (`cli::outbox::worker`); in `encore serve` the
@@ -25,6 +26,7 @@ use crate::email::messages::Composer;
 use crate::email::smtp::SmtpTimeouts;
 use crate::email::transport::Mailer;
 use crate::service::{self, Encore, Error};
+use crate::wallet::apns::Apns;
 
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
@@ -34,6 +36,8 @@ pub struct WorkerSettings {
     pub retries: Retries,
     pub lease: chrono::Duration,
     pub reminder_check: Duration,
+    /// How often changed wallet passes are looked for.
+    pub wallet_update: Duration,
     /// The longest one send may take (see `SmtpTimeouts::longest_send`): a send starts only
     /// when the claim's lease covers all of it.
     pub longest_send: chrono::Duration,
@@ -51,6 +55,7 @@ impl WorkerSettings {
             },
             lease: chrono::Duration::seconds(config.email_lease_seconds),
             reminder_check: Duration::from_secs(config.reminder_check_seconds),
+            wallet_update: Duration::from_secs(config.wallet_update_seconds.max(1)),
             longest_send: chrono::Duration::from_std(
                 SmtpTimeouts::from_config(config).longest_send(),
             )
@@ -73,6 +78,8 @@ pub struct Worker {
     mailer: Arc<Mailer>,
     composer: Composer,
     settings: WorkerSettings,
+    /// Apple's push service, when the operator configured it.
+    apns: Option<Arc<Apns>>,
 }
 
 impl Worker {
@@ -87,23 +94,36 @@ impl Worker {
             mailer: Arc::new(mailer),
             composer,
             settings,
+            apns: None,
         }
+    }
+
+    /// Pushes pass changes to Apple devices through `apns`.
+    pub fn with_apns(mut self, apns: Option<Apns>) -> Self {
+        self.apns = apns.map(Arc::new);
+        self
     }
 
     pub fn from_config(encore: Encore, config: &Config) -> anyhow::Result<Self> {
         let mailer = Mailer::from_config(config, encore.metrics.clone())?;
         let composer = Composer::new(&config.mail_from)?;
         tracing::info!(transport = %mailer.describe(), "email worker ready");
+        let apns = match config.apns() {
+            Some(settings) if encore.apple_passes.is_some() => Some(Apns::new(settings)?),
+            _ => None,
+        };
         Ok(Worker::new(
             encore,
             mailer,
             composer,
             WorkerSettings::from_config(config),
-        ))
+        )
+        .with_apns(apns))
     }
 
     /// Runs until the task is dropped: delivers whatever is due, wakes early when new email is
-    /// queued in this process, and queues reminders and expires offers as they fall due. Two
+    /// queued in this process, queues reminders and expires offers as they fall due, and tells
+    /// the wallets of changed passes. Two
     /// delivery pipelines share the sends in flight, so one's database work (claim, compose,
     /// record) overlaps the other's sending instead of leaving the connections idle.
     pub async fn run(self, wakeup: Arc<Notify>) {
@@ -124,8 +144,19 @@ impl Worker {
                 }
             }
         };
+        let wallets = {
+            let worker = self.clone();
+            async move {
+                loop {
+                    if let Err(e) = worker.update_wallets().await {
+                        tracing::error!(error = %e, "could not update wallet passes");
+                    }
+                    tokio::time::sleep(worker.settings.wallet_update).await;
+                }
+            }
+        };
         let deliveries = (0..PIPELINES).map(|_| pipeline.clone().deliver_forever(wakeup.clone()));
-        tokio::join!(periodic, futures::future::join_all(deliveries));
+        tokio::join!(periodic, wallets, futures::future::join_all(deliveries));
     }
 
     /// One delivery pipeline: claim, send, record; again at once while rounds come back full.
@@ -153,6 +184,12 @@ impl Worker {
         jobs::queue_reminders::run(&self.encore, self.composer.domain()).await
     }
 
+    /// Tells the wallets holding changed passes (see [`jobs::update_wallets`]). Returns how
+    /// many passes' wallets were told.
+    pub async fn update_wallets(&self) -> service::Result<usize> {
+        jobs::update_wallets::run(&self.encore, self.apns.as_deref()).await
+    }
+
     /// Gives unclaimed transfer offers whose time ran out back to their senders.
     pub async fn expire_transfer_offers(&self) -> service::Result<usize> {
         jobs::expire_transfer_offers::run(&self.encore).await
@@ -160,7 +197,7 @@ impl Worker {
 }
 
 /// Runs a service call on tokio's blocking threads (services are blocking functions).
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> service::Result<T> + Send + 'static,
 ) -> service::Result<T> {
     tokio::task::spawn_blocking(f)

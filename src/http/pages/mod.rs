@@ -28,6 +28,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/assets/patron.css", web::get().to(stylesheet))
         .route("/t/{token}", web::get().to(ticket::page))
         .route("/t/{token}/calendar.ics", web::get().to(ticket::calendar))
+        .route("/t/{token}/pass.pkpass", web::get().to(ticket::apple_pass))
+        .route(
+            "/t/{token}/google-wallet",
+            web::get().to(ticket::google_wallet),
+        )
         .route(
             "/t/{token}/transfer",
             web::post().to(ticket::offer_transfer),

@@ -59,6 +59,10 @@ struct Shown {
 #[template(path = "pages/ticket.html")]
 struct TicketTemplate<'a> {
     token: &'a str,
+    /// Whether the operator can sign Apple Wallet passes (else the button is hidden).
+    apple_wallet: bool,
+    /// Whether the operator can sign Google Wallet links (else the button is hidden).
+    google_wallet: bool,
     p: &'a Shown,
     notice: Option<String>,
     refused: bool,
@@ -168,6 +172,8 @@ async fn render_ticket(
         generation,
         ..
     } = link.claims;
+    let apple_wallet = encore.apple_passes.is_some();
+    let google_wallet = encore.google_wallet.is_some();
     let page = run_blocking(move || patron_pages::ticket_page(&encore, ticket_id, generation));
     let shown = match page.await {
         Ok(page) => shown(page),
@@ -177,6 +183,8 @@ async fn render_ticket(
         status,
         &TicketTemplate {
             token: &link.token,
+            apple_wallet,
+            google_wallet,
             p: &shown,
             notice,
             refused,
@@ -344,6 +352,49 @@ pub async fn calendar(
             "attachment; filename=\"performance.ics\"",
         ))
         .body(ics))
+}
+
+/// `GET /t/{token}/pass.pkpass`: the ticket as an Apple Wallet pass (404 when the operator
+/// configured no Apple credentials).
+pub async fn apple_pass(
+    encore: web::Data<Encore>,
+    link: SignedLink<View>,
+) -> Result<HttpResponse, ApiError> {
+    let claims = link.claims;
+    let pass = run_blocking(move || {
+        crate::service::wallet::apple_pass(&encore, claims.ticket_id, claims.generation)
+    })
+    .await;
+    let pass = match pass {
+        Ok(pass) => pass,
+        Err(e) => return superseded_or(e),
+    };
+    Ok(private(StatusCode::OK)
+        .content_type("application/vnd.apple.pkpass")
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"ticket.pkpass\"",
+        ))
+        .body(pass))
+}
+
+/// `GET /t/{token}/google-wallet`: on to Google's "save to wallet" page with the ticket's
+/// signed object (404 when the operator configured no Google Wallet).
+pub async fn google_wallet(
+    encore: web::Data<Encore>,
+    link: SignedLink<View>,
+) -> Result<HttpResponse, ApiError> {
+    let claims = link.claims;
+    let url = run_blocking(move || {
+        crate::service::wallet::google_save_url(&encore, claims.ticket_id, claims.generation)
+    })
+    .await;
+    match url {
+        Ok(url) => Ok(private(StatusCode::SEE_OTHER)
+            .insert_header((actix_web::http::header::LOCATION, url))
+            .finish()),
+        Err(e) => superseded_or(e),
+    }
 }
 
 #[derive(Template)]

@@ -194,11 +194,16 @@ fn compose(
         Ok(link) => link,
         Err(e) => return Prepared::Broken(e.to_string()),
     };
+    let apple_wallet_link = encore
+        .apple_passes
+        .is_some()
+        .then(|| format!("{link}/pass.pkpass"));
     let facts = TicketFacts {
         ticket,
         performance,
         event,
         link: &link,
+        apple_wallet_link: apple_wallet_link.as_deref(),
     };
     let message = match row.kind {
         EmailKind::Confirmation => tickets::token_for(encore, ticket, performance)

@@ -6,3 +6,4 @@ pub mod queue_reminders;
 pub mod refresh_keys;
 pub mod resume_cancellations;
 pub mod resume_imports;
+pub mod update_wallets;

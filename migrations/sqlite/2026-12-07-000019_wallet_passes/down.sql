@@ -1,0 +1,2 @@
+DROP TABLE apple_pass_registrations;
+DROP TABLE wallet_passes;
