@@ -4,9 +4,12 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::schema::{apple_pass_registrations, performances, tickets, wallet_passes};
+use super::models::{EventRow, PerformanceRow, TicketRow};
+use super::schema::{apple_pass_registrations, events, performances, tickets, wallet_passes};
 use super::{with_conn, Conn};
+use crate::domain::event::{Event, Performance};
 use crate::domain::ids::TicketId;
+use crate::domain::ticket::Ticket;
 use crate::domain::wallet::{PassDevice, TrackedPass};
 
 /// Records that `ticket_id` was handed out as a pass showing `digest` (kept when it already
@@ -48,23 +51,45 @@ pub fn updated_at(conn: &mut Conn<'_>, ticket_id: TicketId) -> QueryResult<Optio
     Ok(at.map(|at| at.and_utc()))
 }
 
+/// A pass handed out, with its ticket, performance and event as they are now.
+pub type PassInContext = (TrackedPass, Ticket, Performance, Event);
+
 /// The passes of performances starting after `from` (older ones no longer change), with the
-/// digest the wallets last heard of.
-pub fn tracked(conn: &mut Conn<'_>, from: DateTime<Utc>) -> QueryResult<Vec<TrackedPass>> {
-    let rows: Vec<(TicketId, String, bool)> = with_conn!(conn, c => wallet_passes::table
-        .inner_join(tickets::table.inner_join(performances::table))
+/// digest the wallets last heard of and what the pass would show now: one query for all.
+pub fn tracked(conn: &mut Conn<'_>, from: DateTime<Utc>) -> QueryResult<Vec<PassInContext>> {
+    type Row = (
+        (TicketId, String, bool),
+        TicketRow,
+        PerformanceRow,
+        EventRow,
+    );
+    let rows: Vec<Row> = with_conn!(conn, c => wallet_passes::table
+        .inner_join(tickets::table.inner_join(performances::table.inner_join(events::table)))
         .filter(performances::starts_at.ge(from.naive_utc()))
         .order(wallet_passes::ticket_id)
-        .select((wallet_passes::ticket_id, wallet_passes::digest, wallet_passes::in_google))
+        .select((
+            (wallet_passes::ticket_id, wallet_passes::digest, wallet_passes::in_google),
+            TicketRow::as_select(),
+            PerformanceRow::as_select(),
+            EventRow::as_select(),
+        ))
         .load(c))?;
-    Ok(rows
-        .into_iter()
-        .map(|(ticket_id, digest, in_google)| TrackedPass {
-            ticket_id,
-            digest,
-            in_google,
-        })
-        .collect())
+    rows.into_iter()
+        .map(
+            |((ticket_id, digest, in_google), ticket, performance, event)| {
+                Ok((
+                    TrackedPass {
+                        ticket_id,
+                        digest,
+                        in_google,
+                    },
+                    ticket.record()?,
+                    performance.record()?,
+                    event.record(),
+                ))
+            },
+        )
+        .collect()
 }
 
 /// The pass of `ticket_id` now shows `digest`: updated at `now`, its wallets to be told.

@@ -12,7 +12,9 @@ use super::tickets::{token_for, TicketInContext};
 use super::{now, Encore, Error, Result};
 use crate::db::wallet_passes;
 use crate::domain::event::venue_time_text;
+use crate::domain::event::{Event, Performance};
 use crate::domain::ids::TicketId;
+use crate::domain::ticket::Ticket;
 use crate::domain::wallet::{PassContent, PassDevice, TrackedPass};
 use crate::domain::TicketStatus;
 use crate::tokens::{LinkClaims, LinkPurpose};
@@ -26,17 +28,17 @@ const TRACKED_AFTER_START_HOURS: i64 = 24;
 
 /// The ticket as its pass shows it now.
 fn content(encore: &Encore, current: &TicketInContext) -> Result<PassContent> {
-    let TicketInContext {
-        ticket,
-        performance,
-        event,
-        ..
-    } = current;
-    let barcode = match ticket.status {
-        TicketStatus::Valid => Some(token_for(encore, ticket, performance)?),
-        _ => None,
-    };
-    Ok(PassContent {
+    let mut pass = shown(&current.ticket, &current.performance, &current.event);
+    if current.ticket.status == TicketStatus::Valid {
+        pass.barcode = Some(token_for(encore, &current.ticket, &current.performance)?);
+    }
+    Ok(pass)
+}
+
+/// What the pass shows but its code (which its digest leaves out, so comparing passes signs
+/// no token).
+fn shown(ticket: &Ticket, performance: &Performance, event: &Event) -> PassContent {
+    PassContent {
         ticket_id: ticket.id,
         event_id: event.id,
         generation: ticket.generation,
@@ -47,8 +49,8 @@ fn content(encore: &Encore, current: &TicketInContext) -> Result<PassContent> {
         starts_at_text: venue_time_text(performance.starts_at(), &event.time_zone),
         holder_name: ticket.holder_name.clone(),
         seat: PassContent::seat_text(ticket.section.as_deref(), ticket.seat.as_deref()),
-        barcode,
-    })
+        barcode: None,
+    }
 }
 
 fn signer(encore: &Encore, ticket_id: TicketId) -> Result<&PassSigner> {
@@ -274,11 +276,8 @@ pub fn detect_changes(encore: &Encore) -> Result<usize> {
         .db
         .read(|conn| Ok::<_, Error>(wallet_passes::tracked(conn, from)?))?;
     let mut changed = 0;
-    for pass in tracked {
-        let current = encore
-            .db
-            .read(|conn| TicketInContext::load(conn, pass.ticket_id))?;
-        let digest = content(encore, &current)?.digest();
+    for (pass, ticket, performance, event) in tracked {
+        let digest = shown(&ticket, &performance, &event).digest();
         if digest != pass.digest {
             encore.db.write(|conn| {
                 Ok::<_, Error>(wallet_passes::mark_changed(
