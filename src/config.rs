@@ -143,6 +143,18 @@ pub struct Config {
     pub google_wallet_service_account_file: Option<String>,
     /// Google's Wallet API, where changed tickets' objects are replaced.
     pub google_wallet_api_url: String,
+    /// A PEM file of the certificate chain (the server's first) to serve HTTPS on `bind`;
+    /// with `tls_key_file`, or neither (plain HTTP). Both are read again when either changes.
+    pub tls_cert_file: Option<String>,
+    /// The PEM file of the certificate's private key (PKCS#8, PKCS#1 or SEC1).
+    pub tls_key_file: Option<String>,
+}
+
+/// Where the HTTPS certificate chain and its private key are read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
 }
 
 impl Default for Config {
@@ -204,6 +216,8 @@ impl Default for Config {
             google_wallet_issuer_id: None,
             google_wallet_service_account_file: None,
             google_wallet_api_url: crate::wallet::google::GOOGLE_WALLET_API.into(),
+            tls_cert_file: None,
+            tls_key_file: None,
         }
     }
 }
@@ -291,6 +305,23 @@ impl Config {
                 "trusted_proxies: {bad:?} is not an IP address (name each proxy by its address)"
             ));
         }
+        match (&self.tls_cert_file, &self.tls_key_file) {
+            (Some(_), None) => {
+                return Err(
+                    "tls_cert_file is set but tls_key_file is not: HTTPS needs both \
+                     (or neither, for plain HTTP)"
+                        .into(),
+                )
+            }
+            (None, Some(_)) => {
+                return Err(
+                    "tls_key_file is set but tls_cert_file is not: HTTPS needs both \
+                     (or neither, for plain HTTP)"
+                        .into(),
+                )
+            }
+            _ => {}
+        }
         Ok(())
     }
 
@@ -327,6 +358,17 @@ impl Config {
             team_id: self.apple_team_id.clone()?,
             topic: self.apple_pass_type_id.clone()?,
         })
+    }
+
+    /// The certificate and key files when `bind` serves HTTPS (`check` saw both or neither).
+    pub fn tls_files(&self) -> Option<TlsFiles> {
+        match (&self.tls_cert_file, &self.tls_key_file) {
+            (Some(cert), Some(key)) => Some(TlsFiles {
+                cert: cert.into(),
+                key: key.into(),
+            }),
+            _ => None,
+        }
     }
 
     pub fn key_refresh(&self) -> Duration {
@@ -417,6 +459,25 @@ mod tests {
         let refused = config.check().unwrap_err();
         assert!(refused.contains("trusted_proxies"), "{refused}");
         assert!(refused.contains("\"proxy.internal\""), "{refused}");
+    }
+
+    #[test]
+    fn tls_needs_both_files_or_neither() {
+        let mut config = Config::default();
+        assert_eq!(config.check(), Ok(()));
+        assert_eq!(config.tls_files(), None);
+        config.tls_cert_file = Some("cert.pem".into());
+        let refused = config.check().unwrap_err();
+        assert!(refused.contains("tls_key_file is not"), "{refused}");
+        config.tls_key_file = Some("key.pem".into());
+        assert_eq!(config.check(), Ok(()));
+        assert_eq!(
+            config.tls_files().unwrap().key,
+            std::path::Path::new("key.pem")
+        );
+        config.tls_cert_file = None;
+        let refused = config.check().unwrap_err();
+        assert!(refused.contains("tls_cert_file is not"), "{refused}");
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub fn run(bind: Option<String>) -> anyhow::Result<ExitCode> {
     let metrics_listener = metrics_listener(&config)?;
     tracing::info!(
         address = %listener.local_addr()?,
+        https = config.tls_files().is_some(),
         database = %redact_url(&config.database_url),
         backend = encore.db.backend().name(),
         "encore is serving"

@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod openapi;
 mod ops;
 mod pages;
+pub mod tls;
 mod wallet;
 
 use std::net::TcpListener;
@@ -157,7 +158,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(wallet::routes);
 }
 
-/// Builds the server on an already-bound listener (tests bind port 0 and read the port back).
+/// Builds the server on an already-bound listener (tests bind port 0 and read the port back):
+/// HTTPS when `tls_cert_file` and `tls_key_file` are set, plain HTTP otherwise.
 pub fn server(encore: Encore, config: &Config, listener: TcpListener) -> std::io::Result<Server> {
     let encore = web::Data::new(encore);
     let authenticator = web::Data::new(Authenticator::new(Duration::from_secs(
@@ -195,8 +197,14 @@ pub fn server(encore: Encore, config: &Config, listener: TcpListener) -> std::io
     })
     .client_request_timeout(config.request_header_timeout())
     .workers(config.workers())
-    .shutdown_timeout(10)
-    .listen(listener)?
-    .run();
-    Ok(server)
+    .shutdown_timeout(10);
+    let server = match config.tls_files() {
+        Some(files) => {
+            let (tls, keep_fresh) = tls::server_config(files).map_err(std::io::Error::other)?;
+            tokio::spawn(keep_fresh);
+            server.listen_rustls_0_23(listener, tls)?
+        }
+        None => server.listen(listener)?,
+    };
+    Ok(server.run())
 }

@@ -85,6 +85,8 @@ pub struct Settings {
     pub staff_sessions: crate::domain::staff::SessionLimits,
     /// The reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Whether this process serves HTTPS itself (`tls_cert_file`): its cookies are `Secure`.
+    pub served_over_tls: bool,
 }
 
 impl Settings {
@@ -117,6 +119,7 @@ impl Settings {
                 .iter()
                 .filter_map(|proxy| proxy.parse().ok())
                 .collect(),
+            served_over_tls: config.tls_files().is_some(),
         }
     }
 }

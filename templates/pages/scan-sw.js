@@ -5,7 +5,10 @@
 // the API is never touched here.
 
 const CACHE = 'encore-scanner-v1';
-const PAGE = ['/scan', '/assets/patron.css', '/assets/door.css', '/assets/door.js', '/assets/scan.js'];
+// With the camera's QR decoder for browsers that have none of their own (scan_input.js).
+const PAGE = ['/scan', '/assets/patron.css', '/assets/door.css', '/assets/door.js', '/assets/scan_input.js',
+  '/assets/scan.js', '/assets/vendor/barcode-detector-3.2.2/ponyfill.js',
+  '/assets/vendor/zxing-wasm-3.1.3/zxing_reader.wasm'];
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(PAGE)).then(() => self.skipWaiting()));

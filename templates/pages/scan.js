@@ -399,53 +399,11 @@
   window.addEventListener('online', () => { upload(); refreshBundle(); });
   window.addEventListener('offline', () => setReachable(false));
 
-  // The camera, where the browser can read QR codes itself.
-  if ('BarcodeDetector' in window && navigator.mediaDevices) {
-    const toggle = $('camera-toggle');
-    const video = $('camera');
-    let stream = null;
-    let lastCode = '';
-    let lastAt = 0;
-    toggle.hidden = false;
-
-    async function look(detector) {
-      if (!stream) return;
-      try {
-        const codes = await detector.detect(video);
-        const code = codes.length ? codes[0].rawValue : '';
-        // The same code in front of the camera is one scan, not one per frame.
-        if (code && (code !== lastCode || Date.now() - lastAt > 3000)) {
-          lastCode = code;
-          lastAt = Date.now();
-          check(code);
-        }
-      } catch (_) {
-        // A frame that could not be read; the next one may.
-      }
-      setTimeout(() => look(detector), 200);
-    }
-
-    toggle.addEventListener('click', async () => {
-      if (stream) {
-        stream.getTracks().forEach((track) => track.stop());
-        stream = null;
-        video.hidden = true;
-        toggle.textContent = 'Scan with the camera';
-        return;
-      }
-      try {
-        stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } });
-      } catch (e) {
-        show(false, 'No camera', '', 'The camera is not available (' + e.message + '); type or paste the code.');
-        return;
-      }
-      video.srcObject = stream;
-      video.hidden = false;
-      await video.play();
-      toggle.textContent = 'Stop the camera';
-      look(new BarcodeDetector({ formats: ['qr_code'] }));
-    });
-  }
+  // The camera and keyboard-wedge scanners (scan_input.js) check their codes as the field does.
+  ScanInput.start({
+    onCode: check,
+    onCameraError: (detail) => show(false, 'No camera', '', detail),
+  });
 
   // Keep the page itself for a reload while offline.
   if ('serviceWorker' in navigator) {

@@ -82,14 +82,21 @@ impl Chromedriver {
 
     /// A headless Chromium the size of a phone screen.
     pub async fn browser(&self) -> Client {
+        self.browser_with(&[]).await
+    }
+
+    /// The phone-sized Chromium with more command-line switches (a fake camera, …).
+    pub async fn browser_with(&self, switches: &[String]) -> Client {
+        let mut args = vec![
+            "--headless=new".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--window-size=390,844".into(),
+        ];
+        args.extend_from_slice(switches);
         let options = json!({
             "binary": CHROMIUM,
-            "args": [
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--window-size=390,844",
-            ],
+            "args": args,
             // A window is never narrower than 500 px, even headless: the page gets a phone's
             // viewport from device emulation.
             "mobileEmulation": {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 1.0}},

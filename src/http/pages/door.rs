@@ -4,7 +4,7 @@
 //! the server renders nothing secret and every decision is the API's (or, offline, the
 //! bundle's).
 
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -12,7 +12,7 @@ use askama::Template;
 use super::{asset, html_under, CSS, JAVASCRIPT};
 
 /// The door's files: (path, content type, body), compiled into the binary.
-const ASSETS: [(&str, &str, &str); 5] = [
+const ASSETS: [(&str, &str, &str); 6] = [
     (
         "/assets/door.css",
         CSS,
@@ -22,6 +22,11 @@ const ASSETS: [(&str, &str, &str); 5] = [
         "/assets/door.js",
         JAVASCRIPT,
         include_str!("../../../templates/pages/door.js"),
+    ),
+    (
+        "/assets/scan_input.js",
+        JAVASCRIPT,
+        include_str!("../../../templates/pages/scan_input.js"),
     ),
     (
         "/assets/scan.js",
@@ -41,6 +46,22 @@ const ASSETS: [(&str, &str, &str); 5] = [
     ),
 ];
 
+/// The scanner's QR decoder for browsers without their own (templates/vendor/barcode-detector:
+/// what, whence, licences), under paths that name their versions: a new version is a new path,
+/// so browsers may keep these for a year.
+const VENDORED: [(&str, &str, &[u8]); 2] = [
+    (
+        "/assets/vendor/barcode-detector-3.2.2/ponyfill.js",
+        JAVASCRIPT,
+        include_bytes!("../../../templates/vendor/barcode-detector/ponyfill.js"),
+    ),
+    (
+        "/assets/vendor/zxing-wasm-3.1.3/zxing_reader.wasm",
+        "application/wasm",
+        include_bytes!("../../../templates/vendor/barcode-detector/zxing_reader.wasm"),
+    ),
+];
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/scan", web::get().to(scanner))
         .route("/box-office/arrivals", web::get().to(arrivals));
@@ -50,12 +71,33 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(move || async move { asset(content_type, body) }),
         );
     }
+    for (path, content_type, body) in VENDORED {
+        cfg.route(
+            path,
+            web::get().to(move || async move { vendored(content_type, body) }),
+        );
+    }
+}
+
+fn vendored(content_type: &'static str, body: &'static [u8]) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(body)
 }
 
 /// Our own scripts only, talking to our own API only; the camera for the scanner.
 const DOOR_POLICY: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; \
      style-src 'self'; img-src 'self' data:; media-src 'self' mediastream: blob:; \
      form-action 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+/// The scanner's: as the door's, and our own WebAssembly may be compiled (the QR decoder for
+/// browsers without one; scripts still come from this origin only, and no `eval`).
+const SCANNER_POLICY: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
+     connect-src 'self'; style-src 'self'; img-src 'self' data:; \
+     media-src 'self' mediastream: blob:; form-action 'none'; base-uri 'none'; \
+     frame-ancestors 'none'";
 
 #[derive(Template)]
 #[template(path = "pages/scan.html")]
@@ -76,7 +118,7 @@ async fn scanner() -> HttpResponse {
         &ScannerPage {
             key_label: "Scanner key",
         },
-        DOOR_POLICY,
+        SCANNER_POLICY,
     );
     // The one page that may ask for the camera (to read QR codes).
     response.headers_mut().insert(

@@ -291,7 +291,10 @@ fn session_token(req: &HttpRequest) -> Option<String> {
 
 /// `Set-Cookie` for a session token (or, with `None`, one that clears it).
 fn session_cookie(encore: &Encore, token: Option<&str>) -> String {
-    let secure = if encore.settings.public_base_url.starts_with("https://") {
+    // Over HTTPS, served here or by a proxy in front (whose address is the public one).
+    let secure = if encore.settings.served_over_tls
+        || encore.settings.public_base_url.starts_with("https://")
+    {
         "; Secure"
     } else {
         ""
