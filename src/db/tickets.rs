@@ -37,6 +37,17 @@ pub fn find_many(conn: &mut Conn<'_>, ids: &[TicketId]) -> QueryResult<Vec<Ticke
         .load(c))?)
 }
 
+/// The ticket that replaced `id` (its exchange's new ticket, or a claimed transfer's), if any.
+pub fn successor_of(conn: &mut Conn<'_>, id: TicketId) -> QueryResult<Option<Ticket>> {
+    with_conn!(conn, c => tickets::table
+        .filter(tickets::replaces_ticket_id.eq(id))
+        .select(TicketRow::as_select())
+        .first(c)
+        .optional())?
+    .map(TicketRow::record)
+    .transpose()
+}
+
 /// Which of `refs` already name a ticket of this performance.
 pub fn existing_external_refs(
     conn: &mut Conn<'_>,

@@ -112,6 +112,11 @@ pub fn venue_time_text(at: DateTime<Utc>, time_zone: &str) -> String {
         .to_string()
 }
 
+/// A time of day at the venue ("19:02"), for what happened on the day itself.
+pub fn venue_clock_text(at: DateTime<Utc>, time_zone: &str) -> String {
+    in_venue_time(at, time_zone).format("%H:%M").to_string()
+}
+
 /// The most reminders an event may send before each performance.
 pub const MAX_REMINDERS: usize = 5;
 

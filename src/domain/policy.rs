@@ -207,6 +207,15 @@ pub struct ExchangeValue {
     pub value_minor: i64,
 }
 
+impl ExchangeValue {
+    /// The holder's stored credit after an exchange, from `balance_minor` before it: the
+    /// ticket's value is credited, then the new ticket's price (if any) is paid from credit.
+    /// Below zero means the exchange needs that much more credit than the holder has.
+    pub fn credit_after(&self, balance_minor: i64, new_price_minor: Option<i64>) -> i64 {
+        balance_minor + self.value_minor - new_price_minor.unwrap_or(0)
+    }
+}
+
 impl ChangePolicy {
     /// Checks a policy as the box office states it.
     pub fn parse(
@@ -283,6 +292,28 @@ impl ChangePolicy {
     /// the cut-off, so that a ticket is never stuck in an offer when the doors open.
     pub fn offer_expires_at(&self, now: DateTime<Utc>, starts_at: DateTime<Utc>) -> DateTime<Utc> {
         (now + self.offer_lifetime).min(self.closes_at(starts_at))
+    }
+}
+
+#[cfg(test)]
+mod credit_after_tests {
+    use super::ExchangeValue;
+
+    const VALUE: ExchangeValue = ExchangeValue {
+        price_minor: 4000,
+        fee_minor: 500,
+        value_minor: 3500,
+    };
+
+    #[test]
+    fn into_credit_adds_the_value() {
+        assert_eq!(VALUE.credit_after(1000, None), 4500);
+    }
+
+    #[test]
+    fn into_a_performance_pays_its_price_from_credit() {
+        assert_eq!(VALUE.credit_after(1000, Some(3000)), 1500);
+        assert_eq!(VALUE.credit_after(0, Some(5000)), -1500, "1500 short");
     }
 }
 

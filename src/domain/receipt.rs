@@ -17,6 +17,9 @@ pub struct Receipt {
     /// Credit spent on the new ticket (its price), when exchanged into a performance.
     pub spent_minor: i64,
     pub new_ticket_id: Option<TicketId>,
+    /// What the new ticket is for, as the venue reads it ("Hamlet, Fri 18 Dec 2026, 19:30").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_ticket_label: Option<String>,
     /// The patron's balance in this currency afterwards.
     pub balance_minor: i64,
 }

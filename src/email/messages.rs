@@ -126,6 +126,9 @@ struct ShownReceipt {
     spent: String,
     balance: String,
     new_ticket: bool,
+    /// What the ticket became: "a ticket for Hamlet, Fri 18 Dec 2026, 19:30", or "… of
+    /// stored credit".
+    became: String,
 }
 
 #[derive(Template)]
@@ -345,6 +348,11 @@ impl Composer {
             spent: money(receipt.spent_minor),
             balance: money(receipt.balance_minor),
             new_ticket: receipt.new_ticket_id.is_some(),
+            became: match (&receipt.new_ticket_label, receipt.new_ticket_id) {
+                (Some(label), _) => format!("a ticket for {label}"),
+                (None, Some(_)) => "a ticket for another performance".to_string(),
+                (None, None) => format!("{} of stored credit", money(receipt.credited_minor)),
+            },
         };
         let text = ReceiptText { t: &shown, r: &r }.render()?;
         let html = ReceiptHtml { t: &shown, r: &r }.render()?;

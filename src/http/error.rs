@@ -240,8 +240,20 @@ pub fn query_error(error: QueryPayloadError, _req: &HttpRequest) -> actix_web::E
 }
 
 /// Any route the service does not have.
-pub async fn no_such_route() -> Result<HttpResponse, ApiError> {
+pub async fn no_such_route(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
+    // A person's browser asking for a page gets a page; the API (and any other client) JSON.
+    if !req.path().starts_with("/api/") && wants_html(&req) {
+        return Ok(super::pages::not_found());
+    }
     Err(ApiError::not_found("No such route."))
+}
+
+/// Whether the client asked for HTML (a browser navigating), not JSON.
+fn wants_html(req: &actix_web::HttpRequest) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
 }
 
 /// A route the service has, asked with a method it does not answer: 405 with `Allow`.

@@ -92,7 +92,8 @@ fn exchange_in(
 
     let mut new_ticket = None;
     let mut spent = 0;
-    if let Some((performance_id, price_minor)) = target {
+    let new_ticket_label = target.as_ref().map(|(_, _, label)| label.clone());
+    if let Some((performance_id, price_minor, _)) = target {
         // Listed as a target above, it may since have been canceled: the reservation itself
         // is what refuses a canceled performance.
         match events::reserve_seats(conn, performance_id, 1)? {
@@ -135,6 +136,7 @@ fn exchange_in(
         credited_minor: value.value_minor,
         spent_minor: spent,
         new_ticket_id: new_ticket.as_ref().map(|t| t.id),
+        new_ticket_label,
         balance_minor: ledger::balance_for_update(conn, email, currency.as_str())?,
     };
     let mut emails = vec![email::ticket_email(
@@ -158,20 +160,27 @@ fn exchange_in(
     Ok(receipt)
 }
 
-/// The performance an exchange may go to, and its price; or why not.
+/// The performance an exchange may go to, its price, and what it is as the receipt names it
+/// ("Hamlet, Fri 18 Dec 2026, 19:30"); or why not.
 fn exchange_target(
     conn: &mut Conn<'_>,
     current: &TicketInContext,
     performance_id: PerformanceId,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<(PerformanceId, i64)> {
+) -> Result<(PerformanceId, i64, String)> {
     let target = exchange_targets(conn, current, now)?
         .into_iter()
         .find(|t| t.performance_id == performance_id)
         .ok_or(Refusal::NotAnExchangeTarget)?;
+    let label = format!(
+        "{}, {}",
+        target.event_name,
+        crate::domain::event::venue_time_text(target.starts_at, &target.time_zone)
+    );
     Ok((
         performance_id,
         target.price_for(current.ticket.price.currency.as_str())?,
+        label,
     ))
 }
 

@@ -6,12 +6,14 @@
 use chrono::{DateTime, Utc};
 
 use super::exchanges::exchange_targets;
-use super::tickets::{token_for, TicketInContext};
+use super::tickets::{token_for, view_link, TicketInContext};
 use super::{Encore, Error, Result};
-use crate::db::{credit, transfers as offers};
+use crate::db::{cancellations, credit, tickets, transfers as offers};
+use crate::domain::cancellation::TicketCancellation;
 use crate::domain::ids::{PerformanceId, TicketId};
 use crate::domain::offer::OfferStatus;
 use crate::domain::policy::{Change, ExchangeValue, Refusal};
+use crate::domain::ticket::Admission;
 use crate::domain::TicketStatus;
 use crate::email::messages::{calendar, TicketFacts};
 use crate::tokens::render_svg;
@@ -32,6 +34,12 @@ pub struct TicketPage {
     pub currency: String,
     pub status: TicketStatus,
     pub admitted: bool,
+    /// When and at which gate the door admitted it.
+    pub admission: Option<Admission>,
+    /// What an exchanged ticket became, when it became a ticket for another performance.
+    pub successor: Option<SuccessorTicket>,
+    /// A canceled ticket's reason and what was refunded.
+    pub cancellation: Option<TicketCancellation>,
     /// The QR code (SVG) while the ticket admits.
     pub qr_svg: Option<String>,
     /// The open offer of a ticket on offer to a friend.
@@ -50,6 +58,15 @@ pub struct TicketPage {
     pub balance_minor: Option<i64>,
     /// The performances the ticket may be exchanged into now (none when it may not be).
     pub targets: Vec<ExchangeOption>,
+}
+
+/// The ticket an exchange gave in place of this one, with the path of its own page.
+pub struct SuccessorTicket {
+    pub path: String,
+    pub event_name: String,
+    pub starts_at: DateTime<Utc>,
+    pub time_zone: String,
+    pub seat: Option<String>,
 }
 
 /// A ticket's open offer to a friend.
@@ -127,6 +144,27 @@ pub fn ticket_page(encore: &Encore, ticket_id: TicketId, generation: i32) -> Res
         } else {
             Vec::new()
         };
+        // Only an exchange leads on to the new ticket: a claimed transfer's is the friend's.
+        let successor = match status {
+            TicketStatus::Exchanged => match tickets::successor_of(conn, ticket.id)? {
+                Some(next) => {
+                    let next = TicketInContext::load(conn, next.id)?;
+                    Some(SuccessorTicket {
+                        path: view_link(encore, "", &next.ticket, &next.performance)?,
+                        event_name: next.event.name,
+                        starts_at: next.performance.starts_at(),
+                        time_zone: next.event.time_zone,
+                        seat: next.ticket.seat,
+                    })
+                }
+                None => None,
+            },
+            _ => None,
+        };
+        let cancellation = match status {
+            TicketStatus::Canceled => cancellations::of_tickets(conn, &[ticket.id])?.pop(),
+            _ => None,
+        };
         Ok(TicketPage {
             ticket_id: ticket.id,
             event_name: event.name.clone(),
@@ -141,6 +179,9 @@ pub fn ticket_page(encore: &Encore, ticket_id: TicketId, generation: i32) -> Res
             currency: ticket.price.currency.as_str().to_string(),
             status,
             admitted: ticket.is_admitted(),
+            admission: ticket.admission.clone(),
+            successor,
+            cancellation,
             qr_svg,
             offer: offer.map(|o| OpenOffer {
                 to_name: o.to.name,
@@ -201,6 +242,10 @@ pub struct ClaimPage {
     pub to_name: String,
     pub expires_at: DateTime<Utc>,
     pub offer: OfferState,
+    pub seat: Option<String>,
+    pub section: Option<String>,
+    /// Once claimed: the path of the friend's own ticket page.
+    pub claimed_path: Option<String>,
 }
 
 /// Whether an offer can still be claimed, or why not.
@@ -219,8 +264,24 @@ pub fn claim_page(encore: &Encore, ticket_id: TicketId, generation: i32) -> Resu
         let offer =
             offers::for_generation(conn, ticket_id, generation)?.ok_or(Refusal::NoOpenOffer)?;
         let TicketInContext {
-            performance, event, ..
+            ticket,
+            performance,
+            event,
+            ..
         } = TicketInContext::load(conn, ticket_id)?;
+        // The claim link was the friend's: once claimed, it leads to the ticket they got.
+        let claimed_path = match offer.claimed_ticket_id {
+            Some(id) if offer.status == OfferStatus::Claimed => {
+                let claimed = TicketInContext::load(conn, id)?;
+                Some(view_link(
+                    encore,
+                    "",
+                    &claimed.ticket,
+                    &claimed.performance,
+                )?)
+            }
+            _ => None,
+        };
         let state = match offer.status {
             OfferStatus::Offered if offer.expires_at > now => OfferState::Open,
             OfferStatus::Claimed => OfferState::Claimed,
@@ -236,6 +297,9 @@ pub fn claim_page(encore: &Encore, ticket_id: TicketId, generation: i32) -> Resu
             to_name: offer.to.name,
             expires_at: offer.expires_at,
             offer: state,
+            seat: ticket.seat,
+            section: ticket.section,
+            claimed_path,
         })
     })
 }

@@ -272,6 +272,13 @@ async fn a_patron_offers_her_ticket_and_her_friend_claims_it() {
         .click()
         .await
         .unwrap();
+    // The page asks first.
+    wait_for_text(&browser, "#review", "Grace Hopper").await;
+    find(&browser, "#transfer-confirm")
+        .await
+        .click()
+        .await
+        .unwrap();
     wait_for_text(&browser, "#status", "offered").await;
 
     // Grace claims it from the email she got, and lands on her own ticket.

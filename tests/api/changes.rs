@@ -194,7 +194,7 @@ async fn exchange_into_another_performance_pays_with_value_and_credit(app: TestA
         .await
         .unwrap();
     assert!(
-        html.contains(&format!(r#"<option value="{second}">"#)),
+        html.contains(&format!(r#"name="performance_id" value="{second}""#)),
         "{html}"
     );
     assert!(html.contains("60.00 EUR"), "{html}");

@@ -38,6 +38,7 @@ mod links_hardening;
 mod mail_faults;
 mod metrics;
 mod openapi;
+mod patron_flows;
 mod processes;
 mod races_cancel;
 mod races_clock;

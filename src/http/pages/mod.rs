@@ -25,7 +25,8 @@ use crate::tokens::{LinkClaims, LinkPurpose};
 
 /// Patron page routes (outside `/api/v1`).
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/assets/patron.css", web::get().to(stylesheet))
+    cfg.route("/", web::get().to(home))
+        .route("/assets/patron.css", web::get().to(stylesheet))
         .route("/t/{token}", web::get().to(ticket::page))
         .route("/t/{token}/calendar.ics", web::get().to(ticket::calendar))
         .route("/t/{token}/pass.pkpass", web::get().to(ticket::apple_pass))
@@ -38,10 +39,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(ticket::offer_transfer),
         )
         .route(
+            "/t/{token}/transfer/review",
+            web::post().to(ticket::review_transfer),
+        )
+        .route(
             "/t/{token}/transfer/cancel",
             web::post().to(ticket::take_back),
         )
         .route("/t/{token}/exchange", web::post().to(ticket::exchange))
+        .route(
+            "/t/{token}/exchange/review",
+            web::post().to(ticket::review_exchange),
+        )
         .route("/claim/{token}", web::get().to(ticket::claim_page))
         .route("/claim/{token}", web::post().to(ticket::claim))
         .configure(door::routes)
@@ -103,6 +112,25 @@ struct Problem<'a> {
 
 fn problem(status: StatusCode, title: &str, message: &str) -> HttpResponse {
     html(status, &Problem { title, message })
+}
+
+#[derive(Template)]
+#[template(path = "pages/home.html")]
+struct Home;
+
+/// `GET /`: what this address is, for whoever types it in: patrons to their email's link,
+/// staff to the console and the door.
+async fn home() -> HttpResponse {
+    html(StatusCode::OK, &Home)
+}
+
+/// A page that does not exist, for a browser: where to go instead.
+pub(crate) fn not_found() -> HttpResponse {
+    problem(
+        StatusCode::NOT_FOUND,
+        "There is no page here",
+        "If you are looking for your ticket, open the link in your ticket email: it leads to your own ticket page. Box-office staff start at /box-office/, the door at /scan.",
+    )
 }
 
 /// Any link we cannot trust: tampered, expired, or made for another purpose. The page does

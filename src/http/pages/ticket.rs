@@ -8,7 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{html, private, see_other, Claim, SignedLink, View};
-use crate::domain::event::venue_time_text;
+use crate::domain::event::{venue_clock_text, venue_time_text};
 use crate::domain::ids::{PerformanceId, TicketId};
 use crate::domain::money::format_money;
 use crate::domain::TicketStatus;
@@ -22,7 +22,27 @@ use crate::tokens::{LinkClaims, LinkPurpose};
 /// A performance an exchange may go to, as the select shows it.
 struct TargetShown {
     id: PerformanceId,
-    label: String,
+    /// Date first, so a phone never cuts it off.
+    when: String,
+    event_name: String,
+    price: String,
+}
+
+/// What an ended ticket became.
+enum Outcome {
+    /// Exchanged into another performance: its own page.
+    NewTicket {
+        path: String,
+        label: String,
+        seat: Option<String>,
+    },
+    /// Exchanged into credit: what was credited and the balance now.
+    Credit { credited: String, balance: String },
+    /// Canceled by the box office: why, and the refund.
+    Canceled {
+        reason: String,
+        refund: Option<String>,
+    },
 }
 
 struct OfferShown {
@@ -43,6 +63,10 @@ struct Shown {
     ticket_id: TicketId,
     status_text: String,
     status_class: &'static str,
+    /// What became of a ticket that no longer admits, and where to go from here.
+    outcome: Option<Outcome>,
+    /// Offer "add to calendar" only while the date holds for this holder.
+    calendar: bool,
     qr_svg: Option<String>,
     offer: Option<OfferShown>,
     closes_at: String,
@@ -66,6 +90,17 @@ struct TicketTemplate<'a> {
     p: &'a Shown,
     notice: Option<String>,
     refused: bool,
+    /// What the patron typed into the transfer form, kept when it is shown again.
+    friend: Friend,
+}
+
+/// The transfer form's fields as the patron typed them.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct Friend {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
 }
 
 /// What the page shows, formatted in the venue's time zone.
@@ -73,9 +108,17 @@ fn shown(page: TicketPage) -> Shown {
     let tz = page.time_zone.as_str();
     let money = |minor| format_money(minor, &page.currency);
     let (status_text, status_class) = match (page.status, &page.offer, &page.claimed_by) {
-        (TicketStatus::Valid, _, _) if page.admitted => {
-            ("Valid: you are in. Enjoy the show!".to_string(), "valid")
-        }
+        (TicketStatus::Valid, _, _) if page.admitted => match &page.admission {
+            Some(admission) => (
+                format!(
+                    "Admitted at {}, {} gate. Enjoy the show!",
+                    venue_clock_text(admission.at, tz),
+                    admission.gate
+                ),
+                "valid",
+            ),
+            None => ("Admitted. Enjoy the show!".to_string(), "valid"),
+        },
         (TicketStatus::Valid, _, _) => ("Valid".to_string(), "valid"),
         (TicketStatus::Transferred, Some(o), _) => (
             format!("Offered to {}: this QR code no longer admits", o.to_name),
@@ -93,7 +136,29 @@ fn shown(page: TicketPage) -> Shown {
             "ended",
         ),
     };
+    let outcome = match (page.status, &page.successor, &page.cancellation) {
+        (TicketStatus::Exchanged, Some(next), _) => Some(Outcome::NewTicket {
+            path: next.path.clone(),
+            label: format!(
+                "{}, {}",
+                next.event_name,
+                venue_time_text(next.starts_at, &next.time_zone)
+            ),
+            seat: next.seat.clone(),
+        }),
+        (TicketStatus::Exchanged, None, _) => Some(Outcome::Credit {
+            credited: money(page.exchange_value.value_minor),
+            balance: money(page.balance_minor.unwrap_or(0)),
+        }),
+        (TicketStatus::Canceled, _, Some(canceled)) => Some(Outcome::Canceled {
+            reason: canceled.reason.clone(),
+            refund: (canceled.refund_minor > 0).then(|| money(canceled.refund_minor)),
+        }),
+        _ => None,
+    };
     Shown {
+        outcome,
+        calendar: page.status == TicketStatus::Valid,
         starts_at: venue_time_text(page.starts_at, tz),
         doors_open_at: venue_time_text(page.doors_open_at, tz),
         price: money(page.price_minor),
@@ -115,12 +180,9 @@ fn shown(page: TicketPage) -> Shown {
             .iter()
             .map(|t| TargetShown {
                 id: t.performance_id,
-                label: format!(
-                    "{}, {} ({})",
-                    t.event_name,
-                    venue_time_text(t.starts_at, &t.time_zone),
-                    money(t.price_minor)
-                ),
+                when: venue_time_text(t.starts_at, &t.time_zone),
+                event_name: t.event_name.clone(),
+                price: money(t.price_minor),
             })
             .collect(),
         event_name: page.event_name,
@@ -146,6 +208,9 @@ fn capitalized(word: &str) -> String {
 #[derive(Debug, Deserialize)]
 pub struct Done {
     done: Option<String>,
+    /// The transfer form's fields, when the patron went back from its review.
+    #[serde(flatten)]
+    friend: Friend,
 }
 
 fn done_message(done: Option<&str>) -> Option<String> {
@@ -154,6 +219,10 @@ fn done_message(done: Option<&str>) -> Option<String> {
             "offered" => "Sent. Your friend has an email with a link to claim the ticket.",
             "taken_back" => "The ticket is yours again, with a new QR code.",
             "exchanged" => "Exchanged. A receipt is on its way to your email.",
+            "exchanged_into" => {
+                "Exchanged: this is your new ticket. A receipt is on its way to your email."
+            }
+            "claimed" => "It's yours: this ticket is in your name now, with its own QR code.",
             _ => return None,
         }
         .to_string(),
@@ -166,6 +235,7 @@ async fn render_ticket(
     status: StatusCode,
     notice: Option<String>,
     refused: bool,
+    friend: Friend,
 ) -> Result<HttpResponse, ApiError> {
     let LinkClaims {
         ticket_id,
@@ -188,6 +258,7 @@ async fn render_ticket(
             p: &shown,
             notice,
             refused,
+            friend,
         },
     ))
 }
@@ -217,8 +288,16 @@ pub async fn page(
     query: web::Query<Done>,
 ) -> Result<HttpResponse, ApiError> {
     record_open(&encore, link.claims.ticket_id, LinkPurpose::View).await;
-    let notice = done_message(query.done.as_deref());
-    render_ticket(encore, link, StatusCode::OK, notice, false).await
+    let Done { done, friend } = query.into_inner();
+    render_ticket(
+        encore,
+        link,
+        StatusCode::OK,
+        done_message(done.as_deref()),
+        false,
+        friend,
+    )
+    .await
 }
 
 /// Runs a change for the page (given the link's ticket id and generation): on success, back to
@@ -229,6 +308,7 @@ async fn act(
     encore: web::Data<Encore>,
     link: SignedLink<View>,
     done: &'static str,
+    typed: Friend,
     change: impl FnOnce(&Encore, TicketId, i32) -> crate::service::Result<Option<String>>
         + Send
         + 'static,
@@ -240,7 +320,8 @@ async fn act(
             Ok(see_other(format!("{path}?done={done}")))
         }
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            let mut page = render_ticket(encore, link, e.status, Some(e.message), true).await?;
+            let mut page =
+                render_ticket(encore, link, e.status, Some(e.message), true, typed).await?;
             if let Some(seconds) = e.retry_after {
                 page.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
@@ -251,29 +332,66 @@ async fn act(
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct TransferForm {
-    name: String,
-    email: String,
-}
-
 /// `POST /t/{token}/transfer`: offer the ticket to a friend.
 pub async fn offer_transfer(
     encore: web::Data<Encore>,
     link: SignedLink<View>,
-    form: web::Form<TransferForm>,
+    form: web::Form<Friend>,
 ) -> Result<HttpResponse, ApiError> {
-    let form = form.into_inner();
+    let typed = form.into_inner();
+    let form = typed.clone();
     act(
         encore,
         link,
         "offered",
+        typed,
         move |encore, ticket_id, generation| {
             let friend = transfers::Friend::parse(&form.name, &form.email)?;
             transfers::offer(encore, ticket_id, generation, friend).map(|_| None)
         },
     )
     .await
+}
+
+#[derive(Template)]
+#[template(path = "pages/transfer_review.html")]
+struct TransferReview<'a> {
+    token: &'a str,
+    event_name: &'a str,
+    starts_at: &'a str,
+    friend: &'a Friend,
+}
+
+/// `POST /t/{token}/transfer/review`: what the transfer will do, before it is done. A friend
+/// that does not parse goes back to the form with what was typed and the reason.
+pub async fn review_transfer(
+    encore: web::Data<Encore>,
+    link: SignedLink<View>,
+    form: web::Form<Friend>,
+) -> Result<HttpResponse, ApiError> {
+    let typed = form.into_inner();
+    if let Err(e) = transfers::Friend::parse(&typed.name, &typed.email) {
+        let e = ApiError::from(e);
+        return render_ticket(encore, link, e.status, Some(e.message), true, typed).await;
+    }
+    let claims = link.claims;
+    let page = run_blocking(move || {
+        patron_pages::ticket_page(&encore, claims.ticket_id, claims.generation)
+    })
+    .await;
+    let page = match page {
+        Ok(page) => shown(page),
+        Err(e) => return superseded_or(e),
+    };
+    Ok(html(
+        StatusCode::OK,
+        &TransferReview {
+            token: &link.token,
+            event_name: &page.event_name,
+            starts_at: &page.starts_at,
+            friend: &typed,
+        },
+    ))
 }
 
 /// `POST /t/{token}/transfer/cancel`: take an open offer back.
@@ -285,6 +403,7 @@ pub async fn take_back(
         encore,
         link,
         "taken_back",
+        Friend::default(),
         move |encore, ticket_id, generation| {
             // The ticket is back at a new generation: this link is superseded, so on by a fresh one.
             let ticket = transfers::cancel(encore, ticket_id, generation)?;
@@ -301,32 +420,139 @@ pub struct ExchangeForm {
     performance_id: Option<i64>,
 }
 
-/// `POST /t/{token}/exchange`: into credit, or into another performance.
+impl ExchangeForm {
+    fn choice(&self) -> Result<ExchangeInto, ApiError> {
+        match (self.into.as_str(), self.performance_id) {
+            ("credit", _) => Ok(ExchangeInto::Credit),
+            ("performance", Some(id)) => Ok(ExchangeInto::Performance(PerformanceId(id))),
+            _ => Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_form",
+                "Choose credit or a performance.",
+            )),
+        }
+    }
+}
+
+/// `POST /t/{token}/exchange`: into credit (back to this page, which then shows the credit),
+/// or into another performance (on to the new ticket's own page).
 pub async fn exchange(
     encore: web::Data<Encore>,
     link: SignedLink<View>,
     form: web::Form<ExchangeForm>,
 ) -> Result<HttpResponse, ApiError> {
-    let into = match (form.into.as_str(), form.performance_id) {
-        ("credit", _) => ExchangeInto::Credit,
-        ("performance", Some(id)) => ExchangeInto::Performance(PerformanceId(id)),
-        _ => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_form",
-                "Choose credit or a performance.",
-            ))
-        }
+    let into = form.choice()?;
+    let done = match into {
+        ExchangeInto::Credit => "exchanged",
+        ExchangeInto::Performance(_) => "exchanged_into",
     };
     act(
         encore,
         link,
-        "exchanged",
+        done,
+        Friend::default(),
         move |encore, ticket_id, generation| {
-            exchanges::exchange(encore, ticket_id, generation, into).map(|_| None)
+            let receipt = exchanges::exchange(encore, ticket_id, generation, into)?;
+            match receipt.new_ticket_id {
+                Some(id) => {
+                    let (ticket, performance) = tickets::get(encore, id)?;
+                    tickets::view_link(encore, "", &ticket, &performance).map(Some)
+                }
+                None => Ok(None),
+            }
         },
     )
     .await
+}
+
+#[derive(Template)]
+#[template(path = "pages/exchange_review.html")]
+struct ExchangeReview<'a> {
+    token: &'a str,
+    event_name: &'a str,
+    starts_at: &'a str,
+    /// The new performance, when exchanging into one: "Hamlet, Friday …" and its price.
+    into: Option<(String, String, PerformanceId)>,
+    value: &'a str,
+    fee: Option<&'a str>,
+    balance: String,
+    /// The credit left afterwards, or how much is missing.
+    credit_after: String,
+    short: bool,
+}
+
+/// `POST /t/{token}/exchange/review`: what the exchange will do (the new performance and its
+/// price, the fee, the credit left or missing), before it is done.
+pub async fn review_exchange(
+    encore: web::Data<Encore>,
+    link: SignedLink<View>,
+    form: web::Form<ExchangeForm>,
+) -> Result<HttpResponse, ApiError> {
+    let into = form.choice()?;
+    let claims = link.claims;
+    let page = run_blocking(move || {
+        patron_pages::ticket_page(&encore, claims.ticket_id, claims.generation)
+    })
+    .await;
+    let page = match page {
+        Ok(page) => page,
+        Err(e) => return superseded_or(e),
+    };
+    let money = |minor| format_money(minor, &page.currency);
+    let target = match into {
+        ExchangeInto::Credit => None,
+        ExchangeInto::Performance(id) => Some(
+            page.targets
+                .iter()
+                .find(|t| t.performance_id == id)
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::CONFLICT,
+                        "not_an_exchange_target",
+                        "That performance is not open for this exchange any more.",
+                    )
+                })?,
+        ),
+    };
+    let balance = page.balance_minor.unwrap_or(0);
+    let after = page
+        .exchange_value
+        .credit_after(balance, target.map(|t| t.price_minor));
+    let shown_page = shown_summary(&page);
+    Ok(html(
+        StatusCode::OK,
+        &ExchangeReview {
+            token: &link.token,
+            event_name: &shown_page.0,
+            starts_at: &shown_page.1,
+            into: target.map(|t| {
+                (
+                    format!(
+                        "{}, {}",
+                        t.event_name,
+                        venue_time_text(t.starts_at, &t.time_zone)
+                    ),
+                    money(t.price_minor),
+                    t.performance_id,
+                )
+            }),
+            value: &money(page.exchange_value.value_minor),
+            fee: (page.exchange_value.fee_minor > 0)
+                .then(|| money(page.exchange_value.fee_minor))
+                .as_deref(),
+            balance: money(balance),
+            credit_after: money(after.abs()),
+            short: after < 0,
+        },
+    ))
+}
+
+/// The event's name and time as the review pages head them.
+fn shown_summary(page: &TicketPage) -> (String, String) {
+    (
+        page.event_name.clone(),
+        venue_time_text(page.starts_at, &page.time_zone),
+    )
 }
 
 /// `GET /t/{token}/calendar.ics`: the performance for the patron's calendar.
@@ -407,6 +633,8 @@ struct ClaimTemplate<'a> {
     from_name: String,
     to_name: String,
     expires_at: String,
+    seat: Option<String>,
+    section: Option<String>,
     open: bool,
     notice: Option<String>,
 }
@@ -422,6 +650,10 @@ pub async fn claim_page(
         patron_pages::claim_page(&encore, claims.ticket_id, claims.generation)
     })
     .await?;
+    // Claimed: the friend (who holds this link) goes on to their own ticket.
+    if let Some(path) = page.claimed_path {
+        return Ok(see_other(format!("{path}?done=claimed")));
+    }
     let tz = page.time_zone.as_str();
     let open = page.offer == OfferState::Open;
     let notice = match page.offer {
@@ -444,6 +676,8 @@ pub async fn claim_page(
             venue: page.venue,
             from_name: page.from_name,
             to_name: page.to_name,
+            seat: page.seat,
+            section: page.section,
             open,
             notice: notice.map(str::to_string),
         },
@@ -463,7 +697,7 @@ pub async fn claim(
     })
     .await;
     match claimed {
-        Ok(path) => Ok(see_other(path)),
+        Ok(path) => Ok(see_other(format!("{path}?done=claimed"))),
         Err(e) if e.status == StatusCode::CONFLICT => Ok(super::problem(
             StatusCode::CONFLICT,
             "This offer is closed",
