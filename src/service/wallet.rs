@@ -83,6 +83,25 @@ fn signed_pass(encore: &Encore, current: &TicketInContext, pass: &PassContent) -
 /// hears of the ticket's later changes.
 pub fn apple_pass(encore: &Encore, ticket_id: TicketId, generation: i32) -> Result<Vec<u8>> {
     signer(encore, ticket_id)?;
+    let (current, pass) = handed_out(encore, ticket_id, generation, Wallet::Apple)?;
+    signed_pass(encore, &current, &pass)
+}
+
+/// Which wallet a pass is handed to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wallet {
+    Apple,
+    Google,
+}
+
+/// The ticket's pass as a link at `generation` hands it out (`LinkSuperseded` when the ticket
+/// has moved on), remembered so that its wallet hears of the ticket's later changes.
+fn handed_out(
+    encore: &Encore,
+    ticket_id: TicketId,
+    generation: i32,
+    wallet: Wallet,
+) -> Result<(TicketInContext, PassContent)> {
     let current = encore
         .db
         .read(|conn| TicketInContext::load(conn, ticket_id))?;
@@ -90,18 +109,17 @@ pub fn apple_pass(encore: &Encore, ticket_id: TicketId, generation: i32) -> Resu
         return Err(Error::LinkSuperseded);
     }
     let pass = content(encore, &current)?;
-    let file = signed_pass(encore, &current, &pass)?;
-    let digest = pass.digest();
+    let google = wallet == Wallet::Google;
     encore.db.write(|conn| {
         Ok::<_, Error>(wallet_passes::hand_out(
             conn,
             ticket_id,
-            &digest,
-            false,
+            &pass.digest(),
+            google,
             now(),
         )?)
     })?;
-    Ok(file)
+    Ok((current, pass))
 }
 
 /// The ticket's "Add to Google Wallet" address, for its ticket page's link at `generation`
@@ -111,27 +129,10 @@ pub fn google_save_url(encore: &Encore, ticket_id: TicketId, generation: i32) ->
     let Some(google) = encore.google_wallet.as_deref() else {
         return Err(Error::not_found("google wallet pass", ticket_id));
     };
-    let current = encore
-        .db
-        .read(|conn| TicketInContext::load(conn, ticket_id))?;
-    if current.ticket.generation != generation {
-        return Err(Error::LinkSuperseded);
-    }
-    let pass = content(encore, &current)?;
-    let url = google
+    let (_, pass) = handed_out(encore, ticket_id, generation, Wallet::Google)?;
+    google
         .save_url(&pass)
-        .map_err(|e| Error::Internal(e.to_string()))?;
-    let digest = pass.digest();
-    encore.db.write(|conn| {
-        Ok::<_, Error>(wallet_passes::hand_out(
-            conn,
-            ticket_id,
-            &digest,
-            true,
-            now(),
-        )?)
-    })?;
-    Ok(url)
+        .map_err(|e| Error::Internal(e.to_string()))
 }
 
 /// The ticket as its pass shows it now (for the worker's Google Wallet update).

@@ -302,6 +302,30 @@ impl TestApp {
             .await
     }
 
+    /// A patron link's token for `ticket_id` at `generation`, made for `purpose`, good for two
+    /// days (as the emails give them).
+    pub fn patron_link(&self, ticket_id: i64, generation: i32, purpose: LinkPurpose) -> String {
+        self.encore
+            .keys
+            .sign(&LinkClaims {
+                ticket_id: TicketId(ticket_id),
+                generation,
+                purpose,
+                exp: (Utc::now() + chrono::Duration::days(2)).timestamp(),
+            })
+            .unwrap()
+    }
+
+    /// The ticket page's link token of `ticket` (an API answer), as its confirmation gives it.
+    pub fn view_token(&self, ticket: &Value) -> String {
+        let generation = ticket["generation"].as_i64().unwrap_or(1) as i32;
+        self.patron_link(
+            ticket["id"].as_i64().unwrap(),
+            generation,
+            LinkPurpose::View,
+        )
+    }
+
     /// A new staff key with `role`, created the way `encore keys create` does.
     pub fn key(&self, role: Role) -> String {
         staff::create_key(&self.encore.db, "test", role)

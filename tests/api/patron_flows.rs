@@ -10,25 +10,12 @@ use fantoccini::Client;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use encore::domain::ids::TicketId;
 use encore::domain::Role;
-use encore::tokens::{LinkClaims, LinkPurpose};
+use encore::tokens::LinkPurpose;
 
 use crate::browser::{find, wait_for_text, Chromedriver};
 use crate::console_browser::assert_accessible;
 use crate::helpers::{on_both_backends, TestApp};
-
-fn link(app: &TestApp, ticket_id: i64, generation: i32, purpose: LinkPurpose) -> String {
-    app.encore
-        .keys
-        .sign(&LinkClaims {
-            ticket_id: TicketId(ticket_id),
-            generation,
-            purpose,
-            exp: (Utc::now() + Duration::days(2)).timestamp(),
-        })
-        .unwrap()
-}
 
 /// An event with two performances in three and four days, the second priced at 30.00 EUR; Ada
 /// holds a 45.00 EUR ticket (seat F12) for the first. Her ticket.
@@ -64,13 +51,7 @@ async fn ada_with_a_ticket(app: &TestApp) -> (Value, i64) {
 }
 
 async fn open_ticket(browser: &Client, app: &TestApp, ticket: &Value) -> String {
-    let id = ticket["id"].as_i64().unwrap();
-    let token = link(
-        app,
-        id,
-        ticket["generation"].as_i64().unwrap() as i32,
-        LinkPurpose::View,
-    );
+    let token = app.view_token(ticket);
     browser
         .goto(&app.url(&format!("/t/{token}")))
         .await
@@ -286,7 +267,7 @@ async fn a_transfer_asks_first_keeps_what_was_typed_and_the_friend_lands_on_thei
     wait_for_text(&browser, "#status", "Offered to Grace Hopper").await;
 
     // Grace opens her claim link: it shows the seat; she claims and lands on her ticket.
-    let claim = link(&app, id, 1, LinkPurpose::Claim);
+    let claim = app.patron_link(id, 1, LinkPurpose::Claim);
     browser
         .goto(&app.url(&format!("/claim/{claim}")))
         .await

@@ -16,9 +16,7 @@ use std::path::Path;
 use std::process::Command;
 
 use encore::config::Config;
-use encore::domain::ids::TicketId;
 use encore::domain::Role;
-use encore::tokens::{LinkClaims, LinkPurpose};
 
 use crate::helpers::{on_each_backend, Backend, TestApp};
 use crate::receiver::Receiver;
@@ -189,83 +187,48 @@ impl Pass {
         assert_eq!(listed.len(), hashed, "{manifest}");
     }
 
-    /// The detached PKCS#7 signature of the manifest verifies against the test CA.
+    /// The detached PKCS#7 signature of the manifest verifies against the test CA; and a
+    /// manifest changed after signing does not.
     fn assert_signature_verifies(&self, credentials: &AppleCredentials) {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("manifest.json"), self.file("manifest.json")).unwrap();
         std::fs::write(dir.path().join("signature"), self.file("signature")).unwrap();
-        let out = Command::new("openssl")
-            .args([
-                "smime",
-                "-verify",
-                "-binary",
-                "-inform",
-                "DER",
-                "-in",
-                "signature",
-                "-content",
-                "manifest.json",
-                "-CAfile",
-                &credentials.path("ca.pem"),
-                "-purpose",
-                "any",
-                "-out",
-                "/dev/null",
-            ])
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "openssl smime -verify: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        // And a manifest changed after signing does not.
-        std::fs::write(dir.path().join("manifest.json"), b"{}").unwrap();
-        let tampered = Command::new("openssl")
-            .args([
-                "smime",
-                "-verify",
-                "-binary",
-                "-inform",
-                "DER",
-                "-in",
-                "signature",
-                "-content",
-                "manifest.json",
-                "-CAfile",
-                &credentials.path("ca.pem"),
-                "-purpose",
-                "any",
-                "-out",
-                "/dev/null",
-            ])
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            !tampered.status.success(),
-            "a changed manifest must not verify"
-        );
+        let verifies = |manifest: &[u8]| {
+            std::fs::write(dir.path().join("manifest.json"), manifest).unwrap();
+            let out = Command::new("openssl")
+                .args([
+                    "smime",
+                    "-verify",
+                    "-binary",
+                    "-inform",
+                    "DER",
+                    "-in",
+                    "signature",
+                    "-content",
+                    "manifest.json",
+                    "-CAfile",
+                    &credentials.path("ca.pem"),
+                    "-purpose",
+                    "any",
+                    "-out",
+                    "/dev/null",
+                ])
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+            (
+                out.status.success(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        };
+        let (ok, why) = verifies(self.file("manifest.json"));
+        assert!(ok, "openssl smime -verify: {why}");
+        assert!(!verifies(b"{}").0, "a changed manifest must not verify");
     }
-}
-
-/// The ticket page's link token for `ticket` (as the confirmation email gives it).
-fn view_token(app: &TestApp, ticket: &Value) -> String {
-    app.encore
-        .keys
-        .sign(&LinkClaims {
-            ticket_id: TicketId(ticket["id"].as_i64().unwrap()),
-            generation: ticket["generation"].as_i64().unwrap_or(1) as i32,
-            purpose: LinkPurpose::View,
-            exp: (Utc::now() + Duration::days(1)).timestamp(),
-        })
-        .unwrap()
 }
 
 async fn download(app: &TestApp, ticket: &Value) -> reqwest::Response {
     app.client
-        .get(app.url(&format!("/t/{}/pass.pkpass", view_token(app, ticket))))
+        .get(app.url(&format!("/t/{}/pass.pkpass", app.view_token(ticket))))
         .send()
         .await
         .unwrap()
@@ -297,7 +260,7 @@ async fn confirmation_text(app: &TestApp) -> String {
 async fn ticket_page(app: &TestApp, ticket: &Value) -> String {
     let response = app
         .client
-        .get(app.url(&format!("/t/{}", view_token(app, ticket))))
+        .get(app.url(&format!("/t/{}", app.view_token(ticket))))
         .send()
         .await
         .unwrap();

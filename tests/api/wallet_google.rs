@@ -12,9 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use encore::config::Config;
-use encore::domain::ids::TicketId;
 use encore::domain::Role;
-use encore::tokens::{LinkClaims, LinkPurpose};
 
 use crate::helpers::{on_each_backend, Backend, TestApp};
 use crate::receiver::Receiver;
@@ -96,18 +94,6 @@ impl ServiceAccount {
     }
 }
 
-fn view_token(app: &TestApp, ticket: &Value) -> String {
-    app.encore
-        .keys
-        .sign(&LinkClaims {
-            ticket_id: TicketId(ticket["id"].as_i64().unwrap()),
-            generation: ticket["generation"].as_i64().unwrap_or(1) as i32,
-            purpose: LinkPurpose::View,
-            exp: (Utc::now() + Duration::days(1)).timestamp(),
-        })
-        .unwrap()
-}
-
 fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -135,7 +121,7 @@ async fn a_saved_ticket_is_signed_and_updated_when_canceled(backend: Backend) {
         .issue_to(performance, "Ada Lovelace", "ada@example.org")
         .await;
     let id = ticket["id"].as_i64().unwrap();
-    let token = view_token(&app, &ticket);
+    let token = app.view_token(&ticket);
 
     let page = app
         .client
@@ -247,7 +233,7 @@ async fn without_settings_there_is_no_google_link(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let performance = app.create_performance(10).await;
     let ticket = app.issue_ticket(performance).await;
-    let token = view_token(&app, &ticket);
+    let token = app.view_token(&ticket);
     let page = app
         .client
         .get(app.url(&format!("/t/{token}")))
