@@ -52,6 +52,29 @@ pub fn refused_tickets(
     .map(entries)
 }
 
+/// Who holds a ticket that still admits, and where they sit: what an offline scanner shows
+/// beside its answer.
+#[derive(Debug, Clone, Queryable)]
+pub struct BundleHolder {
+    pub ticket_id: TicketId,
+    pub holder_name: String,
+    pub seat: Option<String>,
+    pub section: Option<String>,
+}
+
+/// Every ticket of the performance that still admits, with its holder and seat, in id order.
+pub fn holders(
+    conn: &mut Conn<'_>,
+    performance_id: PerformanceId,
+) -> QueryResult<Vec<BundleHolder>> {
+    with_conn!(conn, c => tickets::table
+        .filter(tickets::performance_id.eq(performance_id))
+        .filter(tickets::status.eq(TicketStatus::Valid))
+        .order(tickets::id)
+        .select((tickets::id, tickets::holder_name, tickets::seat, tickets::section))
+        .load(c))
+}
+
 /// The journal's entries with `after < version <= up_to`, oldest first.
 pub fn changes_between(
     conn: &mut Conn<'_>,

@@ -13,6 +13,7 @@ use tokio::sync::Notify;
 use super::scans::{judge, presented, verify_refreshing, FirstAdmission, Verdict};
 use super::tickets::scan_window;
 use super::{signing, Encore, Error, Result};
+pub use crate::db::door::BundleHolder;
 use crate::db::door::{self, UploadedScan};
 use crate::db::{events, scans, Conn};
 use crate::domain::event::{Performance, ScanWindow};
@@ -35,6 +36,12 @@ pub struct OfflineBundle {
     pub keys: Vec<PublicJwk>,
     /// The latest state of every ticket whose earlier tokens must be refused.
     pub refused: Vec<DoorEntry>,
+    /// Every ticket that still admits, with its holder and seat, for the scanner to show
+    /// offline; in complete bundles only (a later one carries `refused` changes only).
+    pub holders: Vec<BundleHolder>,
+    /// How many tickets still admit now: a scanner whose holders differ in number asks for a
+    /// complete bundle again.
+    pub tickets: usize,
 }
 
 /// The bundle for a performance: complete, or the changes after `since` (a version an earlier
@@ -60,12 +67,16 @@ pub fn offline_bundle(
             ),
             _ => (true, door::refused_tickets(conn, performance_id)?),
         };
+        let holders = door::holders(conn, performance_id)?;
+        let tickets = holders.len();
         Ok(OfflineBundle {
             performance,
             version,
             complete,
             keys,
             refused,
+            holders: if complete { holders } else { Vec::new() },
+            tickets,
         })
     })
 }

@@ -1,7 +1,8 @@
 'use strict';
 // The box office's arrivals dashboard: GET /api/v1/performances/{id}/arrivals every few
 // seconds, drawn as inline SVG: arrivals per minute (bars) and admitted so far against the
-// capacity (a line whose top is the capacity), and the count per gate.
+// capacity (a line whose top is the capacity), the count per gate, who is still to arrive, and
+// the refused scans by reason.
 
 (() => {
   const SLOTS = { key: 'encore.boxoffice.key', performance: 'encore.boxoffice.performance' };
@@ -13,6 +14,28 @@
   const RIGHT = 628;
   const TOP = 18;
   const BOTTOM = 226;
+
+  // The refusals' reasons in the words of the door (scan.js says the same to the steward).
+  const REASONS = {
+    already_admitted: 'Already admitted',
+    invalid_signature: 'Not a genuine ticket',
+    unknown_key: 'Unknown signing key',
+    malformed: 'Not a ticket code',
+    expired: 'Expired',
+    not_yet_valid: 'Not valid yet',
+    wrong_performance: 'Another performance',
+    superseded: 'Replaced by a newer code',
+    canceled: 'Canceled',
+    exchanged: 'Exchanged',
+    transferred: 'Transferred',
+    unknown_ticket: 'Unknown ticket',
+    refused_offline: 'Refused offline (valid)',
+    clock_out_of_bounds: "Scanner's clock wrong",
+  };
+  // Outcomes that let the person in: not refusals (conflicts are counted on their own).
+  const NOT_REFUSED = new Set(['admitted', 'conflict']);
+  // A code the page has no words for yet reads as words all the same: stale_code → Stale code.
+  const reason = (code) => REASONS[code] || (code.charAt(0).toUpperCase() + code.slice(1)).replace(/_/g, ' ');
 
   const $ = (id) => document.getElementById(id);
   let key = '';
@@ -80,25 +103,41 @@
       shapes.push(element('text', { x: x(ms), y: BOTTOM + 18, 'text-anchor': anchor }, label));
     }
     chart.replaceChildren(...shapes);
+    // The labels as large on a phone as on a desk: the drawing shrinks with the screen, its
+    // text must not (12 px at the full 640 units).
+    const shown = chart.getBoundingClientRect().width || 640;
+    chart.style.setProperty('--label-size', Math.max(12, Math.round((12 * 640) / shown)) + 'px');
   }
 
-  function show(arrivals) {
-    $('admitted').textContent = String(arrivals.admitted);
-    $('capacity').textContent = String(arrivals.capacity);
-    $('issued').textContent = String(arrivals.tickets_issued);
-    const conflicts = arrivals.conflicts || 0;
-    $('conflicts').hidden = conflicts === 0;
-    $('conflicts').textContent = conflicts + ' ticket(s) admitted offline at two gates (conflicts).';
-    $('gates').tBodies[0].replaceChildren(...arrivals.by_gate.map(({ gate, admitted }) => {
+  function rows(body, pairs, name) {
+    body.replaceChildren(...pairs.map(([label, count, key]) => {
       const row = document.createElement('tr');
-      row.dataset.gate = gate;
-      for (const text of [gate, String(admitted)]) {
+      row.dataset[name] = key;
+      for (const text of [label, Door.count(count)]) {
         const cell = document.createElement('td');
         cell.textContent = text;
         row.appendChild(cell);
       }
       return row;
     }));
+  }
+
+  function show(arrivals) {
+    $('admitted').textContent = Door.count(arrivals.admitted);
+    $('still-to-arrive').textContent = Door.count(arrivals.still_to_arrive);
+    $('capacity').textContent = Door.count(arrivals.capacity);
+    $('issued').textContent = Door.count(arrivals.tickets_issued);
+    const refusals = Object.entries(arrivals.attempts_by_outcome || {})
+      .filter(([code, count]) => !NOT_REFUSED.has(code) && count > 0)
+      .sort((a, b) => b[1] - a[1])
+      .map(([code, count]) => [reason(code), count, code]);
+    rows($('refusals').tBodies[0], refusals, 'reason');
+    $('refusals').hidden = refusals.length === 0;
+    $('no-refusals').hidden = refusals.length > 0;
+    const conflicts = arrivals.conflicts || 0;
+    $('conflicts').hidden = conflicts === 0;
+    $('conflicts').textContent = conflicts + ' ticket(s) admitted offline at two gates (conflicts).';
+    rows($('gates').tBodies[0], arrivals.by_gate.map(({ gate, admitted }) => [gate, admitted, gate]), 'gate');
     draw(arrivals);
   }
 
@@ -121,6 +160,8 @@
   Door.setUp(SLOTS, (chosenKey, chosen) => {
     key = chosenKey;
     performance = chosen;
+    $('performance-name').textContent = Door.performanceLabel(chosen);
+    document.title = 'Arrivals: ' + Door.performanceLabel(chosen);
     round += 1;
     refresh(round);
   });

@@ -60,6 +60,10 @@ const Door = (() => {
     return new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
   }
 
+  function clockLabel(iso) {
+    return new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  }
+
   // Every performance of every event, soonest first, each with its event.
   async function performances(key) {
     const events = await api(key, '/api/v1/events');
@@ -87,28 +91,48 @@ const Door = (() => {
 
   // Wires the page's key form (#key-form, #key, #key-status) and performance picker
   // (#performance) to localStorage under `slots.key` and `slots.performance`, and calls
-  // `onChoose(key, performance)` whenever both are known or either changes. Answers
-  // `{ forget }`: forget() drops the kept key and the performances it listed, and asks for a key.
+  // `onChoose(key, performance)` whenever both are known or either changes. Until then the
+  // set-up (#setup) comes first on the page: a fresh device, or one whose key is refused, has
+  // nothing else to do. A refused key is said in red. Answers `{ forget, choices }`: forget()
+  // drops the kept key and the performances it listed, and asks for a key; choices() lists
+  // the performances the key sees (each with its event).
   function setUp(slots, onChoose) {
     const keyStatus = document.getElementById('key-status');
     const picker = document.getElementById('performance');
     let key = '';
-    let choices = [];
+    let choices = load(slots.performance + '.choices', []);
+
+    function say(text, refused) {
+      keyStatus.textContent = text;
+      keyStatus.classList.toggle('key-refused', Boolean(refused));
+      keyStatus.setAttribute('role', refused ? 'alert' : 'status');
+    }
+
+    // The set-up first while the page cannot work, last (out of the way) once it can.
+    function setUpFirst(first) {
+      const section = document.getElementById('setup');
+      if (!section) return;
+      const main = section.parentElement;
+      if (first && main.firstElementChild !== section) main.prepend(section);
+      if (!first && main.lastElementChild !== section) main.append(section);
+    }
 
     function choose() {
       const chosen = choices.find((p) => String(p.id) === picker.value);
       if (chosen) {
         save(slots.performance, chosen.id);
+        setUpFirst(false);
         onChoose(key, chosen);
       }
     }
 
     async function refresh() {
       if (!key) {
-        keyStatus.textContent = 'Paste a key to start. It stays in this browser.';
+        setUpFirst(true);
+        say('Paste a key to start. It stays in this browser.');
         return;
       }
-      keyStatus.textContent = 'Loading performances…';
+      say('Loading performances…');
       let note;
       try {
         choices = await performances(key);
@@ -118,7 +142,9 @@ const Door = (() => {
           : 'Key accepted, but there is no performance yet.';
       } catch (e) {
         if (!unreachable(e)) {
-          keyStatus.textContent = 'This key does not work: ' + e.message;
+          setUpFirst(true);
+          say('This key does not work: ' + e.message + ' Paste another key.', true);
+          document.getElementById('key').focus();
           return;
         }
         // Offline (a door device reloaded the page): the list this browser loaded last.
@@ -130,11 +156,11 @@ const Door = (() => {
       picker.replaceChildren(...choices.map((p) => {
         const option = document.createElement('option');
         option.value = String(p.id);
-        option.textContent = p.event.name + ' · ' + minuteLabel(p.starts_at);
+        option.textContent = performanceLabel(p);
         option.selected = option.value === remembered;
         return option;
       }));
-      keyStatus.textContent = note;
+      say(note);
       choose();
     }
 
@@ -153,8 +179,21 @@ const Door = (() => {
       key = pasted;
       refresh();
     });
-    return { forget };
+    return { forget, choices: () => choices };
   }
 
-  return { api, load, save, problem, keyForm, setUp, timeLabel, minuteLabel };
+  // A performance in words: its event's name and when it starts.
+  function performanceLabel(performance) {
+    return performance.event.name + ' · ' + minuteLabel(performance.starts_at);
+  }
+
+  // A count in words with its thousands grouped: 1,204.
+  function count(n) {
+    return Number(n).toLocaleString('en-US');
+  }
+
+  return {
+    api, load, save, problem, keyForm, setUp, timeLabel, minuteLabel, clockLabel, performanceLabel,
+    count,
+  };
 })();

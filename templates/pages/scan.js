@@ -4,13 +4,26 @@
 // scan, admitted or refused (with the reason it gave), in a queue in localStorage and uploads
 // it to POST /api/v1/scans/batch when the network is back. The bundle (GET
 // /api/v1/performances/{id}/offline-bundle, refreshed with ?since=version) holds the public
-// keys and the tickets to refuse despite a valid signature.
+// keys, the tickets to refuse despite a valid signature, and who holds each ticket that still
+// admits (to name them offline). Each answer is shown with its time, beeped and vibrated
+// (admitted and refused differently; the beeps can be muted), and cleared after a few seconds
+// so that the next person never reads the last one's answer.
 
 (() => {
   const SLOTS = { key: 'encore.scanner.key', performance: 'encore.scanner.performance' };
   const GATE_SLOT = 'encore.scanner.gate';
   const DEVICE_SLOT = 'encore.scanner.device';
   const QUEUE_SLOT = 'encore.scanner.queue';
+  const MUTE_SLOT = 'encore.scanner.muted';
+  const CLEAR_SLOT = 'encore.scanner.clear_after_seconds';
+  const countSlot = (performanceId) => 'encore.scanner.count.' + performanceId;
+  const CLEAR_AFTER_SECONDS = 4;
+  // What each answer feels and sounds like: one short buzz and a rising pair of high beeps
+  // for admitted; two long buzzes and two low tones for refused.
+  const FEEDBACK = {
+    admitted: { vibrate: [120], tones: [[880, 0.09], [1320, 0.12]] },
+    refused: { vibrate: [300, 120, 300], tones: [[220, 0.3], [165, 0.4]] },
+  };
   const bundleSlot = (performanceId) => 'encore.scanner.bundle.' + performanceId;
   const admittedSlot = (performanceId) => 'encore.scanner.admitted.' + performanceId;
   const LEEWAY_SECONDS = 30; // as the server's scan_clock_leeway_seconds
@@ -61,6 +74,8 @@
   let lastUpload = '';
   let importedKeys = new Map(); // kid → CryptoKey, for the current bundle
   let scans = Promise.resolve(); // the scan under way, see check()
+  let clearTimer = null;
+  let audio = null; // made at the first beep, after the steward has touched the page
 
   const device = Door.load(DEVICE_SLOT, null) || (() => {
     const name = 'web-' + crypto.randomUUID().slice(0, 8);
@@ -69,30 +84,134 @@
   })();
   const gateInput = $('gate');
   gateInput.value = Door.load(GATE_SLOT, 'main');
-  gateInput.addEventListener('change', () => Door.save(GATE_SLOT, gate()));
+  gateInput.addEventListener('change', () => {
+    Door.save(GATE_SLOT, gate());
+    showHeader();
+  });
   const gate = () => gateInput.value.trim() || 'main';
+
+  const clearInput = $('clear-after');
+  clearInput.value = String(Door.load(CLEAR_SLOT, CLEAR_AFTER_SECONDS));
+  clearInput.addEventListener('change', () => Door.save(CLEAR_SLOT, clearAfterSeconds()));
+  function clearAfterSeconds() {
+    const seconds = Math.round(Number(clearInput.value));
+    return Number.isFinite(seconds) && seconds >= 1 ? Math.min(seconds, 60) : CLEAR_AFTER_SECONDS;
+  }
+
+  const muteButton = $('mute');
+  let muted = Door.load(MUTE_SLOT, false) === true;
+  function showMute() {
+    muteButton.setAttribute('aria-pressed', String(muted));
+  }
+  muteButton.addEventListener('click', () => {
+    muted = !muted;
+    Door.save(MUTE_SLOT, muted);
+    showMute();
+  });
+  showMute();
 
   // ---- What the door sees ----
 
+  // A message that stays until the next one (not ready, no camera, …).
   function show(admitted, title, holder, detail, mode) {
+    clearTimeout(clearTimer);
     $('result').className = 'result ' + (admitted ? 'admitted' : 'refused');
     $('result-title').textContent = title;
     $('result-holder').textContent = holder || '';
     $('result-detail').textContent = detail || '';
     $('result-mode').textContent = mode || '';
+    $('result-time').textContent = '';
+  }
+
+  // The answer to a scan: shown with its time, felt and heard, and cleared after the delay
+  // set up on this device.
+  function showAnswer(admitted, title, holder, detail, mode, at) {
+    show(admitted, title, holder, detail, mode);
+    $('result-time').textContent = 'at ' + Door.timeLabel(at || new Date().toISOString());
+    if (admitted) countAdmission();
+    feedback(FEEDBACK[admitted ? 'admitted' : 'refused']);
+    clearTimer = setTimeout(ready, clearAfterSeconds() * 1000);
+  }
+
+  function ready() {
+    $('result').className = 'result idle';
+    $('result-title').textContent = 'Ready';
+    $('result-holder').textContent = '';
+    $('result-detail').textContent = 'Scan or type a ticket code.';
+    $('result-mode').textContent = '';
+    $('result-time').textContent = '';
+  }
+
+  // Never in the way of the answer: a phone without vibration or sound just shows it.
+  function feedback({ vibrate, tones }) {
+    try {
+      if (navigator.vibrate) navigator.vibrate(vibrate);
+    } catch (_) { /* no vibration here */ }
+    if (muted) return;
+    try {
+      const Context = window.AudioContext || window.webkitAudioContext;
+      if (!Context) return;
+      audio = audio || new Context();
+      if (audio.state === 'suspended') audio.resume();
+      let at = audio.currentTime;
+      for (const [frequency, seconds] of tones) {
+        const oscillator = audio.createOscillator();
+        const gain = audio.createGain();
+        oscillator.type = 'square';
+        oscillator.frequency.value = frequency;
+        gain.gain.value = 0.15;
+        oscillator.connect(gain);
+        gain.connect(audio.destination);
+        oscillator.start(at);
+        oscillator.stop(at + seconds);
+        at += seconds + 0.04;
+      }
+    } catch (_) { /* no sound here */ }
+  }
+
+  function seatText(section, seat) {
+    const place = [section, seat].filter(Boolean).join(', seat ');
+    return place ? (section ? 'Section ' : 'Seat ') + place : 'No numbered seat';
   }
 
   function firstAdmissionText(first) {
-    return first ? 'First admitted at gate ' + first.gate + ' at ' + Door.timeLabel(first.at) + '.' : '';
+    return first ? 'First admitted at ' + Door.timeLabel(first.at) + ', gate ' + first.gate + '.' : '';
+  }
+
+  // The performance a ticket is for, in words, from the performances this key lists.
+  function performanceText(performanceId) {
+    const other = setup.choices().find((p) => p.id === performanceId);
+    return other ? 'This ticket is for ' + Door.performanceLabel(other) + '.'
+      : 'This ticket is for another performance (#' + performanceId + ').';
+  }
+
+  // This device's admissions for the performance, kept on the device.
+  function countAdmission() {
+    if (!performance) return;
+    Door.save(countSlot(performance.id), Door.load(countSlot(performance.id), 0) + 1);
+    showHeader();
+  }
+
+  function showHeader() {
+    $('scanning-for').textContent = performance
+      ? 'Scanning for ' + Door.performanceLabel(performance)
+      : 'Door scanner: no performance chosen';
+    $('header-gate').textContent = 'Gate ' + gate();
+    $('device-count').textContent = performance
+      ? Door.count(Door.load(countSlot(performance.id), 0)) : '0';
   }
 
   function showStatus() {
     $('network').textContent = reachable === null ? 'not connected yet'
       : reachable ? 'online' : 'offline: deciding from the offline list';
     const bundle = performance && currentBundle();
+    const tickets = bundle ? Object.keys(bundle.holders || {}).length : 0;
     $('bundle').textContent = bundle
-      ? 'version ' + bundle.version + ', loaded ' + Door.timeLabel(bundle.loaded_at)
+      ? Door.count(tickets) + (tickets === 1 ? ' ticket' : ' tickets') + ', updated '
+        + Door.clockLabel(bundle.loaded_at)
       : 'not loaded';
+    // The version only for whoever inspects the page: the words above are the door's.
+    $('bundle').dataset.version = bundle ? String(bundle.version) : '';
     $('queue').textContent = String(queue().length);
     $('upload-status').textContent = lastUpload;
   }
@@ -147,16 +266,18 @@
       show(false, 'Not checked', '', Door.problem(answer));
       return;
     }
+    const title = WORDS[body.outcome] || body.outcome;
     if (body.admitted) {
       rememberAdmission(chosen.id, body.ticket_id, { at: body.scanned_at, gate: request.gate });
-      const seat = [body.section, body.seat].filter(Boolean).join(' ');
-      show(true, WORDS.admitted, body.holder_name, seat ? 'Seat ' + seat : body.message);
+      showAnswer(true, title, body.holder_name, seatText(body.section, body.seat), '', body.scanned_at);
+    } else if (body.outcome === 'already_admitted') {
+      rememberAdmission(chosen.id, body.ticket_id, body.first_admission);
+      showAnswer(false, title, body.holder_name, seatText(body.section, body.seat) + '. '
+        + (firstAdmissionText(body.first_admission) || body.message), '', body.scanned_at);
+    } else if (body.outcome === 'wrong_performance' && body.performance_id) {
+      showAnswer(false, title, '', performanceText(body.performance_id), '', body.scanned_at);
     } else {
-      if (body.outcome === 'already_admitted') {
-        rememberAdmission(chosen.id, body.ticket_id, body.first_admission);
-      }
-      show(false, WORDS[body.outcome] || body.outcome, '',
-        firstAdmissionText(body.first_admission) || body.message);
+      showAnswer(false, title, '', body.message, '', body.scanned_at);
     }
     upload(); // the network works: send anything waiting
   }
@@ -223,7 +344,7 @@
     const now = Date.now() / 1000;
     if (now + LEEWAY_SECONDS < claims.nbf) return { outcome: 'not_yet_valid' };
     if (now - LEEWAY_SECONDS >= claims.exp) return { outcome: 'expired' };
-    if (claims.pid !== chosen.id) return { outcome: 'wrong_performance' };
+    if (claims.pid !== chosen.id) return { outcome: 'wrong_performance', performance_id: claims.pid };
     const ticketId = claims.tid;
     const entry = bundle.refused[ticketId];
     if (entry && entry.status !== 'valid') return { outcome: entry.status, ticket_id: ticketId };
@@ -250,20 +371,26 @@
       decision = await decideOffline(token, chosen, currentBundle());
     } catch (e) {
       enqueue(token, gateName, at, 'cannot_verify');
-      show(false, WORDS.cannot_verify, '', 'This browser cannot verify codes (' + e.message + ').', 'offline');
+      showAnswer(false, WORDS.cannot_verify, '', 'This browser cannot verify codes (' + e.message + ').', 'offline', at);
       showStatus();
       return;
     }
-    const ticket = decision.ticket_id === undefined ? '' : 'Ticket #' + decision.ticket_id;
+    // Whom the bundle names for the ticket (a ticket that still admits), else its number.
+    const holder = decision.ticket_id === undefined ? null
+      : ((currentBundle() || {}).holders || {})[decision.ticket_id];
+    const ticket = holder ? holder.name
+      : decision.ticket_id === undefined ? '' : 'Ticket #' + decision.ticket_id;
+    const seat = holder ? seatText(holder.section, holder.seat) + '. ' : '';
     if (decision.outcome === 'admitted') {
       enqueue(token, gateName, at);
       rememberAdmission(chosen.id, decision.ticket_id, { at, gate: gateName });
-      show(true, WORDS.admitted, ticket, 'Checked offline; uploaded when the network is back.', 'offline');
+      showAnswer(true, WORDS.admitted, ticket, seat + 'Checked offline; uploaded when the network is back.', 'offline', at);
     } else {
       enqueue(token, gateName, at, decision.outcome);
-      const detail = decision.outcome === 'already_admitted'
-        ? firstAdmissionText(decision.first) : OFFLINE_DETAIL[decision.outcome];
-      show(false, WORDS[decision.outcome] || decision.outcome, ticket, detail, 'offline');
+      const detail = decision.outcome === 'already_admitted' ? seat + firstAdmissionText(decision.first)
+        : decision.outcome === 'wrong_performance' ? performanceText(decision.performance_id)
+          : OFFLINE_DETAIL[decision.outcome];
+      showAnswer(false, WORDS[decision.outcome] || decision.outcome, ticket, detail, 'offline', at);
     }
     showStatus();
   }
@@ -274,7 +401,10 @@
     const chosen = performance;
     if (!key || !chosen) return;
     const held = currentBundle();
-    const since = held ? '?since=' + held.version : '';
+    // A bundle whose holders are fewer or more than the tickets that admit is asked for whole
+    // again: tickets were issued (or ended) since it was loaded.
+    const whole = !held || !held.holders || Object.keys(held.holders).length !== held.tickets;
+    const since = whole ? '' : '?since=' + held.version;
     let answer;
     try {
       answer = await Door.api(key, '/api/v1/performances/' + chosen.id + '/offline-bundle' + since);
@@ -288,7 +418,7 @@
       return;
     }
     const body = answer.body;
-    const fresh = body.complete || !held ? { refused: {} } : held;
+    const fresh = body.complete || !held ? { refused: {}, holders: {} } : held;
     const keys = (body.keys && body.keys.keys) || [];
     if (keys.length || !fresh.keys) {
       fresh.keys = keys;
@@ -298,10 +428,18 @@
     for (const entry of body.refused || []) {
       fresh.refused[entry.ticket_id] = { generation: entry.generation, status: entry.status };
     }
+    for (const holder of body.holders || []) {
+      fresh.holders[holder.ticket_id] = {
+        name: holder.holder_name, seat: holder.seat, section: holder.section,
+      };
+    }
+    fresh.tickets = body.tickets;
     fresh.version = body.version;
     fresh.loaded_at = new Date().toISOString();
     if (performance && performance.id === chosen.id) Door.save(bundleSlot(chosen.id), fresh);
     showStatus();
+    // Tickets were issued or ended since the holders were loaded: the whole list, now.
+    if (!body.complete && Object.keys(fresh.holders || {}).length !== fresh.tickets) refreshBundle();
   }
 
   // What the server made of an uploaded queue (`sent`, in the order of the answer's results),
@@ -367,6 +505,7 @@
     key = chosenKey;
     performance = chosen;
     importedKeys = new Map();
+    showHeader();
     showStatus();
     refreshBundle();
     upload();
@@ -383,6 +522,7 @@
     performance = null;
     importedKeys = new Map();
     show(false, 'No key', '', 'This device\'s key is forgotten. Paste a key to scan again.');
+    showHeader();
     showStatus();
   });
 
@@ -413,5 +553,6 @@
       .catch((e) => { $('page-kept').textContent = 'not kept (' + e.message + ')'; });
   }
 
+  showHeader();
   showStatus();
 })();

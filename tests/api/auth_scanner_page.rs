@@ -39,7 +39,7 @@ async fn forgetting_the_key() {
     let browser = driver.browser().await;
     browser.goto(&app.url("/scan")).await.unwrap();
     use_key(&browser, &scanner).await;
-    wait_for_text(&browser, "#bundle", "version").await;
+    wait_for_text(&browser, "#bundle", "tickets, updated").await;
     let bundle = format!("encore.scanner.bundle.{performance}");
     let before = kept(&browser).await;
     assert!(
@@ -70,6 +70,6 @@ async fn forgetting_the_key() {
     browser.refresh().await.unwrap();
     wait_for_text(&browser, "#key-status", "paste a key").await;
     use_key(&browser, &scanner).await;
-    wait_for_text(&browser, "#bundle", "version").await;
+    wait_for_text(&browser, "#bundle", "tickets, updated").await;
     browser.close().await.unwrap();
 }

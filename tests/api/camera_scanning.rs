@@ -295,7 +295,9 @@ async fn wedge_admits() {
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(text(&browser, "#result-title").await, "Admitted");
+    // Still Ada's answer, or (its few seconds over) the page ready again: no refusal.
+    let title = text(&browser, "#result-title").await;
+    assert!(title == "Admitted" || title == "Ready", "{title}");
     admitted_once(&app, &ada).await;
     browser.close().await.unwrap();
 }

@@ -28,6 +28,7 @@ mod console_proxies;
 mod console_resend;
 mod console_staff;
 mod door;
+mod door_experience;
 mod email;
 mod event_update;
 mod issuance;

@@ -15,7 +15,7 @@ use crate::domain::scan::DoorEntry;
 use crate::domain::ScanOutcome;
 use crate::http::error::ApiError;
 use crate::http::run_blocking;
-use crate::service::door::{self, OfflineScan, Upload, UploadResult};
+use crate::service::door::{self, BundleHolder, OfflineScan, Upload, UploadResult};
 use crate::service::Encore;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -44,6 +44,26 @@ impl<'a> From<&'a DoorEntry> for RefusedView<'a> {
     }
 }
 
+/// A ticket that still admits: whom the scanner shows offline.
+#[derive(Debug, Serialize, ToSchema)]
+struct HolderView<'a> {
+    ticket_id: i64,
+    holder_name: &'a str,
+    seat: Option<&'a str>,
+    section: Option<&'a str>,
+}
+
+impl<'a> From<&'a BundleHolder> for HolderView<'a> {
+    fn from(holder: &'a BundleHolder) -> Self {
+        HolderView {
+            ticket_id: holder.ticket_id.0,
+            holder_name: &holder.holder_name,
+            seat: holder.seat.as_deref(),
+            section: holder.section.as_deref(),
+        }
+    }
+}
+
 /// What a scanner needs to decide offline: the keys, and every ticket whose earlier tokens
 /// must be refused.
 #[derive(Debug, Serialize, ToSchema)]
@@ -55,6 +75,11 @@ struct BundleView<'a> {
     complete: bool,
     keys: JwksView,
     refused: Vec<RefusedView<'a>>,
+    /// Every ticket that still admits, with its holder and seat; in complete bundles only.
+    holders: Vec<HolderView<'a>>,
+    /// How many tickets still admit now (a later bundle too): holders held in another number
+    /// mean the scanner should ask for a complete bundle again.
+    tickets: usize,
     starts_at: DateTime<Utc>,
     doors_open_at: DateTime<Utc>,
 }
@@ -86,6 +111,8 @@ pub async fn offline_bundle(
             complete: bundle.complete,
             keys: JwksView::from(bundle.keys.clone()),
             refused: bundle.refused.iter().map(RefusedView::from).collect(),
+            holders: bundle.holders.iter().map(HolderView::from).collect(),
+            tickets: bundle.tickets,
             starts_at: p.starts_at(),
             doors_open_at: p.doors_open_at(),
         }))
