@@ -21,6 +21,7 @@ pub mod maintenance;
 pub mod outbox;
 pub mod patron_pages;
 pub mod readiness;
+pub mod rotating;
 pub mod scan_writer;
 pub mod scans;
 pub mod search;
@@ -57,6 +58,8 @@ pub struct Encore {
     key_refresh: Arc<signing::RefreshGate>,
     /// The key file's key, which seals the signing keys in the database.
     sealer: Arc<signing::Sealer>,
+    /// The key rotating codes' per-ticket secrets are derived from (`service::rotating`).
+    code_key: Arc<crate::tokens::CodeKey>,
 }
 
 /// The settings the rules read (a subset of [`Config`]).
@@ -80,6 +83,8 @@ pub struct Settings {
     pub staff_sessions: crate::domain::staff::SessionLimits,
     /// The reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How many rotation periods either side of now a rotating code is still accepted.
+    pub rotation_leeway_steps: u32,
 }
 
 impl Settings {
@@ -112,6 +117,7 @@ impl Settings {
                 .iter()
                 .filter_map(|proxy| proxy.parse().ok())
                 .collect(),
+            rotation_leeway_steps: config.rotation_leeway_steps,
         }
     }
 }
@@ -132,6 +138,8 @@ impl Encore {
         }
         let (keys, sealer) = signing::load_keyring(&db, signing::key_file(config))
             .context("cannot load the token signing keys")?;
+        let code_key = signing::load_code_key(&db, &sealer)
+            .context("cannot derive the rotating codes' key")?;
         let settings = Settings::from_config(config);
         let outbox_wakeup = Arc::new(Notify::new());
         let lobby = door::LobbyMail {
@@ -143,6 +151,7 @@ impl Encore {
                 db.clone(),
                 config.postgres_scan_writers,
                 lobby,
+                settings.clone(),
             ),
             db,
             keys: Arc::new(keys),
@@ -155,6 +164,7 @@ impl Encore {
             },
             key_refresh: Arc::new(signing::RefreshGate::default()),
             sealer: Arc::new(sealer),
+            code_key: Arc::new(code_key),
         })
     }
 }

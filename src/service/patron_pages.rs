@@ -6,12 +6,14 @@
 use chrono::{DateTime, Utc};
 
 use super::exchanges::exchange_targets;
+use super::rotating::barcode_of;
 use super::tickets::{token_for, TicketInContext};
 use super::{Encore, Error, Result};
 use crate::db::{credit, transfers as offers};
 use crate::domain::ids::{PerformanceId, TicketId};
 use crate::domain::offer::OfferStatus;
 use crate::domain::policy::{Change, ExchangeValue, Refusal};
+use crate::domain::rotating::RotatingBarcode;
 use crate::domain::TicketStatus;
 use crate::email::messages::{calendar, TicketFacts};
 use crate::tokens::render_svg;
@@ -32,8 +34,10 @@ pub struct TicketPage {
     pub currency: String,
     pub status: TicketStatus,
     pub admitted: bool,
-    /// The QR code (SVG) while the ticket admits.
+    /// The QR code (SVG) while the ticket admits, when its event's codes are static.
     pub qr_svg: Option<String>,
+    /// The rotating code while the ticket admits, when its event's codes rotate.
+    pub rotating: Option<RotatingOnPage>,
     /// The open offer of a ticket on offer to a friend.
     pub offer: Option<OpenOffer>,
     /// Who claimed a transferred ticket.
@@ -50,6 +54,13 @@ pub struct TicketPage {
     pub balance_minor: Option<i64>,
     /// The performances the ticket may be exchanged into now (none when it may not be).
     pub targets: Vec<ExchangeOption>,
+}
+
+/// The ticket page's rotating code: the barcode (its secret is for the holder's page only),
+/// or, before the event reveals it, when it will appear.
+pub enum RotatingOnPage {
+    Shown(RotatingBarcode),
+    From(DateTime<Utc>),
 }
 
 /// A ticket's open offer to a friend.
@@ -90,7 +101,16 @@ pub fn ticket_page(encore: &Encore, ticket_id: TicketId, generation: i32) -> Res
             }
             _ => (None, None),
         };
-        let qr_svg = if status == TicketStatus::Valid {
+        let rotating = Some(status)
+            .filter(|s| *s == TicketStatus::Valid)
+            .and_then(|_| barcode_of(encore, ticket, event))
+            .map(
+                |barcode| match event.barcode.revealed_at(performance.doors_open_at()) {
+                    Some(from) if now < from => RotatingOnPage::From(from),
+                    _ => RotatingOnPage::Shown(barcode),
+                },
+            );
+        let qr_svg = if status == TicketStatus::Valid && rotating.is_none() {
             let token = token_for(encore, ticket, performance)?;
             Some(render_svg(&token).map_err(|e| Error::Internal(e.to_string()))?)
         } else {
@@ -142,6 +162,7 @@ pub fn ticket_page(encore: &Encore, ticket_id: TicketId, generation: i32) -> Res
             status,
             admitted: ticket.is_admitted(),
             qr_svg,
+            rotating,
             offer: offer.map(|o| OpenOffer {
                 to_name: o.to.name,
                 expires_at: o.expires_at,

@@ -4,8 +4,9 @@
 // are in localStorage). Network first, so a reachable server always serves the newest page;
 // the API is never touched here.
 
-const CACHE = 'encore-scanner-v1';
-const PAGE = ['/scan', '/assets/patron.css', '/assets/door.css', '/assets/door.js', '/assets/scan.js'];
+const CACHE = 'encore-scanner-v2';
+const PAGE = ['/scan', '/assets/patron.css', '/assets/door.css', '/assets/door.js', '/assets/totp.js',
+  '/assets/scan.js'];
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(PAGE)).then(() => self.skipWaiting()));

@@ -39,6 +39,7 @@ mod openapi;
 mod processes;
 mod races_cancel;
 mod races_clock;
+mod rotating_codes;
 mod scanner_page;
 mod scans;
 mod search;

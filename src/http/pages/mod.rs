@@ -39,6 +39,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/t/{token}/exchange", web::post().to(ticket::exchange))
         .route("/claim/{token}", web::get().to(ticket::claim_page))
         .route("/claim/{token}", web::post().to(ticket::claim))
+        .configure(|cfg| {
+            for (path, body) in ticket::SCRIPTS {
+                cfg.route(
+                    path,
+                    web::get().to(move || async move { asset(JAVASCRIPT, body) }),
+                );
+            }
+        })
         .configure(door::routes)
         .configure(journey::routes)
         .configure(box_office::routes);
