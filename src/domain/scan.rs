@@ -634,6 +634,48 @@ mod tests {
     }
 
     #[test]
+    fn a_rotating_event_refuses_static_codes_and_holds_rotating_ones_to_their_window() {
+        let t = |h| Utc.with_ymd_and_hms(2026, 12, 1, h, 0, 0).unwrap();
+        let window = ScanWindow {
+            not_before: t(12),
+            expires: t(23),
+        };
+        let rotating = Barcode::Rotating {
+            period_seconds: 15,
+            reveal_hours_before_doors: Some(1),
+        };
+        let leeway = Duration::seconds(30);
+        let rules = |code, barcode, revealed_at, at| {
+            refused_by_rules(code, barcode, window, revealed_at, at, leeway)
+        };
+        assert_eq!(
+            rules(CodeKind::Static, rotating, None, t(19)),
+            Some(ScanOutcome::StaticCodeNotAccepted)
+        );
+        assert_eq!(rules(CodeKind::Paper, rotating, None, t(19)), None);
+        assert_eq!(rules(CodeKind::Static, Barcode::Static, None, t(19)), None);
+        // Revealed at 18:00 (doors at 19:00): not before.
+        assert_eq!(
+            rules(CodeKind::Rotating, rotating, Some(t(18)), t(17)),
+            Some(ScanOutcome::NotYetValid)
+        );
+        assert_eq!(
+            rules(CodeKind::Rotating, rotating, Some(t(18)), t(18)),
+            None
+        );
+        assert_eq!(
+            rules(CodeKind::Rotating, rotating, None, t(22)),
+            None,
+            "until the window ends"
+        );
+        let after = t(23) + Duration::minutes(1);
+        assert_eq!(
+            rules(CodeKind::Rotating, rotating, None, after),
+            Some(ScanOutcome::Expired)
+        );
+    }
+
+    #[test]
     fn codes_are_stable_and_unique() {
         for o in ScanOutcome::ALL {
             assert_eq!(ScanOutcome::from_code(o.code()), Some(o));
