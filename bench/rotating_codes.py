@@ -13,13 +13,20 @@ import struct
 import sys
 import time
 
-bundle = json.load(open(sys.argv[1]))
-rotating = bundle["rotating"]
-period, digits = rotating["period_seconds"], rotating["digits"]
-counter = struct.pack(">Q", int(time.time()) // period)
-for ticket in rotating["tickets"]:
-    mac = hmac.new(bytes.fromhex(ticket["key"]), counter, hashlib.sha1).digest()
-    offset = mac[-1] & 0x0F
-    value = (struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 10**digits
-    code = f"RC1:{sys.argv[2]}:{ticket['ticket_id']}:{ticket['generation']}:{period}:{value:0{digits}d}"
-    print(f"{ticket['ticket_id']}\t{code}")
+
+def codes(bundle, performance_id, at=None):
+    """(ticket_id, code of `at`, default now) for every ticket of the bundle, in its order."""
+    rotating = bundle["rotating"]
+    period, digits = rotating["period_seconds"], rotating["digits"]
+    counter = struct.pack(">Q", int(time.time() if at is None else at) // period)
+    for ticket in rotating["tickets"]:
+        mac = hmac.new(bytes.fromhex(ticket["key"]), counter, hashlib.sha1).digest()
+        offset = mac[-1] & 0x0F
+        value = (struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 10**digits
+        yield ticket["ticket_id"], (f"RC1:{performance_id}:{ticket['ticket_id']}:"
+                                    f"{ticket['generation']}:{period}:{value:0{digits}d}")
+
+
+if __name__ == "__main__":
+    for ticket_id, code in codes(json.load(open(sys.argv[1])), sys.argv[2]):
+        print(f"{ticket_id}\t{code}")

@@ -178,12 +178,13 @@ impl CodeSubject {
 
     /// The bytes a per-ticket secret is derived from: every field, fixed width, after a label
     /// that keeps this derivation apart from any other use of the key.
-    pub fn derivation_input(&self) -> Vec<u8> {
-        let mut input = b"encore rotating code v1".to_vec();
-        input.extend_from_slice(&self.performance_id.0.to_be_bytes());
-        input.extend_from_slice(&self.ticket_id.0.to_be_bytes());
-        input.extend_from_slice(&self.generation.to_be_bytes());
-        input.extend_from_slice(&self.period_seconds.to_be_bytes());
+    pub fn derivation_input(&self) -> [u8; 47] {
+        let mut input = [0u8; 47];
+        input[..23].copy_from_slice(b"encore rotating code v1");
+        input[23..31].copy_from_slice(&self.performance_id.0.to_be_bytes());
+        input[31..39].copy_from_slice(&self.ticket_id.0.to_be_bytes());
+        input[39..43].copy_from_slice(&self.generation.to_be_bytes());
+        input[43..47].copy_from_slice(&self.period_seconds.to_be_bytes());
         input
     }
 }
@@ -254,20 +255,41 @@ impl RotatingBarcode {
     /// Whether `totp` is this code's value at `unix_seconds`, or within `leeway_steps` periods
     /// either side of it (for clocks that drift and a code shown just as it turned).
     pub fn accepts(&self, totp: &str, unix_seconds: i64, leeway_steps: u32) -> bool {
-        let now = step(unix_seconds, self.subject.period_seconds) as i64;
-        let leeway = i64::from(leeway_steps);
-        // Every step is computed, matched or not: the time taken says nothing of the value.
-        let mut matched = false;
-        for counter in (now - leeway)..=(now + leeway) {
-            if counter >= 0 {
-                matched |= constant_time_eq(
-                    hotp(&self.secret, counter as u64, self.digits).as_bytes(),
-                    totp.as_bytes(),
-                );
-            }
-        }
-        matched
+        totp_accepts(
+            &self.secret,
+            self.subject.period_seconds,
+            self.digits,
+            totp,
+            unix_seconds,
+            leeway_steps,
+        )
     }
+}
+
+/// Whether `totp` is the TOTP value of `secret` at `unix_seconds`, or within `leeway_steps`
+/// periods either side. The step of now is tried first and a match ends the search: a live code
+/// is almost always of now, and where it matched tells nothing its holder does not know; a
+/// wrong value costs every step. The keyed HMAC state is made once and cloned per step.
+pub fn totp_accepts(
+    secret: &[u8],
+    period_seconds: u32,
+    digits: u32,
+    totp: &str,
+    unix_seconds: i64,
+    leeway_steps: u32,
+) -> bool {
+    let well_formed = totp.len() == digits as usize && totp.bytes().all(|b| b.is_ascii_digit());
+    let Some(presented) = totp.parse::<u64>().ok().filter(|_| well_formed) else {
+        return false;
+    };
+    let keyed = Hmac::<Sha1>::new_from_slice(secret).expect("HMAC takes a key of any length");
+    let now = step(unix_seconds, period_seconds) as i64;
+    let leeway = i64::from(leeway_steps);
+    std::iter::once(0)
+        .chain((1..=leeway).flat_map(|d| [-d, d]))
+        .map(|d| now + d)
+        .filter(|counter| *counter >= 0)
+        .any(|counter| hotp_value(keyed.clone(), counter as u64, digits) == presented)
 }
 
 /// RFC 6238's time step: whole periods since the Unix epoch (before it, step 0).
@@ -277,7 +299,13 @@ fn step(unix_seconds: i64, period_seconds: u32) -> u64 {
 
 /// RFC 4226's HOTP with HMAC-SHA1 and dynamic truncation, `digits` decimal digits.
 pub fn hotp(secret: &[u8], counter: u64, digits: u32) -> String {
-    let mut mac = Hmac::<Sha1>::new_from_slice(secret).expect("HMAC takes a key of any length");
+    let mac = Hmac::<Sha1>::new_from_slice(secret).expect("HMAC takes a key of any length");
+    let value = hotp_value(mac, counter, digits);
+    format!("{value:0width$}", width = digits as usize)
+}
+
+/// HOTP's value as a number, from the HMAC state keyed with the secret.
+fn hotp_value(mut mac: Hmac<Sha1>, counter: u64, digits: u32) -> u64 {
     mac.update(&counter.to_be_bytes());
     let hash = mac.finalize().into_bytes();
     let offset = usize::from(hash[hash.len() - 1] & 0x0f);
@@ -287,12 +315,7 @@ pub fn hotp(secret: &[u8], counter: u64, digits: u32) -> String {
         hash[offset + 2],
         hash[offset + 3],
     ]);
-    let value = u64::from(binary) % 10u64.pow(digits);
-    format!("{value:0width$}", width = digits as usize)
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    u64::from(binary) % 10u64.pow(digits)
 }
 
 /// A rotating code as scanned: what it names and its TOTP value.
@@ -410,6 +433,19 @@ mod tests {
         assert!(!code.accepts(&totp, t + 15, 0));
         assert!(!code.accepts(&totp, t + 45, 1));
         assert!(!code.accepts("00000000x", t, 1));
+        assert!(!code.accepts(&totp[1..], t, 1), "too short");
+        // Two steps of leeway reach two steps either side, and no further.
+        assert!(code.accepts(&totp, t + 30, 2));
+        assert!(code.accepts(&totp, t - 30, 2));
+        assert!(!code.accepts(&totp, t + 45, 2));
+        // The search stops at a match, but answers as the whole window would.
+        let secret = code.secret;
+        for offset in -4..=4 {
+            let at = t + offset * 15;
+            let expected =
+                (-1..=1_i64).any(|d| hotp(&secret, (step(at, 15) as i64 + d) as u64, 8) == totp);
+            assert_eq!(code.accepts(&totp, at, 1), expected, "offset {offset}");
+        }
     }
 
     #[test]

@@ -14,9 +14,11 @@ use sha2::Sha256;
 
 use crate::domain::rotating::{CodeSubject, RotatingBarcode, SECRET_BYTES};
 
-/// The key rotating codes' secrets are derived from.
+/// The key rotating codes' secrets are derived from, kept as the HMAC state already keyed with
+/// it: every derivation clones it rather than hashing the key's pads again (the door derives
+/// one per rotating scan).
 #[derive(Clone)]
-pub struct CodeKey([u8; 32]);
+pub struct CodeKey(Hmac<Sha256>);
 
 impl std::fmt::Debug for CodeKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -28,15 +30,15 @@ impl CodeKey {
     /// The code key of a signing key's private material, under a label of its own, so that it
     /// reveals nothing of the signing key and no other derivation from it can collide.
     pub fn from_signing_key(private_key: &str) -> CodeKey {
-        CodeKey(hmac_sha256(
-            private_key.as_bytes(),
-            b"encore rotating-code key v1",
-        ))
+        let key = hmac_sha256(private_key.as_bytes(), b"encore rotating-code key v1");
+        CodeKey(Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes a key of any length"))
     }
 
     /// The TOTP secret of the code `subject` names.
     pub fn secret(&self, subject: &CodeSubject) -> [u8; SECRET_BYTES] {
-        let full = hmac_sha256(&self.0, &subject.derivation_input());
+        let mut mac = self.0.clone();
+        mac.update(&subject.derivation_input());
+        let full: [u8; 32] = mac.finalize().into_bytes().into();
         let mut secret = [0u8; SECRET_BYTES];
         secret.copy_from_slice(&full[..SECRET_BYTES]);
         secret
