@@ -15,6 +15,11 @@ counters, sends its scans one after another over one keep-alive connection, and 
 * accepted  - fresh tokens, each admitted once
 * duplicate - the accepted tokens again (already admitted)
 
+With --codes rotating the event's codes rotate (rotation_seconds=300, so a code computed before
+the phases stays live through them under callgrind) and the accepted and duplicate phases scan
+the tickets' rotating codes (from the offline bundle's keys, bench/rotating_codes.py) instead of
+their signed tokens; the invalid phase still sends signed tokens with a bad signature.
+
 It prints instructions per scan for every binary and phase (all of the server's threads, so
 the HTTP stack, the scan writer and SQLite are all in it). With --keep DIR the callgrind files
 stay for `callgrind_annotate --inclusive=yes DIR/<binary>-<phase>.out`, to see where the
@@ -35,6 +40,9 @@ import sys
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rotating_codes  # noqa: E402  (beside this file)
 
 BULK_MAX = 1000  # the bulk endpoint's maximum
 
@@ -129,8 +137,9 @@ def with_bad_signature(token, n):
     return token[:at] + ("B" if token[at] == "A" else "A") + token[at + 1 :]
 
 
-def issue(binary, workdir, database, count):
-    """Issues `count` tickets through the API and returns their tokens, in order."""
+def issue(binary, workdir, database, count, rotating=False):
+    """Issues `count` tickets through the API; returns the key, their tokens and (rotating)
+    their rotating codes of now, in order."""
     env = {**os.environ, "DATABASE_URL": f"sqlite://{database}", "RUST_LOG": "warn",
            "ENCORE_CONFIG": os.path.join(workdir, "no-config-file.toml")}
     created = subprocess.run([binary, "keys", "create", "--role", "admin", "--name", "bench"],
@@ -141,8 +150,10 @@ def issue(binary, workdir, database, count):
     server = Server(binary, workdir, database)
     try:
         client = Client(server.port, key)
-        status, event = client.post("/api/v1/events", {"name": "Bench", "venue": "Hall",
-                                                       "time_zone": "Europe/Vienna"})
+        event = {"name": "Bench", "venue": "Hall", "time_zone": "Europe/Vienna"}
+        if rotating:
+            event.update(barcode="rotating", rotation_seconds=300)
+        status, event = client.post("/api/v1/events", event)
         assert status == 201, (status, event)
         starts_at = (datetime.now(timezone.utc) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
         status, performance = client.post(f"/api/v1/events/{event['id']}/performances",
@@ -157,9 +168,16 @@ def issue(binary, workdir, database, count):
                 f"/api/v1/performances/{performance['id']}/tickets/bulk", {"tickets": tickets})
             assert status == 201, (status, answer)
             tokens += [ticket["token"] for ticket in answer["tickets"]]
+        codes = []
+        if rotating:
+            client.connection.request("GET", f"/api/v1/performances/{performance['id']}/offline-bundle",
+                                      headers=client.headers)
+            bundle = json.loads(client.connection.getresponse().read())
+            codes = [code for _, code in rotating_codes.codes(bundle, performance["id"])]
+            assert len(codes) == count, len(codes)
     finally:
         server.stop()
-    return key, tokens
+    return key, tokens, codes
 
 
 def callgrind_total(path):
@@ -172,12 +190,14 @@ def callgrind_total(path):
     sys.exit(f"no totals in {path}")
 
 
-def measure(binary, requests, warmup, keep):
+def measure(binary, requests, warmup, keep, rotating=False):
     workdir = tempfile.mkdtemp(prefix="encore-instructions-")
     database = os.path.join(workdir, "encore.db")
     try:
         log(f"{binary}: issuing {warmup + requests} tickets")
-        key, tokens = issue(binary, workdir, database, warmup + requests)
+        key, tokens, codes = issue(binary, workdir, database, warmup + requests, rotating)
+        # What the door is shown: the rotating codes where the event rotates.
+        shown = codes or tokens
         base = os.path.join(workdir, "callgrind.out")
         log(f"{binary}: serving under callgrind")
         server = Server(binary, workdir, database, callgrind_out=base)
@@ -185,13 +205,13 @@ def measure(binary, requests, warmup, keep):
         try:
             client = Client(server.port, key)
             # Warm-up: every kind of answer once or more, so lazy set-up is not counted.
-            for n, token in enumerate(tokens[:warmup]):
+            for n, (token, code) in enumerate(zip(tokens[:warmup], shown[:warmup])):
                 client.scan(with_bad_signature(token, n))
-                client.scan(token)
-                client.scan(token)
-            fresh = tokens[warmup:]
+                client.scan(code)
+                client.scan(code)
+            fresh = shown[warmup:]
             phases = {
-                "invalid": [with_bad_signature(t, n) for n, t in enumerate(fresh)],
+                "invalid": [with_bad_signature(t, n) for n, t in enumerate(tokens[warmup:])],
                 "accepted": fresh,
                 "duplicate": fresh,
             }
@@ -232,12 +252,17 @@ def main():
     parser.add_argument("--requests", type=int, default=2000, help="scans per phase")
     parser.add_argument("--warmup", type=int, default=200, help="warm-up scans of each kind")
     parser.add_argument("--keep", metavar="DIR", help="keep the callgrind files in DIR")
+    parser.add_argument("--codes", choices=("static", "rotating"), default="static",
+                        help="scan the signed tokens (static) or the rotating codes")
     args = parser.parse_args()
     for tool in ("valgrind", "callgrind_control"):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} is missing: apt-get install valgrind")
-    rows = [(binary, measure(binary, args.requests, args.warmup, args.keep)) for binary in args.binaries]
-    print(f"\nInstructions per scan (callgrind, all server threads, {args.requests} scans per phase)\n")
+    rotating = args.codes == "rotating"
+    rows = [(binary, measure(binary, args.requests, args.warmup, args.keep, rotating))
+            for binary in args.binaries]
+    print(f"\nInstructions per scan (callgrind, all server threads, {args.requests} scans per phase, "
+          f"{args.codes} codes)\n")
     print("| binary | invalid | accepted | duplicate |")
     print("|---|---:|---:|---:|")
     for binary, results in rows:

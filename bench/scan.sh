@@ -9,6 +9,10 @@
 #   DURATION=20s              length of the accepted, duplicate and invalid phases
 #   WARMUP=10s                warm-up with invalid tokens after the server starts
 #   TICKETS=20000             tickets issued (and the performance's capacity)
+#   CODES=static              static: the signed tokens; rotating: the event's codes rotate
+#                             (rotation_seconds=30) and the accepted and duplicate phases scan
+#                             rotating codes (RC1:…), computed from the offline bundle's keys just
+#                             before each phase (a code stays live 30 to 60 s: longer than a phase)
 #   BENCH_PORT=18181          the server listens on 127.0.0.1:BENCH_PORT
 #   BENCH_PG=postgres://postgres@127.0.0.1:5432    PostgreSQL server (trust auth)
 #   ENCORE_WORKERS, ENCORE_DB_POOL_SIZE           passed through to the server
@@ -25,6 +29,8 @@ CONCURRENCY=${CONCURRENCY:-"1 8 32 64"}
 DURATION=${DURATION:-20s}
 WARMUP=${WARMUP:-10s}
 TICKETS=${TICKETS:-20000}
+CODES=${CODES:-static}
+ROTATION_SECONDS=30
 BATCH_SIZE=1000 # the bulk endpoint's maximum
 PORT=${BENCH_PORT:-18181}
 BENCH_PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
@@ -55,6 +61,7 @@ CHECKS=()
 DETAIL_ROWS=()
 declare -A ISSUANCE=() # backend -> issuance summary line
 declare -A API_KEY=()  # backend -> admin key (the database copies carry it)
+declare -A PERFORMANCE=() # backend -> the performance's id
 declare -A TABLE=()    # backend -> rows of the summary table
 declare -A FOOTNOTES=()
 declare -A W=()        # the last wrk phase's SCAN_RESULT fields, plus cpu_ticks
@@ -167,11 +174,25 @@ snapshot_database() {
 snap() { echo "${SNAP[$1]:-0}"; }
 
 # The tokens of the tickets admitted so far, in file order: the duplicate phase rescans these.
+# (CODES=rotating: their rotating codes of now, from the fourth argument.)
 write_admitted_tokens() {
-  local backend=$1 name=$2 out=$3
+  local backend=$1 name=$2 out=$3 ids_tokens=${4:-$WORK/$1-ids-tokens.tsv}
   sql "$backend" "$name" "SELECT id FROM tickets WHERE admitted_at IS NOT NULL" |
     awk -F'\t' 'NR == FNR { admitted[$1] = 1; next } ($1 in admitted) { print $2 }' \
-      - "$WORK/$backend-ids-tokens.tsv" >"$out"
+      - "$ids_tokens" >"$out"
+}
+
+# CODES=rotating: id<TAB>rotating code of now for every ticket, in issuance (id) order, from
+# the keys the offline bundle gives a scanner (TOTP, RFC 6238, as the wallet would show it).
+write_rotating_codes() {
+  local backend=$1 out=$2
+  curl -sf --max-time 60 -H "Authorization: Bearer ${API_KEY[$backend]}" \
+    "$BASE_URL/api/v1/performances/${PERFORMANCE[$backend]}/offline-bundle" >"$out.bundle" ||
+    die "could not fetch the offline bundle"
+  python3 "$BENCH_DIR/rotating_codes.py" "$out.bundle" "${PERFORMANCE[$backend]}" >"$out"
+  local count
+  count=$(wc -l <"$out")
+  [[ $count == "$TICKETS" ]] || die "the bundle gave $count rotating codes, not $TICKETS"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -278,7 +299,9 @@ issue_tickets() {
 
   start_server "$url" "$RUN_DIR/$backend-issue-server.log"
   local answer event performance starts_at
-  answer=$(api_post /api/v1/events '{"name":"Bench","venue":"Hall","time_zone":"Europe/Vienna"}' "$dir/event.json")
+  local barcode=''
+  [[ $CODES == rotating ]] && barcode=",\"barcode\":\"rotating\",\"rotation_seconds\":$ROTATION_SECONDS"
+  answer=$(api_post /api/v1/events "{\"name\":\"Bench\",\"venue\":\"Hall\",\"time_zone\":\"Europe/Vienna\"$barcode}" "$dir/event.json")
   [[ $answer == 201* ]] || die "creating the event answered $answer: $(cat "$dir/event.json")"
   event=$(json_id "$dir/event.json")
   # Tokens admit from 6 h before doors (1 h before the start) until 6 h after the start.
@@ -287,6 +310,7 @@ issue_tickets() {
     "{\"starts_at\":\"$starts_at\",\"capacity\":$TICKETS}" "$dir/performance.json")
   [[ $answer == 201* ]] || die "creating the performance answered $answer: $(cat "$dir/performance.json")"
   performance=$(json_id "$dir/performance.json")
+  PERFORMANCE[$backend]=$performance
 
   write_bulk_bodies "$dir" "$TICKETS"
   log "$backend: issuing $TICKETS tickets in batches of $BATCH_SIZE"
@@ -452,10 +476,17 @@ run_level() {
   summarise_phase "$backend" "$c" warmup invalid_signature
 
   # 2. accepted: each valid token once
+  local accepted_tokens=$tokens ids_codes=""
+  if [[ $CODES == rotating ]]; then
+    ids_codes=$WORK/$backend-c$c-ids-codes.tsv
+    write_rotating_codes "$backend" "$ids_codes"
+    accepted_tokens=$WORK/$backend-c$c-codes.txt
+    cut -f2 "$ids_codes" >"$accepted_tokens"
+  fi
   snapshot_database "$backend" "$name"
   local rows_before
   rows_before=$(snap rows_total)
-  run_phase "$backend" "$c" accepted "$tokens" "$DURATION" accepted
+  run_phase "$backend" "$c" accepted "$accepted_tokens" "$DURATION" accepted
   summarise_phase "$backend" "$c" accepted admitted
   local accepted_rate=$PHASE_RATE accepted_p50=$PHASE_P50 accepted_p99=$PHASE_P99
   local accepted_cpu=$PHASE_CPU admitted_by_wrk
@@ -483,7 +514,12 @@ run_level() {
 
   # 4. duplicate: rescan exactly the tickets admitted in phase 2
   local admitted_tokens=$WORK/$backend-c$c-admitted-tokens.txt
-  write_admitted_tokens "$backend" "$name" "$admitted_tokens"
+  if [[ $CODES == rotating ]]; then
+    write_rotating_codes "$backend" "$ids_codes" # the codes of now: those of phase 2 aged
+    write_admitted_tokens "$backend" "$name" "$admitted_tokens" "$ids_codes"
+  else
+    write_admitted_tokens "$backend" "$name" "$admitted_tokens"
+  fi
   rows_before=$(snap rows_total)
   run_phase "$backend" "$c" duplicate "$admitted_tokens" "$DURATION" duplicate
   summarise_phase "$backend" "$c" duplicate already_admitted
@@ -530,7 +566,10 @@ first request to the last answer."$'\n'
 # Report
 
 write_report() {
-  local backend
+  local backend CODES_NOTE=$CODES
+  if [[ $CODES == rotating ]]; then
+    CODES_NOTE="rotating (rotation_seconds=$ROTATION_SECONDS; the accepted and duplicate phases scan rotating codes, the warm-up and invalid phases signed tokens with a bad signature)"
+  fi
   {
     echo "# Encore scan benchmark, $STAMP"
     echo
@@ -540,6 +579,7 @@ write_report() {
 $(free -g | awk '/^Mem:/ { print $2 }') GiB; wrk, server and database share them."
     echo "Server: ENCORE_WORKERS=${ENCORE_WORKERS:-0 (one per CPU)}, ENCORE_DB_POOL_SIZE=${ENCORE_DB_POOL_SIZE:-default (8)}, RUST_LOG=warn, email worker off."
     echo "Data: $TICKETS tickets, one event, one performance (capacity $TICKETS)."
+    echo "Codes: $CODES_NOTE."
     echo "wrk: -t2 (-t1 at c=1, wrk needs c ≥ threads) -c\$c --timeout $WRK_TIMEOUT; warm-up $WARMUP, phases $DURATION; concurrency: $CONCURRENCY."
     echo
     for backend in "${BACKENDS[@]}"; do

@@ -38,6 +38,10 @@ pub struct Config {
     /// scan it says it made before its ticket was issued, after the upload or outside the
     /// performance's scan window by more than this is recorded as `clock_out_of_bounds`.
     pub offline_clock_leeway_seconds: i64,
+    /// How many rotation periods either side of now a rotating code is still accepted at the
+    /// door (and by the scanner page offline): 1 accepts the code before and after the current
+    /// one, for a clock a few seconds off and a code shown just as it turned. 0 to 10.
+    pub rotation_leeway_steps: u32,
     /// How often every process re-reads the token signing keys, in seconds. A retired key's
     /// successor must be this old, twice over, before the retirement is allowed.
     pub key_refresh_seconds: u64,
@@ -169,6 +173,7 @@ impl Default for Config {
             scan_window_after_start_hours: 6,
             scan_clock_leeway_seconds: 30,
             offline_clock_leeway_seconds: 300,
+            rotation_leeway_steps: 1,
             key_refresh_seconds: 60,
             key_file: None,
             api_key_cache_seconds: 5,
@@ -274,6 +279,9 @@ impl Config {
         }
         if self.scan_window_before_doors_hours < 0 || self.scan_window_after_start_hours < 0 {
             return Err("scan window hours must not be negative".into());
+        }
+        if self.rotation_leeway_steps > 10 {
+            return Err("rotation_leeway_steps must be between 0 and 10".into());
         }
         if self.offline_clock_leeway_seconds < 0 {
             return Err("offline_clock_leeway_seconds must not be negative".into());

@@ -10,6 +10,7 @@ use super::models::TicketRow;
 use super::schema::{arrival_events, door_changes, events, performances, tickets};
 use super::{with_conn, Conn};
 use crate::domain::ids::{PerformanceId, TicketId};
+use crate::domain::rotating::Barcode;
 use crate::domain::scan::DoorEntry;
 use crate::domain::ticket::Ticket;
 use crate::domain::{ScanOutcome, TicketStatus};
@@ -222,4 +223,73 @@ pub fn queue_lobby_emails(
         .bind::<Timestamp, _>(now)
         .bind::<Text, _>(&ids)
         .execute(c))
+}
+
+/// What the door checks of a performance beyond a code itself: its event's barcode (a static
+/// code of a rotating event is refused; a rotating code waits for its reveal and the scan
+/// window), its times, and whether its event greets admissions with a lobby message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DoorRules {
+    pub performance_id: PerformanceId,
+    pub barcode: Barcode,
+    pub doors_open_at: DateTime<Utc>,
+    pub starts_at: DateTime<Utc>,
+    pub has_lobby_message: bool,
+}
+
+/// The door rules of each of these performances (one that does not exist is left out), in one
+/// query per performance: a statement prepared once per connection, and a batch of scans
+/// rarely spans more than one performance.
+pub fn door_rules(
+    conn: &mut Conn<'_>,
+    performance_ids: &[PerformanceId],
+) -> QueryResult<Vec<DoorRules>> {
+    type Row = (
+        chrono::NaiveDateTime,
+        chrono::NaiveDateTime,
+        String,
+        i32,
+        Option<i32>,
+        bool,
+    );
+    let mut rules = Vec::with_capacity(performance_ids.len());
+    for &performance_id in performance_ids {
+        let row: Option<Row> = with_conn!(conn, c => performances::table
+            .inner_join(events::table)
+            .filter(performances::id.eq(performance_id))
+            .select((
+                performances::doors_open_at,
+                performances::starts_at,
+                events::barcode,
+                events::rotation_seconds,
+                events::reveal_hours_before_doors,
+                events::lobby_message.is_not_null(),
+            ))
+            .get_result(c)
+            .optional())?;
+        if let Some((doors, starts, mode, period, reveal, lobby)) = row {
+            rules.push(DoorRules {
+                performance_id,
+                barcode: super::models::stored_barcode(&mode, period, reveal),
+                doors_open_at: doors.and_utc(),
+                starts_at: starts.and_utc(),
+                has_lobby_message: lobby,
+            });
+        }
+    }
+    Ok(rules)
+}
+
+/// The per-ticket facts a scanner needs to check rotating codes offline: every ticket of the
+/// performance that admits now, with its current generation.
+pub fn admitting_tickets(
+    conn: &mut Conn<'_>,
+    performance_id: PerformanceId,
+) -> QueryResult<Vec<(TicketId, i32)>> {
+    with_conn!(conn, c => tickets::table
+        .filter(tickets::performance_id.eq(performance_id))
+        .filter(tickets::status.eq(TicketStatus::Valid))
+        .order(tickets::id)
+        .select((tickets::id, tickets::generation))
+        .load(c))
 }

@@ -7,6 +7,7 @@ use super::{with_conn, Conn};
 use crate::domain::event::{Event, NewEvent, NewPerformance, Performance};
 use crate::domain::ids::{EventId, PerformanceId};
 use crate::domain::policy::PolicyChanges;
+use crate::domain::rotating::Barcode;
 
 pub fn insert_event(conn: &mut Conn<'_>, event: &NewEvent<'_>) -> QueryResult<Event> {
     // By value: a flag's `StoredFlag` conversion is only derived for the owned row.
@@ -37,6 +38,8 @@ pub struct EventUpdate<'a> {
     pub venue: Option<&'a str>,
     pub policy: &'a PolicyChanges,
     pub lobby_message: Option<Option<&'a str>>,
+    /// The whole barcode (mode, period, reveal), when it changes.
+    pub barcode: Option<Barcode>,
 }
 
 impl EventUpdate<'_> {
@@ -58,6 +61,15 @@ impl EventUpdate<'_> {
             transfer_offer_hours: policy.offer_lifetime.map(|d| d.num_hours() as i32),
             refund_on_cancel: policy.refund_on_cancel,
             lobby_message: self.lobby_message,
+            barcode: self.barcode.map(|b| b.mode()),
+            // A static barcode keeps the period it had, for a later switch back.
+            rotation_seconds: self
+                .barcode
+                .filter(Barcode::is_rotating)
+                .map(|b| b.period_seconds() as i32),
+            reveal_hours_before_doors: self
+                .barcode
+                .map(|b| b.reveal_hours_before_doors().map(|h| h as i32)),
         }
     }
 }

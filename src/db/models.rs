@@ -78,6 +78,9 @@ pub(in crate::db) struct EventRow {
     #[diesel(deserialize_as = StoredFlag)]
     pub refund_on_cancel: bool,
     pub lobby_message: Option<String>,
+    pub barcode: String,
+    pub rotation_seconds: i32,
+    pub reveal_hours_before_doors: Option<i32>,
 }
 
 #[derive(Debug, Clone, Copy, Insertable)]
@@ -100,6 +103,9 @@ pub(in crate::db) struct NewEventRow<'a> {
     #[diesel(serialize_as = StoredFlag)]
     pub refund_on_cancel: bool,
     pub lobby_message: Option<&'a str>,
+    pub barcode: &'static str,
+    pub rotation_seconds: i32,
+    pub reveal_hours_before_doors: Option<i32>,
 }
 
 /// An update form for an event: the columns that are `Some` are set, the others left alone
@@ -122,6 +128,9 @@ pub(in crate::db) struct EventChangeset<'a> {
     #[diesel(serialize_as = StoredFlag)]
     pub refund_on_cancel: Option<bool>,
     pub lobby_message: Option<Option<&'a str>>,
+    pub barcode: Option<&'static str>,
+    pub rotation_seconds: Option<i32>,
+    pub reveal_hours_before_doors: Option<Option<i32>>,
 }
 
 impl EventChangeset<'_> {
@@ -138,6 +147,9 @@ impl EventChangeset<'_> {
             transfer_offer_hours,
             refund_on_cancel,
             lobby_message,
+            barcode,
+            rotation_seconds,
+            reveal_hours_before_doors,
         } = self;
         name.is_none()
             && venue.is_none()
@@ -149,6 +161,9 @@ impl EventChangeset<'_> {
             && transfer_offer_hours.is_none()
             && refund_on_cancel.is_none()
             && lobby_message.is_none()
+            && barcode.is_none()
+            && rotation_seconds.is_none()
+            && reveal_hours_before_doors.is_none()
     }
 }
 
@@ -231,6 +246,7 @@ pub(in crate::db) struct ArrivalEventRow {
     pub uploaded_at: Option<NaiveDateTime>,
     /// The reason an offline scanner gave for refusing the patron (its own code).
     pub device_refusal: Option<String>,
+    pub code_kind: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -253,6 +269,9 @@ pub(in crate::db) struct NewArrivalEventRow<'a> {
     /// `no_bundle`); `None` for a scan made online and for an offline admission. Bound as NULL
     /// then, not left out, so the statement stays the same and prepared once.
     pub device_refusal: Option<&'a str>,
+    /// Which kind of code the scan presented (`static`, `rotating`, `paper`), when it named a
+    /// ticket.
+    pub code_kind: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
@@ -393,6 +412,7 @@ use crate::domain::offer::{NewOffer, Offer, Party};
 use crate::domain::outbox::{NewEmail, OutboxEmail};
 use crate::domain::policy::ChangePolicy;
 use crate::domain::role::{ApiKey, NewApiKey};
+use crate::domain::rotating::{Barcode, CodeKind};
 use crate::domain::scan::{Arrival, Named, NewArrival};
 use crate::domain::signing_key::SigningKey;
 use crate::domain::ticket::{Admission, Ticket, TicketToStore};
@@ -472,7 +492,29 @@ impl EventRow {
             created_at: utc(self.created_at),
             policy,
             lobby_message: self.lobby_message,
+            barcode: stored_barcode(
+                &self.barcode,
+                self.rotation_seconds,
+                self.reveal_hours_before_doors,
+            ),
         }
+    }
+}
+
+/// An event's barcode from its columns. The columns' CHECK constraints hold every value
+/// `Barcode::parse` accepts, so the fallbacks only guard against a hand-edited database.
+pub(in crate::db) fn stored_barcode(
+    mode: &str,
+    rotation_seconds: i32,
+    reveal_hours: Option<i32>,
+) -> Barcode {
+    match mode {
+        "rotating" => Barcode::Rotating {
+            period_seconds: u32::try_from(rotation_seconds)
+                .unwrap_or(crate::domain::rotating::DEFAULT_ROTATION_SECONDS),
+            reveal_hours_before_doors: reveal_hours.and_then(|h| u32::try_from(h).ok()),
+        },
+        _ => Barcode::Static,
     }
 }
 
@@ -493,6 +535,9 @@ impl<'a> NewEventRow<'a> {
             transfer_offer_hours: policy.offer_lifetime.num_hours() as i32,
             refund_on_cancel: policy.refund_on_cancel,
             lobby_message: event.lobby_message,
+            barcode: event.barcode.mode(),
+            rotation_seconds: event.barcode.period_seconds() as i32,
+            reveal_hours_before_doors: event.barcode.reveal_hours_before_doors().map(|h| h as i32),
         }
     }
 }
@@ -601,6 +646,7 @@ impl ArrivalEventRow {
             scanned_at: utc(self.scanned_at),
             uploaded_at: self.uploaded_at.map(utc),
             device_refusal: self.device_refusal,
+            code_kind: self.code_kind.as_deref().and_then(CodeKind::parse),
         }
     }
 }
@@ -618,6 +664,7 @@ impl<'a> NewArrivalEventRow<'a> {
             upload_key: arrival.upload.map(|u| u.key),
             uploaded_at: arrival.upload.map(|u| u.at.naive_utc()),
             device_refusal: arrival.device_refusal,
+            code_kind: arrival.code_kind.map(CodeKind::as_str),
         }
     }
 }

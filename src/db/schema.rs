@@ -41,6 +41,9 @@ diesel::table! {
         transfer_offer_hours -> Integer,
         refund_on_cancel -> Integer,
         lobby_message -> Nullable<Text>,
+        barcode -> Text,
+        rotation_seconds -> Integer,
+        reveal_hours_before_doors -> Nullable<Integer>,
     }
 }
 
@@ -94,6 +97,7 @@ diesel::table! {
         upload_key -> Nullable<Text>,
         uploaded_at -> Nullable<Timestamp>,
         device_refusal -> Nullable<Text>,
+        code_kind -> Nullable<Text>,
     }
 }
 

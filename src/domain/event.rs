@@ -19,6 +19,8 @@ pub struct Event {
     pub created_at: DateTime<Utc>,
     pub policy: ChangePolicy,
     pub lobby_message: Option<String>,
+    /// How its tickets show their code at the door: static or rotating.
+    pub barcode: super::rotating::Barcode,
 }
 
 /// An event to create, its values checked.
@@ -32,6 +34,7 @@ pub struct NewEvent<'a> {
     pub created_at: DateTime<Utc>,
     pub policy: &'a ChangePolicy,
     pub lobby_message: Option<&'a str>,
+    pub barcode: super::rotating::Barcode,
 }
 
 /// One date of an event.

@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod policy;
 pub mod receipt;
 pub mod role;
+pub mod rotating;
 pub mod scan;
 pub mod search;
 pub mod signing_key;

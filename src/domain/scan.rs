@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::event::ScanWindow;
 use super::ids::{PerformanceId, TicketId};
+use super::rotating::{Barcode, CodeKind};
 use super::TicketStatus;
 
 /// A scan attempt as recorded (an arrival event), accepted or not.
@@ -22,6 +23,9 @@ pub struct Arrival {
     pub uploaded_at: Option<DateTime<Utc>>,
     /// The reason an offline scanner gave for refusing the patron (its own code).
     pub device_refusal: Option<String>,
+    /// Which kind of code was presented, when it named a ticket (unknown for scans recorded
+    /// before rotating codes).
+    pub code_kind: Option<CodeKind>,
 }
 
 /// What a genuine token names: a generation of a ticket of a performance.
@@ -47,6 +51,8 @@ pub struct NewArrival<'a> {
     /// For a scan the device refused offline, the reason it gave (its own short code, e.g.
     /// `no_bundle`); `None` for a scan made online and for an offline admission.
     pub device_refusal: Option<&'a str>,
+    /// Which kind of code was presented, when it named a ticket.
+    pub code_kind: Option<CodeKind>,
 }
 
 /// How an offline scan reached the server: under its idempotency key, at a time.
@@ -95,10 +101,16 @@ pub enum ScanOutcome {
     /// [`ClockBounds`]). Recorded as it came, it admits nobody and moves no admission. Only
     /// uploads of offline scans give it.
     ClockOutOfBounds,
+    /// A rotating code whose value is not the one of now (give or take the configured leeway):
+    /// a screenshot, or a number typed wrong.
+    StaleCode,
+    /// The signed (static) code of an event whose tickets rotate: an email's or an earlier
+    /// download's QR. Only a paper code printed by the box office admits there.
+    StaticCodeNotAccepted,
 }
 
 impl ScanOutcome {
-    pub const ALL: [ScanOutcome; 16] = [
+    pub const ALL: [ScanOutcome; 18] = [
         ScanOutcome::Admitted,
         ScanOutcome::AlreadyAdmitted,
         ScanOutcome::InvalidSignature,
@@ -115,6 +127,8 @@ impl ScanOutcome {
         ScanOutcome::Conflict,
         ScanOutcome::RefusedOffline,
         ScanOutcome::ClockOutOfBounds,
+        ScanOutcome::StaleCode,
+        ScanOutcome::StaticCodeNotAccepted,
     ];
 
     pub fn code(self) -> &'static str {
@@ -135,6 +149,8 @@ impl ScanOutcome {
             ScanOutcome::Conflict => "conflict",
             ScanOutcome::RefusedOffline => "refused_offline",
             ScanOutcome::ClockOutOfBounds => "clock_out_of_bounds",
+            ScanOutcome::StaleCode => "stale_code",
+            ScanOutcome::StaticCodeNotAccepted => "static_code_not_accepted",
         }
     }
 
@@ -181,6 +197,12 @@ impl ScanOutcome {
             }
             ScanOutcome::ClockOutOfBounds => {
                 "The scanner's clock put this scan before the ticket was issued, after its upload, or outside the performance's scan window."
+            }
+            ScanOutcome::StaleCode => {
+                "This code is out of date (a screenshot?): ask for the live code on the ticket page."
+            }
+            ScanOutcome::StaticCodeNotAccepted => {
+                "This event admits with the live code on the ticket page, not a printed or emailed one."
             }
         }
     }
@@ -337,6 +359,28 @@ impl ClockBounds {
             Ok(())
         } else {
             Err(ScanOutcome::ClockOutOfBounds)
+        }
+    }
+}
+
+/// What the performance's rules say of a genuine code presented at `at`, before the ticket's
+/// state is asked: a static code of an event whose codes rotate is refused (a paper code the
+/// box office printed is not), and a rotating code admits only inside the scan window and
+/// from its reveal on (`revealed_at`; each give or take `leeway`). `None`: the ticket decides.
+pub fn refused_by_rules(
+    code: CodeKind,
+    barcode: Barcode,
+    window: ScanWindow,
+    revealed_at: Option<DateTime<Utc>>,
+    at: DateTime<Utc>,
+    leeway: Duration,
+) -> Option<ScanOutcome> {
+    match code {
+        CodeKind::Static if barcode.is_rotating() => Some(ScanOutcome::StaticCodeNotAccepted),
+        CodeKind::Static | CodeKind::Paper => None,
+        CodeKind::Rotating => {
+            let from = revealed_at.map_or(window.not_before, |r| r.max(window.not_before));
+            check_window(from, window.expires, at, leeway).err()
         }
     }
 }
@@ -587,6 +631,48 @@ mod tests {
         assert_eq!(bounds.check(t(11, 54)), Err(ScanOutcome::ClockOutOfBounds));
         assert_eq!(bounds.check(t(23, 5)), Ok(()));
         assert_eq!(bounds.check(t(23, 6)), Err(ScanOutcome::ClockOutOfBounds));
+    }
+
+    #[test]
+    fn a_rotating_event_refuses_static_codes_and_holds_rotating_ones_to_their_window() {
+        let t = |h| Utc.with_ymd_and_hms(2026, 12, 1, h, 0, 0).unwrap();
+        let window = ScanWindow {
+            not_before: t(12),
+            expires: t(23),
+        };
+        let rotating = Barcode::Rotating {
+            period_seconds: 15,
+            reveal_hours_before_doors: Some(1),
+        };
+        let leeway = Duration::seconds(30);
+        let rules = |code, barcode, revealed_at, at| {
+            refused_by_rules(code, barcode, window, revealed_at, at, leeway)
+        };
+        assert_eq!(
+            rules(CodeKind::Static, rotating, None, t(19)),
+            Some(ScanOutcome::StaticCodeNotAccepted)
+        );
+        assert_eq!(rules(CodeKind::Paper, rotating, None, t(19)), None);
+        assert_eq!(rules(CodeKind::Static, Barcode::Static, None, t(19)), None);
+        // Revealed at 18:00 (doors at 19:00): not before.
+        assert_eq!(
+            rules(CodeKind::Rotating, rotating, Some(t(18)), t(17)),
+            Some(ScanOutcome::NotYetValid)
+        );
+        assert_eq!(
+            rules(CodeKind::Rotating, rotating, Some(t(18)), t(18)),
+            None
+        );
+        assert_eq!(
+            rules(CodeKind::Rotating, rotating, None, t(22)),
+            None,
+            "until the window ends"
+        );
+        let after = t(23) + Duration::minutes(1);
+        assert_eq!(
+            rules(CodeKind::Rotating, rotating, None, after),
+            Some(ScanOutcome::Expired)
+        );
     }
 
     #[test]

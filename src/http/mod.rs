@@ -82,6 +82,8 @@ fn api_routes() -> Vec<(Method, &'static str, Access, Route)> {
         (GET, "/api/v1/tickets/{id}", BOX_OFFICE, to(api::tickets::get)),
         (GET, "/api/v1/tickets/{id}/qr.png", BOX_OFFICE, to(api::tickets::qr_png)),
         (GET, "/api/v1/tickets/{id}/qr.svg", BOX_OFFICE, to(api::tickets::qr_svg)),
+        (GET, "/api/v1/tickets/{id}/paper-code", BOX_OFFICE, to(api::tickets::paper_code)),
+        (GET, "/api/v1/tickets/{id}/paper-code.png", BOX_OFFICE, to(api::tickets::paper_code_png)),
         (GET, "/api/v1/tickets/{id}/emails", BOX_OFFICE, to(api::tickets::emails)),
         (POST, "/api/v1/tickets/{id}/emails/{email_id}/resend", BOX_OFFICE, to(api::tickets::resend_email)),
         (POST, "/api/v1/tickets/{id}/confirmation/resend", BOX_OFFICE, to(api::tickets::resend_confirmation)),

@@ -10,7 +10,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
-use super::scans::{judge, presented, verify_refreshing, FirstAdmission, Verdict};
+use super::scans::{enforce_door_rules, judge, presented, verify_any, FirstAdmission, Verdict};
 use super::tickets::scan_window;
 use super::{signing, Encore, Error, Result};
 pub use crate::db::door::BundleHolder;
@@ -19,6 +19,7 @@ use crate::db::{events, scans, Conn};
 use crate::domain::event::{Performance, ScanWindow};
 use crate::domain::ids::{PerformanceId, TicketId};
 use crate::domain::outbox::EmailKind;
+use crate::domain::rotating::{Barcode, CodeKind, CodeSubject, RotatingBarcode};
 use crate::domain::scan::{decide, refused_by_device, ClockBounds, DoorEntry, NewArrival};
 use crate::domain::text::label;
 use crate::domain::ticket::{self, Ticket};
@@ -42,6 +43,22 @@ pub struct OfflineBundle {
     /// How many tickets still admit now: a scanner whose holders differ in number asks for a
     /// complete bundle again.
     pub tickets: usize,
+    /// When the performance's codes rotate: what checking them takes. Always complete.
+    pub rotating: Option<RotatingDoor>,
+}
+
+/// What a scanner needs to check a rotating performance's codes with no network: the rotation,
+/// the leeway, the reveal, and the barcode (secret included) of each ticket that admits now —
+/// of this performance only, and nothing more. A static code there is refused offline as
+/// `static_code_not_accepted` unless it is a paper code.
+#[derive(Debug, Clone)]
+pub struct RotatingDoor {
+    pub period_seconds: u32,
+    pub digits: u32,
+    pub leeway_steps: u32,
+    /// Before this, the performance's rotating codes are `not_yet_valid`.
+    pub revealed_at: Option<DateTime<Utc>>,
+    pub codes: Vec<RotatingBarcode>,
 }
 
 /// The bundle for a performance: complete, or the changes after `since` (a version an earlier
@@ -69,6 +86,33 @@ pub fn offline_bundle(
         };
         let holders = door::holders(conn, performance_id)?;
         let tickets = holders.len();
+        let event = events::find_event(conn, performance.event_id)?
+            .ok_or_else(|| Error::not_found("event", performance.event_id))?;
+        // The secrets go whole with every bundle, changed or not: a scanner that missed a
+        // claim (a new generation) must not refuse its holder at the door.
+        let rotating = match event.barcode {
+            Barcode::Static => None,
+            barcode => Some(RotatingDoor {
+                period_seconds: barcode.period_seconds(),
+                digits: crate::domain::rotating::DIGITS,
+                leeway_steps: encore.settings.rotation_leeway_steps,
+                revealed_at: barcode.revealed_at(performance.doors_open_at()),
+                codes: door::admitting_tickets(conn, performance_id)?
+                    .into_iter()
+                    .map(|(ticket_id, generation)| {
+                        super::rotating::barcode_for(
+                            encore,
+                            CodeSubject {
+                                performance_id,
+                                ticket_id,
+                                generation,
+                                period_seconds: barcode.period_seconds(),
+                            },
+                        )
+                    })
+                    .collect(),
+            }),
+        };
         Ok(OfflineBundle {
             performance,
             version,
@@ -77,6 +121,7 @@ pub fn offline_bundle(
             refused,
             holders: if complete { holders } else { Vec::new() },
             tickets,
+            rotating,
         })
     })
 }
@@ -169,6 +214,7 @@ pub struct UploadSummary {
 struct Judged {
     scan: OfflineScan,
     verdict: Verdict,
+    code: CodeKind,
     key: String,
 }
 
@@ -182,17 +228,17 @@ struct Judged {
 pub fn upload(encore: &Encore, upload: Upload) -> Result<UploadSummary> {
     let received = super::now();
     let Upload { device, scans } = upload;
-    let judged: Vec<Judged> = scans
+    let mut judged: Vec<Judged> = scans
         .into_iter()
-        .map(|scan| Judged {
-            verdict: judge(
-                encore,
-                verify_refreshing(encore, &scan.token),
-                scan.scanned_at,
-                None,
-            ),
-            key: upload_key(&device, &scan),
-            scan,
+        .map(|scan| {
+            // A rotating code is checked as of the device's clock, which `ClockBounds` bounds.
+            let (verified, code) = verify_any(encore, &scan.token, scan.scanned_at);
+            Judged {
+                verdict: judge(encore, verified, scan.scanned_at, None),
+                code,
+                key: upload_key(&device, &scan),
+                scan,
+            }
         })
         .collect();
     // A retried upload racing its original (PostgreSQL) finds its scans new, then trips on
@@ -201,7 +247,7 @@ pub fn upload(encore: &Encore, upload: Upload) -> Result<UploadSummary> {
     let (results, queued) = loop {
         match encore
             .db
-            .write(|conn| merge(encore, conn, &device, &judged, received))
+            .write(|conn| merge(encore, conn, &device, &mut judged, received))
         {
             Err(Error::Database(diesel::result::Error::DatabaseError(
                 diesel::result::DatabaseErrorKind::UniqueViolation,
@@ -261,9 +307,15 @@ fn merge(
     encore: &Encore,
     conn: &mut Conn<'_>,
     device: &str,
-    judged: &[Judged],
+    judged: &mut [Judged],
     received: DateTime<Utc>,
 ) -> Result<(Vec<UploadResult>, usize)> {
+    let mut verdicts: Vec<_> = judged
+        .iter_mut()
+        .map(|j| (&mut j.verdict, j.code, j.scan.scanned_at))
+        .collect();
+    enforce_door_rules(&encore.settings, conn, &mut verdicts)?;
+    let judged: &[Judged] = judged;
     let keys: Vec<String> = judged.iter().map(|j| j.key.clone()).collect();
     let recorded: HashMap<String, UploadedScan> = door::uploaded(conn, &keys)?
         .into_iter()
@@ -387,6 +439,7 @@ fn merge(
                     at: received,
                 }),
                 device_refusal: j.scan.refused.as_deref(),
+                code_kind: claims.map(|_| j.code),
             }
         })
         .collect();
@@ -523,6 +576,18 @@ pub(crate) fn queue_lobby_emails(
             with_message.push(performance);
         }
     }
+    queue_greetings(conn, admitted, &with_message, message_id_domain, now)
+}
+
+/// Queues the lobby email of each just-admitted ticket of a performance in `with_message`
+/// (those whose event has a lobby message, already known), in one statement.
+pub(crate) fn queue_greetings(
+    conn: &mut Conn<'_>,
+    admitted: &[Admission],
+    with_message: &[PerformanceId],
+    message_id_domain: &str,
+    now: DateTime<Utc>,
+) -> Result<usize> {
     let greeted: Vec<TicketId> = admitted
         .iter()
         .filter(|a| with_message.contains(&a.performance_id))

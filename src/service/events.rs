@@ -11,10 +11,20 @@ use crate::domain::event::{
 use crate::domain::ids::{EventId, PerformanceId};
 use crate::domain::lobby::LobbyMessage;
 use crate::domain::policy::{ChangePolicy, PolicyChanges};
+use crate::domain::rotating::Barcode;
 use crate::domain::Money;
 
 /// Reminders go out a day and two hours before each performance unless the event says otherwise.
 pub const DEFAULT_REMINDER_OFFSETS: [i64; 2] = [1440, 120];
+
+/// How a new event runs, beside its name, place and reminders: what patrons may change, the
+/// lobby message, and the barcode its tickets show at the door.
+#[derive(Debug, Clone, Copy)]
+pub struct EventRules<'a> {
+    pub policy: &'a ChangePolicy,
+    pub lobby_message: Option<&'a LobbyMessage>,
+    pub barcode: Barcode,
+}
 
 pub fn create_event(
     encore: &Encore,
@@ -22,9 +32,13 @@ pub fn create_event(
     venue: &str,
     time_zone: &str,
     reminder_offsets_minutes: &[i64],
-    policy: &ChangePolicy,
-    lobby_message: Option<&LobbyMessage>,
+    rules: EventRules<'_>,
 ) -> Result<Event> {
+    let EventRules {
+        policy,
+        lobby_message,
+        barcode,
+    } = rules;
     let reminders = parse_reminder_offsets(reminder_offsets_minutes)?;
     let name = parse_event_name(name)?;
     let venue = parse_venue(venue)?;
@@ -40,6 +54,7 @@ pub fn create_event(
                 created_at: crate::service::now(),
                 policy,
                 lobby_message: lobby_message.map(LobbyMessage::as_str),
+                barcode,
             },
         )
         .map_err(Error::from)
@@ -71,6 +86,10 @@ pub struct EventChanges {
     /// `Some(None)` removes the message.
     pub lobby_message: Option<Option<LobbyMessage>>,
     pub policy: PolicyChanges,
+    /// A new barcode (static or rotating, with its period and reveal), whole. It applies from
+    /// the next scan: a static code of an event turned rotating is refused from then on (paper
+    /// codes excepted), and the ticket pages show the rotating code from their next load.
+    pub barcode: Option<Barcode>,
 }
 
 /// Changes an event: one transaction, in which the event's row is changed by one `UPDATE` of
@@ -103,6 +122,7 @@ pub fn update_event(encore: &Encore, id: EventId, changes: &EventChanges) -> Res
             .lobby_message
             .as_ref()
             .map(|m| m.as_ref().map(LobbyMessage::as_str)),
+        barcode: changes.barcode,
     };
     if update.is_empty() {
         return get_event(encore, id);

@@ -21,6 +21,7 @@ pub mod maintenance;
 pub mod outbox;
 pub mod patron_pages;
 pub mod readiness;
+pub mod rotating;
 pub mod scan_writer;
 pub mod scans;
 pub mod search;
@@ -62,6 +63,8 @@ pub struct Encore {
     pub apple_passes: Option<Arc<crate::wallet::apple::PassSigner>>,
     /// What signs Google Wallet links and updates their objects; `None` when not configured.
     pub google_wallet: Option<Arc<crate::wallet::google::GoogleWallet>>,
+    /// The key rotating codes' per-ticket secrets are derived from (`service::rotating`).
+    code_key: Arc<crate::tokens::CodeKey>,
 }
 
 /// The settings the rules read (a subset of [`Config`]).
@@ -87,6 +90,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Whether this process serves HTTPS itself (`tls_cert_file`): its cookies are `Secure`.
     pub served_over_tls: bool,
+    /// How many rotation periods either side of now a rotating code is still accepted.
+    pub rotation_leeway_steps: u32,
 }
 
 impl Settings {
@@ -120,6 +125,7 @@ impl Settings {
                 .filter_map(|proxy| proxy.parse().ok())
                 .collect(),
             served_over_tls: config.tls_files().is_some(),
+            rotation_leeway_steps: config.rotation_leeway_steps,
         }
     }
 }
@@ -140,6 +146,8 @@ impl Encore {
         }
         let (keys, sealer) = signing::load_keyring(&db, signing::key_file(config))
             .context("cannot load the token signing keys")?;
+        let code_key = signing::load_code_key(&db, &sealer)
+            .context("cannot derive the rotating codes' key")?;
         let settings = Settings::from_config(config);
         let apple_passes = crate::wallet::apple::PassSigner::load(&config.apple_wallet())
             .context("cannot load the Apple Wallet pass certificate")?
@@ -157,6 +165,7 @@ impl Encore {
                 db.clone(),
                 config.postgres_scan_writers,
                 lobby,
+                settings.clone(),
             ),
             db,
             keys: Arc::new(keys),
@@ -171,6 +180,7 @@ impl Encore {
             sealer: Arc::new(sealer),
             apple_passes,
             google_wallet,
+            code_key: Arc::new(code_key),
         })
     }
 }

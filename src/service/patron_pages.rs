@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 
 use super::exchanges::exchange_targets;
+use super::rotating::barcode_of;
 use super::tickets::{token_for, view_link, TicketInContext};
 use super::{Encore, Error, Result};
 use crate::db::{cancellations, credit, tickets, transfers as offers};
@@ -13,6 +14,7 @@ use crate::domain::cancellation::TicketCancellation;
 use crate::domain::ids::{PerformanceId, TicketId};
 use crate::domain::offer::OfferStatus;
 use crate::domain::policy::{Change, ExchangeValue, Refusal};
+use crate::domain::rotating::RotatingBarcode;
 use crate::domain::ticket::Admission;
 use crate::domain::TicketStatus;
 use crate::email::messages::{calendar, TicketFacts};
@@ -40,8 +42,10 @@ pub struct TicketPage {
     pub successor: Option<SuccessorTicket>,
     /// A canceled ticket's reason and what was refunded.
     pub cancellation: Option<TicketCancellation>,
-    /// The QR code (SVG) while the ticket admits.
+    /// The QR code (SVG) while the ticket admits, when its event's codes are static.
     pub qr_svg: Option<String>,
+    /// The rotating code while the ticket admits, when its event's codes rotate.
+    pub rotating: Option<RotatingOnPage>,
     /// The open offer of a ticket on offer to a friend.
     pub offer: Option<OpenOffer>,
     /// Who claimed a transferred ticket.
@@ -67,6 +71,13 @@ pub struct SuccessorTicket {
     pub starts_at: DateTime<Utc>,
     pub time_zone: String,
     pub seat: Option<String>,
+}
+
+/// The ticket page's rotating code: the barcode (its secret is for the holder's page only),
+/// or, before the event reveals it, when it will appear.
+pub enum RotatingOnPage {
+    Shown(RotatingBarcode),
+    From(DateTime<Utc>),
 }
 
 /// A ticket's open offer to a friend.
@@ -107,7 +118,16 @@ pub fn ticket_page(encore: &Encore, ticket_id: TicketId, generation: i32) -> Res
             }
             _ => (None, None),
         };
-        let qr_svg = if status == TicketStatus::Valid {
+        let rotating = Some(status)
+            .filter(|s| *s == TicketStatus::Valid)
+            .and_then(|_| barcode_of(encore, ticket, event))
+            .map(
+                |barcode| match event.barcode.revealed_at(performance.doors_open_at()) {
+                    Some(from) if now < from => RotatingOnPage::From(from),
+                    _ => RotatingOnPage::Shown(barcode),
+                },
+            );
+        let qr_svg = if status == TicketStatus::Valid && rotating.is_none() {
             let token = token_for(encore, ticket, performance)?;
             Some(render_svg(&token).map_err(|e| Error::Internal(e.to_string()))?)
         } else {
@@ -183,6 +203,7 @@ pub fn ticket_page(encore: &Encore, ticket_id: TicketId, generation: i32) -> Res
             successor,
             cancellation,
             qr_svg,
+            rotating,
             offer: offer.map(|o| OpenOffer {
                 to_name: o.to.name,
                 expires_at: o.expires_at,

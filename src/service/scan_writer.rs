@@ -14,9 +14,11 @@ use tokio::sync::{mpsc, oneshot};
 
 use std::collections::{HashMap, HashSet};
 
-use super::door::{queue_lobby_emails, Admission, LobbyMail};
-use super::scans::{admit_or_explain, explain, record_all, Attempt, ScanResult, Verdict};
-use super::Error;
+use super::door::{queue_greetings, Admission, LobbyMail};
+use super::scans::{
+    admit_or_explain, enforce_door_rules, explain, record_all, Attempt, ScanResult, Verdict,
+};
+use super::{Error, Settings};
 use crate::db::tickets;
 use crate::db::{Backend, Db};
 use crate::domain::ids::TicketId;
@@ -44,8 +46,13 @@ pub struct ScanWriter {
 impl ScanWriter {
     /// Starts the writer threads: one for SQLite (it has one writer anyway), `postgres_writers`
     /// for PostgreSQL, whose row locks let batches overlap. Admissions queue their lobby
-    /// emails through `lobby`.
-    pub fn start(db: Db, postgres_writers: usize, lobby: LobbyMail) -> ScanWriter {
+    /// emails through `lobby`; `settings` give the door's windows and leeways.
+    pub fn start(
+        db: Db,
+        postgres_writers: usize,
+        lobby: LobbyMail,
+        settings: Settings,
+    ) -> ScanWriter {
         let (queue, receiver) = mpsc::channel(QUEUE_DEPTH);
         let writers = match db.backend() {
             Backend::Sqlite => 1,
@@ -54,9 +61,10 @@ impl ScanWriter {
         let receiver = std::sync::Arc::new(std::sync::Mutex::new(receiver));
         for n in 0..writers {
             let (db, receiver, lobby) = (db.clone(), receiver.clone(), lobby.clone());
+            let settings = settings.clone();
             thread::Builder::new()
                 .name(format!("scan-writer-{n}"))
-                .spawn(move || write_batches(&db, &lobby, &receiver))
+                .spawn(move || write_batches(&db, &lobby, &settings, &receiver))
                 .expect("the scan writer thread starts");
         }
         ScanWriter { queue }
@@ -79,12 +87,26 @@ impl ScanWriter {
 type Written = (Vec<ScanResult>, usize);
 
 /// Applies a batch, records every attempt, and queues the lobby emails of its admissions (at
-/// most one email per ticket, never for a refusal).
+/// most one email per ticket, never for a refusal). The performances' door rules are read
+/// first, once per batch, and turn away the codes they refuse (a static code of a rotating
+/// event; a rotating code before its reveal or outside the scan window).
 fn apply(
     conn: &mut crate::db::Conn<'_>,
     lobby: &LobbyMail,
-    batch: &[Job],
+    settings: &Settings,
+    batch: &mut [Job],
 ) -> Result<Written, Error> {
+    let mut verdicts: Vec<_> = batch
+        .iter_mut()
+        .map(|job| {
+            let Attempt {
+                verdict, code, at, ..
+            } = &mut job.attempt;
+            (verdict, *code, *at)
+        })
+        .collect();
+    let rules = enforce_door_rules(settings, conn, &mut verdicts)?;
+    let batch: &[Job] = batch;
     let results = apply_in_lock_order(conn, batch)?;
     record_all(conn, batch.iter().map(|job| &job.attempt).zip(&results))?;
     let admitted: Vec<Admission> = results
@@ -97,13 +119,23 @@ fn apply(
             })
         })
         .collect();
-    // No statement at all for a batch that admitted no one.
-    let queued = queue_lobby_emails(
-        conn,
-        &admitted,
-        &lobby.message_id_domain,
-        crate::service::now(),
-    )?;
+    // No statement at all for a batch that admitted no one, nor for events without a message.
+    let with_message: Vec<_> = rules
+        .iter()
+        .filter(|r| r.has_lobby_message)
+        .map(|r| r.performance_id)
+        .collect();
+    let queued = if with_message.is_empty() {
+        0
+    } else {
+        queue_greetings(
+            conn,
+            &admitted,
+            &with_message,
+            &lobby.message_id_domain,
+            crate::service::now(),
+        )?
+    };
     Ok((results, queued))
 }
 
@@ -204,11 +236,16 @@ fn apply_set_based(
 
 /// Writes a batch in one transaction; a transient conflict (a deadlock another client caused,
 /// a serialization failure) rolls it back whole, so it is simply tried again.
-fn write_with_retry(db: &Db, lobby: &LobbyMail, batch: &[Job]) -> Result<Written, Error> {
+fn write_with_retry(
+    db: &Db,
+    lobby: &LobbyMail,
+    settings: &Settings,
+    batch: &mut [Job],
+) -> Result<Written, Error> {
     const ATTEMPTS: usize = 3;
     let mut attempt = 1;
     loop {
-        match db.write(|conn| apply(conn, lobby, batch)) {
+        match db.write(|conn| apply(conn, lobby, settings, batch)) {
             Err(Error::Database(e)) if attempt < ATTEMPTS && is_transient(&e) => {
                 tracing::warn!(error = %e, attempt, "retrying a batch of scans");
                 attempt += 1;
@@ -229,7 +266,12 @@ fn is_transient(error: &diesel::result::Error) -> bool {
 
 /// The writer loop: wait for one scan, take whatever else is waiting, write them all in one
 /// transaction, answer. Ends when every [`ScanWriter`] handle is gone.
-fn write_batches(db: &Db, lobby: &LobbyMail, receiver: &std::sync::Mutex<mpsc::Receiver<Job>>) {
+fn write_batches(
+    db: &Db,
+    lobby: &LobbyMail,
+    settings: &Settings,
+    receiver: &std::sync::Mutex<mpsc::Receiver<Job>>,
+) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     loop {
         {
@@ -249,7 +291,7 @@ fn write_batches(db: &Db, lobby: &LobbyMail, receiver: &std::sync::Mutex<mpsc::R
         // A panic must cost this batch its answers (each is told to scan again), not stop the
         // door: the writer goes on with the next batch.
         let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            write_with_retry(db, lobby, &batch)
+            write_with_retry(db, lobby, settings, &mut batch)
         }))
         .unwrap_or_else(|_| Err(Error::Internal("writing the batch panicked".into())));
         match written {

@@ -4,9 +4,13 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{signing, Encore, Error, Result};
+use super::{rotating, signing, Encore, Error, Result};
+use crate::db::door::{self, DoorRules};
 use crate::db::{scans, tickets, Conn};
+use crate::domain::event::ScanWindow;
 use crate::domain::ids::{PerformanceId, TicketId};
+use crate::domain::rotating::CodeKind;
+use crate::domain::scan::refused_by_rules;
 use crate::domain::scan::{check_window, refused_online, NewArrival, Presented};
 use crate::domain::text::label;
 use crate::domain::ticket::Ticket;
@@ -100,6 +104,8 @@ pub struct Attempt {
     pub scan: Scan,
     pub at: DateTime<Utc>,
     pub verdict: Verdict,
+    /// Which kind of code it presented (recorded with the scan when it names a ticket).
+    pub code: CodeKind,
 }
 
 impl Attempt {
@@ -140,15 +146,22 @@ impl Verdict {
 pub async fn scan(encore: &Encore, scan: Scan) -> Result<ScanResult> {
     // Microseconds: what both backends store, so the answer equals what is recorded.
     let at = crate::service::now();
-    let verdict = judge(
-        encore,
-        verify(encore, &scan.token).await,
-        at,
-        scan.performance_id,
-    );
+    let (verified, code) = match rotating::scanned(&scan.token) {
+        Some(scanned) => (rotating::verify(encore, &scanned, at), CodeKind::Rotating),
+        None => {
+            let verified = verify(encore, &scan.token).await;
+            (verified, code_kind(&verified))
+        }
+    };
+    let verdict = judge(encore, verified, at, scan.performance_id);
     let result = encore
         .scan_writer
-        .submit(Attempt { scan, at, verdict })
+        .submit(Attempt {
+            scan,
+            at,
+            verdict,
+            code,
+        })
         .await;
     if let Ok(answer) = &result {
         encore.metrics.scanned(answer.outcome);
@@ -192,6 +205,86 @@ pub(crate) fn judge(
         },
         None => Verdict::Genuine(claims),
     }
+}
+
+/// Which kind of signed token a verified one is: a paper code, or any other static code.
+pub(crate) fn code_kind(verified: &Result<TicketClaims, ScanOutcome>) -> CodeKind {
+    match verified {
+        Ok(claims) if claims.paper => CodeKind::Paper,
+        _ => CodeKind::Static,
+    }
+}
+
+/// Verifies a scanned text as of `at`: a rotating code against its secret, anything else as a
+/// signed token (blocking: an unknown key id is refreshed). For offline uploads.
+pub(crate) fn verify_any(
+    encore: &Encore,
+    text: &str,
+    at: DateTime<Utc>,
+) -> (Result<TicketClaims, ScanOutcome>, CodeKind) {
+    match rotating::scanned(text) {
+        Some(scanned) => (rotating::verify(encore, &scanned, at), CodeKind::Rotating),
+        None => {
+            let verified = verify_refreshing(encore, text);
+            let kind = code_kind(&verified);
+            (verified, kind)
+        }
+    }
+}
+
+/// Reads the door rules of the performances the genuine `verdicts` name, in the writing
+/// transaction, and turns away each code the rules refuse (a static code of a rotating event,
+/// a rotating code before its reveal or outside the scan window): see
+/// [`crate::domain::scan::refused_by_rules`]. Returns the rules read.
+pub(crate) fn enforce_door_rules(
+    settings: &super::Settings,
+    conn: &mut Conn<'_>,
+    verdicts: &mut [(&mut Verdict, CodeKind, DateTime<Utc>)],
+) -> Result<Vec<DoorRules>> {
+    let mut performances: Vec<PerformanceId> = verdicts
+        .iter()
+        .filter_map(|(verdict, ..)| match verdict {
+            Verdict::Genuine(claims) => Some(claims.performance_id),
+            Verdict::Refused { .. } => None,
+        })
+        .collect();
+    performances.sort_unstable();
+    performances.dedup();
+    if performances.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rules = door::door_rules(conn, &performances)?;
+    for (verdict, code, at) in verdicts.iter_mut() {
+        let Verdict::Genuine(claims) = &**verdict else {
+            continue;
+        };
+        let Some(rule) = rules
+            .iter()
+            .find(|r| r.performance_id == claims.performance_id)
+        else {
+            continue; // no such performance: the admission finds no ticket, and says so
+        };
+        let window = ScanWindow::for_performance(
+            rule.doors_open_at,
+            rule.starts_at,
+            settings.scan_window_before_doors,
+            settings.scan_window_after_start,
+        );
+        if let Some(outcome) = refused_by_rules(
+            *code,
+            rule.barcode,
+            window,
+            rule.barcode.revealed_at(rule.doors_open_at),
+            *at,
+            settings.scan_clock_leeway,
+        ) {
+            **verdict = Verdict::Refused {
+                outcome,
+                claims: Some(*claims),
+            };
+        }
+    }
+    Ok(rules)
 }
 
 /// Verifies the token on the async path; only an unknown key id needs the blocking refresh.
@@ -300,6 +393,7 @@ pub(crate) fn record_all<'a>(
             scanned_at: result.scanned_at,
             upload: None,
             device_refusal: None,
+            code_kind: result.ticket_id.map(|_| attempt.code),
         })
         .collect();
     scans::insert_arrival_events(conn, &arrivals)?;

@@ -10,7 +10,7 @@ use super::{Encore, Error, Result};
 use crate::config::Config;
 use crate::db::{signing_keys, Backend, Db};
 use crate::domain::signing_key::SigningKey;
-use crate::tokens::{GeneratedKey, KeyFile, KeyRing, KeyRingError, SealingKey};
+use crate::tokens::{CodeKey, GeneratedKey, KeyFile, KeyRing, KeyRingError, SealingKey};
 
 /// The key file `config` names; by default `encore.key` beside the SQLite database, or in the
 /// working directory on PostgreSQL.
@@ -171,6 +171,17 @@ pub fn load_keyring(db: &Db, file: KeyFile) -> Result<(KeyRing, Sealer)> {
         keys = keys_in_force(db, &sealer)?;
     }
     Ok((KeyRing::new(&keys)?, sealer))
+}
+
+/// The key of rotating codes' per-ticket secrets, derived from the oldest signing key (see
+/// [`CodeKey`]): the first row by creation, which is never deleted, nor changed by a rotation,
+/// a retirement or a rewrap, so every process of one database derives the same key.
+pub fn load_code_key(db: &Db, sealer: &Sealer) -> Result<CodeKey> {
+    let rows = db.read(|conn| signing_keys::all(conn).map_err(Error::from))?;
+    let oldest = rows
+        .first()
+        .ok_or_else(|| Error::Internal("no signing key to derive the code key from".into()))?;
+    Ok(CodeKey::from_signing_key(&sealer.open(oldest)?))
 }
 
 /// Adds a new signing key. Running processes pick it up when they next refresh; tokens signed

@@ -311,6 +311,7 @@ pub fn token_for(encore: &Encore, ticket: &Ticket, performance: &Performance) ->
         generation: ticket.generation,
         nbf: window.not_before.timestamp(),
         exp: window.expires.timestamp(),
+        paper: false,
     };
     Ok(encore.keys.sign(&claims)?)
 }

@@ -254,6 +254,7 @@ mod tests {
             generation: 1,
             nbf: 1_700_000_000,
             exp: 1_900_000_000,
+            paper: false,
         }
     }
 

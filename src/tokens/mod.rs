@@ -6,11 +6,13 @@
 mod keyring;
 mod links;
 mod qr;
+mod rotating;
 mod sealed;
 mod ticket_token;
 
 pub use keyring::{GeneratedKey, KeyRing, KeyRingError, PublicJwk};
 pub use links::{LinkClaims, LinkPurpose};
 pub use qr::{render_png, render_svg, QrError};
+pub use rotating::CodeKey;
 pub use sealed::{KeyFile, SealingKey};
 pub use ticket_token::TicketClaims;

@@ -17,4 +17,9 @@ pub struct TicketClaims {
     pub nbf: i64,
     /// Expiry, seconds since the Unix epoch.
     pub exp: i64,
+    /// A paper code: a static code the box office printed on purpose, which admits at the door
+    /// of an event whose codes rotate (where other static codes are refused). Left out of
+    /// every other token, so theirs read as before.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub paper: bool,
 }

@@ -49,6 +49,8 @@
     exchanged: 'its offline list said exchanged',
     transferred: 'its offline list said transferred',
     already_admitted: 'it had admitted the ticket before',
+    stale_code: 'the rotating code was out of date (a screenshot?)',
+    static_code_not_accepted: 'the event admits live codes only, and this was a static one',
   };
   const person = (name, email) => name + ' (' + email + ')';
 

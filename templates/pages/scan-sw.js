@@ -4,10 +4,11 @@
 // are in localStorage). Network first, so a reachable server always serves the newest page;
 // the API is never touched here.
 
-const CACHE = 'encore-scanner-v1';
-// With the camera's QR decoder for browsers that have none of their own (scan_input.js).
-const PAGE = ['/scan', '/assets/patron.css', '/assets/door.css', '/assets/door.js', '/assets/scan_input.js',
-  '/assets/scan.js', '/assets/vendor/barcode-detector-3.2.2/ponyfill.js',
+const CACHE = 'encore-scanner-v3';
+// With the camera's QR decoder for browsers that have none of their own (scan_input.js), and the
+// TOTP check of rotating codes (totp.js).
+const PAGE = ['/scan', '/assets/patron.css', '/assets/door.css', '/assets/door.js', '/assets/totp.js',
+  '/assets/scan_input.js', '/assets/scan.js', '/assets/vendor/barcode-detector-3.2.2/ponyfill.js',
   '/assets/vendor/zxing-wasm-3.1.3/zxing_reader.wasm'];
 
 self.addEventListener('install', (event) => {

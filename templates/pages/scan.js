@@ -49,6 +49,8 @@
     conflict: 'Admitted at two gates (conflict)',
     refused_offline: 'Refused offline',
     clock_out_of_bounds: "Not counted: the scanner's clock is wrong",
+    stale_code: 'Old code (screenshot?)',
+    static_code_not_accepted: 'Show the live code',
     no_bundle: 'Cannot check offline',
     cannot_verify: 'Cannot check offline',
   };
@@ -64,6 +66,8 @@
     exchanged: 'This ticket was exchanged.',
     transferred: 'This ticket was transferred to someone else.',
     no_bundle: 'The server is unreachable and the offline list is not loaded yet.',
+    stale_code: 'This rotating code is out of date: ask for the live code on the ticket page.',
+    static_code_not_accepted: 'This event admits with the live code on the ticket page, not a printed or emailed one.',
   };
 
   const $ = (id) => document.getElementById(id);
@@ -331,6 +335,8 @@
   // inside the token's window, it is for this performance, the bundle does not refuse its
   // ticket, and this device has not admitted it. Answers {outcome, ticket_id, first}.
   async function decideOffline(token, chosen, bundle) {
+    const rotating = EncoreTotp.parse(token);
+    if (rotating) return decideRotating(rotating, chosen, bundle);
     const parsed = parseToken(token);
     if (!parsed) return { outcome: 'malformed' };
     if (!bundle) return { outcome: 'no_bundle' };
@@ -345,10 +351,43 @@
     if (now + LEEWAY_SECONDS < claims.nbf) return { outcome: 'not_yet_valid' };
     if (now - LEEWAY_SECONDS >= claims.exp) return { outcome: 'expired' };
     if (claims.pid !== chosen.id) return { outcome: 'wrong_performance', performance_id: claims.pid };
+    // A rotating performance admits only its live codes, and the paper codes the box office
+    // printed on purpose.
+    if (bundle.rotating && claims.paper !== true) {
+      return { outcome: 'static_code_not_accepted', ticket_id: claims.tid };
+    }
     const ticketId = claims.tid;
     const entry = bundle.refused[ticketId];
     if (entry && entry.status !== 'valid') return { outcome: entry.status, ticket_id: ticketId };
     if (entry && entry.generation !== claims.gen) return { outcome: 'superseded', ticket_id: ticketId };
+    const first = admittedHere()[ticketId];
+    if (first) return { outcome: 'already_admitted', ticket_id: ticketId, first };
+    return { outcome: 'admitted', ticket_id: ticketId };
+  }
+
+  // A rotating code offline (the bundle's `rotating`, see docs/api.md): the ticket's entry at
+  // the code's generation, and the TOTP value of now, give or take the leeway.
+  function decideRotating(code, chosen, bundle) {
+    if (!bundle) return { outcome: 'no_bundle' };
+    if (code.performance_id !== chosen.id) return { outcome: 'wrong_performance' };
+    const rules = bundle.rotating;
+    if (!rules) return { outcome: 'cannot_verify' };
+    const ticketId = code.ticket_id;
+    const now = Date.now() / 1000;
+    if (rules.reveal_at && now + LEEWAY_SECONDS < Date.parse(rules.reveal_at) / 1000) {
+      return { outcome: 'not_yet_valid', ticket_id: ticketId };
+    }
+    const entry = bundle.refused[ticketId];
+    const held = rules.tickets[ticketId];
+    const current = held ? held.generation : entry && entry.generation;
+    if (current !== undefined && code.generation < current) {
+      return { outcome: 'superseded', ticket_id: ticketId };
+    }
+    if (entry && entry.status !== 'valid') return { outcome: entry.status, ticket_id: ticketId };
+    if (!held || held.generation !== code.generation) return { outcome: 'unknown_ticket' };
+    const live = code.period === rules.period_seconds && EncoreTotp.accepts(
+      held.key, code.totp, now, code.period, rules.digits, rules.leeway_steps);
+    if (!live) return { outcome: 'stale_code', ticket_id: ticketId };
     const first = admittedHere()[ticketId];
     if (first) return { outcome: 'already_admitted', ticket_id: ticketId, first };
     return { outcome: 'admitted', ticket_id: ticketId };
@@ -434,6 +473,15 @@
       };
     }
     fresh.tickets = body.tickets;
+    // The rotating codes' keys come whole with every bundle (this performance's only).
+    fresh.rotating = body.rotating ? {
+      period_seconds: body.rotating.period_seconds,
+      digits: body.rotating.digits,
+      leeway_steps: body.rotating.leeway_steps,
+      reveal_at: body.rotating.reveal_at,
+      tickets: Object.fromEntries(body.rotating.tickets.map(
+        (t) => [t.ticket_id, { generation: t.generation, key: t.key }])),
+    } : null;
     fresh.version = body.version;
     fresh.loaded_at = new Date().toISOString();
     if (performance && performance.id === chosen.id) Door.save(bundleSlot(chosen.id), fresh);

@@ -44,6 +44,7 @@ mod processes;
 mod races_cancel;
 mod races_clock;
 mod receiver;
+mod rotating_codes;
 mod scanner_page;
 mod scans;
 mod search;

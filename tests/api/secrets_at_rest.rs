@@ -143,6 +143,7 @@ fn claims() -> encore::tokens::TicketClaims {
         generation: 1,
         nbf: 1_700_000_000,
         exp: 1_900_000_000,
+        paper: false,
     }
 }
 

@@ -82,6 +82,32 @@ struct BundleView<'a> {
     tickets: usize,
     starts_at: DateTime<Utc>,
     doors_open_at: DateTime<Utc>,
+    /// Present when the performance's codes rotate: how to check them offline.
+    rotating: Option<RotatingDoorView>,
+}
+
+/// How a scanner checks a rotating code `RC1:<performance>:<ticket>:<generation>:<period>:<totp>`
+/// offline: the ticket's entry must be at the code's generation (an older one is `superseded`),
+/// and the TOTP value (RFC 6238, HMAC-SHA1 over the entry's `key`, `digits` digits, a step of
+/// `period_seconds` from the Unix epoch) must be that of now, give or take `leeway_steps` steps
+/// (else `stale_code`); before `reveal_at` the code is `not_yet_valid`. A static code of the
+/// performance is `static_code_not_accepted` unless its claims say `"paper": true`.
+#[derive(Debug, Serialize, ToSchema)]
+struct RotatingDoorView {
+    period_seconds: u32,
+    digits: u32,
+    leeway_steps: u32,
+    reveal_at: Option<DateTime<Utc>>,
+    /// Every ticket of this performance that admits now, at its current generation.
+    tickets: Vec<RotatingTicketView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+struct RotatingTicketView {
+    ticket_id: i64,
+    generation: i32,
+    /// The ticket's TOTP secret, Base16.
+    key: String,
 }
 
 /// `GET /api/v1/performances/{id}/offline-bundle[?since=VERSION]` (scanner)
@@ -115,6 +141,21 @@ pub async fn offline_bundle(
             tickets: bundle.tickets,
             starts_at: p.starts_at(),
             doors_open_at: p.doors_open_at(),
+            rotating: bundle.rotating.as_ref().map(|r| RotatingDoorView {
+                period_seconds: r.period_seconds,
+                digits: r.digits,
+                leeway_steps: r.leeway_steps,
+                reveal_at: r.revealed_at,
+                tickets: r
+                    .codes
+                    .iter()
+                    .map(|code| RotatingTicketView {
+                        ticket_id: code.subject.ticket_id.0,
+                        generation: code.subject.generation,
+                        key: code.secret_base16(),
+                    })
+                    .collect(),
+            }),
         }))
 }
 
@@ -129,7 +170,7 @@ pub struct UploadRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScanInput {
-    /// The signed token the QR code carries.
+    /// What the QR code carries: a signed token, or a rotating code (`RC1:…`).
     token: String,
     #[schema(schema_with = super::schema::label_64, example = "North")]
     gate: String,

@@ -7,6 +7,7 @@ use super::views::EventView;
 use crate::domain::ids::EventId;
 use crate::domain::lobby::LobbyMessage;
 use crate::domain::policy::{self, ChangePolicy, PolicyChanges};
+use crate::domain::rotating::Barcode;
 use crate::domain::Invalid;
 use crate::http::error::ApiError;
 use crate::http::run_blocking;
@@ -32,6 +33,39 @@ pub struct CreateEvent {
     /// Emailed to each holder on admission; placeholders such as `{holder_name}` are filled in.
     #[serde(default)]
     lobby_message: Option<String>,
+    /// `static` (default: the signed QR of emails and the ticket page) or `rotating` (the ticket
+    /// page and wallet passes show a TOTP code that changes every `rotation_seconds`; static
+    /// codes are then refused at the door as `static_code_not_accepted`, except paper codes
+    /// the box office prints).
+    #[serde(default)]
+    #[schema(example = "rotating")]
+    barcode: Option<BarcodeMode>,
+    /// The rotation period of a rotating barcode, 5 to 300 seconds (default 15).
+    #[serde(default)]
+    #[schema(minimum = 5, maximum = 300)]
+    rotation_seconds: Option<i64>,
+    /// A rotating code appears only this many hours before doors open (0 to 720); left out,
+    /// from the start.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 720)]
+    reveal_hours_before_doors: Option<i64>,
+}
+
+/// How an event's tickets show their code at the door.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BarcodeMode {
+    Static,
+    Rotating,
+}
+
+impl BarcodeMode {
+    fn as_str(self) -> &'static str {
+        match self {
+            BarcodeMode::Static => "static",
+            BarcodeMode::Rotating => "rotating",
+        }
+    }
 }
 
 /// An event's change policy as the API takes it; every field has the default shown.
@@ -94,6 +128,11 @@ pub async fn create(
         .as_deref()
         .map(|m| LobbyMessage::parse("lobby_message", m))
         .transpose()?;
+    let barcode = Barcode::parse(
+        body.barcode.unwrap_or(BarcodeMode::Static).as_str(),
+        body.rotation_seconds,
+        body.reveal_hours_before_doors,
+    )?;
     let event = run_blocking(move || {
         events::create_event(
             &encore,
@@ -101,8 +140,11 @@ pub async fn create(
             &body.venue,
             &body.time_zone,
             &reminders,
-            &policy,
-            lobby_message.as_ref(),
+            events::EventRules {
+                policy: &policy,
+                lobby_message: lobby_message.as_ref(),
+                barcode,
+            },
         )
     })
     .await?;
@@ -131,6 +173,18 @@ pub struct UpdateEvent {
     #[serde(default, deserialize_with = "given")]
     #[schema(value_type = PolicyPatch)]
     policy: Option<PolicyPatch>,
+    /// A new barcode, set whole: `rotation_seconds` and `reveal_hours_before_doors` are read
+    /// with it (each with its default when left out) and cannot be given without it. Applies
+    /// from the next scan and the next load of a ticket page.
+    #[serde(default, deserialize_with = "given")]
+    #[schema(value_type = BarcodeMode)]
+    barcode: Option<BarcodeMode>,
+    #[serde(default, deserialize_with = "given")]
+    #[schema(value_type = i64, minimum = 5, maximum = 300)]
+    rotation_seconds: Option<i64>,
+    #[serde(default, deserialize_with = "given")]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 720)]
+    reveal_hours_before_doors: Option<Option<i64>>,
     // Not changeable, and so not in the schema: read only to be refused with the reason
     // (422 naming the field) rather than as an unknown field.
     #[serde(default, deserialize_with = "given")]
@@ -199,6 +253,26 @@ impl UpdateEvent {
                     .transpose()
             })
             .transpose()?;
+        let barcode = match self.barcode {
+            Some(mode) => Some(Barcode::parse(
+                mode.as_str(),
+                self.rotation_seconds,
+                self.reveal_hours_before_doors.flatten(),
+            )?),
+            None if self.rotation_seconds.is_some() => {
+                return Err(Invalid::new(
+                    "rotation_seconds",
+                    "is set with the barcode: give \"barcode\" too",
+                ))
+            }
+            None if self.reveal_hours_before_doors.is_some() => {
+                return Err(Invalid::new(
+                    "reveal_hours_before_doors",
+                    "is set with the barcode: give \"barcode\" too",
+                ))
+            }
+            None => None,
+        };
         let p = self.policy.unwrap_or_default();
         let policy = PolicyChanges {
             exchange_allowed: p.exchange_allowed,
@@ -223,6 +297,7 @@ impl UpdateEvent {
             venue: self.venue,
             lobby_message,
             policy,
+            barcode,
         })
     }
 }

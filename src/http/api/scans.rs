@@ -15,7 +15,8 @@ use crate::service::{Encore, Error};
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScanRequest {
-    /// The signed token the QR code carries.
+    /// What the QR code carries: a signed token (static or paper), or a rotating code
+    /// (`RC1:<performance>:<ticket>:<generation>:<period>:<totp>`).
     token: String,
     #[schema(schema_with = super::schema::label_64, example = "North")]
     gate: String,

@@ -11,6 +11,7 @@ use crate::domain::ticket::NewTicket;
 use crate::http::auth::StaffKey;
 use crate::http::error::ApiError;
 use crate::http::run_blocking;
+use crate::service::rotating;
 use crate::service::tickets::{self, IssuedTicket, TicketWithToken};
 use crate::service::{Encore, Error};
 use crate::tokens;
@@ -163,6 +164,57 @@ pub async fn qr_png(
         .map_err(qr_failed)?;
     Ok(HttpResponse::Ok()
         .content_type(ContentType::png())
+        .body(png))
+}
+
+/// A paper code: a static code the box office prints on purpose (for a patron without a
+/// phone). At the door of an event whose codes rotate, where other static codes are refused
+/// as `static_code_not_accepted`, it admits, and the scan is recorded as `paper`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaperCodeView {
+    ticket_id: i64,
+    generation: i32,
+    /// The signed token the printed QR carries (its claims say `"paper": true`).
+    token: String,
+    /// The same code as a PNG to print.
+    qr_png: String,
+}
+
+/// `GET /api/v1/tickets/{id}/paper-code` (box_office): a paper code for a ticket that admits
+/// (409 `ticket_not_valid` for one that no longer does). Like every static code it stops
+/// admitting when the ticket's generation changes.
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/paper-code", params(("id" = i64, Path, description = "The ticket's id")),
+    responses((status = 200, body = PaperCodeView), (status = 403), (status = 404), (status = 409)))]
+pub async fn paper_code(
+    encore: web::Data<Encore>,
+    id: web::Path<TicketId>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let code = run_blocking(move || rotating::paper_code(&encore, id)).await?;
+    Ok(HttpResponse::Ok().json(PaperCodeView {
+        ticket_id: code.ticket_id.0,
+        generation: code.generation,
+        token: code.token,
+        qr_png: format!("/api/v1/tickets/{id}/paper-code.png"),
+    }))
+}
+
+/// `GET /api/v1/tickets/{id}/paper-code.png` (box_office): the paper code's QR, to print.
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/paper-code.png", params(("id" = i64, Path, description = "The ticket's id")),
+    responses((status = 200, body = [u8], content_type = "image/png"), (status = 403), (status = 404), (status = 409)))]
+pub async fn paper_code_png(
+    encore: web::Data<Encore>,
+    id: web::Path<TicketId>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let code = run_blocking(move || rotating::paper_code(&encore, id)).await?;
+    let png = web::block(move || tokens::render_png(&code.token))
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(qr_failed)?;
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::png())
+        .insert_header(("Cache-Control", "no-store"))
         .body(png))
 }
 

@@ -22,6 +22,15 @@ pub struct EventView {
     pub created_at: DateTime<Utc>,
     pub lobby_message: Option<String>,
     pub policy: PolicyView,
+    /// `static` (the signed QR) or `rotating` (a TOTP code that changes every
+    /// `rotation_seconds`).
+    #[schema(example = "rotating")]
+    pub barcode: &'static str,
+    /// The rotation period (kept, unused, while the barcode is static).
+    pub rotation_seconds: u32,
+    /// A rotating code appears on the ticket page only this many hours before doors open;
+    /// `null`: from the start.
+    pub reveal_hours_before_doors: Option<u32>,
 }
 
 /// An event's change policy, as it stands.
@@ -61,6 +70,9 @@ impl From<Event> for EventView {
             reminder_offsets_minutes: event.reminder_offsets_minutes,
             created_at: event.created_at,
             lobby_message: event.lobby_message,
+            barcode: event.barcode.mode(),
+            rotation_seconds: event.barcode.period_seconds(),
+            reveal_hours_before_doors: event.barcode.reveal_hours_before_doors(),
         }
     }
 }

@@ -1,5 +1,7 @@
 //! The patron's pages, reached from signed links in their emails: the ticket page (`/t/…`)
-//! with its actions, and a friend's claim page (`/claim/…`). Plain HTML forms, no script.
+//! with its actions, and a friend's claim page (`/claim/…`). Plain HTML forms, no script —
+//! except where the ticket's code rotates: the page then draws it with our own scripts
+//! (`ticket::SCRIPTS`), so it keeps rotating with no network.
 //!
 //! A link is a capability, and it lives in the URL: every page is sent with no caching, no
 //! referrer and a strict Content-Security-Policy, and the request log never shows the token.
@@ -53,6 +55,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/claim/{token}", web::get().to(ticket::claim_page))
         .route("/claim/{token}", web::post().to(ticket::claim))
+        .configure(|cfg| {
+            for (path, body) in ticket::SCRIPTS {
+                cfg.route(
+                    path,
+                    web::get().to(move || async move { asset(JAVASCRIPT, body) }),
+                );
+            }
+        })
         .configure(door::routes)
         .configure(journey::routes)
         .configure(box_office::routes);

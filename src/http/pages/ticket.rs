@@ -15,7 +15,7 @@ use crate::domain::TicketStatus;
 use crate::http::error::ApiError;
 use crate::http::run_blocking;
 use crate::service::exchanges::{self, ExchangeInto};
-use crate::service::patron_pages::{self, OfferState, TicketPage};
+use crate::service::patron_pages::{self, OfferState, RotatingOnPage, TicketPage};
 use crate::service::{journey, tickets, transfers, Encore};
 use crate::tokens::{LinkClaims, LinkPurpose};
 
@@ -50,6 +50,15 @@ struct OfferShown {
     expires_at: String,
 }
 
+/// The rotating code as the page's script draws it (`ticket.js`): the pattern and the key go
+/// on data attributes, so the page carries no inline script.
+struct RotatingShown {
+    value_pattern: String,
+    key: String,
+    period_seconds: u64,
+    digits: u32,
+}
+
 /// Everything the ticket page shows, formatted.
 struct Shown {
     event_name: String,
@@ -68,6 +77,9 @@ struct Shown {
     /// Offer "add to calendar" only while the date holds for this holder.
     calendar: bool,
     qr_svg: Option<String>,
+    rotating: Option<RotatingShown>,
+    /// When a rotating code is held back until closer to the doors: when it appears.
+    rotating_from: Option<String>,
     offer: Option<OfferShown>,
     closes_at: String,
     transfer_refusal: Option<String>,
@@ -156,9 +168,24 @@ fn shown(page: TicketPage) -> Shown {
         }),
         _ => None,
     };
+    let (rotating, rotating_from) = match &page.rotating {
+        Some(RotatingOnPage::Shown(code)) => (
+            Some(RotatingShown {
+                value_pattern: code.value_pattern.clone(),
+                key: code.secret_base16(),
+                period_seconds: code.period.as_secs(),
+                digits: code.digits,
+            }),
+            None,
+        ),
+        Some(RotatingOnPage::From(at)) => (None, Some(venue_time_text(*at, tz))),
+        None => (None, None),
+    };
     Shown {
         outcome,
         calendar: page.status == TicketStatus::Valid,
+        rotating,
+        rotating_from,
         starts_at: venue_time_text(page.starts_at, tz),
         doors_open_at: venue_time_text(page.doors_open_at, tz),
         price: money(page.price_minor),
@@ -249,19 +276,43 @@ async fn render_ticket(
         Ok(page) => shown(page),
         Err(e) => return superseded_or(e),
     };
-    Ok(html(
-        status,
-        &TicketTemplate {
-            token: &link.token,
-            apple_wallet,
-            google_wallet,
-            p: &shown,
-            notice,
-            refused,
-            friend,
-        },
-    ))
+    let template = TicketTemplate {
+        token: &link.token,
+        apple_wallet,
+        google_wallet,
+        p: &shown,
+        notice,
+        refused,
+        friend,
+    };
+    // Scripts only where the code rotates (our own files, no inline script).
+    let policy = if shown.rotating.is_some() {
+        ROTATING_POLICY
+    } else {
+        super::CONTENT_SECURITY_POLICY
+    };
+    Ok(super::html_under(status, &template, policy))
 }
+
+/// The patron pages' policy plus our own scripts: the rotating code is drawn in the browser.
+const ROTATING_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// The ticket page's scripts: the TOTP code, the vendored QR generator, and the page's own.
+pub(super) const SCRIPTS: [(&str, &str); 3] = [
+    (
+        "/assets/totp.js",
+        include_str!("../../../templates/pages/totp.js"),
+    ),
+    (
+        "/assets/qrcode.js",
+        include_str!("../../../templates/vendor/qrcode-generator-2.0.4.js"),
+    ),
+    (
+        "/assets/ticket.js",
+        include_str!("../../../templates/pages/ticket.js"),
+    ),
+];
 
 /// The out-of-date page for a superseded link; any other error as it is.
 fn superseded_or(e: ApiError) -> Result<HttpResponse, ApiError> {

@@ -211,6 +211,8 @@ impl EventForm {
             name: Some(fields.get("name").into()),
             venue: Some(fields.get("venue").into()),
             lobby_message: Some(EventForm::lobby_message(fields)?),
+            // The console's form does not show the barcode yet: the API sets it.
+            barcode: None,
             policy: PolicyChanges {
                 exchange_allowed: Some(checked(fields, "exchange_allowed")),
                 exchange_any_event: Some(checked(fields, "exchange_any_event")),
@@ -313,8 +315,12 @@ pub async fn create(form: ProtectedForm, encore: web::Data<Encore>) -> HttpRespo
                     &venue,
                     &zone,
                     &reminders,
-                    &policy,
-                    lobby.as_ref(),
+                    events::EventRules {
+                        policy: &policy,
+                        lobby_message: lobby.as_ref(),
+                        // The console's form does not show the barcode yet: the API sets it.
+                        barcode: crate::domain::rotating::Barcode::Static,
+                    },
                 )
             })
             .await
