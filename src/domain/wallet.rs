@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use super::ids::{EventId, TicketId};
+use super::rotating::RotatingBarcode;
 use super::TicketStatus;
 
 /// A ticket as its wallet pass shows it.
@@ -24,8 +25,11 @@ pub struct PassContent {
     /// Section and seat ("Stalls · F12"), or "Unreserved".
     pub seat: String,
     /// What the pass's QR carries: the ticket's door token (absent once the ticket no longer
-    /// admits, so a voided pass shows no code).
+    /// admits, so a voided pass shows no code, and for an event whose codes rotate).
     pub barcode: Option<String>,
+    /// The ticket's rotating code, when its event's codes rotate: a wallet that can show TOTP
+    /// codes (Google's `rotatingBarcode`) shows it, changing as on the ticket page.
+    pub rotating: Option<RotatingBarcode>,
 }
 
 impl PassContent {
@@ -102,6 +106,7 @@ mod tests {
             holder_name: "Ada Lovelace".into(),
             seat: "Stalls · F12".into(),
             barcode: Some("token".into()),
+            rotating: None,
         }
     }
 

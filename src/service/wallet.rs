@@ -8,6 +8,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::rotating::barcode_of;
 use super::tickets::{token_for, TicketInContext};
 use super::{now, Encore, Error, Result};
 use crate::db::wallet_passes;
@@ -30,7 +31,12 @@ const TRACKED_AFTER_START_HOURS: i64 = 24;
 fn content(encore: &Encore, current: &TicketInContext) -> Result<PassContent> {
     let mut pass = shown(&current.ticket, &current.performance, &current.event);
     if current.ticket.status == TicketStatus::Valid {
-        pass.barcode = Some(token_for(encore, &current.ticket, &current.performance)?);
+        // A rotating event's static code is refused at the door: its pass carries the rotating
+        // code alone.
+        pass.rotating = barcode_of(encore, &current.ticket, &current.event);
+        if pass.rotating.is_none() {
+            pass.barcode = Some(token_for(encore, &current.ticket, &current.performance)?);
+        }
     }
     Ok(pass)
 }
@@ -50,6 +56,7 @@ fn shown(ticket: &Ticket, performance: &Performance, event: &Event) -> PassConte
         holder_name: ticket.holder_name.clone(),
         seat: PassContent::seat_text(ticket.section.as_deref(), ticket.seat.as_deref()),
         barcode: None,
+        rotating: None,
     }
 }
 

@@ -148,6 +148,15 @@ pub fn package(
     if ticket.voided() {
         let why = format!("This ticket was {}.", ticket.status.as_str());
         fields = fields.add_back_field(field("status", "Status", &why));
+    } else if let Some(code) = &ticket.rotating {
+        // Apple Wallet shows no time-based codes: the changing code is on the ticket page.
+        let how = format!(
+            "This performance admits a code that changes every {} seconds, so a screenshot \
+             cannot be used. Open your ticket page (the link in your ticket email) at the door.",
+            code.period.as_secs()
+        );
+        fields = fields.add_secondary_field(field("code", "Code", "On your ticket page"));
+        fields = fields.add_back_field(field("rotating", "At the door", &how));
     }
     let mut pass = PassBuilder::new(PassConfig {
         organization_name: signer.organization_name.clone(),

@@ -179,6 +179,19 @@ impl GoogleWallet {
         if let Some(code) = &pass.barcode {
             object["barcode"] = json!({"type": "QR_CODE", "value": code});
         }
+        if let Some(code) = &pass.rotating {
+            // The same TOTP as the ticket page and the door: Google's app computes the value.
+            object["rotatingBarcode"] = json!({
+                "type": "QR_CODE",
+                "valuePattern": code.value_pattern,
+                "totpDetails": {
+                    "periodMillis": code.period_millis().to_string(),
+                    "algorithm": "TOTP_SHA1",
+                    "parameters": [{"key": code.secret_base16(), "valueLength": code.digits}],
+                },
+                "alternateText": "The code changes every few seconds",
+            });
+        }
         object
     }
 

@@ -335,6 +335,36 @@ async fn the_pass_is_signed_and_says_what_the_ticket_says(backend: Backend) {
     assert_eq!(scan["ticket_id"], ticket["id"]);
 }
 
+/// Apple Wallet shows no time-based codes: a rotating event's pass carries no code (its static
+/// one would be refused at that door) and sends the holder to the ticket page.
+async fn a_rotating_events_pass_sends_the_holder_to_the_ticket_page(backend: Backend) {
+    let credentials = AppleCredentials::make();
+    let app = TestApp::spawn_with(backend, |c| credentials.configure(c, None)).await;
+    let event = app
+        .post_expecting(
+            "/api/v1/events",
+            &json!({"name": "Giselle", "venue": "Opera", "time_zone": "UTC",
+                    "barcode": "rotating"}),
+            StatusCode::CREATED,
+        )
+        .await;
+    let performance = app
+        .post_expecting(
+            &format!("/api/v1/events/{}/performances", event["id"]),
+            &json!({"starts_at": Utc::now() + Duration::days(2), "capacity": 50}),
+            StatusCode::CREATED,
+        )
+        .await;
+    let ticket = app.issue_ticket(performance["id"].as_i64().unwrap()).await;
+    let pass = download_pass(&app, &ticket).await;
+    pass.assert_manifest_matches();
+    let json = pass.json();
+    assert!(json.get("barcodes").is_none(), "{json}");
+    let fields = json["eventTicket"].to_string();
+    assert!(fields.contains("On your ticket page"), "{fields}");
+    assert!(fields.contains("changes every 15 seconds"), "{fields}");
+}
+
 async fn without_credentials_there_is_no_button_and_no_pass(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let performance = app
@@ -594,6 +624,7 @@ async fn a_device_hears_of_a_transfer_and_fetches_the_voided_pass(backend: Backe
 
 on_each_backend!(apple_wallet:
     the_pass_is_signed_and_says_what_the_ticket_says,
+    a_rotating_events_pass_sends_the_holder_to_the_ticket_page,
     without_credentials_there_is_no_button_and_no_pass,
     a_device_hears_of_a_transfer_and_fetches_the_voided_pass,
 );
