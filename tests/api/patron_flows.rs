@@ -181,6 +181,19 @@ async fn an_exchange_into_a_performance_leads_to_the_new_ticket(app: TestApp) {
     wait_for_text(&browser, "#notice", "this is your new ticket").await;
     wait_for_text(&browser, "#status", "Valid").await;
     find(&browser, "#qr svg").await;
+    // The code fills the card on a phone, with the brightness hint beside it.
+    let width = browser
+        .execute(
+            "return document.querySelector('#qr svg').getBoundingClientRect().width;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        width.as_f64().unwrap() >= 300.0,
+        "the QR is {width} px wide"
+    );
+    wait_for_text(&browser, "#brightness-hint", "brightness").await;
     let new_path = browser.current_url().await.unwrap().path().to_string();
     assert_ne!(new_path, format!("/t/{old_token}"));
     assert_accessible(&browser, "the new ticket").await;
