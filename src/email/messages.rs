@@ -51,6 +51,9 @@ struct Shown<'a> {
     price: String,
     link: &'a str,
     apple_wallet_link: Option<&'a str>,
+    /// The rotation period when the event's codes rotate: the email then carries no QR (a
+    /// static code is refused at that door) and sends the patron to the ticket page.
+    rotating_seconds: Option<u32>,
 }
 
 impl<'a> Shown<'a> {
@@ -68,6 +71,11 @@ impl<'a> Shown<'a> {
             price: format_money(ticket.price.minor, ticket.price.currency.as_str()),
             link: facts.link,
             apple_wallet_link: facts.apple_wallet_link,
+            rotating_seconds: facts
+                .event
+                .barcode
+                .is_rotating()
+                .then(|| facts.event.barcode.period_seconds()),
         }
     }
 }
@@ -232,26 +240,30 @@ impl Composer {
     }
 
     /// "Your ticket": both parts, and the QR as an inline image the HTML shows (cid:qr).
+    /// The ticket, with its QR image inline (`qr_png`); without one when the event's codes
+    /// rotate (the page shows the code, see `Shown::rotating_seconds`).
     pub fn confirmation(
         &self,
         facts: &TicketFacts<'_>,
-        qr_png: Vec<u8>,
+        qr_png: Option<Vec<u8>>,
         message_id: &str,
     ) -> Result<Message, ComposeError> {
         let shown = Shown::from(facts);
         let text = ConfirmationText { t: &shown }.render()?;
         let html = ConfirmationHtml { t: &shown }.render()?;
-        let qr = Attachment::new_inline("qr".into()).body(
-            qr_png,
-            ContentType::parse("image/png").expect("a valid type"),
-        );
-        let body = MultiPart::alternative()
-            .singlepart(SinglePart::plain(text))
-            .multipart(
-                MultiPart::related()
-                    .singlepart(SinglePart::html(html))
-                    .singlepart(qr),
-            );
+        let plain = MultiPart::alternative().singlepart(SinglePart::plain(text));
+        let body = match qr_png {
+            Some(png) => {
+                let qr = Attachment::new_inline("qr".into())
+                    .body(png, ContentType::parse("image/png").expect("a valid type"));
+                plain.multipart(
+                    MultiPart::related()
+                        .singlepart(SinglePart::html(html))
+                        .singlepart(qr),
+                )
+            }
+            None => plain.singlepart(SinglePart::html(html)),
+        };
         let subject = format!(
             "Your ticket for {} on {}",
             facts.event.name,

@@ -486,7 +486,33 @@ async fn the_offline_bundle_holds_only_its_performances_secrets(app: TestApp) {
     );
 }
 
+/// A rotating event's confirmation carries no QR (its door refuses static codes) and sends
+/// the holder to the ticket page, which shows the code.
+async fn a_rotating_events_confirmation_sends_the_holder_to_the_page(app: TestApp) {
+    let performance = rotating_performance(&app, json!({}), chrono::Duration::days(2)).await;
+    app.issue_ticket(performance).await;
+    assert_eq!(app.worker().deliver_due().await.unwrap(), 1);
+    let file = std::fs::read_dir(&app.config.mail_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "eml"))
+        .expect("the confirmation, as a file");
+    let raw = std::fs::read(file).unwrap();
+    let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    assert_eq!(message.attachment_count(), 0, "no QR image");
+    let text = message.body_text(0).unwrap();
+    assert!(
+        text.contains("open your ticket page: its code changes every 15 seconds"),
+        "{text}"
+    );
+    assert!(!text.contains("QR code in this email"), "{text}");
+    let html = message.body_html(0).unwrap();
+    assert!(!html.contains("cid:qr"), "{html}");
+    assert!(html.contains("/t/"), "{html}");
+}
+
 on_both_backends!(
+    a_rotating_events_confirmation_sends_the_holder_to_the_page,
     the_door_admits_the_code_of_now_and_refuses_a_stale_one,
     a_code_of_an_earlier_generation_is_superseded,
     static_codes_are_refused_but_paper_codes_admit,

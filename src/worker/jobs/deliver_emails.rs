@@ -206,12 +206,16 @@ fn compose(
         apple_wallet_link: apple_wallet_link.as_deref(),
     };
     let message = match row.kind {
+        // A rotating event's door refuses static codes: its confirmation carries none.
+        EmailKind::Confirmation if event.barcode.is_rotating() => composer
+            .confirmation(&facts, None, &row.message_id)
+            .map_err(|e| e.to_string()),
         EmailKind::Confirmation => tickets::token_for(encore, ticket, performance)
             .map_err(|e| e.to_string())
             .and_then(|token| render_png(&token).map_err(|e| e.to_string()))
             .and_then(|png| {
                 composer
-                    .confirmation(&facts, png, &row.message_id)
+                    .confirmation(&facts, Some(png), &row.message_id)
                     .map_err(|e| e.to_string())
             }),
         EmailKind::Reminder => composer
