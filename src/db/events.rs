@@ -70,6 +70,7 @@ impl EventUpdate<'_> {
             reveal_hours_before_doors: self
                 .barcode
                 .map(|b| b.reveal_hours_before_doors().map(|h| h as i32)),
+            no_show_credit_percent: policy.no_show_credit_percent.map(|p| p.map(i32::from)),
         }
     }
 }

@@ -81,6 +81,7 @@ pub(in crate::db) struct EventRow {
     pub barcode: String,
     pub rotation_seconds: i32,
     pub reveal_hours_before_doors: Option<i32>,
+    pub no_show_credit_percent: Option<i32>,
 }
 
 #[derive(Debug, Clone, Copy, Insertable)]
@@ -106,6 +107,7 @@ pub(in crate::db) struct NewEventRow<'a> {
     pub barcode: &'static str,
     pub rotation_seconds: i32,
     pub reveal_hours_before_doors: Option<i32>,
+    pub no_show_credit_percent: Option<i32>,
 }
 
 /// An update form for an event: the columns that are `Some` are set, the others left alone
@@ -131,6 +133,7 @@ pub(in crate::db) struct EventChangeset<'a> {
     pub barcode: Option<&'static str>,
     pub rotation_seconds: Option<i32>,
     pub reveal_hours_before_doors: Option<Option<i32>>,
+    pub no_show_credit_percent: Option<Option<i32>>,
 }
 
 impl EventChangeset<'_> {
@@ -150,6 +153,7 @@ impl EventChangeset<'_> {
             barcode,
             rotation_seconds,
             reveal_hours_before_doors,
+            no_show_credit_percent,
         } = self;
         name.is_none()
             && venue.is_none()
@@ -164,6 +168,7 @@ impl EventChangeset<'_> {
             && barcode.is_none()
             && rotation_seconds.is_none()
             && reveal_hours_before_doors.is_none()
+            && no_show_credit_percent.is_none()
     }
 }
 
@@ -180,6 +185,7 @@ pub(in crate::db) struct PerformanceRow {
     pub price_minor: Option<i64>,
     pub currency: Option<String>,
     pub canceled_at: Option<NaiveDateTime>,
+    pub ends_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]
@@ -192,6 +198,7 @@ pub(in crate::db) struct NewPerformanceRow {
     pub created_at: NaiveDateTime,
     pub price_minor: Option<i64>,
     pub currency: Option<String>,
+    pub ends_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -482,6 +489,10 @@ impl EventRow {
             cutoff: chrono::Duration::minutes(self.change_cutoff_minutes.into()),
             offer_lifetime: chrono::Duration::hours(self.transfer_offer_hours.into()),
             refund_on_cancel: self.refund_on_cancel,
+            // The column's CHECK keeps it within 1..=100.
+            no_show_credit_percent: self
+                .no_show_credit_percent
+                .and_then(|p| u8::try_from(p).ok()),
         };
         Event {
             id: self.id,
@@ -538,6 +549,7 @@ impl<'a> NewEventRow<'a> {
             barcode: event.barcode.mode(),
             rotation_seconds: event.barcode.period_seconds() as i32,
             reveal_hours_before_doors: event.barcode.reveal_hours_before_doors().map(|h| h as i32),
+            no_show_credit_percent: policy.no_show_credit_percent.map(i32::from),
         }
     }
 }
@@ -559,6 +571,7 @@ impl PerformanceRow {
             schedule: PerformanceSchedule {
                 starts_at: utc(self.starts_at),
                 doors_open_at: utc(self.doors_open_at),
+                ends_at: self.ends_at.map(utc),
                 capacity: self.capacity,
             },
             tickets_issued: self.tickets_issued,
@@ -580,6 +593,7 @@ impl NewPerformanceRow {
             created_at: performance.created_at.naive_utc(),
             price_minor: performance.price.map(|p| p.minor),
             currency: performance.price.map(|p| p.currency.as_str().to_string()),
+            ends_at: schedule.ends_at.map(|at| at.naive_utc()),
         }
     }
 }

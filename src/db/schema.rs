@@ -44,6 +44,7 @@ diesel::table! {
         barcode -> Text,
         rotation_seconds -> Integer,
         reveal_hours_before_doors -> Nullable<Integer>,
+        no_show_credit_percent -> Nullable<Integer>,
     }
 }
 
@@ -60,6 +61,7 @@ diesel::table! {
         currency -> Nullable<Text>,
         canceled_at -> Nullable<Timestamp>,
         door_version -> BigInt,
+        ends_at -> Nullable<Timestamp>,
     }
 }
 
@@ -139,6 +141,47 @@ diesel::table! {
         offset_minutes -> Integer,
         queued -> BigInt,
         run_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    message_rules (id) {
+        id -> BigInt,
+        event_id -> BigInt,
+        audience -> Text,
+        anchor -> Text,
+        offset_minutes -> Integer,
+        purpose -> Text,
+        subject -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    message_runs (rule_id, performance_id) {
+        rule_id -> BigInt,
+        performance_id -> BigInt,
+        queued -> BigInt,
+        run_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    marketing_opt_outs (patron_email) {
+        patron_email -> Text,
+        opted_out_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    consent_changes (id) {
+        id -> BigInt,
+        patron_email -> Text,
+        ticket_id -> Nullable<BigInt>,
+        opted_out -> Integer,
+        changed_at -> Timestamp,
     }
 }
 
@@ -317,6 +360,7 @@ diesel::table! {
 }
 
 diesel::joinable!(wallet_passes -> tickets (ticket_id));
+diesel::joinable!(message_rules -> events (event_id));
 diesel::joinable!(transfers -> tickets (ticket_id));
 diesel::joinable!(staff_sessions -> staff_accounts (staff_id));
 diesel::joinable!(staff_password_links -> staff_accounts (staff_id));
@@ -331,6 +375,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     outbox,
     reminder_runs,
+    message_rules,
+    message_runs,
+    marketing_opt_outs,
+    consent_changes,
     credit_accounts,
     credit_ledger,
     transfers,

@@ -48,14 +48,17 @@ pub enum CreditReason {
     BoxOfficePurchase,
     /// A canceled ticket's price given back as credit (added).
     CancelRefund,
+    /// A never-admitted ticket turned into its event's no-show share of the price (added).
+    NoShowCredit,
 }
 
 impl CreditReason {
-    pub const ALL: [CreditReason; 4] = [
+    pub const ALL: [CreditReason; 5] = [
         CreditReason::Exchange,
         CreditReason::ExchangePurchase,
         CreditReason::BoxOfficePurchase,
         CreditReason::CancelRefund,
+        CreditReason::NoShowCredit,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +67,7 @@ impl CreditReason {
             CreditReason::ExchangePurchase => "exchange_purchase",
             CreditReason::BoxOfficePurchase => "box_office_purchase",
             CreditReason::CancelRefund => "cancel_refund",
+            CreditReason::NoShowCredit => "no_show_credit",
         }
     }
 }

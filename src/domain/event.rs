@@ -60,6 +60,11 @@ impl Performance {
         self.schedule.doors_open_at
     }
 
+    /// When it ends: as the box office said, or two and a half hours after the start.
+    pub fn ends_at(&self) -> DateTime<Utc> {
+        super::message_rule::performance_end(self.schedule.starts_at, self.schedule.ends_at)
+    }
+
     /// Seats not yet taken (never below zero).
     pub fn available(&self) -> i64 {
         (self.schedule.capacity - self.tickets_issued).max(0)
@@ -165,6 +170,8 @@ pub fn reminder_offsets(stored: &str) -> Vec<i32> {
 pub struct PerformanceSchedule {
     pub starts_at: DateTime<Utc>,
     pub doors_open_at: DateTime<Utc>,
+    /// When it ends, if the box office said (see [`Performance::ends_at`]).
+    pub ends_at: Option<DateTime<Utc>>,
     pub capacity: i64,
 }
 
@@ -173,12 +180,14 @@ impl PerformanceSchedule {
     pub fn parse(
         starts_at: DateTime<Utc>,
         doors_open_at: Option<DateTime<Utc>>,
+        ends_at: Option<DateTime<Utc>>,
         capacity: i64,
     ) -> Result<Self, Invalid> {
         // Plausible years only: the date arithmetic of tokens and links then cannot overflow.
         for (field, t) in [
             ("starts_at", Some(starts_at)),
             ("doors_open_at", doors_open_at),
+            ("ends_at", ends_at),
         ] {
             if t.is_some_and(|t| !(2000..=2200).contains(&t.year())) {
                 return Err(Invalid::new(
@@ -200,6 +209,16 @@ impl PerformanceSchedule {
                 "must be within 24 hours before starts_at",
             ));
         }
+        let ends_at = ends_at.map(|t| t.trunc_subsecs(6));
+        if ends_at.is_some_and(|end| end <= starts_at) {
+            return Err(Invalid::new("ends_at", "must be after starts_at"));
+        }
+        if ends_at.is_some_and(|end| end - starts_at > Duration::hours(24)) {
+            return Err(Invalid::new(
+                "ends_at",
+                "must be within 24 hours after starts_at",
+            ));
+        }
         if !(0..=MAX_CAPACITY).contains(&capacity) {
             return Err(Invalid::new(
                 "capacity",
@@ -209,6 +228,7 @@ impl PerformanceSchedule {
         Ok(PerformanceSchedule {
             starts_at,
             doors_open_at,
+            ends_at,
             capacity,
         })
     }
@@ -270,32 +290,46 @@ mod tests {
 
     #[test]
     fn doors_open_before_the_start_and_capacity_is_bounded() {
-        let s = PerformanceSchedule::parse(at(20), None, 100).unwrap();
+        let s = PerformanceSchedule::parse(at(20), None, None, 100).unwrap();
         assert_eq!(s.doors_open_at, at(19));
         assert_eq!(
-            PerformanceSchedule::parse(at(19), Some(at(20)), 1)
+            PerformanceSchedule::parse(at(19), Some(at(20)), None, 1)
                 .unwrap_err()
                 .field,
             "doors_open_at"
         );
         assert_eq!(
-            PerformanceSchedule::parse(at(20), None, -1)
+            PerformanceSchedule::parse(at(20), None, None, -1)
                 .unwrap_err()
                 .field,
             "capacity"
         );
-        assert!(PerformanceSchedule::parse(at(20), None, MAX_CAPACITY + 1).is_err());
+        assert!(PerformanceSchedule::parse(at(20), None, None, MAX_CAPACITY + 1).is_err());
         let far = Utc.with_ymd_and_hms(262_000, 1, 1, 0, 0, 0).unwrap();
         assert_eq!(
-            PerformanceSchedule::parse(far, None, 1).unwrap_err().field,
+            PerformanceSchedule::parse(far, None, None, 1)
+                .unwrap_err()
+                .field,
             "starts_at"
         );
         assert_eq!(
-            PerformanceSchedule::parse(at(20), Some(far), 1)
+            PerformanceSchedule::parse(at(20), Some(far), None, 1)
                 .unwrap_err()
                 .field,
             "doors_open_at"
         );
+    }
+
+    #[test]
+    fn a_performance_ends_after_its_start_on_the_same_day() {
+        let s = PerformanceSchedule::parse(at(19), None, Some(at(22)), 10).unwrap();
+        assert_eq!(s.ends_at, Some(at(22)));
+        for bad in [at(19), at(18)] {
+            let refused = PerformanceSchedule::parse(at(19), None, Some(bad), 10).unwrap_err();
+            assert_eq!(refused.field, "ends_at");
+        }
+        let next_week = at(19) + Duration::days(7);
+        assert!(PerformanceSchedule::parse(at(19), None, Some(next_week), 10).is_err());
     }
 
     #[test]

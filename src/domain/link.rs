@@ -25,10 +25,22 @@ pub enum LinkPurpose {
     /// Authenticate a wallet's requests for the ticket's pass (Apple's `authenticationToken`):
     /// `tid` names the ticket; any generation's link stands, the wallet gets the pass as it is.
     Wallet,
+    /// Turn a never-admitted ticket into its event's no-show share of the price as credit,
+    /// once, from the no-show message: `tid` and `gen` name the ticket as it was.
+    NoShowCredit,
+    /// Stop (or restart) marketing email to the ticket's holder, from a marketing message's
+    /// unsubscribe link: `tid` names the ticket whose holder it is.
+    Unsubscribe,
 }
 
 impl LinkPurpose {
-    pub const ALL: [LinkPurpose; 3] = [LinkPurpose::View, LinkPurpose::Claim, LinkPurpose::Wallet];
+    pub const ALL: [LinkPurpose; 5] = [
+        LinkPurpose::View,
+        LinkPurpose::Claim,
+        LinkPurpose::Wallet,
+        LinkPurpose::NoShowCredit,
+        LinkPurpose::Unsubscribe,
+    ];
 
     /// The name stored, the same as the claim's (serde's `snake_case`).
     pub fn as_str(self) -> &'static str {
@@ -36,6 +48,8 @@ impl LinkPurpose {
             LinkPurpose::View => "view",
             LinkPurpose::Claim => "claim",
             LinkPurpose::Wallet => "wallet",
+            LinkPurpose::NoShowCredit => "no_show_credit",
+            LinkPurpose::Unsubscribe => "unsubscribe",
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod actor;
 pub mod cancellation;
+pub mod consent;
 pub mod credit;
 pub mod email;
 pub mod event;
@@ -10,11 +11,13 @@ pub mod ids;
 pub mod import;
 pub mod link;
 pub mod lobby;
+pub mod message_rule;
 pub mod money;
 pub mod offer;
 pub mod outbox;
 pub mod policy;
 pub mod receipt;
+pub mod recommend;
 pub mod role;
 pub mod rotating;
 pub mod scan;

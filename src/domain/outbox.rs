@@ -33,16 +33,19 @@ pub enum EmailKind {
     Cancellation,
     /// To the holder on admission: the event's lobby message (at most one per ticket).
     Lobby,
+    /// An event's message rule, chosen by what happened at the door (`detail`: the rule's id).
+    RuleMessage,
 }
 
 impl EmailKind {
-    pub const ALL: [EmailKind; 6] = [
+    pub const ALL: [EmailKind; 7] = [
         EmailKind::Confirmation,
         EmailKind::Reminder,
         EmailKind::TransferOffer,
         EmailKind::ExchangeReceipt,
         EmailKind::Cancellation,
         EmailKind::Lobby,
+        EmailKind::RuleMessage,
     ];
 
     /// The text stored, and shown by the API and the CLI.
@@ -54,6 +57,7 @@ impl EmailKind {
             EmailKind::ExchangeReceipt => "exchange_receipt",
             EmailKind::Cancellation => "cancellation",
             EmailKind::Lobby => "lobby",
+            EmailKind::RuleMessage => "rule_message",
         }
     }
 

@@ -62,6 +62,14 @@ pub enum Refusal {
     CurrencyMismatch { ticket: String, target: String },
     #[error("The new ticket costs {needed} more than the ticket's value and the stored credit.")]
     InsufficientCredit { needed: i64 },
+    #[error("This event does not offer credit for unused tickets.")]
+    NoShowCreditNotOffered,
+    #[error("The show is not over yet: the ticket can still be used to enter.")]
+    NoShowCreditTooEarly,
+    #[error("The time to turn this unused ticket into credit has passed.")]
+    NoShowCreditExpired,
+    #[error("This ticket was already turned into credit.")]
+    NoShowCreditGiven,
 }
 
 impl Refusal {
@@ -83,6 +91,10 @@ impl Refusal {
             Refusal::TargetUnpriced => "target_unpriced",
             Refusal::CurrencyMismatch { .. } => "currency_mismatch",
             Refusal::InsufficientCredit { .. } => "insufficient_credit",
+            Refusal::NoShowCreditNotOffered => "no_show_credit_not_offered",
+            Refusal::NoShowCreditTooEarly => "no_show_credit_too_early",
+            Refusal::NoShowCreditExpired => "no_show_credit_expired",
+            Refusal::NoShowCreditGiven => "no_show_credit_given",
         }
     }
 }
@@ -102,6 +114,9 @@ pub struct ChangePolicy {
     pub offer_lifetime: Duration,
     /// When a performance is canceled, its holders are credited what they paid.
     pub refund_on_cancel: bool,
+    /// After the show, a holder never admitted may turn the ticket into this share of its
+    /// price as stored credit (one click from the no-show message); `None`: not offered.
+    pub no_show_credit_percent: Option<u8>,
 }
 
 impl Default for ChangePolicy {
@@ -114,6 +129,7 @@ impl Default for ChangePolicy {
             cutoff: Duration::minutes(120),
             offer_lifetime: Duration::hours(72),
             refund_on_cancel: true,
+            no_show_credit_percent: None,
         }
     }
 }
@@ -197,6 +213,8 @@ pub struct PolicyChanges {
     pub cutoff: Option<Duration>,
     pub offer_lifetime: Option<Duration>,
     pub refund_on_cancel: Option<bool>,
+    /// `Some(None)` turns the no-show credit off.
+    pub no_show_credit_percent: Option<Option<u8>>,
 }
 
 /// What a ticket is worth when exchanged: its price less the fee, never below zero.
@@ -234,6 +252,7 @@ impl ChangePolicy {
             cutoff: parse_cutoff(cutoff_minutes)?,
             offer_lifetime: parse_offer_lifetime(offer_hours)?,
             refund_on_cancel: true,
+            no_show_credit_percent: None,
         })
     }
 

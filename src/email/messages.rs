@@ -6,11 +6,12 @@ use askama::Template;
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use icalendar::{Calendar, Component, EventLike};
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 
 use crate::domain::cancellation::CancellationNotice;
+use crate::domain::consent::ONE_CLICK_BODY;
 use crate::domain::event::{in_venue_time, venue_time_text};
 use crate::domain::event::{Event, Performance};
 use crate::domain::money::format_money;
@@ -188,6 +189,46 @@ struct LobbyText<'a> {
 struct LobbyHtml<'a> {
     t: &'a Shown<'a>,
     message: &'a str,
+}
+
+/// What an event's message rule says to one holder, filled in, with what the worker adds.
+pub struct RuleMessageParts<'a> {
+    pub subject: &'a str,
+    pub body: &'a str,
+    /// To a no-show, when the event offers it: the credit and the one-click link.
+    pub credit_offer: Option<CreditOffer<'a>>,
+    /// After the show, to those who came: what to see next.
+    pub suggestions: &'a [Suggestion],
+    /// On marketing messages: the signed link that opts the holder out.
+    pub unsubscribe_link: Option<&'a str>,
+}
+
+/// A no-show's offer: this much credit, from this link, until then.
+pub struct CreditOffer<'a> {
+    pub amount: String,
+    pub link: &'a str,
+    pub deadline: String,
+}
+
+/// An upcoming performance suggested to a patron, as the email shows it.
+pub struct Suggestion {
+    pub event_name: String,
+    pub starts_at: String,
+    pub venue: String,
+}
+
+#[derive(Template)]
+#[template(path = "email/rule_message.txt")]
+struct RuleMessageText<'a> {
+    t: &'a Shown<'a>,
+    m: &'a RuleMessageParts<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "email/rule_message.html")]
+struct RuleMessageHtml<'a> {
+    t: &'a Shown<'a>,
+    m: &'a RuleMessageParts<'a>,
 }
 
 /// "tomorrow", "in 2 hours", "in 25 minutes": how far the show is, as a reminder says it —
@@ -429,6 +470,46 @@ impl Composer {
         Ok(self
             .envelope(&facts.ticket.holder_email, subject, message_id)?
             .multipart(MultiPart::alternative_plain_html(text, html))?)
+    }
+}
+
+impl Composer {
+    /// An event's message rule, to one holder. A marketing message carries the one-click
+    /// unsubscribe headers of RFC 8058 besides its visible link.
+    pub fn rule_message(
+        &self,
+        facts: &TicketFacts<'_>,
+        parts: &RuleMessageParts<'_>,
+        message_id: &str,
+    ) -> Result<Message, ComposeError> {
+        let shown = Shown::from(facts);
+        let text = RuleMessageText {
+            t: &shown,
+            m: parts,
+        }
+        .render()?;
+        let html = RuleMessageHtml {
+            t: &shown,
+            m: parts,
+        }
+        .render()?;
+        let mut envelope = self.envelope(
+            &facts.ticket.holder_email,
+            parts.subject.to_string(),
+            message_id,
+        )?;
+        if let Some(link) = parts.unsubscribe_link {
+            envelope = envelope
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                    format!("<{link}>"),
+                ))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    ONE_CLICK_BODY.to_string(),
+                ));
+        }
+        Ok(envelope.multipart(MultiPart::alternative_plain_html(text, html))?)
     }
 }
 

@@ -57,6 +57,8 @@ fn api_routes() -> Vec<(Method, &'static str, Access, Route)> {
     const GET: Method = Method::GET;
     const POST: Method = Method::POST;
     const PATCH: Method = Method::PATCH;
+    const PUT: Method = Method::PUT;
+    const DELETE: Method = Method::DELETE;
     vec![
         (GET, "/healthz", PUBLIC, to(ops::healthz)),
         (GET, "/readyz", PUBLIC, to(ops::readyz)),
@@ -74,6 +76,11 @@ fn api_routes() -> Vec<(Method, &'static str, Access, Route)> {
         (PATCH, "/api/v1/events/{id}", BOX_OFFICE, to(api::events::update)),
         (POST, "/api/v1/events/{id}/performances", BOX_OFFICE, to(api::performances::create)),
         (GET, "/api/v1/events/{id}/performances", STAFF, to(api::performances::list)),
+        (POST, "/api/v1/events/{id}/message-rules", BOX_OFFICE, to(api::message_rules::create)),
+        (GET, "/api/v1/events/{id}/message-rules", STAFF, to(api::message_rules::list)),
+        (GET, "/api/v1/events/{id}/message-rules/{rule_id}", STAFF, to(api::message_rules::get)),
+        (PUT, "/api/v1/events/{id}/message-rules/{rule_id}", BOX_OFFICE, to(api::message_rules::replace)),
+        (DELETE, "/api/v1/events/{id}/message-rules/{rule_id}", BOX_OFFICE, to(api::message_rules::delete)),
         (GET, "/api/v1/performances/{id}", STAFF, to(api::performances::get)),
         (GET, "/api/v1/performances/{id}/arrivals", STAFF, to(api::performances::arrivals)),
         (POST, "/api/v1/performances/{id}/tickets", BOX_OFFICE, to(api::tickets::issue_one)),

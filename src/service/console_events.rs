@@ -97,7 +97,15 @@ pub fn add_performance(
         "" => None,
         doors => Some(venue_instant("doors_open_at", doors, zone)?),
     };
-    events::create_performance(encore, event_id, starts_at, doors_open_at, capacity, price)
+    events::create_performance(
+        encore,
+        event_id,
+        starts_at,
+        doors_open_at,
+        None,
+        capacity,
+        price,
+    )
 }
 
 /// A wall-clock time in `zone` ("2026-12-24T19:30", seconds optional) as a UTC instant. A time

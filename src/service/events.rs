@@ -137,10 +137,11 @@ pub fn create_performance(
     event_id: EventId,
     starts_at: DateTime<Utc>,
     doors_open_at: Option<DateTime<Utc>>,
+    ends_at: Option<DateTime<Utc>>,
     capacity: i64,
     price: Option<Money>,
 ) -> Result<Performance> {
-    let schedule = PerformanceSchedule::parse(starts_at, doors_open_at, capacity)?;
+    let schedule = PerformanceSchedule::parse(starts_at, doors_open_at, ends_at, capacity)?;
     encore.db.write(|conn| {
         if events::find_event(conn, event_id)?.is_none() {
             return Err(Error::not_found("event", event_id));

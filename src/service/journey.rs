@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::credit::{self, PatronCredit};
 use super::{Encore, Error, Result};
-use crate::db::{authors, cancellations, journey, outbox, tickets, Conn};
+use crate::db::{authors, cancellations, consent, journey, outbox, tickets, Conn};
 use crate::domain::actor::Authorship;
 use crate::domain::ids::TicketId;
 use crate::domain::link::LinkPurpose;
@@ -27,7 +27,8 @@ pub struct Touch {
     pub ticket_id: TicketId,
     /// What happened: `issued`, `email_queued`, `email_sent`, `email_failed`, `email_skipped`,
     /// `email_retry_scheduled`, `link_opened`, `transfer_offered`, `transfer_claimed`,
-    /// `transfer_canceled`, `transfer_expired`, `exchanged`, `credit`, `canceled`, `scan`.
+    /// `transfer_canceled`, `transfer_expired`, `exchanged`, `credit`, `canceled`, `scan`,
+    /// `unsubscribed` and `resubscribed` (marketing email, from the ticket's links).
     pub what: &'static str,
     /// The facts of that touch (gate and outcome of a scan, an email's kind, an amount…). A
     /// change a person asked for (`issued`, `exchanged`, `transfer_offered`, `transfer_canceled`,
@@ -187,6 +188,14 @@ fn timeline(
             "link_opened",
             json!({"purpose": open.purpose}),
         );
+    }
+    for change in consent::changes(conn, &ids)? {
+        let what = if change.opted_out {
+            "unsubscribed"
+        } else {
+            "resubscribed"
+        };
+        touch(change.at, change.ticket_id, what, json!({}));
     }
     for offer in journey::offers(conn, &ids, offers_to)? {
         let about = json!({"transfer_id": offer.id, "from_name": offer.from.name,

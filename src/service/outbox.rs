@@ -2,18 +2,21 @@
 //! worker (`crate::worker`) does with it: claim due emails, load what they are about, record
 //! what became of them, and queue reminders as they fall due.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
 use super::{Encore, Error, Result};
-use crate::db::{authors, events, outbox, tickets, transfers, Conn, Db};
+use crate::db::recommend::{self, UpcomingShow};
+use crate::db::{authors, consent, events, message_rules, outbox, tickets, transfers, Conn, Db};
 use crate::domain::actor::{Actor, AuthoredChange};
 use crate::domain::event::{reminder_offsets, Event, Performance};
 use crate::domain::ids::{EmailId, EventId, PerformanceId, TicketId, TransferId};
+use crate::domain::message_rule::MessageRule;
 use crate::domain::offer::Offer;
 use crate::domain::outbox::{Delivery, EmailKind, EmailStatus, FailedFilter, OutboxEmail, Retries};
 use crate::domain::policy::Refusal;
+use crate::domain::recommend::{PastTicket, Upcoming};
 use crate::domain::ticket::Ticket;
 use crate::domain::TicketStatus;
 use crate::metrics::Snapshot;
@@ -213,6 +216,63 @@ pub struct EmailContext {
     pub tickets: HashMap<TicketId, Ticket>,
     pub performances: HashMap<PerformanceId, Performance>,
     pub events: HashMap<EventId, Event>,
+    /// What the claim's rule messages need (empty when it holds none).
+    pub rules: RuleContext,
+}
+
+/// What rule messages are written from: their rules as they are now, which recipients opted
+/// out of marketing, and for recommendations each recipient's history and the shows ahead.
+#[derive(Default)]
+pub struct RuleContext {
+    pub rules: HashMap<i64, MessageRule>,
+    pub opted_out: HashSet<String>,
+    pub histories: HashMap<String, Vec<PastTicket>>,
+    /// The shows ahead with free seats, as the recommendation rule reads them...
+    pub upcoming: Vec<Upcoming>,
+    /// ...and as an email names them.
+    pub shows: HashMap<PerformanceId, UpcomingShow>,
+}
+
+/// How far ahead recommendations look.
+const RECOMMEND_HORIZON_DAYS: i64 = 180;
+
+fn load_rule_context(conn: &mut Conn<'_>, rows: &[OutboxEmail]) -> Result<RuleContext> {
+    let rule_rows: Vec<&OutboxEmail> = rows
+        .iter()
+        .filter(|r| r.kind == EmailKind::RuleMessage)
+        .collect();
+    if rule_rows.is_empty() {
+        return Ok(RuleContext::default());
+    }
+    let mut rules = HashMap::new();
+    for id in rule_rows
+        .iter()
+        .filter_map(|r| r.detail.as_deref()?.parse::<i64>().ok())
+        .collect::<HashSet<_>>()
+    {
+        if let Some(rule) = message_rules::find(conn, id)? {
+            rules.insert(id, rule);
+        }
+    }
+    let recipients: Vec<&str> = rule_rows.iter().map(|r| r.recipient.as_str()).collect();
+    let opted_out = consent::opted_out_among(conn, &recipients)?
+        .into_iter()
+        .collect();
+    let mut context = RuleContext {
+        rules,
+        opted_out,
+        ..RuleContext::default()
+    };
+    if context.rules.values().any(|r| r.rule.recommends()) {
+        let now = super::now();
+        let until = now + chrono::Duration::days(RECOMMEND_HORIZON_DAYS);
+        context.histories = recommend::histories(conn, &recipients, now)?;
+        for show in recommend::upcoming(conn, now, until)? {
+            context.upcoming.push(show.upcoming.clone());
+            context.shows.insert(show.upcoming.performance_id, show);
+        }
+    }
+    Ok(context)
 }
 
 /// Loads what `emails` are about, in a few queries for the whole claim.
@@ -247,6 +307,7 @@ fn load_context(conn: &mut Conn<'_>, rows: &[OutboxEmail]) -> Result<EmailContex
         tickets,
         performances,
         events: events_by_id,
+        rules: load_rule_context(conn, rows)?,
     })
 }
 

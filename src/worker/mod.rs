@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | [`jobs::deliver_emails`] | whenever email is queued in this process, else every `outbox_poll_ms` | `encore worker`, and `encore serve` unless `run_worker = false` |
 //! | [`jobs::queue_reminders`] | every `reminder_check_seconds` | with the delivery |
+//! | [`jobs::queue_messages`] | every `reminder_check_seconds` | with the delivery |
 //! | [`jobs::expire_transfer_offers`] | every `reminder_check_seconds` | with the delivery |
 //! | [`jobs::refresh_keys`] | every `key_refresh_seconds` | every `serve` and `worker` process |
 //! | [`jobs::update_wallets`] | every `wallet_update_seconds` | with the delivery |
@@ -137,6 +138,9 @@ impl Worker {
                     if let Err(e) = worker.queue_due_reminders().await {
                         tracing::error!(error = %e, "could not queue reminders");
                     }
+                    if let Err(e) = worker.queue_due_messages().await {
+                        tracing::error!(error = %e, "could not queue message rules");
+                    }
                     if let Err(e) = worker.expire_transfer_offers().await {
                         tracing::error!(error = %e, "could not expire transfer offers");
                     }
@@ -182,6 +186,12 @@ impl Worker {
     /// Queues every reminder whose time has come. Returns how many emails were queued.
     pub async fn queue_due_reminders(&self) -> service::Result<usize> {
         jobs::queue_reminders::run(&self.encore, self.composer.domain()).await
+    }
+
+    /// Queues every message rule whose moment has come for a performance. Returns how many
+    /// emails were queued.
+    pub async fn queue_due_messages(&self) -> service::Result<usize> {
+        jobs::queue_messages::run(&self.encore, self.composer.domain()).await
     }
 
     /// Tells the wallets holding changed passes (see [`jobs::update_wallets`]). Returns how

@@ -30,6 +30,7 @@ mod console_staff;
 mod door;
 mod door_experience;
 mod email;
+mod engagement;
 mod event_update;
 mod issuance;
 mod journey;

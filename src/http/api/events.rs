@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 use super::views::EventView;
 use crate::domain::ids::EventId;
 use crate::domain::lobby::LobbyMessage;
+use crate::domain::message_rule::parse_no_show_credit_percent;
 use crate::domain::policy::{self, ChangePolicy, PolicyChanges};
 use crate::domain::rotating::Barcode;
 use crate::domain::Invalid;
@@ -83,6 +84,10 @@ pub struct PolicyInput {
     transfer_offer_hours: i64,
     /// Credit holders the ticket price when a performance is canceled.
     refund_on_cancel: bool,
+    /// After the show, a holder never admitted may turn the ticket into this share (percent)
+    /// of its price as stored credit, from the no-show message's link. `null`: not offered.
+    #[schema(minimum = 1, maximum = 100)]
+    no_show_credit_percent: Option<i64>,
 }
 
 impl Default for PolicyInput {
@@ -96,6 +101,7 @@ impl Default for PolicyInput {
             change_cutoff_minutes: d.cutoff.num_minutes(),
             transfer_offer_hours: d.offer_lifetime.num_hours(),
             refund_on_cancel: d.refund_on_cancel,
+            no_show_credit_percent: None,
         }
     }
 }
@@ -114,6 +120,10 @@ pub async fn create(
     let p = &body.policy;
     let policy = ChangePolicy {
         refund_on_cancel: p.refund_on_cancel,
+        no_show_credit_percent: p
+            .no_show_credit_percent
+            .map(parse_no_show_credit_percent)
+            .transpose()?,
         ..ChangePolicy::parse(
             p.exchange_allowed,
             p.exchange_any_event,
@@ -220,6 +230,10 @@ pub struct PolicyPatch {
     #[serde(default, deserialize_with = "given")]
     #[schema(value_type = bool)]
     refund_on_cancel: Option<bool>,
+    /// `null` turns the no-show credit off.
+    #[serde(default, deserialize_with = "given")]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    no_show_credit_percent: Option<Option<i64>>,
 }
 
 /// A field that is there, whatever its value: `null` too, for `Option<Option<T>>` (merge patch
@@ -291,6 +305,10 @@ impl UpdateEvent {
                 .map(policy::parse_offer_lifetime)
                 .transpose()?,
             refund_on_cancel: p.refund_on_cancel,
+            no_show_credit_percent: p
+                .no_show_credit_percent
+                .map(|p| p.map(parse_no_show_credit_percent).transpose())
+                .transpose()?,
         };
         Ok(events::EventChanges {
             name: self.name,

@@ -8,6 +8,7 @@ pub mod events;
 pub mod idempotency;
 pub mod journey;
 pub mod keys;
+pub mod message_rules;
 pub mod performances;
 pub mod scans;
 pub mod schema;

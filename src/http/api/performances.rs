@@ -18,6 +18,9 @@ pub struct CreatePerformance {
     starts_at: DateTime<Utc>,
     /// Defaults to an hour before `starts_at`.
     doors_open_at: Option<DateTime<Utc>>,
+    /// When the show is over (after `starts_at`, within 24 hours); defaults to two and a half
+    /// hours after `starts_at`. Messages to be sent after the show count from it.
+    ends_at: Option<DateTime<Utc>>,
     #[schema(minimum = 0, maximum = 1_000_000)]
     capacity: i64,
     /// The price of a ticket bought with an exchange or credit; without it the performance is
@@ -50,6 +53,7 @@ pub async fn create(
             event_id,
             body.starts_at,
             body.doors_open_at,
+            body.ends_at,
             body.capacity,
             price,
         )

@@ -43,6 +43,8 @@ pub struct PolicyView {
     pub change_cutoff_minutes: i64,
     pub transfer_offer_hours: i64,
     pub refund_on_cancel: bool,
+    /// The share of a no-show's ticket price offered back as credit; `null`: none.
+    pub no_show_credit_percent: Option<u8>,
 }
 
 impl From<ChangePolicy> for PolicyView {
@@ -55,6 +57,7 @@ impl From<ChangePolicy> for PolicyView {
             change_cutoff_minutes: policy.cutoff.num_minutes(),
             transfer_offer_hours: policy.offer_lifetime.num_hours(),
             refund_on_cancel: policy.refund_on_cancel,
+            no_show_credit_percent: policy.no_show_credit_percent,
         }
     }
 }
@@ -83,6 +86,8 @@ pub struct PerformanceView {
     pub event_id: i64,
     pub starts_at: DateTime<Utc>,
     pub doors_open_at: DateTime<Utc>,
+    /// When the show is over: as given, or two and a half hours after the start.
+    pub ends_at: DateTime<Utc>,
     pub capacity: i64,
     pub tickets_issued: i64,
     pub available: i64,
@@ -98,6 +103,7 @@ impl From<Performance> for PerformanceView {
             event_id: performance.event_id.0,
             starts_at: performance.schedule.starts_at,
             doors_open_at: performance.schedule.doors_open_at,
+            ends_at: performance.ends_at(),
             capacity: performance.schedule.capacity,
             tickets_issued: performance.tickets_issued,
             canceled_at: performance.canceled_at,

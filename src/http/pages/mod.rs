@@ -9,6 +9,7 @@
 //! The door's pages (the scanner, the arrivals dashboard) live in `door.rs`, the box office's
 //! patron journey in `journey.rs`.
 
+mod after_show;
 mod box_office;
 mod door;
 mod journey;
@@ -63,6 +64,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 );
             }
         })
+        .route("/t/{token}/news", web::post().to(ticket::news))
+        .configure(after_show::routes)
         .configure(door::routes)
         .configure(journey::routes)
         .configure(box_office::routes);
@@ -247,7 +250,13 @@ fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
 
 /// The request path as the log may show it: a patron link's token replaced by `…`.
 pub fn path_for_log(path: &str) -> String {
-    for prefix in ["/t/", "/claim/", "/box-office/password/"] {
+    for prefix in [
+        "/t/",
+        "/claim/",
+        "/no-show/",
+        "/unsubscribe/",
+        "/box-office/password/",
+    ] {
         if let Some(rest) = path.strip_prefix(prefix) {
             let tail = rest.find('/').map(|i| &rest[i..]).unwrap_or("");
             return format!("{prefix}…{tail}");

@@ -16,7 +16,7 @@ use crate::http::error::ApiError;
 use crate::http::run_blocking;
 use crate::service::exchanges::{self, ExchangeInto};
 use crate::service::patron_pages::{self, OfferState, RotatingOnPage, TicketPage};
-use crate::service::{journey, tickets, transfers, Encore};
+use crate::service::{consent, journey, tickets, transfers, Encore};
 use crate::tokens::{LinkClaims, LinkPurpose};
 
 /// A performance an exchange may go to, as the select shows it.
@@ -104,6 +104,8 @@ struct TicketTemplate<'a> {
     refused: bool,
     /// What the patron typed into the transfer form, kept when it is shown again.
     friend: Friend,
+    /// Whether the holder opted out of news (marketing email).
+    news_off: bool,
 }
 
 /// The transfer form's fields as the patron typed them.
@@ -250,6 +252,8 @@ fn done_message(done: Option<&str>) -> Option<String> {
                 "Exchanged: this is your new ticket. A receipt is on its way to your email."
             }
             "claimed" => "It's yours: this ticket is in your name now, with its own QR code.",
+            "news_off" => "Done: no more news from us. Emails about your tickets still come.",
+            "news_on" => "Welcome back: you will receive news from us again.",
             _ => return None,
         }
         .to_string(),
@@ -271,9 +275,13 @@ async fn render_ticket(
     } = link.claims;
     let apple_wallet = encore.apple_passes.is_some();
     let google_wallet = encore.google_wallet.is_some();
-    let page = run_blocking(move || patron_pages::ticket_page(&encore, ticket_id, generation));
-    let shown = match page.await {
-        Ok(page) => shown(page),
+    let page = run_blocking(move || {
+        let page = patron_pages::ticket_page(&encore, ticket_id, generation)?;
+        let consent = consent::of_ticket_holder(&encore, ticket_id)?;
+        Ok((page, consent.opted_out))
+    });
+    let (shown, news_off) = match page.await {
+        Ok((page, news_off)) => (shown(page), news_off),
         Err(e) => return superseded_or(e),
     };
     let template = TicketTemplate {
@@ -284,6 +292,7 @@ async fn render_ticket(
         notice,
         refused,
         friend,
+        news_off,
     };
     // Scripts only where the code rotates (our own files, no inline script).
     let policy = if shown.rotating.is_some() {
@@ -381,6 +390,34 @@ async fn act(
         }
         Err(e) => Err(e),
     }
+}
+
+/// The news form: `news=off` opts the holder out of marketing email, `news=on` back in.
+#[derive(Debug, Deserialize)]
+pub struct News {
+    news: String,
+}
+
+/// `POST /t/{token}/news`: the holder's consent to news, changed from their ticket page.
+pub async fn news(
+    encore: web::Data<Encore>,
+    link: SignedLink<View>,
+    form: web::Form<News>,
+) -> Result<HttpResponse, ApiError> {
+    let opt_out = match form.news.as_str() {
+        "off" => true,
+        "on" => false,
+        _ => return Err(crate::domain::Invalid::new("news", "must be \"on\" or \"off\"").into()),
+    };
+    let done = if opt_out { "news_off" } else { "news_on" };
+    act(
+        encore,
+        link,
+        done,
+        Friend::default(),
+        move |encore, ticket_id, _| consent::set(encore, ticket_id, opt_out).map(|_| None),
+    )
+    .await
 }
 
 /// `POST /t/{token}/transfer`: offer the ticket to a friend.

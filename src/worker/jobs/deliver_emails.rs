@@ -13,17 +13,21 @@ use std::time::Duration;
 use futures::stream::{self, StreamExt};
 use lettre::Message;
 
+use crate::domain::event::venue_time_text;
 use crate::domain::ids::TransferId;
 use crate::domain::lobby::{LobbyFacts, LobbyMessage};
+use crate::domain::message_rule::{no_show_credit, still_in_audience, Audience, Purpose};
+use crate::domain::money::format_money;
 use crate::domain::outbox::OutboxEmail;
 use crate::domain::outbox::{reminder_carries_calendar, Delivery, EmailKind};
+use crate::domain::recommend::recommend;
 use crate::domain::TicketStatus;
 use crate::email;
-use crate::email::messages::{Composer, TicketFacts};
+use crate::email::messages::{Composer, CreditOffer, RuleMessageParts, Suggestion, TicketFacts};
 use crate::email::smtp::SendError;
 use crate::email::transport::Mailer;
 use crate::service::outbox::{EmailContext, OfferToSend};
-use crate::service::{self, outbox, tickets, Encore};
+use crate::service::{self, consent, no_show, outbox, tickets, Encore};
 use crate::tokens::render_png;
 use crate::worker::{blocking, WorkerSettings};
 
@@ -180,7 +184,10 @@ fn compose(
     // Confirmations and reminders are only worth sending for a ticket that still admits; a
     // receipt or an offer is about a ticket that has ended or is on offer.
     let status = ticket.status;
-    let needs_valid = matches!(row.kind, EmailKind::Confirmation | EmailKind::Reminder);
+    let needs_valid = matches!(
+        row.kind,
+        EmailKind::Confirmation | EmailKind::Reminder | EmailKind::RuleMessage
+    );
     if needs_valid && status != TicketStatus::Valid {
         return Prepared::Skip(format!("the ticket is {}", status.as_str()));
     }
@@ -226,6 +233,9 @@ fn compose(
             )
             .map_err(|e| e.to_string()),
         EmailKind::TransferOffer => return compose_offer(encore, composer, base_url, &facts, row),
+        EmailKind::RuleMessage => {
+            return compose_rule_message(encore, composer, base_url, context, &facts, row)
+        }
         EmailKind::Lobby => {
             // The message as the event says it now: one removed since is not sent.
             let Some(template) = event.lobby_message.clone() else {
@@ -289,6 +299,103 @@ fn compose_offer(
     match message {
         Ok(message) => Prepared::Send(message),
         Err(e) => Prepared::Broken(e),
+    }
+}
+
+/// An event's message rule, written for one holder as things stand now: a rule deleted since,
+/// a holder no longer in its audience (a late offline upload admitted a "no-show"), or one who
+/// opted out of marketing, gets nothing.
+fn compose_rule_message(
+    encore: &Encore,
+    composer: &Composer,
+    base_url: &str,
+    context: &EmailContext,
+    facts: &TicketFacts<'_>,
+    row: &OutboxEmail,
+) -> Prepared {
+    let Some(rule) = (row.detail.as_deref())
+        .and_then(|d| d.parse::<i64>().ok())
+        .and_then(|id| context.rules.rules.get(&id))
+    else {
+        return Prepared::Skip("the message rule was deleted".into());
+    };
+    let rule = &rule.rule;
+    let (ticket, event) = (facts.ticket, facts.event);
+    if !still_in_audience(rule.audience, ticket.admission.is_some()) {
+        return Prepared::Skip(match rule.audience {
+            Audience::Admitted => "the ticket was never admitted".into(),
+            Audience::NotAdmitted => "the ticket was admitted after the message was queued".into(),
+        });
+    }
+    let marketing = rule.purpose == Purpose::Marketing;
+    if marketing && context.rules.opted_out.contains(&ticket.holder_email) {
+        return Prepared::Skip("the patron opted out of marketing email".into());
+    }
+    let lobby = LobbyFacts {
+        holder_name: &ticket.holder_name,
+        event_name: &event.name,
+        venue: &event.venue,
+        seat: ticket.seat.as_deref(),
+        section: ticket.section.as_deref(),
+        gate: ticket.admission.as_ref().map(|a| a.gate.as_str()),
+    };
+    let (subject, body) = (rule.subject.render(&lobby), rule.body.render(&lobby));
+    let credit_link = match event.policy.no_show_credit_percent {
+        Some(_) if rule.audience == Audience::NotAdmitted => {
+            match no_show::credit_link(encore, base_url, ticket, facts.performance) {
+                Ok(link) => Some(link),
+                Err(e) => return Prepared::Broken(e.to_string()),
+            }
+        }
+        _ => None,
+    };
+    let credit_offer = credit_link.as_deref().and_then(|link| {
+        let percent = event.policy.no_show_credit_percent?;
+        Some(CreditOffer {
+            amount: format_money(
+                no_show_credit(ticket.price.minor, percent),
+                ticket.price.currency.as_str(),
+            ),
+            link,
+            deadline: venue_time_text(no_show::deadline(facts.performance), &event.time_zone),
+        })
+    });
+    let unsubscribe_link = if marketing {
+        match consent::unsubscribe_link(encore, base_url, ticket, facts.performance) {
+            Ok(link) => Some(link),
+            Err(e) => return Prepared::Broken(e.to_string()),
+        }
+    } else {
+        None
+    };
+    let suggestions: Vec<Suggestion> = if rule.recommends() {
+        let history = (context.rules.histories.get(&ticket.holder_email))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        recommend(history, &context.rules.upcoming)
+            .into_iter()
+            .filter_map(|chosen| {
+                let show = context.rules.shows.get(&chosen.performance_id)?;
+                Some(Suggestion {
+                    event_name: show.event_name.clone(),
+                    starts_at: venue_time_text(show.upcoming.starts_at, &show.time_zone),
+                    venue: show.upcoming.venue.clone(),
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let parts = RuleMessageParts {
+        subject: &subject,
+        body: &body,
+        credit_offer,
+        suggestions: &suggestions,
+        unsubscribe_link: unsubscribe_link.as_deref(),
+    };
+    match composer.rule_message(facts, &parts, &row.message_id) {
+        Ok(message) => Prepared::Send(message),
+        Err(e) => Prepared::Broken(e.to_string()),
     }
 }
 

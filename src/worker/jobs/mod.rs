@@ -2,6 +2,7 @@
 
 pub mod deliver_emails;
 pub mod expire_transfer_offers;
+pub mod queue_messages;
 pub mod queue_reminders;
 pub mod refresh_keys;
 pub mod resume_cancellations;

@@ -230,6 +230,8 @@ impl EventForm {
                     "transfer_offer_hours",
                 )?)?),
                 refund_on_cancel: Some(checked(fields, "refund_on_cancel")),
+                // The console's form does not show it yet: the API sets it.
+                no_show_credit_percent: None,
             },
         })
     }
