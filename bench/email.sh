@@ -8,6 +8,10 @@
 # Environment (all optional):
 #   N=85000                   tickets issued, hence reminders sent (the performance's capacity)
 #   SEND_TIMEOUT=600          seconds the worker gets to send all N before the run is given up
+#   MESSAGES=reminders        after_show: instead of reminders, time issue 19's after-show message:
+#                             the performance is just over, every holder was admitted, and one
+#                             marketing rule (to the admitted, at the end) with recommendations
+#                             from three upcoming dates is queued by the worker and sent
 #   CONFIRMATIONS=0           1: afterwards, also time sending the N confirmation emails (QR PNG)
 #                             as a second, separate measurement
 #   BENCH_PORT=18182          encore serve listens on 127.0.0.1:BENCH_PORT while issuing
@@ -30,6 +34,12 @@ BACKENDS_ARG=${1:-both}
 N=${N:-85000}
 SEND_TIMEOUT=${SEND_TIMEOUT:-600}
 CONFIRMATIONS=${CONFIRMATIONS:-0}
+MESSAGES=${MESSAGES:-reminders}
+case $MESSAGES in
+  reminders) KIND=reminder QUEUED_LINE='queued reminders' ;;
+  after_show) KIND=rule_message QUEUED_LINE='queued a message rule' ;;
+  *) echo "MESSAGES must be reminders or after_show" >&2; exit 2 ;;
+esac
 HTTP_PORT=${BENCH_PORT:-18182}
 SMTP_PORT=${BENCH_SMTP_PORT:-12525}
 BENCH_PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432}
@@ -237,7 +247,8 @@ settled_sink_count() {
 start_worker() {
   local url=$1 logfile=$2
   (encore_env "$url" && export SMTP_URL=smtp://127.0.0.1:$SMTP_PORT \
-    RUST_LOG=warn,encore::email::worker=info && exec "$BIN" worker) >"$logfile" 2>&1 &
+    RUST_LOG=warn,encore::email::worker=info,encore::service::outbox=info,encore::service::message_rules=info &&
+    exec "$BIN" worker) >"$logfile" 2>&1 &
   WORKER_PID=$!
 }
 
@@ -275,15 +286,24 @@ issue_tickets() {
   [[ $BENCH_API_KEY =~ ^[A-Za-z0-9_-]+$ ]] || die "keys create printed no key (see $RUN_DIR/$backend-keys.log)"
 
   start_server "$url" "$RUN_DIR/$backend-server.log"
+  local offsets='[1440]' ends_at=""
+  [[ $MESSAGES == after_show ]] && offsets='[]'
   answer=$(api_post /api/v1/events \
-    '{"name":"Conf","venue":"Hall","time_zone":"Europe/Vienna","reminder_offsets_minutes":[1440]}' \
+    "{\"name\":\"Conf\",\"venue\":\"Hall\",\"time_zone\":\"Europe/Vienna\",\"reminder_offsets_minutes\":$offsets}" \
     "$dir/event.json")
   [[ $answer == 201* ]] || die "creating the event answered $answer: $(cat "$dir/event.json")"
   event=$(json_id "$dir/event.json")
-  # Starting in 23 h, its 24-hour reminder is already due: the worker queues it at start-up.
-  starts_at=$(date -u -d '+23 hours' +%Y-%m-%dT%H:%M:%SZ)
+  if [[ $MESSAGES == after_show ]]; then
+    # Over a minute ago: the rule (at the end) is due when the worker starts.
+    starts_at=$(date -u -d '-2 hours' +%Y-%m-%dT%H:%M:%SZ)
+    ends_at=",\"ends_at\":\"$(date -u -d '-1 minute' +%Y-%m-%dT%H:%M:%SZ)\""
+    add_after_show_rule_and_dates "$event" "$dir"
+  else
+    # Starting in 23 h, its 24-hour reminder is already due: the worker queues it at start-up.
+    starts_at=$(date -u -d '+23 hours' +%Y-%m-%dT%H:%M:%SZ)
+  fi
   answer=$(api_post "/api/v1/events/$event/performances" \
-    "{\"starts_at\":\"$starts_at\",\"capacity\":$N}" "$dir/performance.json")
+    "{\"starts_at\":\"$starts_at\"$ends_at,\"capacity\":$N}" "$dir/performance.json")
   [[ $answer == 201* ]] || die "creating the performance answered $answer: $(cat "$dir/performance.json")"
   performance=$(json_id "$dir/performance.json")
 
@@ -302,6 +322,9 @@ issue_tickets() {
   local wall
   wall=$(calc '%.2f' "$(now) - $started")
   stop_server
+  # Everyone came: every holder is in the after-show rule's audience.
+  [[ $MESSAGES == after_show ]] &&
+    sql "$backend" "$DB_NAME" "UPDATE tickets SET admitted_at = CURRENT_TIMESTAMP, admitted_gate = 'main', admitted_device = 'bench'" >/dev/null
   rm -rf "$dir"
 
   local tickets confirmations
@@ -312,6 +335,21 @@ issue_tickets() {
   ISSUANCE_ROWS+=("| $backend | $N | $requests | $(calc '%.2f' "$curl_seconds") | \
 $(calc '%.0f' "$N / $curl_seconds") | $wall | $confirmations |")
   log "$backend: $N tickets in $wall s ($(calc '%.0f' "$N / $curl_seconds") tickets/s over curl's time)"
+}
+
+# The after-show rule (marketing, to those admitted, at the end) and three upcoming dates of
+# the same event for its recommendations.
+add_after_show_rule_and_dates() {
+  local event=$1 dir=$2 answer days
+  answer=$(api_post "/api/v1/events/$event/message-rules" \
+    '{"audience":"admitted","anchor":"end","offset_minutes":0,"purpose":"marketing","subject":"Thank you for coming, {holder_name}","body":"We hope you enjoyed {event_name} at {venue}."}' \
+    "$dir/rule.json")
+  [[ $answer == 201* ]] || die "creating the message rule answered $answer: $(cat "$dir/rule.json")"
+  for days in 7 14 21; do
+    answer=$(api_post "/api/v1/events/$event/performances" \
+      "{\"starts_at\":\"$(date -u -d "+$days days" +%Y-%m-%dT%H:%M:%SZ)\",\"capacity\":100}" "$dir/next.json")
+    [[ $answer == 201* ]] || die "creating an upcoming date answered $answer: $(cat "$dir/next.json")"
+  done
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -438,10 +476,10 @@ collect_outbox_figures() {
   fi
   # When queuing began (the reminders' created_at, one value for all: the worker takes `now`
   # before its INSERT … SELECT) and when it ended (the worker's "queued reminders" log line).
-  if [[ $kind == reminder && -n $created ]]; then
+  if [[ $kind == "$KIND" && -n $created ]]; then
     M[queue_began]=$(calc '%.2f' "$created - ${M[started]}")
     local line stamp
-    line=$(sed 's/\x1b\[[0-9;]*m//g' "$worker_log" | grep -m1 'queued reminders' || true)
+    line=$(sed 's/\x1b\[[0-9;]*m//g' "$worker_log" | grep -m1 "$QUEUED_LINE" || true)
     if [[ -n $line ]]; then
       stamp=$(date -u -d "${line%% *}" +%s.%N)
       M[queue_ended]=$(calc '%.2f' "$stamp - ${M[started]}")
@@ -464,7 +502,7 @@ record_measurement() {
 
   local figures="${M[send_seconds]:-timeout} | **$rate** | ${M[outbox_rate]:-–} \
 | ${M[worker_cpu]:-–} | ${M[peak_rss_mb]:-–} | $rss_range | $failed | ${M[skipped]:-0} | $duplicates |"
-  if [[ $kind == reminder ]]; then
+  if [[ $kind == "$KIND" ]]; then
     RESULT_ROWS+=("| $backend | $N | ${M[queue_ended]:-–} | $figures")
   else
     CONFIRMATION_ROWS+=("| $backend | $N | $figures")
@@ -472,7 +510,7 @@ record_measurement() {
 
   local notes=""
   notes+="### $backend, ${kind}s"$'\n\n'
-  if [[ $kind == reminder ]]; then
+  if [[ $kind == "$KIND" ]]; then
     notes+="- queuing: the reminders' created_at is +${M[queue_began]:-?} s after the worker was started (when its INSERT … SELECT began); the worker logged \"queued reminders\" (queued=${M[queued_logged]:-?}) at +${M[queue_ended]:-?} s"$'\n'
   fi
   notes+="- sending: first sent_at +${M[first_sent_after]:-?} s, last sent_at +${M[last_sent_after]:-?} s after the worker was started; last sent_at − max(first created_at, worker start) = ${M[outbox_seconds]:-?} s → ${M[outbox_rate]:-?} emails/s"$'\n'
@@ -502,7 +540,7 @@ record_measurement() {
   ((duplicates <= 0)) || problem "$backend $label: the sink received ${M[received]} messages for $N ${kind}s ($duplicates duplicates)"
   ((duplicates >= 0)) || problem "$backend $label: the sink received only ${M[received]} messages, but $N ${kind}s are marked sent"
   ((M[log_problems] == 0)) || problem "$backend $label: the worker logged ${M[log_problems]} warnings/errors (see $(basename "$RUN_DIR")/$backend-$label-worker.log)"
-  if [[ $kind == reminder && -n ${M[queued_logged]:-} && ${M[queued_logged]} != "$N" ]]; then
+  if [[ $kind == "$KIND" && -n ${M[queued_logged]:-} && ${M[queued_logged]} != "$N" ]]; then
     problem "$backend: the worker queued ${M[queued_logged]} reminders for $N valid tickets"
   fi
   log "$backend $label: $N in ${M[send_seconds]:-timeout} s → $rate emails/s; worker CPU ${M[worker_cpu]:-?} s, peak RSS ${M[peak_rss_mb]:-?} MB, sink received ${M[received]}"
@@ -512,8 +550,8 @@ run_backend() {
   local backend=$1
   issue_tickets "$backend"
   set_confirmations_aside "$backend"
-  measure_sending "$backend" reminder reminders
-  record_measurement "$backend" reminder reminders
+  measure_sending "$backend" "$KIND" "$MESSAGES"
+  record_measurement "$backend" "$KIND" "$MESSAGES"
   if [[ $CONFIRMATIONS == 1 ]]; then
     restore_confirmations "$backend"
     measure_sending "$backend" confirmation confirmations
@@ -529,7 +567,11 @@ write_report() {
   {
     echo "# Encore email benchmark, $STAMP"
     echo
-    echo "Issue 4: pre-show reminders for N tickets, sent by \`encore worker\` to a local SMTP sink."
+    if [[ $MESSAGES == after_show ]]; then
+      echo "Issue 19: the after-show message (a marketing rule to the admitted, with recommendations) for N tickets, queued and sent by \`encore worker\` to a local SMTP sink. The tables below say \"reminders\" for these rule messages."
+    else
+      echo "Issue 4: pre-show reminders for N tickets, sent by \`encore worker\` to a local SMTP sink."
+    fi
     echo "Target: ≥ $TARGET_RATE emails/s."
     echo
     echo "Binary: $BIN, built $(date -u -r "$BIN" +%Y-%m-%dT%H:%M:%SZ)$(describe_source); sink: $SINK_BIN."

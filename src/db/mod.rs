@@ -25,6 +25,7 @@ pub mod imports;
 pub mod journey;
 pub mod message_rules;
 pub mod outbox;
+pub mod quiet;
 pub mod recommend;
 pub mod scans;
 pub mod search;

@@ -37,3 +37,23 @@ pub fn patrons(encore: &Encore, query: &PatronQuery) -> Result<Vec<FoundPatron>>
         Ok(search::summarise(&ranked, &tickets, now().naive_utc()))
     })
 }
+
+/// The most quiet patrons one page holds; a CSV export takes them all.
+pub const MAX_QUIET_PAGE: i64 = 500;
+
+/// One page of quiet patrons, and how many there are in all.
+pub struct QuietPage {
+    pub patrons: Vec<crate::db::quiet::QuietPatron>,
+    pub total: i64,
+}
+
+/// Patrons with no touch for `days` days, the quietest first: `limit` of them from `offset`.
+pub fn quiet_patrons(encore: &Encore, days: i64, limit: i64, offset: i64) -> Result<QuietPage> {
+    let now = now();
+    let since = now - chrono::Duration::days(days);
+    let patrons = encore.db.read(|conn| {
+        crate::db::quiet::quiet_since(conn, since, now, limit, offset).map_err(Error::from)
+    })?;
+    let total = patrons.first().map_or(0, |p| p.total);
+    Ok(QuietPage { patrons, total })
+}

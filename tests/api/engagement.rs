@@ -22,6 +22,7 @@ on_each_backend!(rules:
     an_opt_out_stops_marketing_but_not_service_mail,
     after_show_marketing_suggests_from_the_patrons_history,
     rules_are_kept_through_the_api_with_reasons_for_bad_input,
+    quiet_patrons_are_listed_a_page_at_a_time_and_as_csv,
 );
 
 async fn app_with_smtp(backend: Backend) -> (TestApp, SmtpServer) {
@@ -699,4 +700,80 @@ async fn rules_are_kept_through_the_api_with_reasons_for_bad_input(backend: Back
     assert_eq!(message["status"], "skipped");
     let gone = app.get(&format!("{path}/{rule_id}"), &app.admin_key).await;
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+}
+
+/// Ada came once, in January; Bob never came, and was last touched in January too; Cy was
+/// issued a ticket today. Quiet for 30 days: Bob (the quietest), then Ada; paged, and as CSV.
+async fn quiet_patrons_are_listed_a_page_at_a_time_and_as_csv(backend: Backend) {
+    let (app, _smtp) = app_with_smtp(backend).await;
+    let event = create_event(&app, "Hamlet", "The Globe", None).await;
+    let show = show_just_over(&app, event).await;
+    let ada = app.issue_to(show, "Ada", "ada@example.org").await;
+    let bob = app.issue_to(show, "Bob", "bob@example.org").await;
+    app.issue_to(show, "Cy", "cy@example.org").await;
+    app.db.execute(&format!(
+        "UPDATE tickets SET issued_at = '2026-01-01 10:00:00' WHERE id IN ({}, {})",
+        id(&ada),
+        id(&bob)
+    ));
+    app.db.execute(&format!(
+        "UPDATE tickets SET admitted_at = '2026-01-02 19:00:00', admitted_gate = 'north' WHERE id = {}",
+        id(&ada)
+    ));
+    let quiet = app
+        .get_json("/api/v1/patrons?quiet_for_days=30", &app.admin_key)
+        .await;
+    assert_eq!(quiet["total"], 2, "{quiet}");
+    let patrons = quiet["patrons"].as_array().unwrap();
+    assert_eq!(patrons[0]["email"], "bob@example.org");
+    assert_eq!(patrons[0]["last_touch"], "issued");
+    assert_eq!(patrons[0]["attendance_rate"], 0.0);
+    assert_eq!(patrons[1]["email"], "ada@example.org");
+    assert_eq!(patrons[1]["last_touch"], "admitted");
+    assert_eq!(patrons[1]["lifetime_tickets"], 1);
+    assert_eq!(patrons[1]["attendance_rate"], 1.0);
+
+    let second = app
+        .get_json(
+            "/api/v1/patrons?quiet_for_days=30&per_page=1&page=2",
+            &app.admin_key,
+        )
+        .await;
+    assert_eq!(second["patrons"].as_array().unwrap().len(), 1);
+    assert_eq!(second["patrons"][0]["email"], "ada@example.org");
+    assert_eq!(second["total"], 2);
+
+    let csv = app
+        .get(
+            "/api/v1/patrons?quiet_for_days=30&format=csv",
+            &app.admin_key,
+        )
+        .await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert!(csv.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let body = csv.text().await.unwrap();
+    let lines: Vec<&str> = body.lines().collect();
+    assert_eq!(
+        lines[0],
+        "email,name,last_touch_at,last_touch,lifetime_tickets,attendance_rate"
+    );
+    assert!(
+        lines[1].starts_with("bob@example.org,Bob,2026-01-01T10:00:00"),
+        "{body}"
+    );
+    assert_eq!(lines.len(), 3, "{body}");
+
+    for bad in [
+        "/api/v1/patrons?quiet_for_days=0",
+        "/api/v1/patrons?quiet_for_days=30&per_page=501",
+        "/api/v1/patrons?quiet_for_days=30&format=xml",
+        "/api/v1/patrons?quiet_for_days=30&q=ada",
+        "/api/v1/patrons?q=ada&page=2",
+    ] {
+        let response = app.get(bad, &app.admin_key).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
 }

@@ -140,6 +140,160 @@ pub struct PatronSearchQuery {
     /// letters on), the start of the email, or a ticket id. Letters A–Z match either case.
     #[param(min_length = 2, max_length = 200, example = "lovelase")]
     q: Option<String>,
+    /// Instead of a search: the patrons with no touch (ticket issued, admission, email sent,
+    /// link opened, credit, consent change) for this many days, the quietest first. 1 to 3650.
+    #[param(minimum = 1, maximum = 3650)]
+    quiet_for_days: Option<i64>,
+    /// With `quiet_for_days`: the page, from 1.
+    #[param(minimum = 1, maximum = 1_000_000)]
+    page: Option<i64>,
+    /// With `quiet_for_days`: patrons per page, 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
+    per_page: Option<i64>,
+    /// With `quiet_for_days`: `csv` answers every quiet patron as a CSV file.
+    #[param(pattern = "^(json|csv)$")]
+    format: Option<String>,
+}
+
+/// A patron the box office has not been in touch with lately.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuietPatronView {
+    email: String,
+    name: String,
+    last_touch_at: DateTime<Utc>,
+    /// `issued`, `admitted`, `email_sent`, `link_opened`, `credit`, `unsubscribed` or
+    /// `resubscribed`.
+    last_touch: String,
+    /// Every ticket they ever held.
+    lifetime_tickets: i64,
+    /// Admitted tickets over tickets for performances that have begun; null when none has.
+    attendance_rate: Option<f64>,
+}
+
+impl From<crate::db::quiet::QuietPatron> for QuietPatronView {
+    fn from(p: crate::db::quiet::QuietPatron) -> Self {
+        QuietPatronView {
+            attendance_rate: (p.past_tickets > 0)
+                .then(|| (p.attended as f64 / p.past_tickets as f64 * 100.0).round() / 100.0),
+            email: p.email,
+            name: p.name,
+            last_touch_at: p.last_touch_at.and_utc(),
+            last_touch: p.last_touch,
+            lifetime_tickets: p.tickets,
+        }
+    }
+}
+
+/// One page of quiet patrons.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuietPatronsView {
+    patrons: Vec<QuietPatronView>,
+    page: i64,
+    per_page: i64,
+    /// Quiet patrons in all (0 on a page past the last).
+    total: i64,
+}
+
+/// The answer of `GET /api/v1/patrons`: a search, or the quiet patrons.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum PatronsView {
+    Search(PatronSearchView),
+    Quiet(QuietPatronsView),
+}
+
+/// The quiet patrons, as a page of JSON or all of them as CSV.
+async fn quiet_patrons(
+    encore: web::Data<Encore>,
+    query: PatronSearchQuery,
+    days: i64,
+) -> Result<HttpResponse, ApiError> {
+    if query.q.is_some() {
+        return Err(bad_query(Invalid::new(
+            "q",
+            "is a search; leave it out to list quiet patrons",
+        )));
+    }
+    if !(1..=3650).contains(&days) {
+        return Err(bad_query(Invalid::new(
+            "quiet_for_days",
+            "must be between 1 and 3650",
+        )));
+    }
+    let csv = match query.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => return Err(bad_query(Invalid::new("format", "must be json or csv"))),
+    };
+    let per_page = query.per_page.unwrap_or(100);
+    if !(1..=search::MAX_QUIET_PAGE).contains(&per_page) {
+        return Err(bad_query(Invalid::new(
+            "per_page",
+            "must be between 1 and 500",
+        )));
+    }
+    let page = query.page.unwrap_or(1);
+    if !(1..=1_000_000).contains(&page) {
+        return Err(bad_query(Invalid::new(
+            "page",
+            "must be between 1 and 1000000",
+        )));
+    }
+    let (limit, offset) = if csv {
+        (i64::MAX, 0)
+    } else {
+        (per_page, (page - 1) * per_page)
+    };
+    let found = run_blocking(move || search::quiet_patrons(&encore, days, limit, offset)).await?;
+    let total = found.total;
+    let patrons: Vec<QuietPatronView> = found.patrons.into_iter().map(Into::into).collect();
+    if csv {
+        return quiet_csv(&patrons);
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(PatronsView::Quiet(QuietPatronsView {
+            patrons,
+            page,
+            per_page,
+            total,
+        })))
+}
+
+fn quiet_csv(patrons: &[QuietPatronView]) -> Result<HttpResponse, ApiError> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let failed = |e: csv::Error| ApiError::from(crate::service::Error::Internal(e.to_string()));
+    out.write_record([
+        "email",
+        "name",
+        "last_touch_at",
+        "last_touch",
+        "lifetime_tickets",
+        "attendance_rate",
+    ])
+    .map_err(failed)?;
+    for p in patrons {
+        out.write_record([
+            p.email.as_str(),
+            p.name.as_str(),
+            &p.last_touch_at.to_rfc3339(),
+            p.last_touch.as_str(),
+            &p.lifetime_tickets.to_string(),
+            &p.attendance_rate.map(|r| r.to_string()).unwrap_or_default(),
+        ])
+        .map_err(failed)?;
+    }
+    let body = out
+        .into_inner()
+        .map_err(|e| ApiError::from(crate::service::Error::Internal(e.to_string())))?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header((
+            "Content-Disposition",
+            "attachment; filename=\"quiet-patrons.csv\"",
+        ))
+        .content_type("text/csv; charset=utf-8")
+        .body(body))
 }
 
 /// The next performance a patron holds a valid ticket for.
@@ -192,17 +346,35 @@ pub struct PatronSearchView {
 
 /// `GET /api/v1/patrons?q=` (box_office): patrons by name or email prefix, typo-tolerant, one
 /// row per email address, at most 20.
+///
+/// With `quiet_for_days`: the patrons with no touch for that many days instead, a page at a
+/// time, or all of them as CSV (`format=csv`).
 #[utoipa::path(get, path = "/api/v1/patrons", params(PatronSearchQuery),
-    responses((status = 200, body = PatronSearchView), (status = 400), (status = 403)))]
+    responses((status = 200, content(
+        (PatronsView = "application/json"),
+        (String = "text/csv"))), (status = 400), (status = 403)))]
 pub async fn patrons(
     encore: web::Data<Encore>,
     query: web::Query<PatronSearchQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = PatronQuery::parse(query.into_inner().q.as_deref()).map_err(bad_query)?;
+    let query = query.into_inner();
+    if let Some(days) = query.quiet_for_days {
+        return quiet_patrons(encore, query, days).await;
+    }
+    for (given, name) in [
+        (query.page.is_some(), "page"),
+        (query.per_page.is_some(), "per_page"),
+        (query.format.is_some(), "format"),
+    ] {
+        if given {
+            return Err(bad_query(Invalid::new(name, "goes with quiet_for_days")));
+        }
+    }
+    let query = PatronQuery::parse(query.q.as_deref()).map_err(bad_query)?;
     let found = run_blocking(move || search::patrons(&encore, &query)).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(PatronSearchView {
+        .json(PatronsView::Search(PatronSearchView {
             patrons: found.into_iter().map(PatronMatchView::from).collect(),
-        }))
+        })))
 }
