@@ -82,6 +82,9 @@ pub struct Config {
     pub mail_dir: String,
     /// The From address of every email.
     pub mail_from: String,
+    /// A folder of the operator's own email texts (`reminder.subject.txt`, `reminder.txt`,
+    /// `reminder.html`, … for each kind), used instead of the built-in ones; checked at start.
+    pub email_templates_dir: Option<String>,
     /// Whether `encore serve` also runs the email worker (`encore worker` runs it alone).
     pub run_worker: bool,
     /// How often the worker looks for due emails when idle, in milliseconds.
@@ -191,6 +194,7 @@ impl Default for Config {
             smtp_pool_wait_ms: 30_000,
             mail_dir: "mail".into(),
             mail_from: "Encore Box Office <tickets@encore.localhost>".into(),
+            email_templates_dir: None,
             run_worker: true,
             outbox_poll_ms: 500,
             outbox_batch_size: 200,

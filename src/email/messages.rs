@@ -2,6 +2,8 @@
 //! (names and event details escaped in HTML by the template engine), the QR code as an inline
 //! image on the confirmation, and a calendar file on the first reminder.
 
+use std::sync::Arc;
+
 use askama::Template;
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
@@ -9,6 +11,7 @@ use icalendar::{Calendar, Component, EventLike};
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
+use serde::Serialize;
 
 use crate::domain::cancellation::CancellationNotice;
 use crate::domain::consent::ONE_CLICK_BODY;
@@ -16,8 +19,10 @@ use crate::domain::event::{in_venue_time, venue_time_text};
 use crate::domain::event::{Event, Performance};
 use crate::domain::money::format_money;
 use crate::domain::offer::Offer;
+use crate::domain::outbox::EmailKind;
 use crate::domain::receipt::Receipt;
 use crate::domain::ticket::Ticket;
+use crate::email::overrides::{OverrideError, Overrides};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ComposeError {
@@ -27,6 +32,8 @@ pub enum ComposeError {
     Message(#[from] lettre::error::Error),
     #[error("address {0:?}: {1}")]
     Address(String, lettre::address::AddressError),
+    #[error("the operator's template: {0}")]
+    Override(String),
 }
 
 /// A ticket with what an email about it needs to say.
@@ -41,6 +48,7 @@ pub struct TicketFacts<'a> {
 }
 
 /// The facts as the templates show them: times in the venue's time zone, money formatted.
+#[derive(Serialize)]
 struct Shown<'a> {
     holder_name: &'a str,
     event_name: &'a str,
@@ -81,33 +89,33 @@ impl<'a> Shown<'a> {
     }
 }
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "email/confirmation.txt")]
 struct ConfirmationText<'a> {
     t: &'a Shown<'a>,
 }
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "email/confirmation.html")]
 struct ConfirmationHtml<'a> {
     t: &'a Shown<'a>,
 }
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "email/reminder.txt")]
 struct ReminderText<'a> {
     t: &'a Shown<'a>,
     when: &'a str,
 }
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "email/reminder.html")]
 struct ReminderHtml<'a> {
     t: &'a Shown<'a>,
     when: &'a str,
 }
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "email/transfer_offer.txt")]
 struct OfferText<'a> {
     t: &'a Shown<'a>,
@@ -117,7 +125,7 @@ struct OfferText<'a> {
     expires_at: &'a str,
 }
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "email/transfer_offer.html")]
 struct OfferHtml<'a> {
     t: &'a Shown<'a>,
@@ -128,6 +136,7 @@ struct OfferHtml<'a> {
 }
 
 /// An exchange receipt as the templates show it: amounts formatted.
+#[derive(Serialize)]
 struct ShownReceipt {
     price: String,
     fee: String,
@@ -140,14 +149,14 @@ struct ShownReceipt {
     became: String,
 }
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "email/exchange_receipt.txt")]
 struct ReceiptText<'a> {
     t: &'a Shown<'a>,
     r: &'a ShownReceipt,
 }
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "email/exchange_receipt.html")]
 struct ReceiptHtml<'a> {
     t: &'a Shown<'a>,
@@ -155,6 +164,7 @@ struct ReceiptHtml<'a> {
 }
 
 /// A cancellation as the templates show it.
+#[derive(Serialize)]
 struct ShownCancellation<'a> {
     reason: &'a str,
     performance_canceled: bool,
@@ -163,28 +173,28 @@ struct ShownCancellation<'a> {
     refunds: Vec<String>,
 }
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "email/cancellation.txt")]
 struct CancellationText<'a> {
     t: &'a Shown<'a>,
     c: &'a ShownCancellation<'a>,
 }
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "email/cancellation.html")]
 struct CancellationHtml<'a> {
     t: &'a Shown<'a>,
     c: &'a ShownCancellation<'a>,
 }
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "email/lobby.txt")]
 struct LobbyText<'a> {
     t: &'a Shown<'a>,
     message: &'a str,
 }
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "email/lobby.html")]
 struct LobbyHtml<'a> {
     t: &'a Shown<'a>,
@@ -192,6 +202,7 @@ struct LobbyHtml<'a> {
 }
 
 /// What an event's message rule says to one holder, filled in, with what the worker adds.
+#[derive(Serialize)]
 pub struct RuleMessageParts<'a> {
     pub subject: &'a str,
     pub body: &'a str,
@@ -204,6 +215,7 @@ pub struct RuleMessageParts<'a> {
 }
 
 /// A no-show's offer: this much credit, from this link, until then.
+#[derive(Serialize)]
 pub struct CreditOffer<'a> {
     pub amount: String,
     pub link: &'a str,
@@ -211,20 +223,21 @@ pub struct CreditOffer<'a> {
 }
 
 /// An upcoming performance suggested to a patron, as the email shows it.
+#[derive(Serialize)]
 pub struct Suggestion {
     pub event_name: String,
     pub starts_at: String,
     pub venue: String,
 }
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "email/rule_message.txt")]
 struct RuleMessageText<'a> {
     t: &'a Shown<'a>,
     m: &'a RuleMessageParts<'a>,
 }
 
-#[derive(Template)]
+#[derive(Template, Serialize)]
 #[template(path = "email/rule_message.html")]
 struct RuleMessageHtml<'a> {
     t: &'a Shown<'a>,
@@ -244,10 +257,11 @@ pub fn lead_time(minutes_left: i64) -> String {
     }
 }
 
-/// Builds messages with one From address.
+/// Builds messages with one From address, from the built-in templates or the operator's own.
 #[derive(Clone)]
 pub struct Composer {
     from: Mailbox,
+    overrides: Option<Arc<Overrides>>,
 }
 
 impl Composer {
@@ -256,7 +270,44 @@ impl Composer {
             from: from
                 .parse()
                 .map_err(|e| ComposeError::Address(from.into(), e))?,
+            overrides: None,
         })
+    }
+
+    /// Uses the operator's templates from `dir` where it has them (checked now: see
+    /// [`Overrides::load`]).
+    pub fn with_overrides(mut self, dir: &std::path::Path) -> Result<Self, OverrideError> {
+        self.overrides = Some(Arc::new(Overrides::load(dir)?));
+        Ok(self)
+    }
+
+    /// One part of a message: the operator's file for it, or the built-in template.
+    fn part<T: Template + Serialize>(
+        &self,
+        kind: EmailKind,
+        part: &str,
+        template: &T,
+    ) -> Result<String, ComposeError> {
+        match (self.overrides.as_ref()).and_then(|o| o.render(kind, part, template)) {
+            Some(rendered) => rendered.map_err(|e| ComposeError::Override(e.to_string())),
+            None => Ok(template.render()?),
+        }
+    }
+
+    /// The subject: the operator's `{kind}.subject.txt` (rendered with the text part's values,
+    /// on one line), or the built-in one.
+    fn subject(
+        &self,
+        kind: EmailKind,
+        built_in: impl FnOnce() -> String,
+        values: &impl Serialize,
+    ) -> Result<String, ComposeError> {
+        match (self.overrides.as_ref()).and_then(|o| o.render(kind, "subject.txt", values)) {
+            Some(rendered) => rendered
+                .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+                .map_err(|e| ComposeError::Override(e.to_string())),
+            None => Ok(built_in()),
+        }
     }
 
     /// The domain of the From address, for Message-IDs.
@@ -290,8 +341,9 @@ impl Composer {
         message_id: &str,
     ) -> Result<Message, ComposeError> {
         let shown = Shown::from(facts);
-        let text = ConfirmationText { t: &shown }.render()?;
-        let html = ConfirmationHtml { t: &shown }.render()?;
+        let kind = EmailKind::Confirmation;
+        let text = self.part(kind, "txt", &ConfirmationText { t: &shown })?;
+        let html = self.part(kind, "html", &ConfirmationHtml { t: &shown })?;
         let plain = MultiPart::alternative().singlepart(SinglePart::plain(text));
         let body = match qr_png {
             Some(png) => {
@@ -305,11 +357,17 @@ impl Composer {
             }
             None => plain.singlepart(SinglePart::html(html)),
         };
-        let subject = format!(
-            "Your ticket for {} on {}",
-            facts.event.name,
-            short_date(facts)
-        );
+        let subject = self.subject(
+            kind,
+            || {
+                format!(
+                    "Your ticket for {} on {}",
+                    facts.event.name,
+                    short_date(facts)
+                )
+            },
+            &ConfirmationText { t: &shown },
+        )?;
         Ok(self
             .envelope(&facts.ticket.holder_email, subject, message_id)?
             .multipart(body)?)
@@ -324,18 +382,26 @@ impl Composer {
     ) -> Result<Message, ComposeError> {
         let shown = Shown::from(facts);
         let when = lead_time((facts.performance.starts_at() - Utc::now()).num_minutes());
-        let text = ReminderText {
+        let kind = EmailKind::Reminder;
+        let values = ReminderText {
             t: &shown,
             when: &when,
-        }
-        .render()?;
-        let html = ReminderHtml {
-            t: &shown,
-            when: &when,
-        }
-        .render()?;
+        };
+        let text = self.part(kind, "txt", &values)?;
+        let html = self.part(
+            kind,
+            "html",
+            &ReminderHtml {
+                t: &shown,
+                when: &when,
+            },
+        )?;
         let parts = MultiPart::alternative_plain_html(text, html);
-        let subject = format!("{}: {} {}", facts.event.name, when, short_time(facts));
+        let subject = self.subject(
+            kind,
+            || format!("{}: {} {}", facts.event.name, when, short_time(facts)),
+            &values,
+        )?;
         let envelope = self.envelope(&facts.ticket.holder_email, subject, message_id)?;
         if !with_calendar {
             return Ok(envelope.multipart(parts)?);
@@ -367,19 +433,27 @@ impl Composer {
             claim_link,
             expires_at: &expires_at,
         };
-        let text = offer_text.render()?;
-        let html = OfferHtml {
-            t: &shown,
-            from_name: &offer.from.name,
-            to_name: &offer.to.name,
-            claim_link,
-            expires_at: &expires_at,
-        }
-        .render()?;
+        let kind = EmailKind::TransferOffer;
+        let text = self.part(kind, "txt", &offer_text)?;
+        let html = self.part(
+            kind,
+            "html",
+            &OfferHtml {
+                t: &shown,
+                from_name: &offer.from.name,
+                to_name: &offer.to.name,
+                claim_link,
+                expires_at: &expires_at,
+            },
+        )?;
         // No patron's name in the subject: a holder's name can be one a friend typed when the
         // ticket was offered to them, and a subject is what a recipient reads before anything
         // else. The names are in the body, beside the event's.
-        let subject = format!("A ticket for {} is waiting for you", facts.event.name);
+        let subject = self.subject(
+            kind,
+            || format!("A ticket for {} is waiting for you", facts.event.name),
+            &offer_text,
+        )?;
         Ok(self
             .envelope(&offer.to.email, subject, message_id)?
             .multipart(MultiPart::alternative_plain_html(text, html))?)
@@ -407,13 +481,20 @@ impl Composer {
                 (None, None) => format!("{} of stored credit", money(receipt.credited_minor)),
             },
         };
-        let text = ReceiptText { t: &shown, r: &r }.render()?;
-        let html = ReceiptHtml { t: &shown, r: &r }.render()?;
-        let subject = format!(
-            "Your exchange receipt: {} on {}",
-            facts.event.name,
-            short_date(facts)
-        );
+        let kind = EmailKind::ExchangeReceipt;
+        let text = self.part(kind, "txt", &ReceiptText { t: &shown, r: &r })?;
+        let html = self.part(kind, "html", &ReceiptHtml { t: &shown, r: &r })?;
+        let subject = self.subject(
+            kind,
+            || {
+                format!(
+                    "Your exchange receipt: {} on {}",
+                    facts.event.name,
+                    short_date(facts)
+                )
+            },
+            &ReceiptText { t: &shown, r: &r },
+        )?;
         Ok(self
             .envelope(&facts.ticket.holder_email, subject, message_id)?
             .multipart(MultiPart::alternative_plain_html(text, html))?)
@@ -440,17 +521,21 @@ impl Composer {
                 .map(|(currency, minor)| format_money(*minor, currency))
                 .collect(),
         };
-        let text = CancellationText { t: &shown, c: &c }.render()?;
-        let html = CancellationHtml { t: &shown, c: &c }.render()?;
-        let subject = if notice.performance_canceled {
-            format!("Canceled: {} on {}", facts.event.name, short_date(facts))
-        } else {
-            format!(
-                "Your ticket for {} on {} is canceled",
-                facts.event.name,
-                short_date(facts)
-            )
+        let kind = EmailKind::Cancellation;
+        let text = self.part(kind, "txt", &CancellationText { t: &shown, c: &c })?;
+        let html = self.part(kind, "html", &CancellationHtml { t: &shown, c: &c })?;
+        let built_in = || {
+            if notice.performance_canceled {
+                format!("Canceled: {} on {}", facts.event.name, short_date(facts))
+            } else {
+                format!(
+                    "Your ticket for {} on {} is canceled",
+                    facts.event.name,
+                    short_date(facts)
+                )
+            }
         };
+        let subject = self.subject(kind, built_in, &CancellationText { t: &shown, c: &c })?;
         Ok(self
             .envelope(&facts.ticket.holder_email, subject, message_id)?
             .multipart(MultiPart::alternative_plain_html(text, html))?)
@@ -464,9 +549,14 @@ impl Composer {
         message_id: &str,
     ) -> Result<Message, ComposeError> {
         let shown = Shown::from(facts);
-        let text = LobbyText { t: &shown, message }.render()?;
-        let html = LobbyHtml { t: &shown, message }.render()?;
-        let subject = format!("Welcome to {}", facts.event.name);
+        let kind = EmailKind::Lobby;
+        let text = self.part(kind, "txt", &LobbyText { t: &shown, message })?;
+        let html = self.part(kind, "html", &LobbyHtml { t: &shown, message })?;
+        let subject = self.subject(
+            kind,
+            || format!("Welcome to {}", facts.event.name),
+            &LobbyText { t: &shown, message },
+        )?;
         Ok(self
             .envelope(&facts.ticket.holder_email, subject, message_id)?
             .multipart(MultiPart::alternative_plain_html(text, html))?)
@@ -483,21 +573,22 @@ impl Composer {
         message_id: &str,
     ) -> Result<Message, ComposeError> {
         let shown = Shown::from(facts);
-        let text = RuleMessageText {
+        let kind = EmailKind::RuleMessage;
+        let values = RuleMessageText {
             t: &shown,
             m: parts,
-        }
-        .render()?;
-        let html = RuleMessageHtml {
-            t: &shown,
-            m: parts,
-        }
-        .render()?;
-        let mut envelope = self.envelope(
-            &facts.ticket.holder_email,
-            parts.subject.to_string(),
-            message_id,
+        };
+        let text = self.part(kind, "txt", &values)?;
+        let html = self.part(
+            kind,
+            "html",
+            &RuleMessageHtml {
+                t: &shown,
+                m: parts,
+            },
         )?;
+        let subject = self.subject(kind, || parts.subject.to_string(), &values)?;
+        let mut envelope = self.envelope(&facts.ticket.holder_email, subject, message_id)?;
         if let Some(link) = parts.unsubscribe_link {
             envelope = envelope
                 .raw_header(HeaderValue::new(

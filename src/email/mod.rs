@@ -4,6 +4,7 @@
 //! claims due rows, hands them here, and records the results, retrying with backoff.
 
 pub mod messages;
+pub mod overrides;
 pub mod smtp;
 pub mod transport;
 

@@ -107,7 +107,10 @@ impl Worker {
 
     pub fn from_config(encore: Encore, config: &Config) -> anyhow::Result<Self> {
         let mailer = Mailer::from_config(config, encore.metrics.clone())?;
-        let composer = Composer::new(&config.mail_from)?;
+        let mut composer = Composer::new(&config.mail_from)?;
+        if let Some(dir) = &config.email_templates_dir {
+            composer = composer.with_overrides(std::path::Path::new(dir))?;
+        }
         tracing::info!(transport = %mailer.describe(), "email worker ready");
         let apns = match config.apns() {
             Some(settings) if encore.apple_passes.is_some() => Some(Apns::new(settings)?),

@@ -23,6 +23,7 @@ on_each_backend!(rules:
     after_show_marketing_suggests_from_the_patrons_history,
     rules_are_kept_through_the_api_with_reasons_for_bad_input,
     quiet_patrons_are_listed_a_page_at_a_time_and_as_csv,
+    the_operators_templates_replace_the_built_in_ones,
 );
 
 async fn app_with_smtp(backend: Backend) -> (TestApp, SmtpServer) {
@@ -776,4 +777,70 @@ async fn quiet_patrons_are_listed_a_page_at_a_time_and_as_csv(backend: Backend) 
         let response = app.get(bad, &app.admin_key).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
     }
+}
+
+/// The operator's folder replaces the rule message's subject and text part (the HTML part
+/// stays built in); a file with an unknown placeholder stops the worker's start, naming both.
+async fn the_operators_templates_replace_the_built_in_ones(backend: Backend) {
+    let templates = tempfile::tempdir().unwrap();
+    std::fs::write(
+        templates.path().join("rule_message.subject.txt"),
+        "Danke, {{ t.holder_name }}!",
+    )
+    .unwrap();
+    std::fs::write(
+        templates.path().join("rule_message.txt"),
+        "{{ m.body }}\n\nIhr Ticket: {{ t.link }}\n",
+    )
+    .unwrap();
+    let smtp = SmtpServer::start().await;
+    let (url, dir) = (smtp.url(), templates.path().display().to_string());
+    let app = TestApp::spawn_with(backend, move |c| {
+        c.smtp_url = Some(url);
+        c.email_templates_dir = Some(dir);
+    })
+    .await;
+    let event = create_event(&app, "Hamlet", "The Globe", None).await;
+    let show = show_just_over(&app, event).await;
+    let ada = app.issue_to(show, "Ada", "ada@example.org").await;
+    app.scan(&app.key(Role::Scanner), token(&ada), "north")
+        .await;
+    add_rule(
+        &app,
+        event,
+        rule("admitted", "end", 0, "service", "Thank you"),
+    )
+    .await;
+    deliver_all(&app).await;
+    let before = smtp.messages().len();
+    app.worker().queue_due_messages().await.unwrap();
+    deliver_all(&app).await;
+    let sent = smtp.wait_for(before + 1).await;
+    let message = &sent[before];
+    assert_eq!(message.parsed().subject(), Some("Danke, Ada!"));
+    let text = text_of(message);
+    assert!(
+        text.starts_with("Dear Ada, about Hamlet: Thank you."),
+        "{text}"
+    );
+    assert!(text.contains("Ihr Ticket: http://"), "{text}");
+    let html = message.parsed().body_html(0).unwrap().to_string();
+    assert!(
+        html.contains("Your ticket</a>"),
+        "the HTML part stays built in: {html}"
+    );
+
+    std::fs::write(
+        templates.path().join("reminder.txt"),
+        "Hi {{ t.holder_nme }}",
+    )
+    .unwrap();
+    let error = encore::worker::Worker::from_config(app.encore.clone(), &app.config)
+        .err()
+        .expect("a template with a typo stops the start")
+        .to_string();
+    assert!(
+        error.contains("reminder.txt") && error.contains("t.holder_nme"),
+        "{error}"
+    );
 }
