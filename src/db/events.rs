@@ -40,6 +40,10 @@ pub struct EventUpdate<'a> {
     pub lobby_message: Option<Option<&'a str>>,
     /// The whole barcode (mode, period, reveal), when it changes.
     pub barcode: Option<Barcode>,
+    /// The venue's address, help phone and help email: `Some(None)` removes one.
+    pub venue_address: Option<Option<&'a str>>,
+    pub help_phone: Option<Option<&'a str>>,
+    pub help_email: Option<Option<&'a str>>,
 }
 
 impl EventUpdate<'_> {
@@ -70,6 +74,9 @@ impl EventUpdate<'_> {
             reveal_hours_before_doors: self
                 .barcode
                 .map(|b| b.reveal_hours_before_doors().map(|h| h as i32)),
+            venue_address: self.venue_address,
+            help_phone: self.help_phone,
+            help_email: self.help_email,
             no_show_credit_percent: policy.no_show_credit_percent.map(|p| p.map(i32::from)),
         }
     }

@@ -81,6 +81,9 @@ pub(in crate::db) struct EventRow {
     pub barcode: String,
     pub rotation_seconds: i32,
     pub reveal_hours_before_doors: Option<i32>,
+    pub venue_address: Option<String>,
+    pub help_phone: Option<String>,
+    pub help_email: Option<String>,
     pub no_show_credit_percent: Option<i32>,
 }
 
@@ -107,6 +110,9 @@ pub(in crate::db) struct NewEventRow<'a> {
     pub barcode: &'static str,
     pub rotation_seconds: i32,
     pub reveal_hours_before_doors: Option<i32>,
+    pub venue_address: Option<&'a str>,
+    pub help_phone: Option<&'a str>,
+    pub help_email: Option<&'a str>,
     pub no_show_credit_percent: Option<i32>,
 }
 
@@ -133,6 +139,9 @@ pub(in crate::db) struct EventChangeset<'a> {
     pub barcode: Option<&'static str>,
     pub rotation_seconds: Option<i32>,
     pub reveal_hours_before_doors: Option<Option<i32>>,
+    pub venue_address: Option<Option<&'a str>>,
+    pub help_phone: Option<Option<&'a str>>,
+    pub help_email: Option<Option<&'a str>>,
     pub no_show_credit_percent: Option<Option<i32>>,
 }
 
@@ -153,6 +162,9 @@ impl EventChangeset<'_> {
             barcode,
             rotation_seconds,
             reveal_hours_before_doors,
+            venue_address,
+            help_phone,
+            help_email,
             no_show_credit_percent,
         } = self;
         name.is_none()
@@ -168,6 +180,9 @@ impl EventChangeset<'_> {
             && barcode.is_none()
             && rotation_seconds.is_none()
             && reveal_hours_before_doors.is_none()
+            && venue_address.is_none()
+            && help_phone.is_none()
+            && help_email.is_none()
             && no_show_credit_percent.is_none()
     }
 }
@@ -423,6 +438,8 @@ use crate::domain::rotating::{Barcode, CodeKind};
 use crate::domain::scan::{Arrival, Named, NewArrival};
 use crate::domain::signing_key::SigningKey;
 use crate::domain::ticket::{Admission, Ticket, TicketToStore};
+use crate::domain::venue::{HelpPhone, VenueAddress, VenueDetails};
+use crate::domain::EmailAddress;
 
 fn utc(at: NaiveDateTime) -> DateTime<Utc> {
     at.and_utc()
@@ -508,6 +525,11 @@ impl EventRow {
                 self.rotation_seconds,
                 self.reveal_hours_before_doors,
             ),
+            venue_details: VenueDetails {
+                address: self.venue_address.map(VenueAddress::from_stored),
+                help_phone: self.help_phone.map(HelpPhone::from_stored),
+                help_email: self.help_email.map(EmailAddress::from_stored),
+            },
         }
     }
 }
@@ -549,6 +571,21 @@ impl<'a> NewEventRow<'a> {
             barcode: event.barcode.mode(),
             rotation_seconds: event.barcode.period_seconds() as i32,
             reveal_hours_before_doors: event.barcode.reveal_hours_before_doors().map(|h| h as i32),
+            venue_address: event
+                .venue_details
+                .address
+                .as_ref()
+                .map(VenueAddress::as_str),
+            help_phone: event
+                .venue_details
+                .help_phone
+                .as_ref()
+                .map(HelpPhone::as_str),
+            help_email: event
+                .venue_details
+                .help_email
+                .as_ref()
+                .map(EmailAddress::as_str),
             no_show_credit_percent: policy.no_show_credit_percent.map(i32::from),
         }
     }

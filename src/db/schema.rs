@@ -44,6 +44,9 @@ diesel::table! {
         barcode -> Text,
         rotation_seconds -> Integer,
         reveal_hours_before_doors -> Nullable<Integer>,
+        venue_address -> Nullable<Text>,
+        help_phone -> Nullable<Text>,
+        help_email -> Nullable<Text>,
         no_show_credit_percent -> Nullable<Integer>,
     }
 }

@@ -47,6 +47,11 @@ impl EmailAddress {
         )))
     }
 
+    /// An address as stored (it was parsed before it was stored).
+    pub fn from_stored(text: String) -> Self {
+        EmailAddress(text)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -21,6 +21,8 @@ pub struct Event {
     pub lobby_message: Option<String>,
     /// How its tickets show their code at the door: static or rotating.
     pub barcode: super::rotating::Barcode,
+    /// Its address and whom patrons ask for help, each optional.
+    pub venue_details: super::venue::VenueDetails,
 }
 
 /// An event to create, its values checked.
@@ -35,6 +37,7 @@ pub struct NewEvent<'a> {
     pub policy: &'a ChangePolicy,
     pub lobby_message: Option<&'a str>,
     pub barcode: super::rotating::Barcode,
+    pub venue_details: &'a super::venue::VenueDetails,
 }
 
 /// One date of an event.

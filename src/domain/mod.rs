@@ -26,6 +26,7 @@ pub mod signing_key;
 pub mod staff;
 pub mod text;
 pub mod ticket;
+pub mod venue;
 pub mod wallet;
 
 pub use email::EmailAddress;

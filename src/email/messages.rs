@@ -22,6 +22,7 @@ use crate::domain::offer::Offer;
 use crate::domain::outbox::EmailKind;
 use crate::domain::receipt::Receipt;
 use crate::domain::ticket::Ticket;
+use crate::domain::venue::mailto_uri;
 use crate::email::overrides::{OverrideError, Overrides};
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +64,12 @@ struct Shown<'a> {
     /// The rotation period when the event's codes rotate: the email then carries no QR (a
     /// static code is refused at that door) and sends the patron to the ticket page.
     rotating_seconds: Option<u32>,
+    /// The venue's address on one line, with its map link, when the event sets one.
+    address: Option<(String, String)>,
+    /// Whom to ask for help, when the event says: the phone (as shown, its `tel:` link) and
+    /// the email (as shown, its `mailto:` link).
+    help_phone: Option<(&'a str, String)>,
+    help_email: Option<(&'a str, String)>,
 }
 
 impl<'a> Shown<'a> {
@@ -85,6 +92,24 @@ impl<'a> Shown<'a> {
                 .barcode
                 .is_rotating()
                 .then(|| facts.event.barcode.period_seconds()),
+            address: facts
+                .event
+                .venue_details
+                .address
+                .as_ref()
+                .map(|a| (a.one_line(), a.map_url())),
+            help_phone: facts
+                .event
+                .venue_details
+                .help_phone
+                .as_ref()
+                .map(|p| (p.as_str(), p.tel_uri())),
+            help_email: facts
+                .event
+                .venue_details
+                .help_email
+                .as_ref()
+                .map(|e| (e.as_str(), mailto_uri(e))),
         }
     }
 }

@@ -12,18 +12,21 @@ use crate::domain::ids::{EventId, PerformanceId};
 use crate::domain::lobby::LobbyMessage;
 use crate::domain::policy::{ChangePolicy, PolicyChanges};
 use crate::domain::rotating::Barcode;
-use crate::domain::Money;
+use crate::domain::venue::{HelpPhone, VenueAddress, VenueDetails};
+use crate::domain::{EmailAddress, Money};
 
 /// Reminders go out a day and two hours before each performance unless the event says otherwise.
 pub const DEFAULT_REMINDER_OFFSETS: [i64; 2] = [1440, 120];
 
 /// How a new event runs, beside its name, place and reminders: what patrons may change, the
-/// lobby message, and the barcode its tickets show at the door.
+/// lobby message, the barcode its tickets show at the door, and the venue's address and help
+/// contact (parsed, each optional).
 #[derive(Debug, Clone, Copy)]
 pub struct EventRules<'a> {
     pub policy: &'a ChangePolicy,
     pub lobby_message: Option<&'a LobbyMessage>,
     pub barcode: Barcode,
+    pub venue_details: &'a VenueDetails,
 }
 
 pub fn create_event(
@@ -38,6 +41,7 @@ pub fn create_event(
         policy,
         lobby_message,
         barcode,
+        venue_details,
     } = rules;
     let reminders = parse_reminder_offsets(reminder_offsets_minutes)?;
     let name = parse_event_name(name)?;
@@ -55,6 +59,7 @@ pub fn create_event(
                 policy,
                 lobby_message: lobby_message.map(LobbyMessage::as_str),
                 barcode,
+                venue_details,
             },
         )
         .map_err(Error::from)
@@ -90,6 +95,11 @@ pub struct EventChanges {
     /// the next scan: a static code of an event turned rotating is refused from then on (paper
     /// codes excepted), and the ticket pages show the rotating code from their next load.
     pub barcode: Option<Barcode>,
+    /// The venue's address, help phone and help email: `Some(None)` removes one. They show on
+    /// the ticket page from its next load, and in the emails rendered from then on.
+    pub venue_address: Option<Option<VenueAddress>>,
+    pub help_phone: Option<Option<HelpPhone>>,
+    pub help_email: Option<Option<EmailAddress>>,
 }
 
 /// Changes an event: one transaction, in which the event's row is changed by one `UPDATE` of
@@ -123,6 +133,18 @@ pub fn update_event(encore: &Encore, id: EventId, changes: &EventChanges) -> Res
             .as_ref()
             .map(|m| m.as_ref().map(LobbyMessage::as_str)),
         barcode: changes.barcode,
+        venue_address: changes
+            .venue_address
+            .as_ref()
+            .map(|a| a.as_ref().map(VenueAddress::as_str)),
+        help_phone: changes
+            .help_phone
+            .as_ref()
+            .map(|p| p.as_ref().map(HelpPhone::as_str)),
+        help_email: changes
+            .help_email
+            .as_ref()
+            .map(|e| e.as_ref().map(EmailAddress::as_str)),
     };
     if update.is_empty() {
         return get_event(encore, id);

@@ -16,6 +16,7 @@ use crate::domain::offer::OfferStatus;
 use crate::domain::policy::{Change, ExchangeValue, Refusal};
 use crate::domain::rotating::RotatingBarcode;
 use crate::domain::ticket::Admission;
+use crate::domain::venue::VenueDetails;
 use crate::domain::TicketStatus;
 use crate::email::messages::{calendar, TicketFacts};
 use crate::tokens::render_svg;
@@ -62,6 +63,10 @@ pub struct TicketPage {
     pub balance_minor: Option<i64>,
     /// The performances the ticket may be exchanged into now (none when it may not be).
     pub targets: Vec<ExchangeOption>,
+    /// The venue's address and help contact, as the event sets them.
+    pub venue_details: VenueDetails,
+    /// When the page was read: a copy kept on the patron's phone says it was saved then.
+    pub loaded_at: DateTime<Utc>,
 }
 
 /// The ticket an exchange gave in place of this one, with the path of its own page.
@@ -215,6 +220,8 @@ pub fn ticket_page(encore: &Encore, ticket_id: TicketId, generation: i32) -> Res
             exchange_value: policy.exchange_value(ticket.price.minor),
             balance_minor,
             targets,
+            venue_details: event.venue_details.clone(),
+            loaded_at: now,
         })
     })
 }

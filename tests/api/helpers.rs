@@ -256,6 +256,12 @@ impl TestApp {
         app
     }
 
+    /// Stops the server for good (not gracefully): its port no longer answers, as when a
+    /// phone loses its signal. The database and `encore` stay usable.
+    pub async fn stop_server(&self) {
+        self.server.stop(false).await;
+    }
+
     /// The email worker, as `encore serve` runs it; tests drive its rounds themselves.
     pub fn worker(&self) -> Worker {
         Worker::from_config(self.encore.clone(), &self.config).expect("worker")

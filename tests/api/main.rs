@@ -53,5 +53,6 @@ mod secrets_at_rest;
 mod secrets_hardening;
 mod staff_idempotency;
 mod tls;
+mod venue_and_offline;
 mod wallet_apple;
 mod wallet_google;

@@ -9,7 +9,8 @@ use crate::domain::lobby::LobbyMessage;
 use crate::domain::message_rule::parse_no_show_credit_percent;
 use crate::domain::policy::{self, ChangePolicy, PolicyChanges};
 use crate::domain::rotating::Barcode;
-use crate::domain::Invalid;
+use crate::domain::venue::{HelpPhone, VenueAddress, VenueDetails};
+use crate::domain::{EmailAddress, Invalid};
 use crate::http::error::ApiError;
 use crate::http::run_blocking;
 use crate::service::{events, Encore};
@@ -50,6 +51,15 @@ pub struct CreateEvent {
     #[serde(default)]
     #[schema(minimum = 0, maximum = 720)]
     reveal_hours_before_doors: Option<i64>,
+    #[serde(default)]
+    #[schema(schema_with = super::schema::venue_address)]
+    venue_address: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = super::schema::help_phone)]
+    help_phone: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = super::schema::help_email)]
+    help_email: Option<String>,
 }
 
 /// How an event's tickets show their code at the door.
@@ -143,6 +153,11 @@ pub async fn create(
         body.rotation_seconds,
         body.reveal_hours_before_doors,
     )?;
+    let venue_details = VenueDetails::parse(
+        body.venue_address.as_deref(),
+        body.help_phone.as_deref(),
+        body.help_email.as_deref(),
+    )?;
     let event = run_blocking(move || {
         events::create_event(
             &encore,
@@ -154,6 +169,7 @@ pub async fn create(
                 policy: &policy,
                 lobby_message: lobby_message.as_ref(),
                 barcode,
+                venue_details: &venue_details,
             },
         )
     })
@@ -195,6 +211,15 @@ pub struct UpdateEvent {
     #[serde(default, deserialize_with = "given")]
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 720)]
     reveal_hours_before_doors: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "given")]
+    #[schema(schema_with = super::schema::venue_address)]
+    venue_address: Option<Option<String>>,
+    #[serde(default, deserialize_with = "given")]
+    #[schema(schema_with = super::schema::help_phone)]
+    help_phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "given")]
+    #[schema(schema_with = super::schema::help_email)]
+    help_email: Option<Option<String>>,
     // Not changeable, and so not in the schema: read only to be refused with the reason
     // (422 naming the field) rather than as an unknown field.
     #[serde(default, deserialize_with = "given")]
@@ -287,6 +312,22 @@ impl UpdateEvent {
             }
             None => None,
         };
+        // Each given: a value is checked as on creation, `null` removes it.
+        let venue_address = self
+            .venue_address
+            .map(|a| {
+                a.map(|a| VenueAddress::parse("venue_address", &a))
+                    .transpose()
+            })
+            .transpose()?;
+        let help_phone = self
+            .help_phone
+            .map(|p| p.map(|p| HelpPhone::parse("help_phone", &p)).transpose())
+            .transpose()?;
+        let help_email = self
+            .help_email
+            .map(|e| e.map(|e| EmailAddress::parse("help_email", &e)).transpose())
+            .transpose()?;
         let p = self.policy.unwrap_or_default();
         let policy = PolicyChanges {
             exchange_allowed: p.exchange_allowed,
@@ -316,14 +357,19 @@ impl UpdateEvent {
             lobby_message,
             policy,
             barcode,
+            venue_address,
+            help_phone,
+            help_email,
         })
     }
 }
 
 /// `PATCH /api/v1/events/{id}` (box_office)
 ///
-/// Changes an event's name, venue, lobby message or policy, as a JSON merge patch: fields left
-/// out stay as they are, `"lobby_message": null` removes the message, `{}` changes nothing.
+/// Changes an event's name, venue, lobby message, policy, barcode, venue address or help
+/// contact, as a JSON merge patch: fields left out stay as they are, `"lobby_message": null`
+/// removes the message (and `null` the address, help phone or help email), `{}` changes
+/// nothing.
 /// Its `time_zone` and `reminder_offsets_minutes` cannot be changed (422 naming the field): the
 /// event's performances and their reminders were scheduled by them. Emails not yet sent are
 /// rendered with the event as it is when they go; a lobby message added greets the next

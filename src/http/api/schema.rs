@@ -62,6 +62,63 @@ pub fn optional_refusal() -> Object {
         .build()
 }
 
+/// One character that is not a control character, line breaks (LF, CR) excepted.
+const NOT_CONTROL_BUT_BREAKS: &str = r"[^\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f]";
+
+/// `domain::venue::VenueAddress`, or `null`. `schema_with` drops the field's doc comment, so
+/// the description is here.
+pub fn venue_address() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .description(Some(
+            "The venue's postal address, a few lines separated by line breaks (at most 6 \
+             lines; blank lines are dropped, each line trimmed). The ticket page and the \
+             confirmation email show it with a link to an OpenStreetMap search for it \
+             (`map_url`). Left out or `null`: none (on a change, `null` removes it).",
+        ))
+        .min_length(Some(1))
+        .max_length(Some(crate::domain::venue::MAX_ADDRESS_CHARS))
+        .pattern(Some(format!(
+            r"^{NOT_CONTROL_BUT_BREAKS}*[^\s\x00-\x1f\x7f-\x9f]{NOT_CONTROL_BUT_BREAKS}*$"
+        )))
+        .examples([serde_json::json!(
+            "Shakespeare's Globe\n21 New Globe Walk\nLondon SE1 9DT"
+        )])
+        .build()
+}
+
+/// `domain::venue::HelpPhone`, or `null`.
+pub fn help_phone() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .description(Some(
+            "A phone number patrons may call for help: 3 to 15 digits, with spaces, `-`, `.`, \
+             `/`, parentheses and a leading `+`. The ticket page links it as `tel:`. Left out \
+             or `null`: none (on a change, `null` removes it).",
+        ))
+        .min_length(Some(3))
+        .max_length(Some(crate::domain::venue::MAX_PHONE_CHARS))
+        .pattern(Some(
+            r"^ *\+?(?:[-/(). ]*[0-9]){3,15}[-/(). ]*$".to_string(),
+        ))
+        .examples([serde_json::json!("+44 20 7401 9919")])
+        .build()
+}
+
+/// An email address, or `null`.
+pub fn help_email() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .description(Some(
+            "An email address patrons may write to for help. The ticket page links it as \
+             `mailto:`. Left out or `null`: none (on a change, `null` removes it).",
+        ))
+        .format(Some(utoipa::openapi::SchemaFormat::Custom("email".into())))
+        .max_length(Some(254))
+        .examples([serde_json::json!("help@globe.example")])
+        .build()
+}
+
 /// Sections.
 pub fn optional_label_64() -> Object {
     optional_label(64)

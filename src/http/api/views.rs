@@ -31,6 +31,19 @@ pub struct EventView {
     /// A rotating code appears on the ticket page only this many hours before doors open;
     /// `null`: from the start.
     pub reveal_hours_before_doors: Option<u32>,
+    /// The venue's postal address, its lines separated by line breaks; `null`: not set.
+    #[schema(example = "Shakespeare's Globe\n21 New Globe Walk\nLondon SE1 9DT")]
+    pub venue_address: Option<String>,
+    /// An OpenStreetMap search for `venue_address`, as the ticket page links it; `null` without
+    /// an address.
+    #[schema(
+        example = "https://www.openstreetmap.org/search?query=Shakespeare%27s%20Globe%2C%2021%20New%20Globe%20Walk%2C%20London%20SE1%209DT"
+    )]
+    pub map_url: Option<String>,
+    /// The phone number patrons may call for help; `null`: not set.
+    pub help_phone: Option<String>,
+    /// The email address patrons may write to for help; `null`: not set.
+    pub help_email: Option<String>,
 }
 
 /// An event's change policy, as it stands.
@@ -76,6 +89,13 @@ impl From<Event> for EventView {
             barcode: event.barcode.mode(),
             rotation_seconds: event.barcode.period_seconds(),
             reveal_hours_before_doors: event.barcode.reveal_hours_before_doors(),
+            map_url: event.venue_details.address.as_ref().map(|a| a.map_url()),
+            venue_address: event.venue_details.address.map(|a| a.as_str().to_string()),
+            help_phone: event
+                .venue_details
+                .help_phone
+                .map(|p| p.as_str().to_string()),
+            help_email: event.venue_details.help_email.map(|e| e.into_string()),
         }
     }
 }

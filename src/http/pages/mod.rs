@@ -1,10 +1,13 @@
 //! The patron's pages, reached from signed links in their emails: the ticket page (`/t/…`)
-//! with its actions, and a friend's claim page (`/claim/…`). Plain HTML forms, no script —
-//! except where the ticket's code rotates: the page then draws it with our own scripts
-//! (`ticket::SCRIPTS`), so it keeps rotating with no network.
+//! with its actions, and a friend's claim page (`/claim/…`). Plain HTML forms; the ticket page
+//! has our own scripts only (`ticket::SCRIPTS`): one registers the service worker that keeps
+//! the page on the phone for a reload with no signal (`ticket::SERVICE_WORKER`), and where the
+//! ticket's code rotates the page draws it, so it keeps rotating with no network.
 //!
 //! A link is a capability, and it lives in the URL: every page is sent with no caching, no
 //! referrer and a strict Content-Security-Policy, and the request log never shows the token.
+//! The one copy kept is the ticket page the patron opened, on their own phone, by the service
+//! worker (it keeps nothing else, and forgets a page whose link stopped working).
 //!
 //! The door's pages (the scanner, the arrivals dashboard) live in `door.rs`, the box office's
 //! patron journey in `journey.rs`.
@@ -54,6 +57,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/t/{token}/exchange/review",
             web::post().to(ticket::review_exchange),
         )
+        .route("/assets/ticket-sw.js", web::get().to(ticket_worker))
         .route("/claim/{token}", web::get().to(ticket::claim_page))
         .route("/claim/{token}", web::post().to(ticket::claim))
         .configure(|cfg| {
@@ -230,6 +234,18 @@ impl<P: Purpose> FromRequest for SignedLink<P> {
         })();
         ready(verified.ok_or(BadLink))
     }
+}
+
+/// `GET /assets/ticket-sw.js`: the ticket pages' service worker, allowed to control `/t/`
+/// (a worker's scope is below its own path unless `Service-Worker-Allowed` says otherwise), and
+/// checked for a newer version on each load.
+async fn ticket_worker() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(JAVASCRIPT)
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header(("Service-Worker-Allowed", "/t/"))
+        .body(ticket::SERVICE_WORKER)
 }
 
 async fn stylesheet() -> HttpResponse {

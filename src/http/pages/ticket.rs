@@ -8,9 +8,10 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::{html, private, see_other, Claim, SignedLink, View};
-use crate::domain::event::{venue_clock_text, venue_time_text};
+use crate::domain::event::{in_venue_time, venue_clock_text, venue_time_text};
 use crate::domain::ids::{PerformanceId, TicketId};
 use crate::domain::money::format_money;
+use crate::domain::venue::{mailto_uri, VenueDetails};
 use crate::domain::TicketStatus;
 use crate::http::error::ApiError;
 use crate::http::run_blocking;
@@ -59,6 +60,36 @@ struct RotatingShown {
     digits: u32,
 }
 
+/// The venue's address with its map link, as the page shows them.
+struct AddressShown {
+    lines: Vec<String>,
+    map_url: String,
+}
+
+/// How to ask for help: each contact as (text shown, link).
+struct HelpShown {
+    phone: Option<(String, String)>,
+    email: Option<(String, String)>,
+}
+
+fn venue_shown(details: &VenueDetails) -> (Option<AddressShown>, Option<HelpShown>) {
+    let address = details.address.as_ref().map(|a| AddressShown {
+        lines: a.lines().map(str::to_string).collect(),
+        map_url: a.map_url(),
+    });
+    let help = details.has_help().then(|| HelpShown {
+        phone: details
+            .help_phone
+            .as_ref()
+            .map(|p| (p.as_str().to_string(), p.tel_uri())),
+        email: details
+            .help_email
+            .as_ref()
+            .map(|e| (e.as_str().to_string(), mailto_uri(e))),
+    });
+    (address, help)
+}
+
 /// Everything the ticket page shows, formatted.
 struct Shown {
     event_name: String,
@@ -89,6 +120,11 @@ struct Shown {
     has_fee: bool,
     balance: Option<String>,
     targets: Vec<TargetShown>,
+    address: Option<AddressShown>,
+    help: Option<HelpShown>,
+    /// When this page was read, in the venue's time ("19:02 on 7 December"): what a copy kept
+    /// on the phone says when it is shown offline.
+    saved_at: String,
 }
 
 #[derive(Template)]
@@ -183,8 +219,17 @@ fn shown(page: TicketPage) -> Shown {
         Some(RotatingOnPage::From(at)) => (None, Some(venue_time_text(*at, tz))),
         None => (None, None),
     };
+    let (address, help) = venue_shown(&page.venue_details);
+    let saved_at = format!(
+        "{} on {}",
+        venue_clock_text(page.loaded_at, tz),
+        in_venue_time(page.loaded_at, tz).format("%-d %B")
+    );
     Shown {
         outcome,
+        address,
+        help,
+        saved_at,
         calendar: page.status == TicketStatus::Valid,
         rotating,
         rotating_from,
@@ -294,21 +339,27 @@ async fn render_ticket(
         friend,
         news_off,
     };
-    // Scripts only where the code rotates (our own files, no inline script).
-    let policy = if shown.rotating.is_some() {
-        ROTATING_POLICY
-    } else {
-        super::CONTENT_SECURITY_POLICY
-    };
-    Ok(super::html_under(status, &template, policy))
+    Ok(super::html_under(status, &template, TICKET_POLICY))
 }
 
-/// The patron pages' policy plus our own scripts: the rotating code is drawn in the browser.
-const ROTATING_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+/// The patron pages' policy plus our own scripts (no inline script): the page registers the
+/// service worker that keeps it on the phone, and a rotating code is drawn in the browser.
+const TICKET_POLICY: &str = "default-src 'none'; script-src 'self'; worker-src 'self'; \
+     style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; \
+     frame-ancestors 'none'";
 
-/// The ticket page's scripts: the TOTP code, the vendored QR generator, and the page's own.
-pub(super) const SCRIPTS: [(&str, &str); 3] = [
+/// The ticket pages' service worker (`templates/pages/ticket-sw.js`), served from `/assets/`
+/// and allowed the scope `/t/` (`Service-Worker-Allowed`): it keeps the ticket page a patron
+/// opened, and its files, for a reload with weak or no signal.
+pub(super) const SERVICE_WORKER: &str = include_str!("../../../templates/pages/ticket-sw.js");
+
+/// The ticket page's scripts: the offline copy's, the TOTP code, the vendored QR generator,
+/// and the rotating code's.
+pub(super) const SCRIPTS: [(&str, &str); 4] = [
+    (
+        "/assets/ticket-offline.js",
+        include_str!("../../../templates/pages/ticket-offline.js"),
+    ),
     (
         "/assets/totp.js",
         include_str!("../../../templates/pages/totp.js"),

@@ -17,6 +17,7 @@ use crate::domain::ids::{EventId, PerformanceId};
 use crate::domain::lobby::LobbyMessage;
 use crate::domain::money::format_money;
 use crate::domain::policy::{self, ChangePolicy, PolicyChanges};
+use crate::domain::venue::{VenueDetails, MAX_ADDRESS_CHARS, MAX_PHONE_CHARS};
 use crate::domain::{Invalid, Money};
 use crate::http::error::ApiError;
 use crate::service::cancellations::{self, Reason};
@@ -93,6 +94,12 @@ pub struct EventForm {
     change_cutoff_minutes: String,
     transfer_offer_hours: String,
     refund_on_cancel: bool,
+    venue_address: String,
+    help_phone: String,
+    help_email: String,
+    /// The fields' limits, for the form's `maxlength`.
+    max_address: usize,
+    max_phone: usize,
 }
 
 impl EventForm {
@@ -117,6 +124,11 @@ impl EventForm {
             change_cutoff_minutes: p.cutoff.num_minutes().to_string(),
             transfer_offer_hours: p.offer_lifetime.num_hours().to_string(),
             refund_on_cancel: p.refund_on_cancel,
+            venue_address: String::new(),
+            help_phone: String::new(),
+            help_email: String::new(),
+            max_address: MAX_ADDRESS_CHARS,
+            max_phone: MAX_PHONE_CHARS,
         }
     }
 
@@ -138,6 +150,22 @@ impl EventForm {
             &event.policy,
         );
         form.time_zone = event.time_zone.clone();
+        let details = &event.venue_details;
+        form.venue_address = details
+            .address
+            .as_ref()
+            .map(|a| a.as_str().to_string())
+            .unwrap_or_default();
+        form.help_phone = details
+            .help_phone
+            .as_ref()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default();
+        form.help_email = details
+            .help_email
+            .as_ref()
+            .map(|e| e.as_str().to_string())
+            .unwrap_or_default();
         form.reminders = event
             .reminder_offsets_minutes
             .iter()
@@ -161,7 +189,23 @@ impl EventForm {
             change_cutoff_minutes: fields.get("change_cutoff_minutes").into(),
             transfer_offer_hours: fields.get("transfer_offer_hours").into(),
             refund_on_cancel: checked(fields, "refund_on_cancel"),
+            venue_address: fields.get("venue_address").into(),
+            help_phone: fields.get("help_phone").into(),
+            help_email: fields.get("help_email").into(),
+            max_address: MAX_ADDRESS_CHARS,
+            max_phone: MAX_PHONE_CHARS,
         }
+    }
+
+    /// The venue's address and help contact as `POST /api/v1/events` checks them; a field
+    /// left empty is none.
+    fn venue_details(fields: &Fields) -> Result<VenueDetails, Invalid> {
+        let given = |name| Some(fields.get(name)).filter(|v| !v.trim().is_empty());
+        VenueDetails::parse(
+            given("venue_address"),
+            given("help_phone"),
+            given("help_email"),
+        )
     }
 
     /// The policy as `POST /api/v1/events` checks it.
@@ -207,7 +251,12 @@ impl EventForm {
 
     /// The whole edit form as a merge patch: every field given, as `PATCH` would take it.
     fn changes(fields: &Fields) -> Result<events::EventChanges, Invalid> {
+        // Every field given: one left empty removes what was set.
+        let details = EventForm::venue_details(fields)?;
         Ok(events::EventChanges {
+            venue_address: Some(details.address),
+            help_phone: Some(details.help_phone),
+            help_email: Some(details.help_email),
             name: Some(fields.get("name").into()),
             venue: Some(fields.get("venue").into()),
             lobby_message: Some(EventForm::lobby_message(fields)?),
@@ -298,12 +347,13 @@ pub async fn create(form: ProtectedForm, encore: web::Data<Encore>) -> HttpRespo
             EventForm::reminder_offsets(fields)?,
             EventForm::policy(fields)?,
             EventForm::lobby_message(fields)?,
+            EventForm::venue_details(fields)?,
         ))
     })();
     let again = EventForm::posted(fields);
     let outcome = match parsed {
         Err(e) => invalid(e),
-        Ok((reminders, policy, lobby)) => {
+        Ok((reminders, policy, lobby, details)) => {
             let (name, venue, zone) = (
                 again.name.clone(),
                 again.venue.clone(),
@@ -322,6 +372,7 @@ pub async fn create(form: ProtectedForm, encore: web::Data<Encore>) -> HttpRespo
                         lobby_message: lobby.as_ref(),
                         // The console's form does not show the barcode yet: the API sets it.
                         barcode: crate::domain::rotating::Barcode::Static,
+                        venue_details: &details,
                     },
                 )
             })
