@@ -2,7 +2,8 @@
 // The ticket page kept on the phone (issue 18): registers the ticket pages' service worker
 // (/assets/ticket-sw.js, scope /t/), which saves this page and its files so that it opens again
 // with weak or no signal. The first time, this page was loaded before the worker ran, so the
-// worker is asked to save it; then the page says it is saved (#offline-ready). A saved copy
+// worker is asked to save it; then the page says it is saved (#offline-ready, whose room is
+// kept while it is invisible, so that nothing moves under a finger about to tap). A saved copy
 // shown offline says so itself (#saved-copy, unhidden by the worker).
 
 (() => {
@@ -13,7 +14,7 @@
   const controlled = Boolean(navigator.serviceWorker.controller);
 
   function showReady() {
-    if (ready && !fromCache) ready.hidden = false;
+    if (ready && !fromCache) ready.classList.remove('not-yet');
   }
 
   // Asks the cache a few times: the worker saves the page while it is being shown.
