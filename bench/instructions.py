@@ -131,9 +131,11 @@ class Client:
 
 
 def with_bad_signature(token, n):
-    """One signature character changed (not the last two: their low bits may be padding)."""
-    dot = token.rindex(".")
-    at = dot + 1 + n % (len(token) - dot - 3)
+    """One signature character changed: in a compact code (`E` + Base45) its last 90
+    characters are all signature; in a JWT the part after the last dot (not the last two
+    characters: their low bits may be padding)."""
+    start = len(token) - 90 if token.startswith("E") else token.rindex(".") + 1
+    at = start + n % (len(token) - start - 2)
     return token[:at] + ("B" if token[at] == "A" else "A") + token[at + 1 :]
 
 

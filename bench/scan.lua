@@ -108,13 +108,19 @@ local function scan_request(token)
     '{"token":"' .. token .. '","gate":"g1","device":"wrk"}')
 end
 
--- A different base64url character at a random place in the signature (the part after the last
--- dot). The last two characters are left alone: their low bits may be padding, so changing them
--- might not change the decoded signature.
+-- A different character at a random place in the signature: a compact code's (`E` + Base45,
+-- docs/api.md) last 90 characters, all of them signature; a JWT's part after the last dot. The
+-- last two characters are left alone: a JWT's low bits may be padding, so changing them might
+-- not change the decoded signature.
 local function with_bad_signature(token)
-  local dot = token:match("^.*()%.")
-  local first, last = dot + 1, #token - 2
-  if last < first then
+  local first, last
+  if token:sub(1, 1) == "E" then
+    first, last = #token - 90, #token - 2
+  else
+    local dot = token:match("^.*()%.") or #token
+    first, last = dot + 1, #token - 2
+  end
+  if first < 2 or last < first then
     return token .. "x" -- not a JWT shape at all; the server answers "malformed"
   end
   local at = math.random(first, last)

@@ -118,7 +118,7 @@ pub fn paper_code(encore: &Encore, ticket_id: TicketId) -> Result<PaperCode> {
     Ok(PaperCode {
         ticket_id,
         generation: current.ticket.generation,
-        token: encore.keys.sign(&claims)?,
+        token: encore.keys.sign_ticket(&claims)?,
     })
 }
 

@@ -313,7 +313,7 @@ pub fn token_for(encore: &Encore, ticket: &Ticket, performance: &Performance) ->
         exp: window.expires.timestamp(),
         paper: false,
     };
-    Ok(encore.keys.sign(&claims)?)
+    Ok(encore.keys.sign_ticket(&claims)?)
 }
 
 /// When the performance's tickets admit, as their tokens say.

@@ -10,6 +10,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::compact::{self, Decoded, KeyHint};
 use super::TicketClaims;
 use crate::domain::ScanOutcome;
 
@@ -86,8 +87,12 @@ pub struct PublicJwk {
 
 struct KeySet {
     active_kid: String,
+    /// The signing key's hint in compact codes.
+    active_hint: KeyHint,
     signing: EncodingKey,
     verifying: HashMap<String, DecodingKey>,
+    /// The verifying keys by their hint in compact codes, for the door's lookup.
+    by_hint: Vec<(KeyHint, DecodingKey)>,
     published: Vec<PublicJwk>,
 }
 
@@ -138,10 +143,20 @@ impl KeyRing {
             .decode(&newest.private_key)
             .map_err(|e| bad_key(&newest.kid, e.to_string()))?;
         let mut verifying = HashMap::with_capacity(keys.len());
+        let mut by_hint = Vec::with_capacity(keys.len());
         let mut published = Vec::with_capacity(keys.len());
+        let mut active_hint = [0; compact::HINT_LEN];
         for key in keys {
             let decoding = DecodingKey::from_ed_components(&key.public_key)
                 .map_err(|e| bad_key(&key.kid, e.to_string()))?;
+            let public = URL_SAFE_NO_PAD
+                .decode(&key.public_key)
+                .map_err(|e| bad_key(&key.kid, e.to_string()))?;
+            let hint = compact::key_hint(&public);
+            if key.kid == newest.kid {
+                active_hint = hint;
+            }
+            by_hint.push((hint, decoding.clone()));
             verifying.insert(key.kid.clone(), decoding);
             published.push(PublicJwk {
                 kty: "OKP".into(),
@@ -154,8 +169,10 @@ impl KeyRing {
         }
         Ok(KeySet {
             active_kid: newest.kid.clone(),
+            active_hint,
             signing: EncodingKey::from_ed_der(&der),
             verifying,
+            by_hint,
             published,
         })
     }
@@ -186,10 +203,88 @@ impl KeyRing {
         Ok(jsonwebtoken::encode(&header, claims, &keys.signing)?)
     }
 
-    /// Checks a token's shape, algorithm, key and signature. The window and the ticket's state
-    /// are the caller's to check. Only `EdDSA` is accepted: `none` and HMAC tokens (the classic
-    /// "sign with the public key as secret" forgery) are refused before any key is used.
+    /// A ticket's code: the compact code ([`compact`]), or a JWT for claims its layout cannot
+    /// hold (which no stored ticket has). Deterministic for a given key, as Ed25519 is.
+    pub fn sign_ticket(&self, claims: &TicketClaims) -> Result<String, KeyRingError> {
+        let keys = self.current();
+        let Some(input) = compact::signing_input(keys.active_hint, claims) else {
+            return self.sign(claims);
+        };
+        let signature = jsonwebtoken::crypto::sign(&input, &keys.signing, Algorithm::EdDSA)?;
+        // Room for base64's estimate of 86 characters (66 bytes); a signature is 64.
+        let mut raw = [0u8; compact::SIGNATURE_LEN + 2];
+        match URL_SAFE_NO_PAD.decode_slice(&signature, &mut raw) {
+            Ok(compact::SIGNATURE_LEN) => {
+                let raw = raw[..compact::SIGNATURE_LEN].try_into().expect("64 bytes");
+                Ok(compact::assemble(&input, raw))
+            }
+            _ => Err(KeyRingError::BadKey {
+                kid: keys.active_kid.clone(),
+                reason: "an Ed25519 signature is not 64 bytes".into(),
+            }),
+        }
+    }
+
+    /// Checks a ticket code — a compact code or a JWT — its shape, key and signature. The
+    /// window and the ticket's state are the caller's to check.
     pub fn verify(&self, token: &str) -> Result<TicketClaims, ScanOutcome> {
+        if compact::is_compact(token) {
+            self.verify_compact(token)
+        } else {
+            self.verify_jwt(token)
+        }
+    }
+
+    /// The id of the key a ticket code says signed it (the JWT's `kid`, or the first key whose
+    /// hint the compact code carries), its signature unchecked: for operators and tests.
+    pub fn kid_of(&self, token: &str) -> Option<String> {
+        if !compact::is_compact(token) {
+            return parse_header(token).ok()?.kid;
+        }
+        let hint = Decoded::parse(token).ok()?.hint();
+        let keys = self.current();
+        keys.published
+            .iter()
+            .zip(&keys.by_hint)
+            .find(|(_, (h, _))| *h == hint)
+            .map(|(jwk, _)| jwk.kid.clone())
+    }
+
+    /// A compact code: every key with the code's hint is tried (nearly always one). No
+    /// allocation of its own beyond Base45's decoding; the signature is passed base64url-encoded
+    /// on the stack, as `jsonwebtoken::crypto::verify` takes it.
+    fn verify_compact(&self, token: &str) -> Result<TicketClaims, ScanOutcome> {
+        let code = Decoded::parse(token)?;
+        let mut signature = [0u8; 86]; // 64 bytes in unpadded base64
+        let written = URL_SAFE_NO_PAD
+            .encode_slice(code.signature(), &mut signature)
+            .map_err(|_| ScanOutcome::Malformed)?;
+        let signature =
+            std::str::from_utf8(&signature[..written]).map_err(|_| ScanOutcome::Malformed)?;
+        let keys = self.current();
+        let mut candidates = keys
+            .by_hint
+            .iter()
+            .filter(|(hint, _)| *hint == code.hint())
+            .peekable();
+        if candidates.peek().is_none() {
+            return Err(ScanOutcome::UnknownKey);
+        }
+        let genuine = candidates.any(|(_, key)| {
+            jsonwebtoken::crypto::verify(signature, code.signing_input(), key, Algorithm::EdDSA)
+                .unwrap_or(false)
+        });
+        if genuine {
+            code.claims()
+        } else {
+            Err(ScanOutcome::InvalidSignature)
+        }
+    }
+
+    /// Checks a JWT's shape, algorithm, key and signature. Only `EdDSA` is accepted: `none` and
+    /// HMAC tokens (the classic "sign with the public key as secret" forgery) are refused
+    /// before any key is used.
+    fn verify_jwt(&self, token: &str) -> Result<TicketClaims, ScanOutcome> {
         let header = parse_header(token)?;
         if header.alg != "EdDSA" {
             return Err(ScanOutcome::InvalidSignature);
@@ -300,6 +395,117 @@ mod tests {
             ring.verify(&parts.join(".")),
             Err(ScanOutcome::InvalidSignature)
         );
+    }
+
+    #[test]
+    fn a_compact_code_verifies_and_carries_its_claims_paper_or_not() {
+        let ring = KeyRing::new(&[GeneratedKey::generate().unwrap()]).unwrap();
+        for claims in [
+            claims(),
+            TicketClaims {
+                paper: true,
+                ..claims()
+            },
+        ] {
+            let code = ring.sign_ticket(&claims).unwrap();
+            assert!(code.starts_with('E'), "{code}");
+            assert_eq!(ring.sign_ticket(&claims).unwrap(), code, "deterministic");
+            assert_eq!(ring.verify(&code), Ok(claims));
+        }
+        // The JWT of earlier versions, from the same ring, still verifies.
+        assert_eq!(ring.verify(&ring.sign(&claims()).unwrap()), Ok(claims()));
+    }
+
+    #[test]
+    fn every_tampered_byte_of_a_compact_code_is_refused() {
+        let ring = KeyRing::new(&[GeneratedKey::generate().unwrap()]).unwrap();
+        let code = ring.sign_ticket(&claims()).unwrap();
+        let bytes = base45::decode(&code[1..]).unwrap();
+        for i in 0..bytes.len() {
+            for flip in [0x01u8, 0x80, 0xff] {
+                let mut tampered = bytes.clone();
+                tampered[i] ^= flip;
+                let text = format!("E{}", base45::encode(&tampered));
+                // The key hint names another key, which this ring does not have, as a JWT
+                // whose `kid` was changed; every other byte breaks the signature.
+                let expected = if i < compact::HINT_LEN {
+                    ScanOutcome::UnknownKey
+                } else {
+                    ScanOutcome::InvalidSignature
+                };
+                assert_eq!(ring.verify(&text), Err(expected), "byte {i} ^ {flip:#x}");
+            }
+        }
+        // Each character changed into another of the alphabet: refused, never admitted,
+        // never taken for something else than a ticket code.
+        let alphabet = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
+        for i in 1..code.len() {
+            for &other in alphabet.iter().step_by(7) {
+                let mut tampered = code.clone().into_bytes();
+                if tampered[i] == other {
+                    continue;
+                }
+                tampered[i] = other;
+                let text = String::from_utf8(tampered).unwrap();
+                let outcome = ring.verify(&text);
+                assert!(
+                    matches!(
+                        outcome,
+                        Err(ScanOutcome::InvalidSignature | ScanOutcome::UnknownKey)
+                    ),
+                    "character {i} as {:?}: {outcome:?}",
+                    other as char
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_compact_code_of_the_wrong_length_or_from_a_stranger_is_refused() {
+        let ring = KeyRing::new(&[GeneratedKey::generate().unwrap()]).unwrap();
+        let code = ring.sign_ticket(&claims()).unwrap();
+        for cut in [1, 2, 3, 6, 60] {
+            let shorter = &code[..code.len() - cut];
+            assert!(
+                matches!(
+                    ring.verify(shorter),
+                    Err(ScanOutcome::Malformed | ScanOutcome::InvalidSignature)
+                ),
+                "{shorter}"
+            );
+        }
+        for extra in ["0", "00", "000", "AB0"] {
+            let longer = format!("{code}{extra}");
+            assert!(
+                matches!(
+                    ring.verify(&longer),
+                    Err(ScanOutcome::Malformed | ScanOutcome::InvalidSignature)
+                ),
+                "{longer}"
+            );
+        }
+        let stranger = KeyRing::new(&[GeneratedKey::generate().unwrap()]).unwrap();
+        let theirs = stranger.sign_ticket(&claims()).unwrap();
+        // A stranger's key whose hint happens to be ours (1 in 65536) fails its signature.
+        assert!(matches!(
+            ring.verify(&theirs),
+            Err(ScanOutcome::UnknownKey | ScanOutcome::InvalidSignature)
+        ));
+    }
+
+    #[test]
+    fn rotation_keeps_old_compact_codes_and_retiring_ends_them() {
+        let old = GeneratedKey::generate().unwrap();
+        let new = GeneratedKey::generate().unwrap();
+        let ring = KeyRing::new(std::slice::from_ref(&old)).unwrap();
+        let old_code = ring.sign_ticket(&claims()).unwrap();
+        ring.replace(&[old.clone(), new.clone()]).unwrap();
+        let new_code = ring.sign_ticket(&claims()).unwrap();
+        assert_ne!(new_code, old_code);
+        assert_eq!(ring.verify(&old_code), Ok(claims()));
+        assert_eq!(ring.verify(&new_code), Ok(claims()));
+        ring.replace(std::slice::from_ref(&new)).unwrap();
+        assert_eq!(ring.verify(&old_code), Err(ScanOutcome::UnknownKey));
     }
 
     #[test]

@@ -3,7 +3,8 @@ use serde::{Deserialize, Serialize};
 use crate::domain::ids::{PerformanceId, TicketId};
 
 /// What a ticket's QR says, signed: which ticket, of which performance, which generation of it,
-/// and when it may admit. Short claim names keep the QR small and quick to read at the door.
+/// and when it may admit. Issued as a compact code ([`super::compact`]); the short claim names
+/// are those of the JWTs issued before it, which still admit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TicketClaims {

@@ -1,6 +1,7 @@
 'use strict';
 // The scanner: asks POST /api/v1/scans, and when the server cannot be reached decides from the
-// performance's offline bundle (Ed25519 signature checked with WebCrypto), keeps every offline
+// performance's offline bundle (Ed25519 signature checked with WebCrypto, for compact codes
+// and the JWTs issued before them), keeps every offline
 // scan, admitted or refused (with the reason it gave), in a queue in localStorage and uploads
 // it to POST /api/v1/scans/batch when the network is back. The bundle (GET
 // /api/v1/performances/{id}/offline-bundle, refreshed with ?since=version) holds the public
@@ -320,6 +321,97 @@
     }
   }
 
+  // A compact code (issue 18, docs/api.md): `E`, then Base45 (RFC 9285) of the key hint (2
+  // bytes), the ticket, the performance, generation × 2 + paper (varints), nbf (4 bytes,
+  // big-endian), exp − nbf (varint), and the Ed25519 signature (64 bytes) over `E` and every
+  // byte before it. `null`: not a compact code; `{ broken: true }`: a code's shape that
+  // Base45 cannot read (a changed character), which the server calls invalid_signature.
+  const BASE45 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:';
+  const COMPACT_MIN_BYTES = 74;
+  const COMPACT_MAX_BYTES = 100;
+
+  function parseCompact(token) {
+    if (token[0] !== 'E') return null;
+    const text = token.slice(1);
+    const digits = Array.from(text, (c) => BASE45.indexOf(c));
+    const shaped = text.length >= COMPACT_MIN_BYTES / 2 * 3
+      && text.length <= COMPACT_MAX_BYTES / 2 * 3 + 2
+      && text.length % 3 !== 1 && digits.every((d) => d >= 0);
+    if (!shaped) return null;
+    const bytes = [];
+    for (let i = 0; i < digits.length; i += 3) {
+      if (i + 2 < digits.length) {
+        const value = digits[i] + digits[i + 1] * 45 + digits[i + 2] * 45 * 45;
+        if (value > 0xffff) return { broken: true };
+        bytes.push(value >> 8, value & 0xff);
+      } else {
+        const value = digits[i] + digits[i + 1] * 45;
+        if (value > 0xff) return { broken: true };
+        bytes.push(value);
+      }
+    }
+    if (bytes.length < COMPACT_MIN_BYTES || bytes.length > COMPACT_MAX_BYTES) return null;
+    const signed = Uint8Array.from([0x45, ...bytes.slice(0, bytes.length - 64)]);
+    return {
+      compact: true,
+      hint: signed[1] * 256 + signed[2],
+      signed,
+      signature: Uint8Array.from(bytes.slice(bytes.length - 64)),
+    };
+  }
+
+  // The claims of a compact code whose signature verified (`null` if its fields do not read).
+  function compactClaims(signed) {
+    let at = 3;
+    const varint = () => {
+      let value = 0;
+      for (let scale = 1; at < signed.length; scale *= 128) {
+        const byte = signed[at++];
+        value += (byte & 0x7f) * scale;
+        if (byte < 0x80) return value;
+      }
+      throw new Error('a cut varint');
+    };
+    try {
+      const tid = varint();
+      const pid = varint();
+      const genPaper = varint();
+      if (at + 4 > signed.length) return null;
+      const nbf = ((signed[at] * 256 + signed[at + 1]) * 256 + signed[at + 2]) * 256 + signed[at + 3];
+      at += 4;
+      const exp = nbf + varint();
+      if (at !== signed.length) return null;
+      return { tid, pid, gen: Math.floor(genPaper / 2), nbf, exp, paper: genPaper % 2 === 1 };
+    } catch (_) {
+      return null;
+    }
+  }
+
+  // The bundle's keys whose hint (the first two bytes of SHA-256 of the public key) is `hint`.
+  async function keysWithHint(bundle, hint) {
+    const found = [];
+    for (const jwk of bundle.keys) {
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', base64url(jwk.x)));
+      if (digest[0] * 256 + digest[1] === hint) found.push(jwk.kid);
+    }
+    return found;
+  }
+
+  // A compact code checked with the bundle's keys: `{ claims }`, or `{ outcome }` refusing it.
+  async function verifyCompact(parsed, bundle) {
+    if (parsed.broken) return { outcome: 'invalid_signature' };
+    const kids = await keysWithHint(bundle, parsed.hint);
+    if (!kids.length) return { outcome: 'unknown_key' };
+    for (const kid of kids) {
+      const verifier = await publicKey(bundle, kid);
+      if (await crypto.subtle.verify({ name: 'Ed25519' }, verifier, parsed.signature, parsed.signed)) {
+        const claims = compactClaims(parsed.signed);
+        return claims ? { claims } : { outcome: 'malformed' };
+      }
+    }
+    return { outcome: 'invalid_signature' };
+  }
+
   async function publicKey(bundle, kid) {
     if (!importedKeys.has(kid)) {
       const jwk = bundle.keys.find((k) => k.kid === kid);
@@ -337,16 +429,24 @@
   async function decideOffline(token, chosen, bundle) {
     const rotating = EncoreTotp.parse(token);
     if (rotating) return decideRotating(rotating, chosen, bundle);
-    const parsed = parseToken(token);
+    // A compact code, or the JWT of codes issued before it.
+    const parsed = parseCompact(token) || parseToken(token);
     if (!parsed) return { outcome: 'malformed' };
     if (!bundle) return { outcome: 'no_bundle' };
-    if (parsed.header.alg !== 'EdDSA') return { outcome: 'invalid_signature' };
-    const verifier = await publicKey(bundle, parsed.header.kid);
-    if (!verifier) return { outcome: 'unknown_key' };
-    const genuine = await crypto.subtle.verify(
-      { name: 'Ed25519' }, verifier, parsed.signature, parsed.signed);
-    if (!genuine) return { outcome: 'invalid_signature' };
-    const claims = parsed.claims;
+    let claims;
+    if (parsed.compact || parsed.broken) {
+      const verified = await verifyCompact(parsed, bundle);
+      if (verified.outcome) return verified;
+      claims = verified.claims;
+    } else {
+      if (parsed.header.alg !== 'EdDSA') return { outcome: 'invalid_signature' };
+      const verifier = await publicKey(bundle, parsed.header.kid);
+      if (!verifier) return { outcome: 'unknown_key' };
+      const genuine = await crypto.subtle.verify(
+        { name: 'Ed25519' }, verifier, parsed.signature, parsed.signed);
+      if (!genuine) return { outcome: 'invalid_signature' };
+      claims = parsed.claims;
+    }
     const now = Date.now() / 1000;
     if (now + LEEWAY_SECONDS < claims.nbf) return { outcome: 'not_yet_valid' };
     if (now - LEEWAY_SECONDS >= claims.exp) return { outcome: 'expired' };

@@ -33,6 +33,7 @@ const ScanInput = (() => {
     document.addEventListener('keydown', (event) => {
       if (event.isComposing || editable(event.target)) return;
       const now = event.timeStamp;
+      const previousKeyAt = lastKeyAt;
       if (now - lastKeyAt > WEDGE_PAUSE_MS) {
         typed = '';
         firstKeyAt = now;
@@ -48,6 +49,10 @@ const ScanInput = (() => {
         typed = '';
         lastKeyAt = -Infinity;
       } else if (event.key.length === 1 && !event.ctrlKey && !event.metaKey && !event.altKey) {
+        // Inside a scanner's burst, a key is only a character of the code: a ticket code may
+        // hold a space or a slash (Base45), which must not press the focused button, scroll
+        // the page or open the browser's quick find. Typed as they came, nothing trimmed.
+        if (typed.length > 0 && now - previousKeyAt <= WEDGE_MEAN_GAP_MS) event.preventDefault();
         typed += event.key;
       }
     });

@@ -84,13 +84,15 @@ async fn keys_rotate_and_retire_from_the_command_line(backend: Backend) {
             &crate::helpers::ticket_request("Ada", "ada@example.org"),
         )
         .await;
-    let kid_of = |t: &serde_json::Value| {
-        jsonwebtoken::decode_header(t["token"].as_str().unwrap())
+    // The key that signed a ticket's code, among those the server publishes.
+    let kid_of = |t: &serde_json::Value, jwks: &serde_json::Value| {
+        crate::helpers::signing_jwk(t["token"].as_str().unwrap(), &jwks["keys"])["kid"]
+            .as_str()
             .unwrap()
-            .kid
-            .unwrap()
+            .to_string()
     };
-    let first_kid = kid_of(&ticket);
+    let jwks_path = "/.well-known/jwks.json";
+    let first_kid = kid_of(&ticket, &server.get_json(&key, jwks_path).await);
 
     let (code, new_kid, _) = run_cli_with(&db.url, &["keys", "rotate"], &fast);
     assert_eq!(code, 0);
@@ -105,7 +107,11 @@ async fn keys_rotate_and_retire_from_the_command_line(backend: Backend) {
     // Within the refresh interval the running server signs with the new key, by itself.
     let ticket_path = format!("/api/v1/tickets/{}", ticket["id"]);
     let deadline = Deadline::after(WITHIN);
-    while kid_of(&server.get_json(&key, &ticket_path).await) != new_kid {
+    while kid_of(
+        &server.get_json(&key, &ticket_path).await,
+        &server.get_json(&key, jwks_path).await,
+    ) != new_kid
+    {
         deadline.retry("the server signs with the new key").await;
     }
 

@@ -322,6 +322,13 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The JWT an earlier version of Encore issued for the same code as `token` (a compact
+    /// code): its claims, signed with the same keys as that version did.
+    pub fn old_jwt(&self, token: &str) -> String {
+        let claims = self.encore.keys.verify(token).expect("a genuine code");
+        self.encore.keys.sign(&claims).unwrap()
+    }
+
     /// The ticket page's link token of `ticket` (an API answer), as its confirmation gives it.
     pub fn view_token(&self, ticket: &Value) -> String {
         let generation = ticket["generation"].as_i64().unwrap_or(1) as i32;
@@ -489,6 +496,71 @@ pub fn touches<'a>(journey: &'a Value, what: &str) -> Vec<&'a Value> {
         .iter()
         .filter(|t| t["what"] == what)
         .collect()
+}
+
+/// The published key (of `keys`, a JWKS's `keys`) that a ticket code names: the JWT's `kid`,
+/// or the key whose hint a compact code carries.
+pub fn signing_jwk<'a>(token: &str, keys: &'a Value) -> &'a Value {
+    use base64::Engine;
+    use encore::tokens::compact::{key_hint, Decoded};
+    let keys = keys.as_array().expect("a list of keys");
+    if let Ok(code) = Decoded::parse(token) {
+        keys.iter()
+            .find(|k| {
+                let x = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(k["x"].as_str().unwrap())
+                    .unwrap();
+                key_hint(&x) == code.hint()
+            })
+            .expect("the code's key is published")
+    } else {
+        let kid = jsonwebtoken::decode_header(token).unwrap().kid.unwrap();
+        keys.iter()
+            .find(|k| k["kid"] == kid.as_str())
+            .expect("the token's key is published")
+    }
+}
+
+/// The claims of a ticket code — compact or JWT — checked with nothing but the published keys
+/// `keys` (a JWKS's `keys`), as an offline scanner does: `tid`, `pid`, `gen`, `nbf`, `exp`
+/// (and `paper` when it is one). Panics unless the signature verifies.
+pub fn verify_with_published_keys(token: &str, keys: &Value) -> Value {
+    use base64::Engine;
+    use encore::tokens::compact::Decoded;
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+    let jwk = signing_jwk(token, keys);
+    assert_eq!(
+        (
+            jwk["kty"].as_str(),
+            jwk["crv"].as_str(),
+            jwk["alg"].as_str()
+        ),
+        (Some("OKP"), Some("Ed25519"), Some("EdDSA"))
+    );
+    let key = DecodingKey::from_ed_components(jwk["x"].as_str().unwrap()).unwrap();
+    match Decoded::parse(token) {
+        Ok(code) => {
+            let signature =
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(code.signature());
+            let genuine = jsonwebtoken::crypto::verify(
+                &signature,
+                code.signing_input(),
+                &key,
+                Algorithm::EdDSA,
+            )
+            .unwrap();
+            assert!(genuine, "a genuine signature: {token}");
+            serde_json::to_value(code.claims().unwrap()).unwrap()
+        }
+        Err(_) => {
+            let mut validation = Validation::new(Algorithm::EdDSA);
+            validation.validate_exp = false;
+            validation.required_spec_claims.clear();
+            jsonwebtoken::decode::<Value>(token, &key, &validation)
+                .expect("a genuine signature")
+                .claims
+        }
+    }
 }
 
 pub fn ticket_request(name: &str, email: &str) -> Value {

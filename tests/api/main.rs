@@ -16,6 +16,7 @@ mod camera_scanning;
 mod cancellations;
 mod changes;
 mod cli;
+mod compact_codes;
 mod console_arrivals;
 mod console_auth;
 mod console_browser;
