@@ -24,6 +24,7 @@ pub mod staff;
 pub mod text;
 pub mod ticket;
 pub mod wallet;
+pub mod webhook;
 
 pub use email::EmailAddress;
 pub use money::{Currency, Money};

@@ -54,3 +54,4 @@ mod staff_idempotency;
 mod tls;
 mod wallet_apple;
 mod wallet_google;
+mod webhooks;
