@@ -133,14 +133,14 @@ impl Worker {
             Some(settings) if encore.apple_passes.is_some() => Some(Apns::new(settings)?),
             _ => None,
         };
-        Ok(Worker::new(
+        Worker::new(
             encore,
             mailer,
             composer,
             WorkerSettings::from_config(config),
         )
         .with_apns(apns)
-        .with_webhooks(jobs::deliver_webhooks::WebhookSettings::from_config(config))?)
+        .with_webhooks(jobs::deliver_webhooks::WebhookSettings::from_config(config))
     }
 
     /// Runs until the task is dropped: delivers whatever is due, wakes early when new email is
