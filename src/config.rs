@@ -155,6 +155,25 @@ pub struct Config {
     pub tls_cert_file: Option<String>,
     /// The PEM file of the certificate's private key (PKCS#8, PKCS#1 or SEC1).
     pub tls_key_file: Option<String>,
+    /// Webhooks may go to plain `http://` URLs (else HTTPS only).
+    pub webhook_allow_http: bool,
+    /// Webhooks may go to loopback, private and link-local addresses (else public ones only;
+    /// every address a host name resolves to is checked at registration and at each delivery).
+    pub webhook_allow_private_addresses: bool,
+    /// Webhook deliveries claimed per round, and sent at once.
+    pub webhook_batch_size: i64,
+    pub webhook_concurrency: usize,
+    /// How long one webhook request may take, in milliseconds.
+    pub webhook_timeout_ms: u64,
+    /// First retry delay after a failed webhook delivery, in milliseconds; it doubles with
+    /// each attempt, up to `webhook_retry_max_seconds`.
+    pub webhook_retry_base_ms: u64,
+    pub webhook_retry_max_seconds: u64,
+    /// An endpoint whose every delivery failed for this long is disabled (an admin enables it
+    /// again with `PATCH /api/v1/webhooks/{id}` `{"enabled": true}`; what it missed is then sent).
+    pub webhook_disable_after_seconds: u64,
+    /// How often the worker looks for due webhook deliveries when idle, in milliseconds.
+    pub webhook_poll_ms: u64,
 }
 
 /// Where the HTTPS certificate chain and its private key are read from.
@@ -227,6 +246,15 @@ impl Default for Config {
             google_wallet_api_url: crate::wallet::google::GOOGLE_WALLET_API.into(),
             tls_cert_file: None,
             tls_key_file: None,
+            webhook_allow_http: false,
+            webhook_allow_private_addresses: false,
+            webhook_batch_size: 256,
+            webhook_concurrency: 64,
+            webhook_timeout_ms: 10_000,
+            webhook_retry_base_ms: 5_000,
+            webhook_retry_max_seconds: 3_600,
+            webhook_disable_after_seconds: 86_400,
+            webhook_poll_ms: 500,
         }
     }
 }
@@ -278,6 +306,17 @@ impl Config {
             return Err(
                 "email_lease_seconds must be longer than smtp_pool_wait_ms + \
                  smtp_send_timeout_ms: a send starts only when its claim's lease covers it"
+                    .into(),
+            );
+        }
+        if self.webhook_batch_size < 1
+            || self.webhook_concurrency == 0
+            || self.webhook_timeout_ms == 0
+            || self.webhook_disable_after_seconds == 0
+        {
+            return Err(
+                "webhook_batch_size, webhook_concurrency, webhook_timeout_ms and \
+                        webhook_disable_after_seconds must be at least 1"
                     .into(),
             );
         }
@@ -380,6 +419,14 @@ impl Config {
                 key: key.into(),
             }),
             _ => None,
+        }
+    }
+
+    /// Where webhooks may be delivered.
+    pub fn webhook_reach(&self) -> crate::domain::webhook::Reach {
+        crate::domain::webhook::Reach {
+            allow_http: self.webhook_allow_http,
+            allow_private: self.webhook_allow_private_addresses,
         }
     }
 

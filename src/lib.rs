@@ -16,4 +16,5 @@ pub mod service;
 pub mod telemetry;
 pub mod tokens;
 pub mod wallet;
+pub mod webhook_client;
 pub mod worker;

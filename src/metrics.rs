@@ -28,6 +28,8 @@ const HTTP_DURATION: &str = "encore_http_request_duration_seconds";
 const EMAILS_SENT: &str = "encore_emails_sent_total";
 const EMAIL_FAILURES: &str = "encore_email_send_failures_total";
 const SMTP_STALLS: &str = "encore_smtp_stalls_total";
+const WEBHOOKS_DELIVERED: &str = "encore_webhook_deliveries_total";
+const WEBHOOK_FAILURES: &str = "encore_webhook_delivery_failures_total";
 const OUTBOX_EMAILS: &str = "encore_outbox_emails";
 const OUTBOX_OLDEST: &str = "encore_outbox_oldest_pending_age_seconds";
 const POOL_IN_USE: &str = "encore_db_pool_connections_in_use";
@@ -57,6 +59,8 @@ pub struct Metrics {
     email_retried: Counter,
     email_gave_up: Counter,
     smtp_stalls: Counter,
+    webhooks_delivered: Counter,
+    webhook_failures: Counter,
 }
 
 /// The recorder and the gauges set at scrape time.
@@ -92,6 +96,8 @@ impl Metrics {
             email_retried: Counter::noop(),
             email_gave_up: Counter::noop(),
             smtp_stalls: Counter::noop(),
+            webhooks_delivered: Counter::noop(),
+            webhook_failures: Counter::noop(),
         })
     }
 
@@ -124,6 +130,8 @@ impl Metrics {
             email_retried: counter(EMAIL_FAILURES, &RETRY),
             email_gave_up: counter(EMAIL_FAILURES, &GAVE_UP),
             smtp_stalls: counter(SMTP_STALLS, &[]),
+            webhooks_delivered: counter(WEBHOOKS_DELIVERED, &[]),
+            webhook_failures: counter(WEBHOOK_FAILURES, &[]),
             exporter: Some(Exporter {
                 outbox_emails: EmailStatus::ALL
                     .iter()
@@ -171,6 +179,16 @@ impl Metrics {
         } else {
             self.email_retried.increment(1);
         }
+    }
+
+    /// Webhook deliveries an endpoint acknowledged (2xx).
+    pub fn webhooks_delivered(&self, count: u64) {
+        self.webhooks_delivered.increment(count);
+    }
+
+    /// Webhook delivery attempts that failed (to be tried again).
+    pub fn webhooks_failed(&self, count: u64) {
+        self.webhook_failures.increment(count);
     }
 
     /// An SMTP step that got no answer in time (its connection is dropped).
@@ -244,6 +262,18 @@ fn describe(recorder: &PrometheusRecorder) {
     };
     use Kind::*;
     describe(SCANS, Counter, None, "Scans answered, by outcome.");
+    describe(
+        WEBHOOKS_DELIVERED,
+        Counter,
+        None,
+        "Webhook deliveries acknowledged by their endpoint (2xx).",
+    );
+    describe(
+        WEBHOOK_FAILURES,
+        Counter,
+        None,
+        "Webhook delivery attempts that failed (no answer or not 2xx); each is tried again.",
+    );
     describe(
         OFFLINE_SCANS,
         Counter,

@@ -36,6 +36,7 @@ mod stored;
 pub mod tickets;
 pub mod transfers;
 pub mod wallet_passes;
+pub mod webhooks;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -362,6 +362,42 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> BigInt,
+        url -> Text,
+        kinds -> Text,
+        secret -> Text,
+        created_at -> Timestamp,
+        failing_since -> Nullable<Timestamp>,
+        last_success_at -> Nullable<Timestamp>,
+        disabled_at -> Nullable<Timestamp>,
+        disabled_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        endpoint_id -> BigInt,
+        ticket_id -> Nullable<BigInt>,
+        kind -> Text,
+        data -> Text,
+        occurred_at -> Timestamp,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        claim_token -> Nullable<Text>,
+        last_attempt_at -> Nullable<Timestamp>,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+
 diesel::joinable!(wallet_passes -> tickets (ticket_id));
 diesel::joinable!(message_rules -> events (event_id));
 diesel::joinable!(transfers -> tickets (ticket_id));
@@ -394,4 +430,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     imports,
     wallet_passes,
     apple_pass_registrations,
+    webhook_endpoints,
+    webhook_deliveries,
 );

@@ -28,6 +28,7 @@ pub mod text;
 pub mod ticket;
 pub mod venue;
 pub mod wallet;
+pub mod webhook;
 
 pub use email::EmailAddress;
 pub use money::{Currency, Money};

@@ -113,6 +113,14 @@ fn api_routes() -> Vec<(Method, &'static str, Access, Route)> {
         (GET, "/api/v1/keys", ADMIN, to(api::staff::list_keys)),
         (POST, "/api/v1/keys", ADMIN, to(api::staff::create_key)),
         (POST, "/api/v1/keys/{id}/revoke", ADMIN, to(api::staff::revoke_key)),
+        // Webhooks to the box office's other systems.
+        (POST, "/api/v1/webhooks", ADMIN, to(api::webhooks::create)),
+        (GET, "/api/v1/webhooks", ADMIN, to(api::webhooks::list)),
+        (GET, "/api/v1/webhooks/{id}", ADMIN, to(api::webhooks::get)),
+        (PATCH, "/api/v1/webhooks/{id}", ADMIN, to(api::webhooks::update)),
+        (DELETE, "/api/v1/webhooks/{id}", ADMIN, to(api::webhooks::delete)),
+        (GET, "/api/v1/webhooks/{id}/deliveries", ADMIN, to(api::webhooks::deliveries)),
+        (POST, "/api/v1/webhooks/{id}/replay", ADMIN, to(api::webhooks::replay)),
     ]
 }
 

@@ -34,6 +34,7 @@ pub mod staff;
 pub mod tickets;
 pub mod transfers;
 pub mod wallet;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -95,6 +96,8 @@ pub struct Settings {
     pub served_over_tls: bool,
     /// How many rotation periods either side of now a rotating code is still accepted.
     pub rotation_leeway_steps: u32,
+    /// Where webhooks may be delivered (`webhook_allow_http`, `webhook_allow_private_addresses`).
+    pub webhook_reach: crate::domain::webhook::Reach,
 }
 
 impl Settings {
@@ -129,6 +132,7 @@ impl Settings {
                 .collect(),
             served_over_tls: config.tls_files().is_some(),
             rotation_leeway_steps: config.rotation_leeway_steps,
+            webhook_reach: config.webhook_reach(),
         }
     }
 }

@@ -9,6 +9,7 @@
 //! | [`jobs::expire_transfer_offers`] | every `reminder_check_seconds` | with the delivery |
 //! | [`jobs::refresh_keys`] | every `key_refresh_seconds` | every `serve` and `worker` process |
 //! | [`jobs::update_wallets`] | every `wallet_update_seconds` | with the delivery |
+//! | [`jobs::deliver_webhooks`] | at once while rounds come back full, else every `webhook_poll_ms` | with the delivery |
 //! | [`jobs::resume_cancellations`] | once, as `encore serve` starts | `encore serve` |
 //!
 //! `encore worker` runs until SIGINT or SIGTERM (`cli::outbox::worker`); in `encore serve` the
@@ -81,6 +82,11 @@ pub struct Worker {
     settings: WorkerSettings,
     /// Apple's push service, when the operator configured it.
     apns: Option<Arc<Apns>>,
+    /// The webhook client and its settings.
+    webhooks: Option<(
+        crate::webhook_client::WebhookClient,
+        jobs::deliver_webhooks::WebhookSettings,
+    )>,
 }
 
 impl Worker {
@@ -96,7 +102,22 @@ impl Worker {
             composer,
             settings,
             apns: None,
+            webhooks: None,
         }
+    }
+
+    /// Delivers webhooks with `settings`.
+    pub fn with_webhooks(
+        mut self,
+        settings: jobs::deliver_webhooks::WebhookSettings,
+    ) -> anyhow::Result<Self> {
+        let client = crate::webhook_client::WebhookClient::new(
+            settings.reach,
+            settings.timeout,
+            settings.concurrency,
+        )?;
+        self.webhooks = Some((client, settings));
+        Ok(self)
     }
 
     /// Pushes pass changes to Apple devices through `apns`.
@@ -116,13 +137,14 @@ impl Worker {
             Some(settings) if encore.apple_passes.is_some() => Some(Apns::new(settings)?),
             _ => None,
         };
-        Ok(Worker::new(
+        Worker::new(
             encore,
             mailer,
             composer,
             WorkerSettings::from_config(config),
         )
-        .with_apns(apns))
+        .with_apns(apns)
+        .with_webhooks(jobs::deliver_webhooks::WebhookSettings::from_config(config))
     }
 
     /// Runs until the task is dropped: delivers whatever is due, wakes early when new email is
@@ -163,7 +185,13 @@ impl Worker {
             }
         };
         let deliveries = (0..PIPELINES).map(|_| pipeline.clone().deliver_forever(wakeup.clone()));
-        tokio::join!(periodic, wallets, futures::future::join_all(deliveries));
+        let webhooks = self.clone().deliver_webhooks_forever();
+        tokio::join!(
+            periodic,
+            wallets,
+            futures::future::join_all(deliveries),
+            webhooks
+        );
     }
 
     /// One delivery pipeline: claim, send, record; again at once while rounds come back full.
@@ -178,6 +206,33 @@ impl Worker {
                 _ = wakeup.notified() => {}
                 _ = tokio::time::sleep(self.settings.poll) => {}
             }
+        }
+    }
+
+    /// Webhook delivery rounds: again at once while they come back full, else after a pause.
+    async fn deliver_webhooks_forever(self) {
+        let Some((_, settings)) = &self.webhooks else {
+            return;
+        };
+        let (batch, poll) = (settings.batch, settings.poll);
+        loop {
+            match self.deliver_webhooks().await {
+                Ok(n) if n as i64 >= batch => continue,
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "webhook delivery round failed"),
+            }
+            tokio::time::sleep(poll).await;
+        }
+    }
+
+    /// One webhook delivery round (see [`jobs::deliver_webhooks`]). Returns how many
+    /// deliveries were claimed.
+    pub async fn deliver_webhooks(&self) -> service::Result<usize> {
+        match &self.webhooks {
+            Some((client, settings)) => {
+                jobs::deliver_webhooks::run(&self.encore, client, settings).await
+            }
+            None => Ok(0),
         }
     }
 

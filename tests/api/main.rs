@@ -57,3 +57,4 @@ mod tls;
 mod venue_and_offline;
 mod wallet_apple;
 mod wallet_google;
+mod webhooks;

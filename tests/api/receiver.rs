@@ -41,10 +41,19 @@ impl Receiver {
         h2c: bool,
         answer: impl Fn(&Received) -> (u16, String) + Send + Sync + 'static,
     ) -> Receiver {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::start_on(listener, h2c, answer).await
+    }
+
+    /// As `start`, on a listener the test bound (a port it named before anything listened).
+    pub async fn start_on(
+        listener: std::net::TcpListener,
+        h2c: bool,
+        answer: impl Fn(&Received) -> (u16, String) + Send + Sync + 'static,
+    ) -> Receiver {
         let received: Arc<Mutex<Vec<Received>>> = Arc::default();
         let answer: Arc<Answer> = Arc::new(answer);
         let recorded = received.clone();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let server = HttpServer::new(move || {
             let (recorded, answer) = (recorded.clone(), answer.clone());

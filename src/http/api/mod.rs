@@ -16,3 +16,4 @@ pub mod search;
 pub mod staff;
 pub mod tickets;
 pub mod views;
+pub mod webhooks;

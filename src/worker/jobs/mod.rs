@@ -1,6 +1,7 @@
 //! The worker's jobs, one per file: each calls services, never the database.
 
 pub mod deliver_emails;
+pub mod deliver_webhooks;
 pub mod expire_transfer_offers;
 pub mod queue_messages;
 pub mod queue_reminders;

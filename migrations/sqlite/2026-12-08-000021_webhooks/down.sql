@@ -1,0 +1,11 @@
+DROP TRIGGER webhook_email_done;
+DROP TRIGGER webhook_exchanged;
+DROP TRIGGER webhook_transfer_resolved;
+DROP TRIGGER webhook_transfer_offered;
+DROP TRIGGER webhook_canceled;
+DROP TRIGGER webhook_credited;
+DROP TRIGGER webhook_link_opened;
+DROP TRIGGER webhook_scanned;
+DROP TRIGGER webhook_issued;
+DROP TABLE webhook_deliveries;
+DROP TABLE webhook_endpoints;
