@@ -12,7 +12,7 @@ use sha2::Sha256;
 use super::Invalid;
 
 /// The touches a webhook can carry; the body's `type` is `ticket.<kind>`.
-pub const KINDS: [&str; 10] = [
+pub const KINDS: [&str; 11] = [
     "issued",
     "email_sent",
     "email_failed",
@@ -22,8 +22,9 @@ pub const KINDS: [&str; 10] = [
     "transferred",
     "credited",
     "canceled",
-    // Reserved for the consent feature: accepted now, delivered once opt-outs are recorded.
+    // Marketing consent, changed from a ticket's links (`consent_changes`).
     "unsubscribed",
+    "resubscribed",
 ];
 
 /// The kinds an endpoint wants, parsed: known, none twice, at least one. Stored as

@@ -803,4 +803,95 @@ on_each_backend!(
     the_address_is_checked_again_at_delivery,
     a_failing_endpoint_is_disabled_then_enabled_and_replayed,
     a_killed_worker_loses_nothing,
+    consent_changes_and_a_no_show_credit_arrive,
 );
+
+/// A patron's opt-out (one click from a marketing email) and opt-in (from the ticket page)
+/// arrive as `unsubscribed` and `resubscribed`; the no-show credit as `credited` (the SQLite
+/// ledger was rebuilt by a later migration, which must keep its trigger).
+async fn consent_changes_and_a_no_show_credit_arrive(backend: Backend) {
+    let app = spawn_local(backend).await;
+    let receiver = Receiver::start(false, |_| (204, String::new())).await;
+    let endpoint = register(
+        &app,
+        &format!("{}/hooks", receiver.url),
+        &["unsubscribed", "resubscribed", "credited"],
+    )
+    .await;
+    let secret = endpoint["secret"].as_str().unwrap().to_string();
+    let event = app
+        .post_expecting(
+            "/api/v1/events",
+            &json!({"name": "Hamlet", "venue": "Globe", "time_zone": "UTC",
+                    "policy": {"no_show_credit_percent": 40}}),
+            StatusCode::CREATED,
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let now = chrono::Utc::now();
+    let performance = app
+        .post_expecting(
+            &format!("/api/v1/events/{event}/performances"),
+            &json!({"starts_at": now - chrono::Duration::hours(3),
+                    "ends_at": now - chrono::Duration::hours(1), "capacity": 10}),
+            StatusCode::CREATED,
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let ada = app.issue_to(performance, "Ada", "ada@example.org").await;
+    let ada_id = ada["id"].as_i64().unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let unsubscribe = app.patron_link(ada_id, 1, encore::tokens::LinkPurpose::Unsubscribe);
+    let answer = client
+        .post(app.url(&format!("/unsubscribe/{unsubscribe}")))
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let view = app.view_token(&ada);
+    let answer = client
+        .post(app.url(&format!("/t/{view}/news")))
+        .form(&[("news", "on")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    let no_show = app.patron_link(ada_id, 1, encore::tokens::LinkPurpose::NoShowCredit);
+    let answer = client
+        .post(app.url(&format!("/no-show/{no_show}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+
+    let worker = app.worker();
+    while worker.deliver_webhooks().await.unwrap() > 0 {}
+    wait_for(&receiver, "three touches", Duration::from_secs(10), |got| {
+        got.len() >= 3
+    })
+    .await;
+    let got = receiver.received();
+    let types: Vec<String> = got
+        .iter()
+        .map(|r| body(r)["type"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "ticket.unsubscribed",
+            "ticket.resubscribed",
+            "ticket.credited"
+        ]
+    );
+    for request in &got {
+        verify(&secret, request);
+    }
+    assert_eq!(body(&got[2])["data"]["reason"], "no_show_credit");
+    assert_eq!(body(&got[2])["data"]["amount_minor"], 1800);
+}

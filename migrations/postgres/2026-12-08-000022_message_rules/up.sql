@@ -57,3 +57,23 @@ ALTER TABLE credit_ledger ADD CONSTRAINT credit_ledger_reason_check
                       'no_show_credit'));
 CREATE UNIQUE INDEX credit_ledger_one_no_show_credit ON credit_ledger (ticket_id)
     WHERE reason = 'no_show_credit';
+
+-- A consent change is a touch of the journey: delivered as `unsubscribed` or `resubscribed`.
+CREATE FUNCTION webhook_consent() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM webhook_endpoints) THEN
+        INSERT INTO webhook_deliveries (endpoint_id, ticket_id, kind, data, occurred_at, next_attempt_at)
+        SELECT e.id, n.ticket_id, k.kind,
+               json_build_object('ticket_id', n.ticket_id, 'patron_email', n.patron_email)::text,
+               n.changed_at, webhook_now()
+        FROM new_rows n
+        CROSS JOIN LATERAL (SELECT CASE WHEN n.opted_out = 1 THEN 'unsubscribed'
+                                        ELSE 'resubscribed' END AS kind) k
+        CROSS JOIN webhook_endpoints e
+        WHERE n.ticket_id IS NOT NULL AND position(',' || k.kind || ',' in e.kinds) > 0
+        ORDER BY n.id, e.id;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER webhook_consent AFTER INSERT ON consent_changes
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION webhook_consent();

@@ -1,3 +1,4 @@
+DROP TRIGGER webhook_consent;
 DROP INDEX credit_ledger_one_no_show_credit;
 DELETE FROM credit_ledger WHERE reason = 'no_show_credit';
 DROP TABLE consent_changes;

@@ -72,3 +72,27 @@ CREATE UNIQUE INDEX credit_ledger_one_cancel_refund ON credit_ledger (ticket_id)
 CREATE INDEX credit_ledger_ticket ON credit_ledger (ticket_id);
 CREATE UNIQUE INDEX credit_ledger_one_no_show_credit ON credit_ledger (ticket_id)
     WHERE reason = 'no_show_credit';
+
+-- The rebuilt ledger lost the webhook trigger of 000021: the same again.
+CREATE TRIGGER webhook_credited AFTER INSERT ON credit_ledger
+BEGIN
+    INSERT INTO webhook_deliveries (endpoint_id, ticket_id, kind, data, occurred_at, next_attempt_at)
+    SELECT e.id, NEW.ticket_id, 'credited',
+           json_object('ticket_id', NEW.ticket_id, 'patron_email', NEW.patron_email,
+                       'amount_minor', NEW.amount_minor, 'currency', NEW.currency,
+                       'reason', NEW.reason),
+           NEW.created_at, strftime('%Y-%m-%d %H:%M:%f', 'now')
+    FROM webhook_endpoints e WHERE instr(e.kinds, ',credited,') > 0 ORDER BY e.id;
+END;
+
+-- A consent change is a touch of the journey: delivered as `unsubscribed` or `resubscribed`.
+CREATE TRIGGER webhook_consent AFTER INSERT ON consent_changes WHEN NEW.ticket_id IS NOT NULL
+BEGIN
+    INSERT INTO webhook_deliveries (endpoint_id, ticket_id, kind, data, occurred_at, next_attempt_at)
+    SELECT e.id, NEW.ticket_id, k.kind,
+           json_object('ticket_id', NEW.ticket_id, 'patron_email', NEW.patron_email),
+           NEW.changed_at, strftime('%Y-%m-%d %H:%M:%f', 'now')
+    FROM webhook_endpoints e,
+         (SELECT CASE WHEN NEW.opted_out = 1 THEN 'unsubscribed' ELSE 'resubscribed' END AS kind) k
+    WHERE instr(e.kinds, ',' || k.kind || ',') > 0 ORDER BY e.id;
+END;
