@@ -22,4 +22,8 @@ pub struct Receipt {
     pub new_ticket_label: Option<String>,
     /// The patron's balance in this currency afterwards.
     pub balance_minor: i64,
+    /// Not an exchange: an unused ticket turned into the event's no-show share of its price
+    /// (`fee_minor` is the share withheld).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_show: bool,
 }

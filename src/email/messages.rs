@@ -169,6 +169,8 @@ struct ShownReceipt {
     spent: String,
     balance: String,
     new_ticket: bool,
+    /// An unused ticket turned into credit after the show, not an exchange.
+    no_show: bool,
     /// What the ticket became: "a ticket for Hamlet, Fri 18 Dec 2026, 19:30", or "… of
     /// stored credit".
     became: String,
@@ -500,6 +502,7 @@ impl Composer {
             spent: money(receipt.spent_minor),
             balance: money(receipt.balance_minor),
             new_ticket: receipt.new_ticket_id.is_some(),
+            no_show: receipt.no_show,
             became: match (&receipt.new_ticket_label, receipt.new_ticket_id) {
                 (Some(label), _) => format!("a ticket for {label}"),
                 (None, Some(_)) => "a ticket for another performance".to_string(),
@@ -512,11 +515,12 @@ impl Composer {
         let subject = self.subject(
             kind,
             || {
-                format!(
-                    "Your exchange receipt: {} on {}",
-                    facts.event.name,
-                    short_date(facts)
-                )
+                let what = if receipt.no_show {
+                    "Your credit for the unused ticket"
+                } else {
+                    "Your exchange receipt"
+                };
+                format!("{what}: {} on {}", facts.event.name, short_date(facts))
             },
             &ReceiptText { t: &shown, r: &r },
         )?;

@@ -54,6 +54,7 @@ fn values_of(kind: EmailKind) -> Vec<(&'static str, Option<&'static [&'static st
                 "spent",
                 "balance",
                 "new_ticket",
+                "no_show",
                 "became",
             ]),
         )),

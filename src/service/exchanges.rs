@@ -138,6 +138,7 @@ fn exchange_in(
         new_ticket_id: new_ticket.as_ref().map(|t| t.id),
         new_ticket_label,
         balance_minor: ledger::balance_for_update(conn, email, currency.as_str())?,
+        no_show: false,
     };
     let mut emails = vec![email::ticket_email(
         EmailKind::ExchangeReceipt,

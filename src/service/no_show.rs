@@ -137,6 +137,7 @@ pub fn redeem(encore: &Encore, ticket_id: TicketId, generation: i32) -> Result<R
             new_ticket_id: None,
             new_ticket_label: None,
             balance_minor: ledger::balance_for_update(conn, email, currency.as_str())?,
+            no_show: true,
         };
         let detail = serde_json::to_string(&receipt).map_err(|e| Error::Internal(e.to_string()))?;
         outbox::enqueue(

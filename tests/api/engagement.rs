@@ -385,6 +385,20 @@ async fn the_no_show_credit_works_once_and_refuses_otherwise(backend: Backend) {
         .unwrap()
         .iter()
         .any(|e| e["kind"] == "exchange_receipt"));
+    // The receipt says what the unused ticket became, not that it was exchanged.
+    let before = smtp.messages().len();
+    deliver_all(&app).await;
+    let sent = smtp.wait_for(before + 1).await;
+    let receipt = &sent[before];
+    let subject = receipt.parsed().subject().unwrap_or_default().to_string();
+    assert!(
+        subject.starts_with("Your credit for the unused ticket: Hamlet on"),
+        "{subject}"
+    );
+    let text = text_of(receipt);
+    assert!(text.contains("Your unused ticket for Hamlet"), "{text}");
+    assert!(text.contains("became 22.50 EUR of stored credit"), "{text}");
+    assert!(!text.contains("Exchange fee"), "{text}");
 
     // Ada came: a no-show link for her ticket (were one made) is refused.
     let refused = |ticket: i64| {
