@@ -25,6 +25,8 @@ pub struct PerformanceLine {
 pub struct EventPage {
     pub event: Event,
     pub performances: Vec<PerformanceLine>,
+    /// Its message rules, oldest first.
+    pub rules: Vec<crate::domain::message_rule::MessageRule>,
 }
 
 /// An event and its performances, soonest first, read in one transaction.
@@ -45,9 +47,11 @@ pub fn event_page(encore: &Encore, id: EventId) -> Result<EventPage> {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        let rules = crate::db::message_rules::for_event(conn, id)?;
         Ok(EventPage {
             event,
             performances,
+            rules,
         })
     })
 }

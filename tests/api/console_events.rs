@@ -780,4 +780,85 @@ on_both_backends!(
     an_invalid_form_is_shown_again_with_the_apis_reason,
     a_performance_is_canceled_and_its_progress_page_reaches_done,
     event_forms_without_the_csrf_token_change_nothing,
+    an_events_message_rules_are_kept_in_the_console,
 );
+
+/// The event page lists its message rules, adds one as the API would (a refused one is shown
+/// again with the API's reason and what was typed), and deletes one.
+async fn an_events_message_rules_are_kept_in_the_console(app: TestApp) {
+    let console = Console::sign_in(&app, "ada@example.org", Role::BoxOffice).await;
+    let event = app.create_event().await;
+    let path = format!("/box-office/events/{event}/message-rules");
+    let page = console.page(&format!("/box-office/events/{event}")).await;
+    assert!(page.contains("Messages after the door"), "{page}");
+    assert!(!page.contains(r#"id="rules""#));
+
+    let refused = console
+        .post(
+            &path,
+            &[
+                ("audience", "not_admitted"),
+                ("offset_minutes", "30"),
+                ("anchor", "start"),
+                ("purpose", "service"),
+                ("subject", "We missed you"),
+                ("body", "Dear {holder_name}"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = unescaped(&refused.text().await.unwrap());
+    assert!(
+        page.contains(r#"id="rule-error" data-field="anchor""#),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"value="We missed you""#),
+        "what was typed stays: {page}"
+    );
+
+    let added = console
+        .post(
+            &path,
+            &[
+                ("audience", "admitted"),
+                ("offset_minutes", "45"),
+                ("anchor", "end"),
+                ("purpose", "marketing"),
+                ("subject", "Thank you, {holder_name}"),
+                ("body", "We hope you enjoyed {event_name}."),
+            ],
+        )
+        .await;
+    assert_eq!(added.status(), StatusCode::SEE_OTHER);
+    let page = console
+        .page(&format!("/box-office/events/{event}?done=rule_added"))
+        .await;
+    assert!(
+        page.contains("Those admitted, 45 minutes after the end"),
+        "{page}"
+    );
+    let rules = app
+        .get_json(
+            &format!("/api/v1/events/{event}/message-rules"),
+            &app.admin_key,
+        )
+        .await;
+    assert_eq!(rules[0]["purpose"], "marketing");
+    assert_eq!(rules[0]["subject"], "Thank you, {holder_name}");
+    let rule_id = rules[0]["id"].as_i64().unwrap();
+
+    let without_csrf = console
+        .post_raw(&format!("{path}/{rule_id}/delete"), &[])
+        .await;
+    assert_eq!(without_csrf.status(), StatusCode::FORBIDDEN);
+    let deleted = console.post(&format!("{path}/{rule_id}/delete"), &[]).await;
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
+    let rules = app
+        .get_json(
+            &format!("/api/v1/events/{event}/message-rules"),
+            &app.admin_key,
+        )
+        .await;
+    assert_eq!(rules.as_array().unwrap().len(), 0);
+}

@@ -15,6 +15,7 @@ use crate::domain::cancellation::{CancellationStatus, PerformanceCancellation};
 use crate::domain::event::{venue_time_text, Event};
 use crate::domain::ids::{EventId, PerformanceId};
 use crate::domain::lobby::LobbyMessage;
+use crate::domain::message_rule::{Anchor, Audience, MessageRule, Moment, Purpose, RuleToStore};
 use crate::domain::money::format_money;
 use crate::domain::policy::{self, ChangePolicy, PolicyChanges};
 use crate::domain::venue::{VenueDetails, MAX_ADDRESS_CHARS, MAX_PHONE_CHARS};
@@ -22,7 +23,7 @@ use crate::domain::{Invalid, Money};
 use crate::http::error::ApiError;
 use crate::service::cancellations::{self, Reason};
 use crate::service::console_events::{self, EventPage};
-use crate::service::{self, events, Encore};
+use crate::service::{self, events, message_rules, Encore};
 
 /// Why a form was not accepted: the status, code and message the JSON API answers with.
 pub struct Refusal {
@@ -439,9 +440,12 @@ struct EventPageView {
     performances: Vec<PerformanceRow>,
     form: EventForm,
     add: PerformanceForm,
-    /// A refusal of the edit form, or of the add-a-performance form.
+    rules: Vec<RuleRow>,
+    rule: RuleForm,
+    /// A refusal of the edit form, of the add-a-performance form, or of the add-a-rule form.
     edit_refusal: Option<Refusal>,
     add_refusal: Option<Refusal>,
+    rule_refusal: Option<Refusal>,
     notice: Option<&'static str>,
 }
 
@@ -464,7 +468,9 @@ fn event_view(
     let EventPage {
         event,
         performances,
+        rules,
     } = page_model;
+    let rules = rules.into_iter().map(RuleRow::of).collect();
     let zone = event.time_zone.clone();
     let performances = performances
         .into_iter()
@@ -493,9 +499,154 @@ fn event_view(
         time_zone: event.time_zone,
         performances,
         add,
+        rules,
+        rule: RuleForm::blank(),
         edit_refusal: None,
         add_refusal: None,
+        rule_refusal: None,
         notice: None,
+    }
+}
+
+/// A message rule as the event page lists it.
+struct RuleRow {
+    id: i64,
+    /// "Those admitted, 30 minutes after the end".
+    when: String,
+    purpose: &'static str,
+    subject: String,
+}
+
+impl RuleRow {
+    fn of(stored: MessageRule) -> RuleRow {
+        let rule = &stored.rule;
+        let whom = match rule.audience {
+            Audience::Admitted => "Those admitted",
+            Audience::NotAdmitted => "Those who never came",
+        };
+        let anchor = match rule.moment.anchor {
+            Anchor::Start => "start",
+            Anchor::End => "end",
+        };
+        let when = match rule.moment.offset_minutes {
+            0 => format!("{whom}, at the {anchor}"),
+            m => format!("{whom}, {m} minutes after the {anchor}"),
+        };
+        RuleRow {
+            id: stored.id,
+            when,
+            purpose: rule.purpose.as_str(),
+            subject: rule.subject.as_str().to_string(),
+        }
+    }
+}
+
+/// The add-a-rule form's values as typed.
+pub struct RuleForm {
+    audience: String,
+    anchor: String,
+    offset_minutes: String,
+    purpose: String,
+    subject: String,
+    body: String,
+}
+
+impl RuleForm {
+    fn blank() -> RuleForm {
+        RuleForm {
+            audience: "admitted".into(),
+            anchor: "end".into(),
+            offset_minutes: "30".into(),
+            purpose: "service".into(),
+            subject: String::new(),
+            body: String::new(),
+        }
+    }
+
+    fn posted(fields: &Fields) -> RuleForm {
+        RuleForm {
+            audience: fields.get("audience").into(),
+            anchor: fields.get("anchor").into(),
+            offset_minutes: fields.get("offset_minutes").into(),
+            purpose: fields.get("purpose").into(),
+            subject: fields.get("subject").into(),
+            body: fields.get("body").into(),
+        }
+    }
+
+    /// The rule as `POST /api/v1/events/{id}/message-rules` checks it.
+    fn rule(fields: &Fields) -> Result<RuleToStore, Invalid> {
+        let word = |field: &'static str| {
+            let text = fields.get(field);
+            move |what: &str| Invalid::new(field, format!("{text:?} is not {what}"))
+        };
+        let audience = Audience::from_stored(fields.get("audience"))
+            .ok_or_else(|| word("audience")("admitted or not_admitted"))?;
+        let anchor = Anchor::from_stored(fields.get("anchor"))
+            .ok_or_else(|| word("anchor")("start or end"))?;
+        let purpose = Purpose::from_stored(fields.get("purpose"))
+            .ok_or_else(|| word("purpose")("service or marketing"))?;
+        let moment = Moment::parse(anchor, whole_number(fields, "offset_minutes")?)?;
+        RuleToStore::parse(
+            audience,
+            moment,
+            purpose,
+            fields.get("subject"),
+            fields.get("body"),
+        )
+    }
+}
+
+/// `POST /box-office/events/{id}/message-rules`: adds a message rule as the API does.
+pub async fn add_rule(
+    form: ProtectedForm,
+    encore: web::Data<Encore>,
+    id: web::Path<EventId>,
+) -> HttpResponse {
+    let id = id.into_inner();
+    let outcome = match RuleForm::rule(&form.fields) {
+        Err(e) => invalid(e),
+        Ok(rule) => {
+            let service = encore.clone();
+            attempt(move || message_rules::create(&service, id, &rule)).await
+        }
+    };
+    let refusal = match outcome {
+        Answer::Done(_) => {
+            return super::super::see_other(format!("/box-office/events/{id}?done=rule_added"))
+        }
+        Answer::Refused(refusal) => refusal,
+        Answer::Failed(response) => return response,
+    };
+    match load_event(encore, id).await {
+        Answer::Done(model) => {
+            let mut view = event_view(&form.session, model, None, PerformanceForm::blank());
+            view.rule = RuleForm::posted(&form.fields);
+            let status = refusal.status;
+            view.rule_refusal = Some(refusal);
+            page(status, &view)
+        }
+        Answer::Refused(missing) => not_found(missing),
+        Answer::Failed(response) => response,
+    }
+}
+
+/// `POST /box-office/events/{id}/message-rules/{rule_id}/delete`: its messages not yet sent
+/// are not sent.
+pub async fn delete_rule(
+    form: ProtectedForm,
+    encore: web::Data<Encore>,
+    path: web::Path<(EventId, i64)>,
+) -> HttpResponse {
+    // The form is taken for its CSRF check; it has no fields.
+    let _ = form;
+    let (id, rule_id) = path.into_inner();
+    match attempt(move || message_rules::delete(&encore, id, rule_id)).await {
+        Answer::Done(()) => {
+            super::super::see_other(format!("/box-office/events/{id}?done=rule_deleted"))
+        }
+        Answer::Refused(refusal) => not_found(refusal),
+        Answer::Failed(response) => response,
     }
 }
 
@@ -520,6 +671,8 @@ pub async fn show(
             view.notice = match query.done.as_deref() {
                 Some("saved") => Some("The event is saved."),
                 Some("added") => Some("The performance is added."),
+                Some("rule_added") => Some("The message rule is added."),
+                Some("rule_deleted") => Some("The message rule is deleted."),
                 _ => None,
             };
             page(StatusCode::OK, &view)

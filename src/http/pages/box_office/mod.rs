@@ -65,6 +65,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(events::add_performance),
         )
         .route(
+            "/box-office/events/{id}/message-rules",
+            web::post().to(events::add_rule),
+        )
+        .route(
+            "/box-office/events/{id}/message-rules/{rule_id}/delete",
+            web::post().to(events::delete_rule),
+        )
+        .route(
             "/box-office/performances/{id}/cancel",
             web::get().to(events::cancel_page),
         )
