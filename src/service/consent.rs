@@ -8,7 +8,7 @@ use crate::db::{consent, tickets};
 use crate::domain::event::Performance;
 use crate::domain::ids::TicketId;
 use crate::domain::ticket::Ticket;
-use crate::tokens::{LinkClaims, LinkPurpose};
+use crate::tokens::LinkPurpose;
 
 /// How long an unsubscribe link works after the show it was sent about.
 const LINK_DAYS: i64 = 365;
@@ -21,16 +21,9 @@ pub fn unsubscribe_link(
     ticket: &Ticket,
     performance: &Performance,
 ) -> Result<String> {
-    let claims = LinkClaims {
-        ticket_id: ticket.id,
-        generation: ticket.generation,
-        purpose: LinkPurpose::Unsubscribe,
-        exp: (performance.ends_at() + Duration::days(LINK_DAYS)).timestamp(),
-    };
-    Ok(format!(
-        "{base_url}/unsubscribe/{}",
-        encore.keys.sign(&claims)?
-    ))
+    let until = performance.ends_at() + Duration::days(LINK_DAYS);
+    let purpose = LinkPurpose::Unsubscribe;
+    super::tickets::patron_link(encore, base_url, "unsubscribe", ticket, purpose, until)
 }
 
 /// A ticket holder's consent as it stands.

@@ -18,7 +18,7 @@ use crate::domain::receipt::Receipt;
 use crate::domain::ticket::Ticket;
 use crate::domain::TicketStatus;
 use crate::email;
-use crate::tokens::{LinkClaims, LinkPurpose};
+use crate::tokens::LinkPurpose;
 
 /// Until when a performance's no-shows may take their credit.
 pub fn deadline(performance: &Performance) -> DateTime<Utc> {
@@ -32,13 +32,15 @@ pub fn credit_link(
     ticket: &Ticket,
     performance: &Performance,
 ) -> Result<String> {
-    let claims = LinkClaims {
-        ticket_id: ticket.id,
-        generation: ticket.generation,
-        purpose: LinkPurpose::NoShowCredit,
-        exp: deadline(performance).timestamp(),
-    };
-    Ok(format!("{base_url}/no-show/{}", encore.keys.sign(&claims)?))
+    let until = deadline(performance);
+    super::tickets::patron_link(
+        encore,
+        base_url,
+        "no-show",
+        ticket,
+        LinkPurpose::NoShowCredit,
+        until,
+    )
 }
 
 /// What the link offers, as its page shows it before the patron decides.

@@ -471,11 +471,32 @@ pub fn view_link(
     ticket: &Ticket,
     performance: &Performance,
 ) -> Result<String> {
+    let until = performance.starts_at() + chrono::Duration::days(7);
+    patron_link(
+        encore,
+        base_url,
+        "t",
+        ticket,
+        crate::tokens::LinkPurpose::View,
+        until,
+    )
+}
+
+/// A signed link for the holder of `ticket` as it is now, made for `purpose` and good until
+/// `until`: `{base_url}/{path}/{token}`.
+pub fn patron_link(
+    encore: &Encore,
+    base_url: &str,
+    path: &str,
+    ticket: &Ticket,
+    purpose: crate::tokens::LinkPurpose,
+    until: chrono::DateTime<chrono::Utc>,
+) -> Result<String> {
     let claims = crate::tokens::LinkClaims {
         ticket_id: ticket.id,
         generation: ticket.generation,
-        purpose: crate::tokens::LinkPurpose::View,
-        exp: (performance.starts_at() + chrono::Duration::days(7)).timestamp(),
+        purpose,
+        exp: until.timestamp(),
     };
-    Ok(format!("{base_url}/t/{}", encore.keys.sign(&claims)?))
+    Ok(format!("{base_url}/{path}/{}", encore.keys.sign(&claims)?))
 }
