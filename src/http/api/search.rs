@@ -186,6 +186,7 @@ impl From<crate::db::quiet::QuietPatron> for QuietPatronView {
 
 /// One page of quiet patrons.
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct QuietPatronsView {
     patrons: Vec<QuietPatronView>,
     page: i64,
@@ -338,7 +339,11 @@ impl From<FoundPatron> for PatronMatchView {
 }
 
 /// Patrons found, best first: exact matches, then one-typo matches, each by name.
+// deny_unknown_fields: the document says `additionalProperties: false`, so that a search's
+// answer and a page of quiet patrons never match each other's schema (`PatronsView` is a
+// oneOf).
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PatronSearchView {
     /// At most 20.
     patrons: Vec<PatronMatchView>,
