@@ -92,7 +92,11 @@ fn check(current: &TicketInContext, now: DateTime<Utc>) -> Result<i64, Refusal> 
     if now > deadline(&current.performance) {
         return Err(Refusal::NoShowCreditExpired);
     }
-    Ok(no_show_credit(ticket.price.minor, percent))
+    // A free ticket is worth no credit: there is nothing to offer.
+    match no_show_credit(ticket.price.minor, percent) {
+        0 => Err(Refusal::NoShowCreditNotOffered),
+        credit => Ok(credit),
+    }
 }
 
 /// Turns the never-admitted ticket named by the link into credit, in one transaction: the

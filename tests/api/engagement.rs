@@ -415,6 +415,26 @@ async fn the_no_show_credit_works_once_and_refuses_otherwise(backend: Backend) {
         .unwrap()
         .contains("already used to enter"));
 
+    // A free ticket is worth no credit: nothing is offered.
+    let free = app
+        .post(
+            &format!("/api/v1/performances/{show}/tickets"),
+            &app.admin_key,
+            &json!({"holder_name": "Gil", "holder_email": "gil@example.org",
+                    "price_minor": 0, "currency": "EUR"}),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    let nothing = refused(id(&free)).await.unwrap();
+    assert_eq!(nothing.status(), StatusCode::CONFLICT);
+    assert!(nothing
+        .text()
+        .await
+        .unwrap()
+        .contains("does not offer credit"));
+
     // A show not yet over, and one whose deadline passed.
     let tonight = create_performance(&app, event, Utc::now() - Duration::minutes(30), None).await;
     let early = app.issue_to(tonight, "Eve", "eve@example.org").await;

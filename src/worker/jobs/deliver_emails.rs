@@ -341,7 +341,11 @@ fn compose_rule_message(
     };
     let (subject, body) = (rule.subject.render(&lobby), rule.body.render(&lobby));
     let credit_link = match event.policy.no_show_credit_percent {
-        Some(_) if rule.audience == Audience::NotAdmitted => {
+        // A free ticket is worth no credit: no offer.
+        Some(percent)
+            if rule.audience == Audience::NotAdmitted
+                && no_show_credit(ticket.price.minor, percent) > 0 =>
+        {
             match no_show::credit_link(encore, base_url, ticket, facts.performance) {
                 Ok(link) => Some(link),
                 Err(e) => return Prepared::Broken(e.to_string()),
