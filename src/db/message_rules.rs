@@ -256,11 +256,7 @@ fn queue_sql(conn: &Conn<'_>, audience: Audience, purpose: Purpose) -> String {
          WHERE t.performance_id = $7 AND t.status = $8 AND {admitted} {consent}
          ON CONFLICT (dedupe_key) DO NOTHING"
     );
-    match conn {
-        // SQLite numbers `?NNN` parameters as PostgreSQL numbers `$NNN`.
-        Conn::Sqlite(_) => sql.replace('$', "?"),
-        Conn::Postgres(_) => sql,
-    }
+    conn.numbered_parameters(sql)
 }
 
 /// Queues `rule`'s message for every ticket of the performance in its audience, in one

@@ -206,6 +206,16 @@ impl Conn<'_> {
         }
     }
 
+    /// `sql`, written with PostgreSQL's numbered parameters (`$1`, `$2`, a number used as often
+    /// as needed), as this backend reads it: SQLite numbers its `?NNN` the same way. For
+    /// statements with no other `$` in them.
+    pub(crate) fn numbered_parameters(&self, sql: String) -> String {
+        match self {
+            Conn::Sqlite(_) => sql.replace('$', "?"),
+            Conn::Postgres(_) => sql,
+        }
+    }
+
     /// Runs `f` in a transaction. On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken up
     /// front, so a read-then-write transaction can never fail half-way on a lock upgrade.
     pub fn transaction<T, E>(

@@ -75,10 +75,7 @@ pub fn quiet_since(
          ORDER BY q.last_touch_at, q.email
          LIMIT $4 OFFSET $5"
     );
-    let sql = match conn {
-        Conn::Sqlite(_) => sql.replace('$', "?"),
-        Conn::Postgres(_) => sql,
-    };
+    let sql = conn.numbered_parameters(sql);
     with_conn!(conn, c => diesel::sql_query(&sql)
         .bind::<Text, _>(EmailStatus::Sent)
         .bind::<Timestamp, _>(now.naive_utc())

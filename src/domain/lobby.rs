@@ -2,6 +2,8 @@
 //! template with a few named placeholders ("Welcome {holder_name} — the bar is on the left"),
 //! checked when the event is created so that every admission can fill it in.
 
+use super::event::Event;
+use super::ticket::Ticket;
 use super::Invalid;
 
 /// Longest message accepted (characters).
@@ -33,7 +35,18 @@ pub struct LobbyFacts<'a> {
     pub gate: Option<&'a str>,
 }
 
-impl LobbyFacts<'_> {
+impl<'a> LobbyFacts<'a> {
+    /// The facts of one holder's ticket at an event (the gate, once admitted).
+    pub fn of(ticket: &'a Ticket, event: &'a Event) -> LobbyFacts<'a> {
+        LobbyFacts {
+            holder_name: &ticket.holder_name,
+            event_name: &event.name,
+            venue: &event.venue,
+            seat: ticket.seat.as_deref(),
+            section: ticket.section.as_deref(),
+            gate: ticket.admission.as_ref().map(|a| a.gate.as_str()),
+        }
+    }
     fn value(&self, placeholder: &str) -> Option<&str> {
         Some(match placeholder {
             "holder_name" => self.holder_name,

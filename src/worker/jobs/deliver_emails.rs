@@ -241,14 +241,8 @@ fn compose(
             let Some(template) = event.lobby_message.clone() else {
                 return Prepared::Skip("the event has no lobby message".into());
             };
-            let message = LobbyMessage::from_stored(template).render(&LobbyFacts {
-                holder_name: &ticket.holder_name,
-                event_name: &event.name,
-                venue: &event.venue,
-                seat: ticket.seat.as_deref(),
-                section: ticket.section.as_deref(),
-                gate: ticket.admission.as_ref().map(|a| a.gate.as_str()),
-            });
+            let message =
+                LobbyMessage::from_stored(template).render(&LobbyFacts::of(ticket, event));
             composer
                 .lobby(&facts, &message, &row.message_id)
                 .map_err(|e| e.to_string())
@@ -331,14 +325,7 @@ fn compose_rule_message(
     if marketing && context.rules.opted_out.contains(&ticket.holder_email) {
         return Prepared::Skip("the patron opted out of marketing email".into());
     }
-    let lobby = LobbyFacts {
-        holder_name: &ticket.holder_name,
-        event_name: &event.name,
-        venue: &event.venue,
-        seat: ticket.seat.as_deref(),
-        section: ticket.section.as_deref(),
-        gate: ticket.admission.as_ref().map(|a| a.gate.as_str()),
-    };
+    let lobby = LobbyFacts::of(ticket, event);
     let (subject, body) = (rule.subject.render(&lobby), rule.body.render(&lobby));
     let credit_link = match event.policy.no_show_credit_percent {
         // A free ticket is worth no credit: no offer.
