@@ -74,7 +74,7 @@ async fn assert_fits_the_phone(browser: &Client, page: &str) {
 }
 
 /// Each matching control is at least 44 px tall, as fingers need.
-async fn assert_tap_targets(browser: &Client, css: &str) {
+pub(crate) async fn assert_tap_targets(browser: &Client, css: &str) {
     let heights = browser
         .execute(
             "return [...document.querySelectorAll(arguments[0])].map(e => e.getBoundingClientRect().height);",

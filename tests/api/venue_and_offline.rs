@@ -16,6 +16,7 @@ use crate::browser::{find, wait_for_text, Chromedriver, WAIT};
 use crate::console_browser::assert_accessible;
 use crate::console_events::{api_refusal, unescaped, Console};
 use crate::helpers::{on_both_backends, TestApp};
+use crate::patron_flows::assert_tap_targets;
 use encore::domain::Role;
 
 const ADDRESS: &str = "Shakespeare's Globe\n21 New Globe Walk & Bankside\nLondon SE1 9DT";
@@ -311,22 +312,6 @@ async fn attr(browser: &Client, css: &str, name: &str) -> String {
         .await
         .unwrap()
         .unwrap_or_else(|| panic!("{css} has {name}"))
-}
-
-/// Each matching element is at least 44 px tall, as fingers need.
-async fn assert_tap_targets(browser: &Client, css: &str) {
-    let heights = browser
-        .execute(
-            "return [...document.querySelectorAll(arguments[0])].map(e => e.getBoundingClientRect().height);",
-            vec![json!(css)],
-        )
-        .await
-        .unwrap();
-    let heights = heights.as_array().unwrap();
-    assert!(!heights.is_empty(), "no {css}");
-    for height in heights {
-        assert!(height.as_f64().unwrap() >= 44.0, "{css}: {height} px");
-    }
 }
 
 async fn assert_fits_the_phone(browser: &Client, page: &str) {
