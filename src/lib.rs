@@ -11,6 +11,7 @@ pub mod domain;
 pub mod email;
 pub mod files;
 pub mod http;
+pub mod i18n;
 pub mod metrics;
 pub mod service;
 pub mod telemetry;

@@ -6,6 +6,7 @@ use super::schema::{events, performances};
 use super::{with_conn, Conn};
 use crate::domain::event::{Event, NewEvent, NewPerformance, Performance};
 use crate::domain::ids::{EventId, PerformanceId};
+use crate::domain::locale::Locale;
 use crate::domain::policy::PolicyChanges;
 use crate::domain::rotating::Barcode;
 
@@ -44,6 +45,8 @@ pub struct EventUpdate<'a> {
     pub venue_address: Option<Option<&'a str>>,
     pub help_phone: Option<Option<&'a str>>,
     pub help_email: Option<Option<&'a str>>,
+    /// The language of the event's tickets issued from now on.
+    pub locale: Option<Locale>,
 }
 
 impl EventUpdate<'_> {
@@ -78,6 +81,7 @@ impl EventUpdate<'_> {
             help_phone: self.help_phone,
             help_email: self.help_email,
             no_show_credit_percent: policy.no_show_credit_percent.map(|p| p.map(i32::from)),
+            locale: self.locale.map(Locale::as_str),
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Message rules, the record of which rule was queued for which performance, and the
 //! set-based statement that queues one rule's messages for a whole performance.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
@@ -9,7 +11,10 @@ use super::schema::{message_rules, message_runs, performances};
 use super::{with_conn, Conn};
 use crate::domain::ids::{EventId, PerformanceId};
 use crate::domain::lobby::LobbyMessage;
-use crate::domain::message_rule::{Anchor, Audience, MessageRule, Moment, Purpose, RuleToStore};
+use crate::domain::locale::Locale;
+use crate::domain::message_rule::{
+    Anchor, Audience, MessageRule, Moment, Purpose, RuleText, RuleToStore,
+};
 use crate::domain::outbox::{EmailKind, EmailStatus};
 use crate::domain::TicketStatus;
 
@@ -26,6 +31,29 @@ struct RuleRow {
     body: String,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    translations: String,
+}
+
+/// One translation as the `translations` column holds it (a JSON array of these).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredText<'a> {
+    #[serde(borrow)]
+    locale: Cow<'a, str>,
+    #[serde(borrow)]
+    subject: Cow<'a, str>,
+    #[serde(borrow)]
+    body: Cow<'a, str>,
+}
+
+fn stored_translations(rule: &RuleToStore) -> String {
+    let texts: Vec<StoredText<'_>> = (rule.translations.iter())
+        .map(|t| StoredText {
+            locale: t.locale.as_str().into(),
+            subject: t.subject.as_str().into(),
+            body: t.body.as_str().into(),
+        })
+        .collect();
+    serde_json::to_string(&texts).expect("strings always serialize")
 }
 
 impl RuleRow {
@@ -41,6 +69,15 @@ impl RuleRow {
             Anchor::from_stored(&self.anchor).ok_or_else(|| unknown("anchor", &self.anchor))?;
         let purpose =
             Purpose::from_stored(&self.purpose).ok_or_else(|| unknown("purpose", &self.purpose))?;
+        let texts: Vec<StoredText<'_>> = serde_json::from_str(&self.translations)
+            .map_err(|e| unknown("translations", &e.to_string()))?;
+        let translations = (texts.into_iter())
+            .map(|t| RuleText {
+                locale: Locale::from_stored(&t.locale),
+                subject: LobbyMessage::from_stored(t.subject.into_owned()),
+                body: LobbyMessage::from_stored(t.body.into_owned()),
+            })
+            .collect();
         Ok(MessageRule {
             id: self.id,
             event_id: self.event_id,
@@ -53,6 +90,7 @@ impl RuleRow {
                 purpose,
                 subject: LobbyMessage::from_stored(self.subject),
                 body: LobbyMessage::from_stored(self.body),
+                translations,
             },
             created_at: self.created_at.and_utc(),
             updated_at: self.updated_at.and_utc(),
@@ -74,6 +112,7 @@ struct RuleColumns<'a> {
     purpose: &'static str,
     subject: &'a str,
     body: &'a str,
+    translations: String,
 }
 
 fn columns(rule: &RuleToStore) -> RuleColumns<'_> {
@@ -84,6 +123,7 @@ fn columns(rule: &RuleToStore) -> RuleColumns<'_> {
         purpose: rule.purpose.as_str(),
         subject: rule.subject.as_str(),
         body: rule.body.as_str(),
+        translations: stored_translations(rule),
     }
 }
 

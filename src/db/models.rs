@@ -85,6 +85,7 @@ pub(in crate::db) struct EventRow {
     pub help_phone: Option<String>,
     pub help_email: Option<String>,
     pub no_show_credit_percent: Option<i32>,
+    pub locale: String,
 }
 
 #[derive(Debug, Clone, Copy, Insertable)]
@@ -114,6 +115,7 @@ pub(in crate::db) struct NewEventRow<'a> {
     pub help_phone: Option<&'a str>,
     pub help_email: Option<&'a str>,
     pub no_show_credit_percent: Option<i32>,
+    pub locale: &'static str,
 }
 
 /// An update form for an event: the columns that are `Some` are set, the others left alone
@@ -143,6 +145,7 @@ pub(in crate::db) struct EventChangeset<'a> {
     pub help_phone: Option<Option<&'a str>>,
     pub help_email: Option<Option<&'a str>>,
     pub no_show_credit_percent: Option<Option<i32>>,
+    pub locale: Option<&'static str>,
 }
 
 impl EventChangeset<'_> {
@@ -166,6 +169,7 @@ impl EventChangeset<'_> {
             help_phone,
             help_email,
             no_show_credit_percent,
+            locale,
         } = self;
         name.is_none()
             && venue.is_none()
@@ -184,6 +188,7 @@ impl EventChangeset<'_> {
             && help_phone.is_none()
             && help_email.is_none()
             && no_show_credit_percent.is_none()
+            && locale.is_none()
     }
 }
 
@@ -235,6 +240,7 @@ pub(in crate::db) struct TicketRow {
     pub admitted_gate: Option<String>,
     pub admitted_device: Option<String>,
     pub replaces_ticket_id: Option<TicketId>,
+    pub locale: String,
 }
 
 /// `None` is stored as NULL (not DEFAULT), which lets a batch insert be one statement on SQLite.
@@ -252,6 +258,7 @@ pub(in crate::db) struct NewTicketRow {
     pub issued_at: NaiveDateTime,
     pub generation: i32,
     pub replaces_ticket_id: Option<TicketId>,
+    pub locale: &'static str,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -430,6 +437,7 @@ use crate::domain::event::{
     reminder_offsets, Event, NewEvent, NewPerformance, Performance, PerformanceSchedule,
 };
 use crate::domain::link::LinkOpen;
+use crate::domain::locale::Locale;
 use crate::domain::offer::{NewOffer, Offer, Party};
 use crate::domain::outbox::{NewEmail, OutboxEmail};
 use crate::domain::policy::ChangePolicy;
@@ -530,6 +538,7 @@ impl EventRow {
                 help_phone: self.help_phone.map(HelpPhone::from_stored),
                 help_email: self.help_email.map(EmailAddress::from_stored),
             },
+            locale: Locale::from_stored(&self.locale),
         }
     }
 }
@@ -587,6 +596,7 @@ impl<'a> NewEventRow<'a> {
                 .as_ref()
                 .map(EmailAddress::as_str),
             no_show_credit_percent: policy.no_show_credit_percent.map(i32::from),
+            locale: event.locale.as_str(),
         }
     }
 }
@@ -656,6 +666,7 @@ impl TicketRow {
             issued_at: utc(self.issued_at),
             admission,
             replaces: self.replaces_ticket_id,
+            locale: Locale::from_stored(&self.locale),
         })
     }
 }
@@ -674,6 +685,7 @@ impl NewTicketRow {
             issued_at: ticket.issued_at.naive_utc(),
             generation: ticket.generation,
             replaces_ticket_id: ticket.replaces,
+            locale: ticket.locale.as_str(),
         }
     }
 }

@@ -48,6 +48,7 @@ diesel::table! {
         help_phone -> Nullable<Text>,
         help_email -> Nullable<Text>,
         no_show_credit_percent -> Nullable<Integer>,
+        locale -> Text,
     }
 }
 
@@ -86,6 +87,7 @@ diesel::table! {
         admitted_gate -> Nullable<Text>,
         admitted_device -> Nullable<Text>,
         replaces_ticket_id -> Nullable<BigInt>,
+        locale -> Text,
     }
 }
 
@@ -159,6 +161,7 @@ diesel::table! {
         body -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        translations -> Text,
     }
 }
 

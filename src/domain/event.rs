@@ -23,6 +23,8 @@ pub struct Event {
     pub barcode: super::rotating::Barcode,
     /// Its address and whom patrons ask for help, each optional.
     pub venue_details: super::venue::VenueDetails,
+    /// The language its tickets speak unless one is given on issue.
+    pub locale: super::locale::Locale,
 }
 
 /// An event to create, its values checked.
@@ -38,6 +40,7 @@ pub struct NewEvent<'a> {
     pub lobby_message: Option<&'a str>,
     pub barcode: super::rotating::Barcode,
     pub venue_details: &'a super::venue::VenueDetails,
+    pub locale: super::locale::Locale,
 }
 
 /// One date of an event.

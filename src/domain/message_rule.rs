@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ids::EventId;
 use super::lobby::LobbyMessage;
+use super::locale::Locale;
 use super::Invalid;
 
 /// How long a performance lasts when the box office did not say: two and a half hours.
@@ -112,6 +113,17 @@ pub struct RuleToStore {
     pub purpose: Purpose,
     pub subject: LobbyMessage,
     pub body: LobbyMessage,
+    /// The same message in other languages, each at most once: a ticket in one of them gets
+    /// its translation; any other gets `subject` and `body`.
+    pub translations: Vec<RuleText>,
+}
+
+/// A rule's subject and body in one language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleText {
+    pub locale: Locale,
+    pub subject: LobbyMessage,
+    pub body: LobbyMessage,
 }
 
 impl RuleToStore {
@@ -135,7 +147,35 @@ impl RuleToStore {
             purpose,
             subject: parse_subject(subject)?,
             body: LobbyMessage::parse("body", body)?,
+            translations: Vec::new(),
         })
+    }
+
+    /// Adds the message's translations, `(locale, subject, body)`, checked as the message is.
+    pub fn with_translations(mut self, texts: &[(&str, &str, &str)]) -> Result<Self, Invalid> {
+        for (locale, subject, body) in texts {
+            let locale = Locale::parse("translations", locale)?;
+            if self.translations.iter().any(|t| t.locale == locale) {
+                return Err(Invalid::new(
+                    "translations",
+                    format!("{:?} is given twice", locale.as_str()),
+                ));
+            }
+            self.translations.push(RuleText {
+                locale,
+                subject: parse_subject(subject)?,
+                body: LobbyMessage::parse("body", body)?,
+            });
+        }
+        Ok(self)
+    }
+
+    /// The subject and body a ticket in `locale` reads.
+    pub fn text_in(&self, locale: Locale) -> (&LobbyMessage, &LobbyMessage) {
+        match self.translations.iter().find(|t| t.locale == locale) {
+            Some(text) => (&text.subject, &text.body),
+            None => (&self.subject, &self.body),
+        }
     }
 }
 

@@ -11,6 +11,7 @@ pub mod ids;
 pub mod import;
 pub mod link;
 pub mod lobby;
+pub mod locale;
 pub mod message_rule;
 pub mod money;
 pub mod offer;

@@ -46,6 +46,8 @@ pub struct NewTicket {
     pub external_ref: Option<String>,
     /// Pay what the holder's stored credit covers of the price.
     pub apply_credit: bool,
+    /// The language its emails and pages speak; `None`: its event's.
+    pub locale: Option<super::locale::Locale>,
 }
 
 impl NewTicket {
@@ -65,11 +67,17 @@ impl NewTicket {
             section: optional_label("section", section, 64)?,
             external_ref: None,
             apply_credit: false,
+            locale: None,
         })
     }
 
     pub fn paying_with_credit(mut self, apply_credit: bool) -> Self {
         self.apply_credit = apply_credit;
+        self
+    }
+
+    pub fn speaking(mut self, locale: Option<super::locale::Locale>) -> Self {
+        self.locale = locale;
         self
     }
 
@@ -101,6 +109,8 @@ pub struct Ticket {
     pub admission: Option<Admission>,
     /// The ticket this one replaced (after an exchange or a claimed transfer).
     pub replaces: Option<TicketId>,
+    /// The language its emails and pages speak.
+    pub locale: super::locale::Locale,
 }
 
 impl Ticket {
@@ -143,6 +153,8 @@ pub struct TicketToStore {
     pub external_ref: Option<String>,
     pub seat: Option<String>,
     pub section: Option<String>,
+    /// The language its emails and pages speak.
+    pub locale: super::locale::Locale,
 }
 
 #[cfg(test)]
@@ -166,6 +178,7 @@ mod tests {
             issued_at: at,
             admission: None,
             replaces: None,
+            locale: crate::domain::locale::Locale::En,
         };
         assert!(!ticket.is_admitted());
         assert_eq!(ticket.at_door().admitted_at, None);

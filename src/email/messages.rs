@@ -15,15 +15,15 @@ use serde::Serialize;
 
 use crate::domain::cancellation::CancellationNotice;
 use crate::domain::consent::ONE_CLICK_BODY;
-use crate::domain::event::{in_venue_time, venue_time_text};
+use crate::domain::event::in_venue_time;
 use crate::domain::event::{Event, Performance};
-use crate::domain::money::format_money;
 use crate::domain::offer::Offer;
 use crate::domain::outbox::EmailKind;
 use crate::domain::receipt::Receipt;
 use crate::domain::ticket::Ticket;
 use crate::domain::venue::mailto_uri;
 use crate::email::overrides::{OverrideError, Overrides};
+use crate::i18n::{Arg, Tr};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ComposeError {
@@ -74,8 +74,9 @@ struct Shown<'a> {
 
 impl<'a> Shown<'a> {
     fn from(facts: &TicketFacts<'a>) -> Self {
-        let local = |t: DateTime<Utc>| venue_time_text(t, &facts.event.time_zone);
         let ticket = facts.ticket;
+        let locale = ticket.locale;
+        let local = |t: DateTime<Utc>| locale.date_time(&in_venue_time(t, &facts.event.time_zone));
         Shown {
             holder_name: &ticket.holder_name,
             event_name: &facts.event.name,
@@ -84,7 +85,7 @@ impl<'a> Shown<'a> {
             doors_open_at: local(facts.performance.doors_open_at()),
             seat: ticket.seat.as_deref(),
             section: ticket.section.as_deref(),
-            price: format_money(ticket.price.minor, ticket.price.currency.as_str()),
+            price: locale.money(ticket.price.minor, ticket.price.currency.as_str()),
             link: facts.link,
             apple_wallet_link: facts.apple_wallet_link,
             rotating_seconds: facts
@@ -117,18 +118,24 @@ impl<'a> Shown<'a> {
 #[derive(Template, Serialize)]
 #[template(path = "email/confirmation.txt")]
 struct ConfirmationText<'a> {
+    #[serde(skip)]
+    tr: Tr,
     t: &'a Shown<'a>,
 }
 
 #[derive(Template, Serialize)]
 #[template(path = "email/confirmation.html")]
 struct ConfirmationHtml<'a> {
+    #[serde(skip)]
+    tr: Tr,
     t: &'a Shown<'a>,
 }
 
 #[derive(Template, Serialize)]
 #[template(path = "email/reminder.txt")]
 struct ReminderText<'a> {
+    #[serde(skip)]
+    tr: Tr,
     t: &'a Shown<'a>,
     when: &'a str,
 }
@@ -136,6 +143,8 @@ struct ReminderText<'a> {
 #[derive(Template, Serialize)]
 #[template(path = "email/reminder.html")]
 struct ReminderHtml<'a> {
+    #[serde(skip)]
+    tr: Tr,
     t: &'a Shown<'a>,
     when: &'a str,
 }
@@ -143,6 +152,8 @@ struct ReminderHtml<'a> {
 #[derive(Template, Serialize)]
 #[template(path = "email/transfer_offer.txt")]
 struct OfferText<'a> {
+    #[serde(skip)]
+    tr: Tr,
     t: &'a Shown<'a>,
     from_name: &'a str,
     to_name: &'a str,
@@ -153,6 +164,8 @@ struct OfferText<'a> {
 #[derive(Template, Serialize)]
 #[template(path = "email/transfer_offer.html")]
 struct OfferHtml<'a> {
+    #[serde(skip)]
+    tr: Tr,
     t: &'a Shown<'a>,
     from_name: &'a str,
     to_name: &'a str,
@@ -179,6 +192,8 @@ struct ShownReceipt {
 #[derive(Template, Serialize)]
 #[template(path = "email/exchange_receipt.txt")]
 struct ReceiptText<'a> {
+    #[serde(skip)]
+    tr: Tr,
     t: &'a Shown<'a>,
     r: &'a ShownReceipt,
 }
@@ -186,6 +201,8 @@ struct ReceiptText<'a> {
 #[derive(Template, Serialize)]
 #[template(path = "email/exchange_receipt.html")]
 struct ReceiptHtml<'a> {
+    #[serde(skip)]
+    tr: Tr,
     t: &'a Shown<'a>,
     r: &'a ShownReceipt,
 }
@@ -203,6 +220,8 @@ struct ShownCancellation<'a> {
 #[derive(Template, Serialize)]
 #[template(path = "email/cancellation.txt")]
 struct CancellationText<'a> {
+    #[serde(skip)]
+    tr: Tr,
     t: &'a Shown<'a>,
     c: &'a ShownCancellation<'a>,
 }
@@ -210,6 +229,8 @@ struct CancellationText<'a> {
 #[derive(Template, Serialize)]
 #[template(path = "email/cancellation.html")]
 struct CancellationHtml<'a> {
+    #[serde(skip)]
+    tr: Tr,
     t: &'a Shown<'a>,
     c: &'a ShownCancellation<'a>,
 }
@@ -217,6 +238,8 @@ struct CancellationHtml<'a> {
 #[derive(Template, Serialize)]
 #[template(path = "email/lobby.txt")]
 struct LobbyText<'a> {
+    #[serde(skip)]
+    tr: Tr,
     t: &'a Shown<'a>,
     message: &'a str,
 }
@@ -224,6 +247,8 @@ struct LobbyText<'a> {
 #[derive(Template, Serialize)]
 #[template(path = "email/lobby.html")]
 struct LobbyHtml<'a> {
+    #[serde(skip)]
+    tr: Tr,
     t: &'a Shown<'a>,
     message: &'a str,
 }
@@ -260,6 +285,8 @@ pub struct Suggestion {
 #[derive(Template, Serialize)]
 #[template(path = "email/rule_message.txt")]
 struct RuleMessageText<'a> {
+    #[serde(skip)]
+    tr: Tr,
     t: &'a Shown<'a>,
     m: &'a RuleMessageParts<'a>,
 }
@@ -267,20 +294,22 @@ struct RuleMessageText<'a> {
 #[derive(Template, Serialize)]
 #[template(path = "email/rule_message.html")]
 struct RuleMessageHtml<'a> {
+    #[serde(skip)]
+    tr: Tr,
     t: &'a Shown<'a>,
     m: &'a RuleMessageParts<'a>,
 }
 
 /// "tomorrow", "in 2 hours", "in 25 minutes": how far the show is, as a reminder says it —
 /// from the time actually left when the email is written, so a late email never misleads.
-pub fn lead_time(minutes_left: i64) -> String {
+pub fn lead_time(tr: Tr, minutes_left: i64) -> String {
     let rounded = |n: i64, unit: i64| (n + unit / 2) / unit;
     match minutes_left {
-        m if m < 5 => "starting now".into(),
-        m if m < 90 => format!("in {} minutes", rounded(m, 5) * 5),
-        m if m < 20 * 60 => format!("in {} hours", rounded(m, 60)),
-        m if m < 36 * 60 => "tomorrow".into(),
-        m => format!("in {} days", rounded(m, 1440)),
+        m if m < 5 => tr.t("email-lead-now"),
+        m if m < 90 => tr.t1("email-lead-minutes", "count", rounded(m, 5) * 5),
+        m if m < 20 * 60 => tr.t1("email-lead-hours", "count", rounded(m, 60)),
+        m if m < 36 * 60 => tr.t("email-lead-tomorrow"),
+        m => tr.t1("email-lead-days", "count", rounded(m, 1440)),
     }
 }
 
@@ -368,9 +397,10 @@ impl Composer {
         message_id: &str,
     ) -> Result<Message, ComposeError> {
         let shown = Shown::from(facts);
+        let tr = Tr(facts.ticket.locale);
         let kind = EmailKind::Confirmation;
-        let text = self.part(kind, "txt", &ConfirmationText { t: &shown })?;
-        let html = self.part(kind, "html", &ConfirmationHtml { t: &shown })?;
+        let text = self.part(kind, "txt", &ConfirmationText { tr, t: &shown })?;
+        let html = self.part(kind, "html", &ConfirmationHtml { tr, t: &shown })?;
         let plain = MultiPart::alternative().singlepart(SinglePart::plain(text));
         let body = match qr_png {
             Some(png) => {
@@ -387,13 +417,15 @@ impl Composer {
         let subject = self.subject(
             kind,
             || {
-                format!(
-                    "Your ticket for {} on {}",
-                    facts.event.name,
-                    short_date(facts)
+                tr.t2(
+                    "email-confirmation-subject",
+                    "event",
+                    &facts.event.name,
+                    "date",
+                    short_date(facts),
                 )
             },
-            &ConfirmationText { t: &shown },
+            &ConfirmationText { tr, t: &shown },
         )?;
         Ok(self
             .envelope(&facts.ticket.holder_email, subject, message_id)?
@@ -408,9 +440,14 @@ impl Composer {
         message_id: &str,
     ) -> Result<Message, ComposeError> {
         let shown = Shown::from(facts);
-        let when = lead_time((facts.performance.starts_at() - Utc::now()).num_minutes());
+        let tr = Tr(facts.ticket.locale);
+        let when = lead_time(
+            tr,
+            (facts.performance.starts_at() - Utc::now()).num_minutes(),
+        );
         let kind = EmailKind::Reminder;
         let values = ReminderText {
+            tr,
             t: &shown,
             when: &when,
         };
@@ -419,6 +456,7 @@ impl Composer {
             kind,
             "html",
             &ReminderHtml {
+                tr,
                 t: &shown,
                 when: &when,
             },
@@ -426,7 +464,14 @@ impl Composer {
         let parts = MultiPart::alternative_plain_html(text, html);
         let subject = self.subject(
             kind,
-            || format!("{}: {} {}", facts.event.name, when, short_time(facts)),
+            || {
+                let args: [(&'static str, &dyn Arg); 3] = [
+                    ("event", &facts.event.name),
+                    ("lead", &when),
+                    ("time", &short_time(facts)),
+                ];
+                tr.with("email-reminder-subject", &args)
+            },
             &values,
         )?;
         let envelope = self.envelope(&facts.ticket.holder_email, subject, message_id)?;
@@ -452,8 +497,11 @@ impl Composer {
         message_id: &str,
     ) -> Result<Message, ComposeError> {
         let shown = Shown::from(facts);
-        let expires_at = venue_time_text(offer.expires_at, &facts.event.time_zone);
+        let tr = Tr(facts.ticket.locale);
+        let expires_at = (facts.ticket.locale)
+            .date_time(&in_venue_time(offer.expires_at, &facts.event.time_zone));
         let offer_text = OfferText {
+            tr,
             t: &shown,
             from_name: &offer.from.name,
             to_name: &offer.to.name,
@@ -466,6 +514,7 @@ impl Composer {
             kind,
             "html",
             &OfferHtml {
+                tr,
                 t: &shown,
                 from_name: &offer.from.name,
                 to_name: &offer.to.name,
@@ -478,7 +527,7 @@ impl Composer {
         // else. The names are in the body, beside the event's.
         let subject = self.subject(
             kind,
-            || format!("A ticket for {} is waiting for you", facts.event.name),
+            || tr.t1("email-offer-subject", "event", &facts.event.name),
             &offer_text,
         )?;
         Ok(self
@@ -494,7 +543,8 @@ impl Composer {
         message_id: &str,
     ) -> Result<Message, ComposeError> {
         let shown = Shown::from(facts);
-        let money = |minor| format_money(minor, &receipt.currency);
+        let tr = Tr(facts.ticket.locale);
+        let money = |minor| tr.money(minor, &receipt.currency);
         let r = ShownReceipt {
             price: money(receipt.value.price_minor),
             fee: money(receipt.value.fee_minor),
@@ -504,25 +554,49 @@ impl Composer {
             new_ticket: receipt.new_ticket_id.is_some(),
             no_show: receipt.no_show,
             became: match (&receipt.new_ticket_label, receipt.new_ticket_id) {
-                (Some(label), _) => format!("a ticket for {label}"),
-                (None, Some(_)) => "a ticket for another performance".to_string(),
-                (None, None) => format!("{} of stored credit", money(receipt.credited_minor)),
+                (Some(label), _) => tr.t1("email-receipt-became-ticket", "label", label),
+                (None, Some(_)) => tr.t("email-receipt-became-other"),
+                (None, None) => tr.t1(
+                    "email-receipt-became-credit",
+                    "amount",
+                    money(receipt.credited_minor),
+                ),
             },
         };
         let kind = EmailKind::ExchangeReceipt;
-        let text = self.part(kind, "txt", &ReceiptText { t: &shown, r: &r })?;
-        let html = self.part(kind, "html", &ReceiptHtml { t: &shown, r: &r })?;
+        let text = self.part(
+            kind,
+            "txt",
+            &ReceiptText {
+                tr,
+                t: &shown,
+                r: &r,
+            },
+        )?;
+        let html = self.part(
+            kind,
+            "html",
+            &ReceiptHtml {
+                tr,
+                t: &shown,
+                r: &r,
+            },
+        )?;
         let subject = self.subject(
             kind,
             || {
-                let what = if receipt.no_show {
-                    "Your credit for the unused ticket"
+                let id = if receipt.no_show {
+                    "email-receipt-no-show-subject"
                 } else {
-                    "Your exchange receipt"
+                    "email-receipt-subject"
                 };
-                format!("{what}: {} on {}", facts.event.name, short_date(facts))
+                tr.t2(id, "event", &facts.event.name, "date", short_date(facts))
             },
-            &ReceiptText { t: &shown, r: &r },
+            &ReceiptText {
+                tr,
+                t: &shown,
+                r: &r,
+            },
         )?;
         Ok(self
             .envelope(&facts.ticket.holder_email, subject, message_id)?
@@ -540,6 +614,7 @@ impl Composer {
         message_id: &str,
     ) -> Result<Message, ComposeError> {
         let shown = Shown::from(facts);
+        let tr = Tr(facts.ticket.locale);
         let c = ShownCancellation {
             reason: &notice.reason,
             performance_canceled: notice.performance_canceled,
@@ -547,24 +622,45 @@ impl Composer {
             refunds: notice
                 .refunds
                 .iter()
-                .map(|(currency, minor)| format_money(*minor, currency))
+                .map(|(currency, minor)| tr.money(*minor, currency))
                 .collect(),
         };
         let kind = EmailKind::Cancellation;
-        let text = self.part(kind, "txt", &CancellationText { t: &shown, c: &c })?;
-        let html = self.part(kind, "html", &CancellationHtml { t: &shown, c: &c })?;
+        let text = self.part(
+            kind,
+            "txt",
+            &CancellationText {
+                tr,
+                t: &shown,
+                c: &c,
+            },
+        )?;
+        let html = self.part(
+            kind,
+            "html",
+            &CancellationHtml {
+                tr,
+                t: &shown,
+                c: &c,
+            },
+        )?;
         let built_in = || {
-            if notice.performance_canceled {
-                format!("Canceled: {} on {}", facts.event.name, short_date(facts))
+            let id = if notice.performance_canceled {
+                "email-cancel-subject-performance"
             } else {
-                format!(
-                    "Your ticket for {} on {} is canceled",
-                    facts.event.name,
-                    short_date(facts)
-                )
-            }
+                "email-cancel-subject-ticket"
+            };
+            tr.t2(id, "event", &facts.event.name, "date", short_date(facts))
         };
-        let subject = self.subject(kind, built_in, &CancellationText { t: &shown, c: &c })?;
+        let subject = self.subject(
+            kind,
+            built_in,
+            &CancellationText {
+                tr,
+                t: &shown,
+                c: &c,
+            },
+        )?;
         Ok(self
             .envelope(&facts.ticket.holder_email, subject, message_id)?
             .multipart(MultiPart::alternative_plain_html(text, html))?)
@@ -578,13 +674,34 @@ impl Composer {
         message_id: &str,
     ) -> Result<Message, ComposeError> {
         let shown = Shown::from(facts);
+        let tr = Tr(facts.ticket.locale);
         let kind = EmailKind::Lobby;
-        let text = self.part(kind, "txt", &LobbyText { t: &shown, message })?;
-        let html = self.part(kind, "html", &LobbyHtml { t: &shown, message })?;
+        let text = self.part(
+            kind,
+            "txt",
+            &LobbyText {
+                tr,
+                t: &shown,
+                message,
+            },
+        )?;
+        let html = self.part(
+            kind,
+            "html",
+            &LobbyHtml {
+                tr,
+                t: &shown,
+                message,
+            },
+        )?;
         let subject = self.subject(
             kind,
-            || format!("Welcome to {}", facts.event.name),
-            &LobbyText { t: &shown, message },
+            || tr.t1("email-lobby-subject", "event", &facts.event.name),
+            &LobbyText {
+                tr,
+                t: &shown,
+                message,
+            },
         )?;
         Ok(self
             .envelope(&facts.ticket.holder_email, subject, message_id)?
@@ -602,8 +719,10 @@ impl Composer {
         message_id: &str,
     ) -> Result<Message, ComposeError> {
         let shown = Shown::from(facts);
+        let tr = Tr(facts.ticket.locale);
         let kind = EmailKind::RuleMessage;
         let values = RuleMessageText {
+            tr,
             t: &shown,
             m: parts,
         };
@@ -612,6 +731,7 @@ impl Composer {
             kind,
             "html",
             &RuleMessageHtml {
+                tr,
                 t: &shown,
                 m: parts,
             },
@@ -638,11 +758,11 @@ fn venue_time(facts: &TicketFacts<'_>) -> DateTime<Tz> {
 }
 
 fn short_date(facts: &TicketFacts<'_>) -> String {
-    venue_time(facts).format("%-d %b %Y").to_string()
+    facts.ticket.locale.short_date(&venue_time(facts))
 }
 
 fn short_time(facts: &TicketFacts<'_>) -> String {
-    venue_time(facts).format("at %H:%M").to_string()
+    venue_time(facts).format("%H:%M").to_string()
 }
 
 /// An iCalendar file for the performance (three hours long unless we know better).
@@ -655,7 +775,7 @@ pub fn calendar(facts: &TicketFacts<'_>) -> String {
         ))
         .summary(&facts.event.name)
         .location(&facts.event.venue)
-        .description(&format!("Your ticket: {}", facts.link))
+        .description(&Tr(facts.ticket.locale).t1("email-reminder-calendar", "link", facts.link))
         .starts(starts)
         .ends(starts + Duration::hours(3))
         .done();
@@ -665,14 +785,21 @@ pub fn calendar(facts: &TicketFacts<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::locale::Locale;
 
     #[test]
     fn lead_times_read_naturally() {
-        assert_eq!(lead_time(1440), "tomorrow");
-        assert_eq!(lead_time(1420), "tomorrow");
-        assert_eq!(lead_time(2880), "in 2 days");
-        assert_eq!(lead_time(118), "in 2 hours");
-        assert_eq!(lead_time(44), "in 45 minutes");
-        assert_eq!(lead_time(2), "starting now");
+        let en = Tr(Locale::En);
+        assert_eq!(lead_time(en, 1440), "tomorrow");
+        assert_eq!(lead_time(en, 1420), "tomorrow");
+        assert_eq!(lead_time(en, 2880), "in 2 days");
+        assert_eq!(lead_time(en, 118), "in 2 hours");
+        assert_eq!(lead_time(en, 65), "in 65 minutes");
+        assert_eq!(lead_time(en, 44), "in 45 minutes");
+        assert_eq!(lead_time(en, 2), "starting now");
+        let de = Tr(Locale::De);
+        assert_eq!(lead_time(de, 1440), "morgen");
+        assert_eq!(lead_time(de, 118), "in 2 Stunden");
+        assert_eq!(lead_time(de, 2880), "in 2 Tagen");
     }
 }

@@ -10,6 +10,7 @@ use crate::domain::event::{
 };
 use crate::domain::ids::{EventId, PerformanceId};
 use crate::domain::lobby::LobbyMessage;
+use crate::domain::locale::Locale;
 use crate::domain::policy::{ChangePolicy, PolicyChanges};
 use crate::domain::rotating::Barcode;
 use crate::domain::venue::{HelpPhone, VenueAddress, VenueDetails};
@@ -27,6 +28,8 @@ pub struct EventRules<'a> {
     pub lobby_message: Option<&'a LobbyMessage>,
     pub barcode: Barcode,
     pub venue_details: &'a VenueDetails,
+    /// The language of its tickets, unless one is given on issue.
+    pub locale: Locale,
 }
 
 pub fn create_event(
@@ -42,6 +45,7 @@ pub fn create_event(
         lobby_message,
         barcode,
         venue_details,
+        locale,
     } = rules;
     let reminders = parse_reminder_offsets(reminder_offsets_minutes)?;
     let name = parse_event_name(name)?;
@@ -60,6 +64,7 @@ pub fn create_event(
                 lobby_message: lobby_message.map(LobbyMessage::as_str),
                 barcode,
                 venue_details,
+                locale,
             },
         )
         .map_err(Error::from)
@@ -100,6 +105,8 @@ pub struct EventChanges {
     pub venue_address: Option<Option<VenueAddress>>,
     pub help_phone: Option<Option<HelpPhone>>,
     pub help_email: Option<Option<EmailAddress>>,
+    /// The language of the tickets issued from now on.
+    pub locale: Option<Locale>,
 }
 
 /// Changes an event: one transaction, in which the event's row is changed by one `UPDATE` of
@@ -145,6 +152,7 @@ pub fn update_event(encore: &Encore, id: EventId, changes: &EventChanges) -> Res
             .help_email
             .as_ref()
             .map(|e| e.as_ref().map(EmailAddress::as_str)),
+        locale: changes.locale,
     };
     if update.is_empty() {
         return get_event(encore, id);

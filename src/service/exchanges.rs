@@ -117,6 +117,7 @@ fn exchange_in(
                 issued_at: at,
                 generation: 1,
                 replaces: Some(old.id),
+                locale: old.locale,
             },
         )?;
         let paid = credit::Posting {
@@ -173,10 +174,12 @@ fn exchange_target(
         .into_iter()
         .find(|t| t.performance_id == performance_id)
         .ok_or(Refusal::NotAnExchangeTarget)?;
+    // In the holder's language: the receipt quotes it.
+    let starts_at = crate::domain::event::in_venue_time(target.starts_at, &target.time_zone);
     let label = format!(
         "{}, {}",
         target.event_name,
-        crate::domain::event::venue_time_text(target.starts_at, &target.time_zone)
+        current.ticket.locale.date_time(&starts_at)
     );
     Ok((
         performance_id,

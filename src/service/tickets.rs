@@ -12,6 +12,7 @@ use crate::domain::actor::{Actor, AuthoredChange};
 use crate::domain::credit::CreditReason;
 use crate::domain::event::{Event, Performance, ScanWindow};
 use crate::domain::ids::{PerformanceId, TicketId};
+use crate::domain::locale::Locale;
 use crate::domain::outbox::NewEmail;
 use crate::domain::ticket::{NewTicket, Ticket, TicketToStore};
 use crate::domain::Invalid;
@@ -179,6 +180,13 @@ fn issue_in(
         .collect();
     let pays_with_credit: Vec<bool> = wanted.iter().map(|t| t.apply_credit).collect();
     let asked_for_credit = pays_with_credit.contains(&true);
+    let event_locale = if wanted.iter().any(|t| t.locale.is_none()) {
+        events::find_event(conn, performance.event_id)?
+            .map(|event| event.locale)
+            .unwrap_or_default()
+    } else {
+        Locale::default()
+    };
     let rows: Vec<TicketToStore> = wanted
         .into_iter()
         .map(|t| TicketToStore {
@@ -192,6 +200,7 @@ fn issue_in(
             issued_at,
             generation: 1,
             replaces: None,
+            locale: t.locale.unwrap_or(event_locale),
         })
         .collect();
 

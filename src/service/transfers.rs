@@ -258,6 +258,9 @@ pub fn claim(encore: &Encore, ticket_id: TicketId, generation: i32) -> Result<Ti
                 issued_at: now,
                 generation: old.generation + 1,
                 replaces: Some(old.id),
+                // The friend reads what the sender read; the box office can tell us otherwise
+                // only on issue.
+                locale: old.locale,
             },
         )?;
         if !transfers::resolve(conn, offer.id, OfferStatus::Claimed, now, Some(ticket.id))? {

@@ -26,14 +26,19 @@ on_each_backend!(rules:
     the_operators_templates_replace_the_built_in_ones,
 );
 
-async fn app_with_smtp(backend: Backend) -> (TestApp, SmtpServer) {
+pub(crate) async fn app_with_smtp(backend: Backend) -> (TestApp, SmtpServer) {
     let smtp = SmtpServer::start().await;
     let url = smtp.url();
     let app = TestApp::spawn_with(backend, move |c| c.smtp_url = Some(url)).await;
     (app, smtp)
 }
 
-async fn create_event(app: &TestApp, name: &str, venue: &str, no_show_percent: Option<i64>) -> i64 {
+pub(crate) async fn create_event(
+    app: &TestApp,
+    name: &str,
+    venue: &str,
+    no_show_percent: Option<i64>,
+) -> i64 {
     let response = app
         .post(
             "/api/v1/events",
@@ -49,7 +54,7 @@ async fn create_event(app: &TestApp, name: &str, venue: &str, no_show_percent: O
     body["id"].as_i64().unwrap()
 }
 
-async fn create_performance(
+pub(crate) async fn create_performance(
     app: &TestApp,
     event: i64,
     starts_at: DateTime<Utc>,
@@ -69,7 +74,7 @@ async fn create_performance(
 }
 
 /// Tonight's show: started two hours ago, over five minutes ago.
-async fn show_just_over(app: &TestApp, event: i64) -> i64 {
+pub(crate) async fn show_just_over(app: &TestApp, event: i64) -> i64 {
     let now = Utc::now();
     create_performance(
         app,
@@ -80,7 +85,7 @@ async fn show_just_over(app: &TestApp, event: i64) -> i64 {
     .await
 }
 
-async fn add_rule(app: &TestApp, event: i64, rule: Value) -> Value {
+pub(crate) async fn add_rule(app: &TestApp, event: i64, rule: Value) -> Value {
     let response = app
         .post(
             &format!("/api/v1/events/{event}/message-rules"),
@@ -103,18 +108,18 @@ fn id(ticket: &Value) -> i64 {
     ticket["id"].as_i64().unwrap()
 }
 
-fn token(ticket: &Value) -> &str {
+pub(crate) fn token(ticket: &Value) -> &str {
     ticket["token"].as_str().unwrap()
 }
 
 /// Delivers everything due, however many rounds that takes.
-async fn deliver_all(app: &TestApp) {
+pub(crate) async fn deliver_all(app: &TestApp) {
     let worker = app.worker();
     while worker.deliver_due().await.unwrap() > 0 {}
 }
 
 /// The emails received since `from`, by recipient and subject.
-fn received_after(smtp: &SmtpServer, from: usize) -> Vec<(String, String, Received)> {
+pub(crate) fn received_after(smtp: &SmtpServer, from: usize) -> Vec<(String, String, Received)> {
     smtp.messages()
         .into_iter()
         .skip(from)
@@ -131,7 +136,7 @@ fn received_after(smtp: &SmtpServer, from: usize) -> Vec<(String, String, Receiv
         .collect()
 }
 
-fn text_of(message: &Received) -> String {
+pub(crate) fn text_of(message: &Received) -> String {
     message
         .parsed()
         .body_text(0)
@@ -139,7 +144,7 @@ fn text_of(message: &Received) -> String {
         .to_string()
 }
 
-fn header(message: &Received, name: &str) -> Option<String> {
+pub(crate) fn header(message: &Received, name: &str) -> Option<String> {
     message
         .parsed()
         .header_raw(name)

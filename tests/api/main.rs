@@ -36,6 +36,7 @@ mod event_update;
 mod issuance;
 mod journey;
 mod journey_page;
+mod languages;
 mod lifecycle;
 mod links_hardening;
 mod mail_faults;

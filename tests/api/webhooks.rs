@@ -258,13 +258,21 @@ async fn every_touch_arrives_signed_with_its_facts(backend: Backend) {
         .collect();
     assert!(emails.contains(&json!("confirmation")), "{emails:?}");
 
-    // Each delivery shows in the endpoint's list, delivered with the receiver's status.
-    let deliveries = app
-        .get_json(
+    // Each delivery shows in the endpoint's list, delivered with the receiver's status. The
+    // worker records a delivery once the receiver has answered, so the last may lag a moment.
+    let listed = || async {
+        app.get_json(
             &format!("/api/v1/webhooks/{id}/deliveries?status=delivered&limit=500"),
             &app.admin_key,
         )
-        .await;
+        .await
+    };
+    let mut deliveries = listed().await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while deliveries.as_array().unwrap().len() < got.len() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        deliveries = listed().await;
+    }
     let ids: BTreeSet<&str> = deliveries
         .as_array()
         .unwrap()

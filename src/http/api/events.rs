@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 use super::views::EventView;
 use crate::domain::ids::EventId;
 use crate::domain::lobby::LobbyMessage;
+use crate::domain::locale::Locale;
 use crate::domain::message_rule::parse_no_show_credit_percent;
 use crate::domain::policy::{self, ChangePolicy, PolicyChanges};
 use crate::domain::rotating::Barcode;
@@ -60,6 +61,10 @@ pub struct CreateEvent {
     #[serde(default)]
     #[schema(schema_with = super::schema::help_email)]
     help_email: Option<String>,
+    /// The language of the event's tickets (default `en`), unless one is given on issue.
+    #[serde(default)]
+    #[schema(schema_with = super::schema::locale)]
+    locale: Option<String>,
 }
 
 /// How an event's tickets show their code at the door.
@@ -158,6 +163,12 @@ pub async fn create(
         body.help_phone.as_deref(),
         body.help_email.as_deref(),
     )?;
+    let locale = body
+        .locale
+        .as_deref()
+        .map(|l| Locale::parse("locale", l))
+        .transpose()?
+        .unwrap_or_default();
     let event = run_blocking(move || {
         events::create_event(
             &encore,
@@ -170,6 +181,7 @@ pub async fn create(
                 lobby_message: lobby_message.as_ref(),
                 barcode,
                 venue_details: &venue_details,
+                locale,
             },
         )
     })
@@ -220,6 +232,10 @@ pub struct UpdateEvent {
     #[serde(default, deserialize_with = "given")]
     #[schema(schema_with = super::schema::help_email)]
     help_email: Option<Option<String>>,
+    /// The language of the tickets issued from now on; those issued keep theirs.
+    #[serde(default, deserialize_with = "given")]
+    #[schema(schema_with = super::schema::locale)]
+    locale: Option<String>,
     // Not changeable, and so not in the schema: read only to be refused with the reason
     // (422 naming the field) rather than as an unknown field.
     #[serde(default, deserialize_with = "given")]
@@ -360,6 +376,10 @@ impl UpdateEvent {
             venue_address,
             help_phone,
             help_email,
+            locale: self
+                .locale
+                .map(|l| Locale::parse("locale", &l))
+                .transpose()?,
         })
     }
 }

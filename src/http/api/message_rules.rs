@@ -66,6 +66,24 @@ pub struct RuleInput {
     /// The text, with the same placeholders.
     #[schema(example = "We hope you enjoyed {event_name}.")]
     body: String,
+    /// The message in other languages: a ticket in one of them gets its translation, any other
+    /// the `subject` and `body` above.
+    #[serde(default)]
+    #[schema(max_items = 2)]
+    translations: Vec<RuleTextInput>,
+}
+
+/// A rule's subject and body in one language.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleTextInput {
+    #[schema(schema_with = super::schema::locale)]
+    locale: String,
+    /// One line, placeholders as in `subject`.
+    #[schema(example = "Danke für Ihren Besuch, {holder_name}")]
+    subject: String,
+    #[schema(example = "Wir hoffen, {event_name} hat Ihnen gefallen.")]
+    body: String,
 }
 
 impl RuleInput {
@@ -77,6 +95,11 @@ impl RuleInput {
             self.purpose.into(),
             &self.subject,
             &self.body,
+        )?
+        .with_translations(
+            &(self.translations.iter())
+                .map(|t| (t.locale.as_str(), t.subject.as_str(), t.body.as_str()))
+                .collect::<Vec<_>>(),
         )?)
     }
 }
@@ -92,6 +115,7 @@ pub struct RuleView {
     purpose: Purpose,
     subject: String,
     body: String,
+    translations: Vec<RuleTextInput>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -108,6 +132,13 @@ impl From<MessageRule> for RuleView {
             purpose: rule.purpose.into(),
             subject: rule.subject.as_str().to_string(),
             body: rule.body.as_str().to_string(),
+            translations: (rule.translations.iter())
+                .map(|t| RuleTextInput {
+                    locale: t.locale.as_str().to_string(),
+                    subject: t.subject.as_str().to_string(),
+                    body: t.body.as_str().to_string(),
+                })
+                .collect(),
             created_at: stored.created_at,
             updated_at: stored.updated_at,
         }

@@ -87,6 +87,20 @@ pub fn venue_address() -> Object {
         .build()
 }
 
+/// `domain::locale::Locale`, as a language tag.
+pub fn locale() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::new(Type::String))
+        .description(Some(
+            "The language patrons read: `en` (English) or `de` (German), optionally with a \
+             region (`de-AT`), which changes nothing. The ticket's emails and pages use it: \
+             their words, dates and amounts.",
+        ))
+        .pattern(Some(crate::domain::locale::Locale::PATTERN.to_string()))
+        .examples([serde_json::json!("de")])
+        .build()
+}
+
 /// `domain::venue::HelpPhone`, or `null`.
 pub fn help_phone() -> Object {
     ObjectBuilder::new()

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use super::idempotency::{self, IdempotencyKeyHeader};
 use super::views::{EmailView, TicketView};
 use crate::domain::ids::{EmailId, PerformanceId, TicketId};
+use crate::domain::locale::Locale;
 use crate::domain::ticket::NewTicket;
 use crate::http::auth::StaffKey;
 use crate::http::error::ApiError;
@@ -36,6 +37,10 @@ pub struct TicketRequest {
     /// Pay what the holder's stored credit covers of the price (the rest is due as usual).
     #[serde(default)]
     apply_credit: bool,
+    /// The language of the ticket's emails and pages; left out, its event's.
+    #[serde(default)]
+    #[schema(schema_with = super::schema::locale)]
+    locale: Option<String>,
 }
 
 impl TicketRequest {
@@ -48,7 +53,12 @@ impl TicketRequest {
             self.seat.as_deref(),
             self.section.as_deref(),
         )
-        .map(|t| t.paying_with_credit(self.apply_credit))
+        .and_then(|t| {
+            let locale = (self.locale.as_deref())
+                .map(|l| Locale::parse("locale", l))
+                .transpose()?;
+            Ok(t.paying_with_credit(self.apply_credit).speaking(locale))
+        })
     }
 }
 

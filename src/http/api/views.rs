@@ -44,6 +44,9 @@ pub struct EventView {
     pub help_phone: Option<String>,
     /// The email address patrons may write to for help; `null`: not set.
     pub help_email: Option<String>,
+    /// The language of its tickets unless one is given on issue: `en` or `de`.
+    #[schema(example = "en")]
+    pub locale: &'static str,
 }
 
 /// An event's change policy, as it stands.
@@ -96,6 +99,7 @@ impl From<Event> for EventView {
                 .help_phone
                 .map(|p| p.as_str().to_string()),
             help_email: event.venue_details.help_email.map(|e| e.into_string()),
+            locale: event.locale.as_str(),
         }
     }
 }
@@ -155,6 +159,9 @@ pub struct TicketView {
     pub qr_svg: String,
     /// The ticket this one replaced (after an exchange or a claimed transfer).
     pub replaces_ticket_id: Option<i64>,
+    /// The language of its emails and pages: `en` or `de`.
+    #[schema(example = "en")]
+    pub locale: &'static str,
     /// Stored credit spent on this ticket when it was issued with `apply_credit`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credit_applied_minor: Option<i64>,
@@ -180,6 +187,7 @@ impl TicketView {
             admitted_at,
             admitted_gate,
             replaces_ticket_id: ticket.replaces.map(|id| id.0),
+            locale: ticket.locale.as_str(),
             credit_applied_minor: None,
             token,
         }

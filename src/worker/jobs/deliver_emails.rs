@@ -13,11 +13,10 @@ use std::time::Duration;
 use futures::stream::{self, StreamExt};
 use lettre::Message;
 
-use crate::domain::event::venue_time_text;
+use crate::domain::event::in_venue_time;
 use crate::domain::ids::TransferId;
 use crate::domain::lobby::{LobbyFacts, LobbyMessage};
 use crate::domain::message_rule::{no_show_credit, still_in_audience, Audience, Purpose};
-use crate::domain::money::format_money;
 use crate::domain::outbox::OutboxEmail;
 use crate::domain::outbox::{reminder_carries_calendar, Delivery, EmailKind};
 use crate::domain::recommend::recommend;
@@ -325,8 +324,10 @@ fn compose_rule_message(
     if marketing && context.rules.opted_out.contains(&ticket.holder_email) {
         return Prepared::Skip("the patron opted out of marketing email".into());
     }
+    let locale = ticket.locale;
     let lobby = LobbyFacts::of(ticket, event);
-    let (subject, body) = (rule.subject.render(&lobby), rule.body.render(&lobby));
+    let (subject, body) = rule.text_in(locale);
+    let (subject, body) = (subject.render(&lobby), body.render(&lobby));
     let credit_link = match event.policy.no_show_credit_percent {
         // A free ticket is worth no credit: no offer.
         Some(percent)
@@ -343,12 +344,15 @@ fn compose_rule_message(
     let credit_offer = credit_link.as_deref().and_then(|link| {
         let percent = event.policy.no_show_credit_percent?;
         Some(CreditOffer {
-            amount: format_money(
+            amount: locale.money(
                 no_show_credit(ticket.price.minor, percent),
                 ticket.price.currency.as_str(),
             ),
             link,
-            deadline: venue_time_text(no_show::deadline(facts.performance), &event.time_zone),
+            deadline: locale.date_time(&in_venue_time(
+                no_show::deadline(facts.performance),
+                &event.time_zone,
+            )),
         })
     });
     let unsubscribe_link = if marketing {
@@ -369,7 +373,8 @@ fn compose_rule_message(
                 let show = context.rules.shows.get(&chosen.performance_id)?;
                 Some(Suggestion {
                     event_name: show.event_name.clone(),
-                    starts_at: venue_time_text(show.upcoming.starts_at, &show.time_zone),
+                    starts_at: locale
+                        .date_time(&in_venue_time(show.upcoming.starts_at, &show.time_zone)),
                     venue: show.upcoming.venue.clone(),
                 })
             })

@@ -15,6 +15,7 @@ use crate::domain::cancellation::{CancellationStatus, PerformanceCancellation};
 use crate::domain::event::{venue_time_text, Event};
 use crate::domain::ids::{EventId, PerformanceId};
 use crate::domain::lobby::LobbyMessage;
+use crate::domain::locale::Locale;
 use crate::domain::message_rule::{Anchor, Audience, MessageRule, Moment, Purpose, RuleToStore};
 use crate::domain::money::format_money;
 use crate::domain::policy::{self, ChangePolicy, PolicyChanges};
@@ -81,6 +82,13 @@ fn checked(fields: &Fields, name: &str) -> bool {
     !fields.get(name).is_empty()
 }
 
+/// The languages patrons may read, `chosen` marked.
+fn locale_choices(chosen: &str) -> Vec<(&'static str, &'static str, bool)> {
+    (Locale::ALL.iter())
+        .map(|l| (l.as_str(), l.name(), l.as_str() == chosen))
+        .collect()
+}
+
 /// The event form's values as typed, to show again.
 pub struct EventForm {
     name: String,
@@ -98,6 +106,8 @@ pub struct EventForm {
     venue_address: String,
     help_phone: String,
     help_email: String,
+    /// The patrons' language: each choice's code and name, and whether it is the one chosen.
+    locales: Vec<(&'static str, &'static str, bool)>,
     /// The fields' limits, for the form's `maxlength`.
     max_address: usize,
     max_phone: usize,
@@ -128,6 +138,7 @@ impl EventForm {
             venue_address: String::new(),
             help_phone: String::new(),
             help_email: String::new(),
+            locales: locale_choices(Locale::default().as_str()),
             max_address: MAX_ADDRESS_CHARS,
             max_phone: MAX_PHONE_CHARS,
         }
@@ -167,6 +178,7 @@ impl EventForm {
             .as_ref()
             .map(|e| e.as_str().to_string())
             .unwrap_or_default();
+        form.locales = locale_choices(event.locale.as_str());
         form.reminders = event
             .reminder_offsets_minutes
             .iter()
@@ -193,6 +205,7 @@ impl EventForm {
             venue_address: fields.get("venue_address").into(),
             help_phone: fields.get("help_phone").into(),
             help_email: fields.get("help_email").into(),
+            locales: locale_choices(fields.get("locale")),
             max_address: MAX_ADDRESS_CHARS,
             max_phone: MAX_PHONE_CHARS,
         }
@@ -207,6 +220,15 @@ impl EventForm {
             given("help_phone"),
             given("help_email"),
         )
+    }
+
+    /// The patrons' language, as `POST /api/v1/events` checks it (a form from before the field
+    /// existed sends none: English).
+    fn locale(fields: &Fields) -> Result<Locale, Invalid> {
+        match fields.get("locale") {
+            "" => Ok(Locale::default()),
+            code => Locale::parse("locale", code),
+        }
     }
 
     /// The policy as `POST /api/v1/events` checks it.
@@ -258,6 +280,7 @@ impl EventForm {
             venue_address: Some(details.address),
             help_phone: Some(details.help_phone),
             help_email: Some(details.help_email),
+            locale: Some(EventForm::locale(fields)?),
             name: Some(fields.get("name").into()),
             venue: Some(fields.get("venue").into()),
             lobby_message: Some(EventForm::lobby_message(fields)?),
@@ -349,12 +372,13 @@ pub async fn create(form: ProtectedForm, encore: web::Data<Encore>) -> HttpRespo
             EventForm::policy(fields)?,
             EventForm::lobby_message(fields)?,
             EventForm::venue_details(fields)?,
+            EventForm::locale(fields)?,
         ))
     })();
     let again = EventForm::posted(fields);
     let outcome = match parsed {
         Err(e) => invalid(e),
-        Ok((reminders, policy, lobby, details)) => {
+        Ok((reminders, policy, lobby, details, locale)) => {
             let (name, venue, zone) = (
                 again.name.clone(),
                 again.venue.clone(),
@@ -374,6 +398,7 @@ pub async fn create(form: ProtectedForm, encore: web::Data<Encore>) -> HttpRespo
                         // The console's form does not show the barcode yet: the API sets it.
                         barcode: crate::domain::rotating::Barcode::Static,
                         venue_details: &details,
+                        locale,
                     },
                 )
             })
