@@ -46,7 +46,7 @@ enum Command {
         command: PerformancesCommand,
     },
     /// Issue tickets from a CSV file (columns: holder_name, holder_email, price_minor,
-    /// currency, and optionally seat, section, ref). Safe to run again: nothing is issued twice.
+    /// currency, and optionally seat, section, locale, ref). Safe to run again: nothing is issued twice.
     Import {
         file: PathBuf,
         #[arg(long)]

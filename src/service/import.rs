@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use super::tickets::{self, Issued};
 use super::{Encore, Error, Result};
 use crate::domain::ids::PerformanceId;
+use crate::domain::locale::Locale;
 use crate::domain::ticket::NewTicket;
 
 #[derive(Debug, Deserialize)]
@@ -21,6 +22,8 @@ struct CsvRow {
     currency: Option<String>,
     seat: Option<String>,
     section: Option<String>,
+    /// The ticket's language ("en", "de"); empty or absent: the event's.
+    locale: Option<String>,
     /// The caller's own key for the row; derived from the row's content when absent.
     #[serde(rename = "ref")]
     reference: Option<String>,
@@ -45,6 +48,11 @@ fn parse_row(
         row.section.as_deref(),
     )
     .map_err(|e| e.to_string())?;
+    let locale = match row.locale.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(tag) => Some(Locale::parse("locale", tag).map_err(|e| e.to_string())?),
+    };
+    let ticket = ticket.speaking(locale);
     let reference = match row.reference.as_deref().map(str::trim) {
         Some(r) if !r.is_empty() => format!("csv:{r}"),
         // Identical rows are distinct tickets (two seats for one family): number them.

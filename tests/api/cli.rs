@@ -170,16 +170,17 @@ async fn import_csv_reports_bad_rows_and_is_rerunnable(app: TestApp) {
     let mut csv = tempfile::NamedTempFile::new().unwrap();
     writeln!(
         csv,
-        "holder_name,holder_email,price_minor,currency,seat,section,ref"
+        "holder_name,holder_email,price_minor,currency,seat,section,locale,ref"
     )
     .unwrap();
-    writeln!(csv, "Ada Lovelace,ada@example.org,4500,EUR,A1,Stalls,").unwrap();
-    writeln!(csv, "Bob,not-an-email,4500,EUR,,,").unwrap();
-    writeln!(csv, ",nameless@example.org,4500,EUR,,,").unwrap();
-    writeln!(csv, "Cy,cy@example.org,lots,EUR,,,").unwrap();
-    writeln!(csv, "Dee,dee@example.org,3000,EUR,,,order-7").unwrap();
-    writeln!(csv, "Eve,eve@example.org,3000,EUR,,,").unwrap();
-    writeln!(csv, "Eve,eve@example.org,3000,EUR,,,").unwrap();
+    writeln!(csv, "Ada Lovelace,ada@example.org,4500,EUR,A1,Stalls,de,").unwrap();
+    writeln!(csv, "Bob,not-an-email,4500,EUR,,,,").unwrap();
+    writeln!(csv, ",nameless@example.org,4500,EUR,,,,").unwrap();
+    writeln!(csv, "Cy,cy@example.org,lots,EUR,,,,").unwrap();
+    writeln!(csv, "Dee,dee@example.org,3000,EUR,,,,order-7").unwrap();
+    writeln!(csv, "Eve,eve@example.org,3000,EUR,,,,").unwrap();
+    writeln!(csv, "Eve,eve@example.org,3000,EUR,,,,").unwrap();
+    writeln!(csv, "Fay,fay@example.org,3000,EUR,,,fr,").unwrap();
     csv.flush().unwrap();
     let path = csv.path().to_str().unwrap().to_string();
     let perf = performance.to_string();
@@ -190,12 +191,13 @@ async fn import_csv_reports_bad_rows_and_is_rerunnable(app: TestApp) {
         "rejected rows give exit status 3: {stdout} {stderr}"
     );
     assert!(
-        stdout.contains("7 rows: 4 issued, 0 already issued before, 3 rejected"),
+        stdout.contains("8 rows: 4 issued, 0 already issued before, 4 rejected"),
         "{stdout}"
     );
     assert!(stdout.contains("line 3: holder_email"), "{stdout}");
     assert!(stdout.contains("line 4: holder_name"), "{stdout}");
     assert!(stdout.contains("line 5: price_minor"), "{stdout}");
+    assert!(stdout.contains("line 9: locale"), "{stdout}");
     let count = format!("SELECT COUNT(*) AS n FROM tickets WHERE performance_id = {performance}");
     assert_eq!(
         app.db.count(&count),
@@ -206,7 +208,7 @@ async fn import_csv_reports_bad_rows_and_is_rerunnable(app: TestApp) {
     let (code, stdout, _) = run_cli(&app.db.url, &["import", &path, "--performance", &perf]);
     assert_eq!(code, 3);
     assert!(
-        stdout.contains("7 rows: 0 issued, 4 already issued before, 3 rejected"),
+        stdout.contains("8 rows: 0 issued, 4 already issued before, 4 rejected"),
         "{stdout}"
     );
     assert_eq!(app.db.count(&count), 4);
@@ -219,6 +221,7 @@ async fn import_csv_reports_bad_rows_and_is_rerunnable(app: TestApp) {
     assert_eq!(response.status(), StatusCode::OK);
     let ticket: serde_json::Value = response.json().await.unwrap();
     assert_eq!(ticket["seat"], "A1");
+    assert_eq!(ticket["locale"], "de");
     let scanner = app.key(encore::domain::Role::Scanner);
     let (status, _) = app
         .scan(&scanner, ticket["token"].as_str().unwrap(), "north")

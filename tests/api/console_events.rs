@@ -160,9 +160,10 @@ pub async fn assert_shows_refusal(response: Response, api: &(StatusCode, String,
     );
 }
 
-const EVENT_FORM: [(&str, &str); 10] = [
+const EVENT_FORM: [(&str, &str); 11] = [
     ("name", "Winter Gala"),
     ("venue", "Main Hall"),
+    ("locale", "de"),
     ("time_zone", "Europe/Vienna"),
     ("reminder_offsets_minutes", "60, 1440"),
     ("lobby_message", "Welcome {holder_name}"),
@@ -192,6 +193,7 @@ async fn events_and_performances_are_created_and_changed_through_the_forms(app: 
         r#"<label for="reminder_offsets_minutes">"#,
         r#"<label for="lobby_message">"#,
         r#"<label for="refund_on_cancel">"#,
+        r#"<label for="locale">"#,
     ] {
         assert!(empty.contains(labelled), "{labelled} in {empty}");
     }
@@ -206,6 +208,7 @@ async fn events_and_performances_are_created_and_changed_through_the_forms(app: 
     assert_eq!(event["time_zone"], "Europe/Vienna");
     assert_eq!(event["reminder_offsets_minutes"], json!([1440, 60]));
     assert_eq!(event["lobby_message"], "Welcome {holder_name}");
+    assert_eq!(event["locale"], "de", "the patrons' language chosen");
     let policy = &event["policy"];
     assert_eq!(policy["exchange_allowed"], true);
     assert_eq!(policy["exchange_any_event"], false);
@@ -226,6 +229,7 @@ async fn events_and_performances_are_created_and_changed_through_the_forms(app: 
             &[
                 ("name", "Winter Gala"),
                 ("venue", "The Old Vic"),
+                ("locale", "en"),
                 ("lobby_message", ""),
                 ("transfer_allowed", "on"),
                 ("exchange_fee_minor", "0"),
@@ -243,6 +247,7 @@ async fn events_and_performances_are_created_and_changed_through_the_forms(app: 
         .get_json(&format!("/api/v1/events/{id}"), &app.admin_key)
         .await;
     assert_eq!(event["venue"], "The Old Vic");
+    assert_eq!(event["locale"], "en");
     assert!(event["lobby_message"].is_null(), "{event}");
     assert_eq!(event["policy"]["exchange_allowed"], false);
     assert_eq!(event["policy"]["transfer_allowed"], true);

@@ -218,6 +218,8 @@ async fn a_walk_up_ticket_is_issued_and_shows_its_qr(app: TestApp) {
         r#"<label for="seat">"#,
         r#"<label for="price_minor">"#,
         r#"<label for="apply_credit">"#,
+        r#"<label for="locale">"#,
+        r#"<option value="de">Deutsch</option>"#,
         r#"<label for="csv">"#,
     ] {
         assert!(form.contains(field), "{field}");
@@ -236,6 +238,7 @@ async fn a_walk_up_ticket_is_issued_and_shows_its_qr(app: TestApp) {
             ("price_minor", "4500"),
             ("currency", "EUR"),
             ("apply_credit", "1"),
+            ("locale", "de"),
         ],
     )
     .await;
@@ -257,6 +260,7 @@ async fn a_walk_up_ticket_is_issued_and_shows_its_qr(app: TestApp) {
         .await;
     assert_eq!(api["holder_name"], "Grace Hopper");
     assert_eq!(api["seat"], "B7");
+    assert_eq!(api["locale"], "de", "the language chosen in the form");
     assert_eq!(api["performance_id"], performance);
     assert_eq!(tickets_of(&app, performance), 1);
     assert_eq!(issued_by(&app, id).await, "Ada Lovelace (box office)");

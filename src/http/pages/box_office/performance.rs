@@ -17,6 +17,7 @@ use super::{
 use crate::domain::event::venue_time_text;
 use crate::domain::ids::{PerformanceId, TicketId};
 use crate::domain::import::ImportStatus;
+use crate::domain::locale::Locale;
 use crate::domain::money::format_money;
 use crate::domain::search::{TicketSearch, MAX_PAGE};
 use crate::domain::ticket::NewTicket;
@@ -55,6 +56,8 @@ struct WalkUpForm {
     price_minor: String,
     currency: String,
     apply_credit: bool,
+    /// The ticket's language: empty for the event's, else a language's code.
+    locale: String,
 }
 
 impl WalkUpForm {
@@ -82,6 +85,7 @@ impl WalkUpForm {
             price_minor: fields.get("price_minor").to_string(),
             currency: fields.get("currency").to_string(),
             apply_credit: !fields.get("apply_credit").is_empty(),
+            locale: fields.get("locale").to_string(),
         }
     }
 
@@ -103,7 +107,21 @@ impl WalkUpForm {
             seat,
             None,
         )
-        .map(|t| t.paying_with_credit(self.apply_credit))
+        .and_then(|t| {
+            let locale = match self.locale.as_str() {
+                "" => None,
+                code => Some(Locale::parse("locale", code)?),
+            };
+            Ok(t.paying_with_credit(self.apply_credit).speaking(locale))
+        })
+    }
+
+    /// The language choices: the event's (empty), then each language, the typed one marked.
+    fn locales(&self) -> Vec<(&'static str, &'static str, bool)> {
+        let event_default = ("", "The event's language", self.locale.is_empty());
+        std::iter::once(event_default)
+            .chain((Locale::ALL.iter()).map(|l| (l.as_str(), l.name(), l.as_str() == self.locale)))
+            .collect()
     }
 }
 
