@@ -104,33 +104,34 @@ impl Locale {
     where
         Tz::Offset: std::fmt::Display,
     {
-        let pattern = match self {
-            Locale::En => "%A %-d %B %Y, %H:%M %Z",
-            Locale::De => "%A, %-d. %B %Y, %H:%M %Z",
-        };
-        at.format_localized(pattern, self.chrono()).to_string()
+        self.written(at, "%A %-d %B %Y, %H:%M %Z", "%A, %-d. %B %Y, %H:%M %Z")
     }
 
-    /// A day, short: "18 Dec 2026" or "18. Dez. 2026" (in subjects and lists).
+    /// A day, short: "18 Dec 2026" or "18. Dez 2026" (in subjects and lists).
     pub fn short_date<Tz: TimeZone>(self, at: &DateTime<Tz>) -> String
     where
         Tz::Offset: std::fmt::Display,
     {
-        let pattern = match self {
-            Locale::En => "%-d %b %Y",
-            Locale::De => "%-d. %b %Y",
-        };
-        at.format_localized(pattern, self.chrono()).to_string()
+        self.written(at, "%-d %b %Y", "%-d. %b %Y")
     }
 
-    /// A day and time, short: "Fri 18 Dec, 19:30" or "Fr, 18. Dez, 19:30" (choices in a list).
+    /// A day and time, short: "Fri 18 Dec 2026, 19:30" or "Fr, 18. Dez 2026, 19:30" (choices
+    /// in a list).
     pub fn short_date_time<Tz: TimeZone>(self, at: &DateTime<Tz>) -> String
     where
         Tz::Offset: std::fmt::Display,
     {
+        self.written(at, "%a %-d %b %Y, %H:%M", "%a, %-d. %b %Y, %H:%M")
+    }
+
+    /// `at` by this language's pattern of the two, with its day and month names.
+    fn written<Tz: TimeZone>(self, at: &DateTime<Tz>, english: &str, german: &str) -> String
+    where
+        Tz::Offset: std::fmt::Display,
+    {
         let pattern = match self {
-            Locale::En => "%a %-d %b %Y, %H:%M",
-            Locale::De => "%a, %-d. %b %Y, %H:%M",
+            Locale::En => english,
+            Locale::De => german,
         };
         at.format_localized(pattern, self.chrono()).to_string()
     }
