@@ -340,11 +340,13 @@ impl Composer {
     /// One part of a message: the operator's file for it, or the built-in template.
     fn part<T: Template + Serialize>(
         &self,
-        kind: EmailKind,
+        (kind, tr): (EmailKind, Tr),
         part: &str,
         template: &T,
     ) -> Result<String, ComposeError> {
-        match (self.overrides.as_ref()).and_then(|o| o.render(kind, part, template)) {
+        let operators =
+            (self.overrides.as_ref()).and_then(|o| o.render(kind, tr.0, part, template));
+        match operators {
             Some(rendered) => rendered.map_err(|e| ComposeError::Override(e.to_string())),
             None => Ok(template.render()?),
         }
@@ -354,11 +356,13 @@ impl Composer {
     /// on one line), or the built-in one.
     fn subject(
         &self,
-        kind: EmailKind,
+        (kind, tr): (EmailKind, Tr),
         built_in: impl FnOnce() -> String,
         values: &impl Serialize,
     ) -> Result<String, ComposeError> {
-        match (self.overrides.as_ref()).and_then(|o| o.render(kind, "subject.txt", values)) {
+        let operators =
+            (self.overrides.as_ref()).and_then(|o| o.render(kind, tr.0, "subject.txt", values));
+        match operators {
             Some(rendered) => rendered
                 .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
                 .map_err(|e| ComposeError::Override(e.to_string())),
@@ -399,8 +403,8 @@ impl Composer {
         let shown = Shown::from(facts);
         let tr = Tr(facts.ticket.locale);
         let kind = EmailKind::Confirmation;
-        let text = self.part(kind, "txt", &ConfirmationText { tr, t: &shown })?;
-        let html = self.part(kind, "html", &ConfirmationHtml { tr, t: &shown })?;
+        let text = self.part((kind, tr), "txt", &ConfirmationText { tr, t: &shown })?;
+        let html = self.part((kind, tr), "html", &ConfirmationHtml { tr, t: &shown })?;
         let plain = MultiPart::alternative().singlepart(SinglePart::plain(text));
         let body = match qr_png {
             Some(png) => {
@@ -415,7 +419,7 @@ impl Composer {
             None => plain.singlepart(SinglePart::html(html)),
         };
         let subject = self.subject(
-            kind,
+            (kind, tr),
             || {
                 tr.t2(
                     "email-confirmation-subject",
@@ -451,9 +455,9 @@ impl Composer {
             t: &shown,
             when: &when,
         };
-        let text = self.part(kind, "txt", &values)?;
+        let text = self.part((kind, tr), "txt", &values)?;
         let html = self.part(
-            kind,
+            (kind, tr),
             "html",
             &ReminderHtml {
                 tr,
@@ -463,7 +467,7 @@ impl Composer {
         )?;
         let parts = MultiPart::alternative_plain_html(text, html);
         let subject = self.subject(
-            kind,
+            (kind, tr),
             || {
                 let args: [(&'static str, &dyn Arg); 3] = [
                     ("event", &facts.event.name),
@@ -509,9 +513,9 @@ impl Composer {
             expires_at: &expires_at,
         };
         let kind = EmailKind::TransferOffer;
-        let text = self.part(kind, "txt", &offer_text)?;
+        let text = self.part((kind, tr), "txt", &offer_text)?;
         let html = self.part(
-            kind,
+            (kind, tr),
             "html",
             &OfferHtml {
                 tr,
@@ -526,7 +530,7 @@ impl Composer {
         // ticket was offered to them, and a subject is what a recipient reads before anything
         // else. The names are in the body, beside the event's.
         let subject = self.subject(
-            kind,
+            (kind, tr),
             || tr.t1("email-offer-subject", "event", &facts.event.name),
             &offer_text,
         )?;
@@ -565,7 +569,7 @@ impl Composer {
         };
         let kind = EmailKind::ExchangeReceipt;
         let text = self.part(
-            kind,
+            (kind, tr),
             "txt",
             &ReceiptText {
                 tr,
@@ -574,7 +578,7 @@ impl Composer {
             },
         )?;
         let html = self.part(
-            kind,
+            (kind, tr),
             "html",
             &ReceiptHtml {
                 tr,
@@ -583,7 +587,7 @@ impl Composer {
             },
         )?;
         let subject = self.subject(
-            kind,
+            (kind, tr),
             || {
                 let id = if receipt.no_show {
                     "email-receipt-no-show-subject"
@@ -627,7 +631,7 @@ impl Composer {
         };
         let kind = EmailKind::Cancellation;
         let text = self.part(
-            kind,
+            (kind, tr),
             "txt",
             &CancellationText {
                 tr,
@@ -636,7 +640,7 @@ impl Composer {
             },
         )?;
         let html = self.part(
-            kind,
+            (kind, tr),
             "html",
             &CancellationHtml {
                 tr,
@@ -653,7 +657,7 @@ impl Composer {
             tr.t2(id, "event", &facts.event.name, "date", short_date(facts))
         };
         let subject = self.subject(
-            kind,
+            (kind, tr),
             built_in,
             &CancellationText {
                 tr,
@@ -677,7 +681,7 @@ impl Composer {
         let tr = Tr(facts.ticket.locale);
         let kind = EmailKind::Lobby;
         let text = self.part(
-            kind,
+            (kind, tr),
             "txt",
             &LobbyText {
                 tr,
@@ -686,7 +690,7 @@ impl Composer {
             },
         )?;
         let html = self.part(
-            kind,
+            (kind, tr),
             "html",
             &LobbyHtml {
                 tr,
@@ -695,7 +699,7 @@ impl Composer {
             },
         )?;
         let subject = self.subject(
-            kind,
+            (kind, tr),
             || tr.t1("email-lobby-subject", "event", &facts.event.name),
             &LobbyText {
                 tr,
@@ -726,9 +730,9 @@ impl Composer {
             t: &shown,
             m: parts,
         };
-        let text = self.part(kind, "txt", &values)?;
+        let text = self.part((kind, tr), "txt", &values)?;
         let html = self.part(
-            kind,
+            (kind, tr),
             "html",
             &RuleMessageHtml {
                 tr,
@@ -736,7 +740,7 @@ impl Composer {
                 m: parts,
             },
         )?;
-        let subject = self.subject(kind, || parts.subject.to_string(), &values)?;
+        let subject = self.subject((kind, tr), || parts.subject.to_string(), &values)?;
         let mut envelope = self.envelope(&facts.ticket.holder_email, subject, message_id)?;
         if let Some(link) = parts.unsubscribe_link {
             envelope = envelope

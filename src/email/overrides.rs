@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use minijinja::Environment;
 use serde::Serialize;
 
+use crate::domain::locale::Locale;
 use crate::domain::outbox::EmailKind;
 
 /// The parts of a message a file may replace: `{kind}.subject.txt`, `{kind}.txt`, `{kind}.html`.
@@ -146,24 +147,33 @@ impl Overrides {
         Ok(Overrides { env })
     }
 
-    /// The operator's version of `kind`'s `part`, rendered with `values`; `None` when there is
-    /// none (the built-in template is used).
+    /// The operator's version of `kind`'s `part` in `locale` (`{kind}.{locale}.{part}`, else
+    /// `{kind}.{part}` for every language), rendered with `values`; `None` when there is none
+    /// (the built-in template is used).
     pub fn render(
         &self,
         kind: EmailKind,
+        locale: Locale,
         part: &str,
         values: &impl Serialize,
     ) -> Option<Result<String, minijinja::Error>> {
-        let template = self.env.get_template(&format!("{kind}.{part}")).ok()?;
+        let template = (self.env)
+            .get_template(&format!("{kind}.{}.{part}", locale.as_str()))
+            .or_else(|_| self.env.get_template(&format!("{kind}.{part}")))
+            .ok()?;
         Some(template.render(values))
     }
 }
 
+/// The message kind a file replaces a part of: `{kind}.{part}`, or `{kind}.{locale}.{part}`
+/// for one language.
 fn kind_of(file_name: &str) -> Option<EmailKind> {
     EmailKind::ALL.into_iter().find(|kind| {
-        PARTS
-            .iter()
-            .any(|part| file_name == format!("{kind}.{part}"))
+        PARTS.iter().any(|part| {
+            file_name == format!("{kind}.{part}")
+                || (Locale::ALL.iter())
+                    .any(|l| file_name == format!("{kind}.{}.{part}", l.as_str()))
+        })
     })
 }
 
@@ -223,13 +233,35 @@ mod tests {
         let overrides = Overrides::load(dir.path()).unwrap();
         let values = serde_json::json!({"t": {"event_name": "Hamlet"}, "when": "tomorrow"});
         let subject = overrides
-            .render(EmailKind::Reminder, "subject.txt", &values)
+            .render(EmailKind::Reminder, Locale::En, "subject.txt", &values)
             .unwrap()
             .unwrap();
         assert_eq!(subject, "Hamlet is tomorrow");
         assert!(overrides
-            .render(EmailKind::Reminder, "txt", &values)
+            .render(EmailKind::Reminder, Locale::En, "txt", &values)
             .is_none());
+    }
+
+    #[test]
+    fn a_languages_own_file_wins_for_that_language_only() {
+        let dir = dir_with(&[
+            ("lobby.txt", "Welcome, {{ t.holder_name }}"),
+            ("lobby.de.txt", "Willkommen, {{ t.holder_name }}"),
+        ]);
+        let overrides = Overrides::load(dir.path()).unwrap();
+        let values = serde_json::json!({"t": {"holder_name": "Ada"}});
+        let said = |locale| {
+            (overrides.render(EmailKind::Lobby, locale, "txt", &values))
+                .unwrap()
+                .unwrap()
+        };
+        assert_eq!(said(Locale::De), "Willkommen, Ada");
+        assert_eq!(said(Locale::En), "Welcome, Ada");
+        let dir = dir_with(&[("lobby.fr.txt", "Bienvenue")]);
+        assert!(
+            Overrides::load(dir.path()).is_err(),
+            "a language we do not speak"
+        );
     }
 
     #[test]
