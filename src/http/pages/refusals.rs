@@ -138,3 +138,58 @@ fn closed_how(how: &str) -> &'static str {
         _ => "other",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::locale::Locale;
+
+    /// Each refusal has its own sentence in each language, with its values in it: no blank,
+    /// no English where German is asked for.
+    #[test]
+    fn refusals_are_said_in_the_tickets_language() {
+        let (en, de) = (Tr(Locale::En), Tr(Locale::De));
+        let said = |tr, refusal: Refusal| refusal_text(tr, &refusal, "Europe/Berlin", "EUR");
+        assert_eq!(
+            said(de, Refusal::NotValid(TicketStatus::Exchanged)),
+            "Diese Karte wurde bereits umgetauscht und kann nicht mehr geändert werden."
+        );
+        assert_eq!(
+            said(en, Refusal::NotValid(TicketStatus::Canceled)),
+            "This ticket is canceled and can no longer be changed."
+        );
+        assert_eq!(
+            said(de, Refusal::InsufficientCredit { needed: 1550 }),
+            "Die neue Karte kostet 15,50 EUR mehr als der Wert Ihrer Karte und Ihr Guthaben zusammen."
+        );
+        let cutoff = Refusal::PastCutoff {
+            closed_at: "2026-12-18T16:30:00Z".parse().unwrap(),
+            minutes: 120,
+        };
+        assert_eq!(
+            said(de, cutoff),
+            "Änderungen waren bis Freitag, 18. Dezember 2026, 17:30 CET möglich, 120 Minuten vor Vorstellungsbeginn."
+        );
+        // The service says how an offer closed in English words; each has its German sentence.
+        for (how, german) in [
+            ("already claimed", "bereits angenommen"),
+            ("canceled by the sender", "vom Absender zurückgenommen"),
+            ("not claimed in time and has expired", "abgelaufen"),
+            ("already resolved", "bereits erledigt"),
+        ] {
+            let text = said(de, Refusal::OfferClosed(how));
+            assert!(text.contains(german), "{how}: {text}");
+            assert_eq!(
+                said(en, Refusal::OfferClosed(how)),
+                format!("This offer was {how}.")
+            );
+        }
+        let wait = Reason::TooManyOffers { minutes: 1 };
+        assert!(wait
+            .text(de, "UTC", "EUR")
+            .contains("in einer Minute erneut"));
+        assert!(wait
+            .text(en, "UTC", "EUR")
+            .ends_with("try again in 1 minute."));
+    }
+}
