@@ -12,6 +12,7 @@ use super::{Encore, Error, Result};
 use crate::db::{cancellations, credit, tickets, transfers as offers};
 use crate::domain::cancellation::TicketCancellation;
 use crate::domain::ids::{PerformanceId, TicketId};
+use crate::domain::locale::Locale;
 use crate::domain::offer::OfferStatus;
 use crate::domain::policy::{Change, ExchangeValue, Refusal};
 use crate::domain::rotating::RotatingBarcode;
@@ -24,6 +25,8 @@ use crate::tokens::render_svg;
 /// Everything the ticket page shows.
 pub struct TicketPage {
     pub ticket_id: TicketId,
+    /// The ticket's language, which the page speaks.
+    pub locale: Locale,
     pub event_name: String,
     pub venue: String,
     /// The venue's time zone, in which the page shows every time.
@@ -192,6 +195,7 @@ pub fn ticket_page(encore: &Encore, ticket_id: TicketId, generation: i32) -> Res
         };
         Ok(TicketPage {
             ticket_id: ticket.id,
+            locale: ticket.locale,
             event_name: event.name.clone(),
             venue: event.venue.clone(),
             time_zone: event.time_zone.clone(),
@@ -246,6 +250,26 @@ pub fn calendar_file(
     }))
 }
 
+/// How a ticket's pages write: its language, the venue's time zone, the ticket's currency.
+pub struct Voice {
+    pub locale: Locale,
+    pub time_zone: String,
+    pub currency: String,
+}
+
+/// The voice of a ticket's pages, for a page that shows nothing else of it (a link out of
+/// date, a refusal): whatever the ticket's state or generation.
+pub fn voice_of(encore: &Encore, ticket_id: TicketId) -> Result<Voice> {
+    let current = encore
+        .db
+        .read(|conn| TicketInContext::load(conn, ticket_id))?;
+    Ok(Voice {
+        locale: current.ticket.locale,
+        time_zone: current.event.time_zone,
+        currency: current.ticket.price.currency.as_str().to_string(),
+    })
+}
+
 /// The ticket in its context, if a link to it at `generation` still leads to it.
 fn current_at(
     conn: &mut crate::db::Conn<'_>,
@@ -261,6 +285,8 @@ fn current_at(
 
 /// Everything a friend's claim page shows.
 pub struct ClaimPage {
+    /// The offered ticket's language, which the page speaks.
+    pub locale: Locale,
     pub event_name: String,
     pub venue: String,
     /// The venue's time zone, in which the page shows every time.
@@ -317,6 +343,7 @@ pub fn claim_page(encore: &Encore, ticket_id: TicketId, generation: i32) -> Resu
             OfferStatus::Offered | OfferStatus::Expired => OfferState::Expired,
         };
         Ok(ClaimPage {
+            locale: ticket.locale,
             event_name: event.name,
             venue: event.venue,
             time_zone: event.time_zone,

@@ -2,6 +2,8 @@
 // TOTP key that the page carries for its holder, so it keeps changing with no network once the
 // page is open. The value shown is on #qr's data-value (and in #rotating-value for a scanner
 // that types codes), the QR is drawn with the vendored qrcode-generator (/assets/qrcode.js).
+// The countdown's words come from the page, in the ticket's language (#rotating-countdown's
+// data-words, with {s} for the seconds).
 'use strict';
 
 (() => {
@@ -31,7 +33,7 @@
     }
     if (countdown) {
       const left = Math.ceil(period - (now % period));
-      countdown.textContent = 'Changes in ' + left + ' s';
+      countdown.textContent = countdown.dataset.words.replace('{s}', String(left));
     }
   }
 

@@ -37,6 +37,7 @@ mod issuance;
 mod journey;
 mod journey_page;
 mod languages;
+mod languages_pages;
 mod lifecycle;
 mod links_hardening;
 mod mail_faults;

@@ -7,12 +7,14 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
-use super::{html, problem, Purpose, SignedLink};
-use crate::domain::event::venue_time_text;
-use crate::domain::money::format_money;
+use super::refusals::{attempt, Refused};
+use super::{html, problem, superseded_link, voice_of, Purpose, SignedLink};
+use crate::domain::event::in_venue_time;
+use crate::domain::ids::TicketId;
 use crate::http::error::ApiError;
 use crate::http::run_blocking;
-use crate::service::{consent, no_show, Encore};
+use crate::i18n::Tr;
+use crate::service::{consent, no_show, patron_pages, Encore};
 use crate::tokens::LinkPurpose;
 
 pub struct NoShowCredit;
@@ -35,6 +37,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[derive(Template)]
 #[template(path = "pages/no_show.html")]
 struct NoShowPage<'a> {
+    tr: Tr,
     token: &'a str,
     holder_name: String,
     event_name: String,
@@ -46,21 +49,33 @@ struct NoShowPage<'a> {
 #[derive(Template)]
 #[template(path = "pages/no_show_done.html")]
 struct NoShowDone {
+    tr: Tr,
     credited: String,
     balance: String,
 }
 
-/// The refusal of a no-show credit (already given, not offered, too early, too late), as a page.
-fn refused(e: ApiError) -> Result<HttpResponse, ApiError> {
-    match e.status {
-        StatusCode::CONFLICT => Ok(problem(
-            StatusCode::CONFLICT,
-            "No credit for this ticket",
-            &e.message,
-        )),
-        StatusCode::GONE => Ok(super::superseded_link()),
-        _ => Err(e),
+/// The refusal of a no-show credit (already given, not offered, too early, too late), as a
+/// page in the ticket's language.
+async fn refused(
+    encore: &web::Data<Encore>,
+    ticket_id: TicketId,
+    refusal: Refused,
+) -> Result<HttpResponse, ApiError> {
+    let Refused { api, reason } = refusal;
+    if ![StatusCode::CONFLICT, StatusCode::GONE].contains(&api.status) {
+        return Err(api);
     }
+    let voice = voice_of(encore, ticket_id).await?;
+    let tr = Tr(voice.locale);
+    if api.status == StatusCode::GONE {
+        return Ok(superseded_link(tr));
+    }
+    Ok(problem(
+        tr,
+        StatusCode::CONFLICT,
+        &tr.t("page-no-show-refused"),
+        &reason.text(tr, &voice.time_zone, &voice.currency),
+    ))
 }
 
 /// `GET /no-show/{token}`: what the unused ticket can become, and a button to do it.
@@ -69,18 +84,24 @@ async fn no_show_page(
     link: SignedLink<NoShowCredit>,
 ) -> Result<HttpResponse, ApiError> {
     let ticket_id = link.claims.ticket_id;
-    let offer = match run_blocking(move || no_show::offer(&encore, ticket_id)).await {
+    let reading = encore.clone();
+    let offer = attempt(move || {
+        let voice = patron_pages::voice_of(&reading, ticket_id)?;
+        Ok((no_show::offer(&reading, ticket_id)?, voice.locale))
+    });
+    let (offer, locale) = match offer.await {
         Ok(offer) => offer,
-        Err(e) => return refused(e),
+        Err(e) => return refused(&encore, ticket_id, e).await,
     };
-    let tz = offer.time_zone.as_str();
+    let when = |at| locale.date_time(&in_venue_time(at, &offer.time_zone));
     Ok(html(
         StatusCode::OK,
         &NoShowPage {
+            tr: Tr(locale),
             token: &link.token,
-            starts_at: venue_time_text(offer.starts_at, tz),
-            deadline: venue_time_text(offer.deadline, tz),
-            amount: format_money(offer.credit_minor, &offer.currency),
+            starts_at: when(offer.starts_at),
+            deadline: when(offer.deadline),
+            amount: locale.money(offer.credit_minor, &offer.currency),
             holder_name: offer.holder_name,
             event_name: offer.event_name,
         },
@@ -93,23 +114,29 @@ async fn take_credit(
     link: SignedLink<NoShowCredit>,
 ) -> Result<HttpResponse, ApiError> {
     let claims = link.claims;
-    let receipt =
-        run_blocking(move || no_show::redeem(&encore, claims.ticket_id, claims.generation)).await;
-    match receipt {
-        Ok(receipt) => Ok(html(
+    let acting = encore.clone();
+    let receipt = attempt(move || {
+        let voice = patron_pages::voice_of(&acting, claims.ticket_id)?;
+        let receipt = no_show::redeem(&acting, claims.ticket_id, claims.generation)?;
+        Ok((receipt, voice.locale))
+    });
+    match receipt.await {
+        Ok((receipt, locale)) => Ok(html(
             StatusCode::OK,
             &NoShowDone {
-                credited: format_money(receipt.credited_minor, &receipt.currency),
-                balance: format_money(receipt.balance_minor, &receipt.currency),
+                tr: Tr(locale),
+                credited: locale.money(receipt.credited_minor, &receipt.currency),
+                balance: locale.money(receipt.balance_minor, &receipt.currency),
             },
         )),
-        Err(e) => refused(e),
+        Err(e) => refused(&encore, claims.ticket_id, e).await,
     }
 }
 
 #[derive(Template)]
 #[template(path = "pages/unsubscribe.html")]
 struct UnsubscribePage<'a> {
+    tr: Tr,
     token: &'a str,
     email: String,
     opted_out: bool,
@@ -121,10 +148,15 @@ async fn unsubscribe_page(
     link: SignedLink<Unsubscribe>,
 ) -> Result<HttpResponse, ApiError> {
     let ticket_id = link.claims.ticket_id;
-    let now = run_blocking(move || consent::of_ticket_holder(&encore, ticket_id)).await?;
+    let (now, voice) = run_blocking(move || {
+        let voice = patron_pages::voice_of(&encore, ticket_id)?;
+        Ok((consent::of_ticket_holder(&encore, ticket_id)?, voice))
+    })
+    .await?;
     Ok(html(
         StatusCode::OK,
         &UnsubscribePage {
+            tr: Tr(voice.locale),
             token: &link.token,
             email: now.holder_email,
             opted_out: now.opted_out,
@@ -139,10 +171,15 @@ async fn unsubscribe(
     link: SignedLink<Unsubscribe>,
 ) -> Result<HttpResponse, ApiError> {
     let ticket_id = link.claims.ticket_id;
-    let now = run_blocking(move || consent::set(&encore, ticket_id, true)).await?;
+    let (now, voice) = run_blocking(move || {
+        let voice = patron_pages::voice_of(&encore, ticket_id)?;
+        Ok((consent::set(&encore, ticket_id, true)?, voice))
+    })
+    .await?;
     Ok(html(
         StatusCode::OK,
         &UnsubscribePage {
+            tr: Tr(voice.locale),
             token: &link.token,
             email: now.holder_email,
             opted_out: now.opted_out,

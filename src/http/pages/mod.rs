@@ -16,6 +16,7 @@ mod after_show;
 mod box_office;
 mod door;
 mod journey;
+mod refusals;
 mod ticket;
 
 use std::future::{ready, Ready};
@@ -26,6 +27,11 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use askama::Template;
 
+use crate::domain::ids::TicketId;
+use crate::http::error::ApiError;
+use crate::http::run_blocking;
+use crate::i18n::Tr;
+use crate::service::patron_pages::{self, Voice};
 use crate::service::Encore;
 use crate::tokens::{LinkClaims, LinkPurpose};
 
@@ -123,51 +129,82 @@ fn see_other(location: String) -> HttpResponse {
 #[derive(Template)]
 #[template(path = "pages/problem.html")]
 struct Problem<'a> {
+    tr: Tr,
     title: &'a str,
     message: &'a str,
 }
 
-fn problem(status: StatusCode, title: &str, message: &str) -> HttpResponse {
-    html(status, &Problem { title, message })
+/// A page that says what went wrong, in `tr`'s language: the ticket's when one is known.
+fn problem(tr: Tr, status: StatusCode, title: &str, message: &str) -> HttpResponse {
+    html(status, &Problem { tr, title, message })
 }
 
 #[derive(Template)]
 #[template(path = "pages/home.html")]
-struct Home;
-
-/// `GET /`: what this address is, for whoever types it in: patrons to their email's link,
-/// staff to the console and the door.
-async fn home() -> HttpResponse {
-    html(StatusCode::OK, &Home)
+struct Home {
+    tr: Tr,
 }
 
-/// A page that does not exist, for a browser: where to go instead.
+/// `GET /`: what this address is, for whoever types it in: patrons to their email's link,
+/// staff to the console and the door. In English: no ticket says otherwise.
+async fn home() -> HttpResponse {
+    html(StatusCode::OK, &Home { tr: Tr::default() })
+}
+
+/// A page that does not exist, for a browser: where to go instead (in English, knowing no
+/// ticket).
 pub(crate) fn not_found() -> HttpResponse {
+    let tr = Tr::default();
     problem(
+        tr,
         StatusCode::NOT_FOUND,
-        "There is no page here",
-        "If you are looking for your ticket, open the link in your ticket email: it leads to your own ticket page. Box-office staff start at /box-office/, the door at /scan.",
+        &tr.t("page-not-found-title"),
+        &tr.t("page-not-found"),
     )
 }
 
 /// Any link we cannot trust: tampered, expired, or made for another purpose. The page does
-/// not say which, so a forger learns nothing.
+/// not say which, so a forger learns nothing; nor can it know the ticket's language.
 fn bad_link() -> HttpResponse {
+    let tr = Tr::default();
     problem(
+        tr,
         StatusCode::NOT_FOUND,
-        "This link does not work",
-        "It may have expired, or been copied incompletely. The newest email about your ticket has a working link; the box office can send it again.",
+        &tr.t("page-bad-link-title"),
+        &tr.t("page-bad-link"),
     )
 }
 
-/// A link made for an earlier generation of its ticket: it says so, and shows nothing of the
-/// ticket.
-fn superseded_link() -> HttpResponse {
+/// A link made for an earlier generation of its ticket: it says so, in the ticket's language,
+/// and shows nothing of the ticket.
+fn superseded_link(tr: Tr) -> HttpResponse {
     problem(
+        tr,
         StatusCode::GONE,
-        "This link is out of date",
-        "The ticket has changed since this link was sent, so it no longer leads to it. The newest email about your ticket has a link that works; the box office can send it again.",
+        &tr.t("page-superseded-title"),
+        &tr.t("page-superseded"),
     )
+}
+
+/// The out-of-date page for a link whose ticket moved on (`link_superseded`), in the ticket's
+/// language; any other error as it is.
+async fn superseded_or(
+    encore: &web::Data<Encore>,
+    ticket_id: TicketId,
+    e: ApiError,
+) -> Result<HttpResponse, ApiError> {
+    if e.code != "link_superseded" {
+        return Err(e);
+    }
+    let voice = voice_of(encore, ticket_id).await?;
+    Ok(superseded_link(Tr(voice.locale)))
+}
+
+/// How the pages of a ticket write (its language, the venue's time zone, its currency), for a
+/// page that shows nothing else of it.
+async fn voice_of(encore: &web::Data<Encore>, ticket_id: TicketId) -> Result<Voice, ApiError> {
+    let encore = encore.clone();
+    run_blocking(move || patron_pages::voice_of(&encore, ticket_id)).await
 }
 
 /// A link in the path (`{token}`) that verified for `P`: the token, kept to build the page's

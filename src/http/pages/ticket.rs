@@ -5,16 +5,21 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use serde::Deserialize;
 
+use super::refusals::{attempt, refusal_text, Reason, Refused};
 use super::{html, private, see_other, Claim, SignedLink, View};
-use crate::domain::event::{in_venue_time, venue_clock_text, venue_time_text};
+use crate::domain::event::{in_venue_time, venue_clock_text};
 use crate::domain::ids::{PerformanceId, TicketId};
-use crate::domain::money::format_money;
+use crate::domain::locale::Locale;
+use crate::domain::policy::Refusal;
 use crate::domain::venue::{mailto_uri, VenueDetails};
 use crate::domain::TicketStatus;
 use crate::http::error::ApiError;
 use crate::http::run_blocking;
+use crate::i18n::Tr;
 use crate::service::exchanges::{self, ExchangeInto};
 use crate::service::patron_pages::{self, OfferState, RotatingOnPage, TicketPage};
 use crate::service::{consent, journey, tickets, transfers, Encore};
@@ -90,8 +95,12 @@ fn venue_shown(details: &VenueDetails) -> (Option<AddressShown>, Option<HelpShow
     (address, help)
 }
 
-/// Everything the ticket page shows, formatted.
+/// Everything the ticket page shows, formatted in the ticket's language.
 struct Shown {
+    tr: Tr,
+    /// The venue's time zone and the ticket's currency, for a refusal said on the page.
+    time_zone: String,
+    currency: String,
     event_name: String,
     venue: String,
     starts_at: String,
@@ -127,9 +136,24 @@ struct Shown {
     saved_at: String,
 }
 
+/// A moment at the venue, written in full in the page's language.
+fn at_venue(locale: Locale, at: DateTime<Utc>, time_zone: &str) -> String {
+    locale.date_time(&in_venue_time(at, time_zone))
+}
+
+/// "7 December" or "7. Dezember": the day a copy of the page was saved (its time says the rest).
+fn day_and_month(locale: Locale, at: &DateTime<Tz>) -> String {
+    let (pattern, language) = match locale {
+        Locale::En => ("%-d %B", chrono::Locale::en_GB),
+        Locale::De => ("%-d. %B", chrono::Locale::de_DE),
+    };
+    at.format_localized(pattern, language).to_string()
+}
+
 #[derive(Template)]
 #[template(path = "pages/ticket.html")]
 struct TicketTemplate<'a> {
+    tr: Tr,
     token: &'a str,
     /// Whether the operator can sign Apple Wallet passes (else the button is hidden).
     apple_wallet: bool,
@@ -153,38 +177,38 @@ pub struct Friend {
     email: String,
 }
 
-/// What the page shows, formatted in the venue's time zone.
+/// What the page shows, in the ticket's language and the venue's time zone.
 fn shown(page: TicketPage) -> Shown {
+    let tr = Tr(page.locale);
+    let locale = page.locale;
     let tz = page.time_zone.as_str();
-    let money = |minor| format_money(minor, &page.currency);
+    let money = |minor| locale.money(minor, &page.currency);
+    let when = |at| at_venue(locale, at, tz);
     let (status_text, status_class) = match (page.status, &page.offer, &page.claimed_by) {
         (TicketStatus::Valid, _, _) if page.admitted => match &page.admission {
             Some(admission) => (
-                format!(
-                    "Admitted at {}, {} gate. Enjoy the show!",
+                tr.t2(
+                    "page-status-admitted-at",
+                    "time",
                     venue_clock_text(admission.at, tz),
-                    admission.gate
+                    "gate",
+                    &admission.gate,
                 ),
                 "valid",
             ),
-            None => ("Admitted. Enjoy the show!".to_string(), "valid"),
+            None => (tr.t("page-status-admitted"), "valid"),
         },
-        (TicketStatus::Valid, _, _) => ("Valid".to_string(), "valid"),
-        (TicketStatus::Transferred, Some(o), _) => (
-            format!("Offered to {}: this QR code no longer admits", o.to_name),
-            "offered",
-        ),
+        (TicketStatus::Valid, _, _) => (tr.t("page-status-valid"), "valid"),
+        (TicketStatus::Transferred, Some(o), _) => {
+            (tr.t1("page-status-offered", "name", &o.to_name), "offered")
+        }
         (TicketStatus::Transferred, None, Some(to_name)) => (
-            format!("Transferred to {to_name}: this QR code no longer admits"),
+            tr.t1("page-status-transferred-to", "name", to_name),
             "ended",
         ),
-        (other, _, _) => (
-            format!(
-                "{}: this QR code no longer admits",
-                capitalized(other.as_str())
-            ),
-            "ended",
-        ),
+        (TicketStatus::Transferred, None, None) => (tr.t("page-status-transferred"), "ended"),
+        (TicketStatus::Exchanged, _, _) => (tr.t("page-status-exchanged"), "ended"),
+        (TicketStatus::Canceled, _, _) => (tr.t("page-status-canceled"), "ended"),
     };
     let outcome = match (page.status, &page.successor, &page.cancellation) {
         (TicketStatus::Exchanged, Some(next), _) => Some(Outcome::NewTicket {
@@ -192,7 +216,7 @@ fn shown(page: TicketPage) -> Shown {
             label: format!(
                 "{}, {}",
                 next.event_name,
-                venue_time_text(next.starts_at, &next.time_zone)
+                at_venue(locale, next.starts_at, &next.time_zone)
             ),
             seat: next.seat.clone(),
         }),
@@ -216,16 +240,20 @@ fn shown(page: TicketPage) -> Shown {
             }),
             None,
         ),
-        Some(RotatingOnPage::From(at)) => (None, Some(venue_time_text(*at, tz))),
+        Some(RotatingOnPage::From(at)) => (None, Some(when(*at))),
         None => (None, None),
     };
     let (address, help) = venue_shown(&page.venue_details);
-    let saved_at = format!(
-        "{} on {}",
+    let saved_at = tr.t2(
+        "page-saved-at",
+        "time",
         venue_clock_text(page.loaded_at, tz),
-        in_venue_time(page.loaded_at, tz).format("%-d %B")
+        "date",
+        day_and_month(locale, &in_venue_time(page.loaded_at, tz)),
     );
+    let refusal = |refusal: &Refusal| refusal_text(tr, refusal, tz, &page.currency);
     Shown {
+        tr,
         outcome,
         address,
         help,
@@ -233,18 +261,18 @@ fn shown(page: TicketPage) -> Shown {
         calendar: page.status == TicketStatus::Valid,
         rotating,
         rotating_from,
-        starts_at: venue_time_text(page.starts_at, tz),
-        doors_open_at: venue_time_text(page.doors_open_at, tz),
+        starts_at: when(page.starts_at),
+        doors_open_at: when(page.doors_open_at),
         price: money(page.price_minor),
         status_text,
         status_class,
         offer: page.offer.as_ref().map(|o| OfferShown {
             to_name: o.to_name.clone(),
-            expires_at: venue_time_text(o.expires_at, tz),
+            expires_at: when(o.expires_at),
         }),
-        closes_at: venue_time_text(page.closes_at, tz),
-        transfer_refusal: page.transfer_refusal.as_ref().map(ToString::to_string),
-        exchange_refusal: page.exchange_refusal.as_ref().map(ToString::to_string),
+        closes_at: when(page.closes_at),
+        transfer_refusal: page.transfer_refusal.as_ref().map(refusal),
+        exchange_refusal: page.exchange_refusal.as_ref().map(refusal),
         exchange_value: money(page.exchange_value.value_minor),
         exchange_fee: money(page.exchange_value.fee_minor),
         has_fee: page.exchange_value.fee_minor > 0,
@@ -254,7 +282,7 @@ fn shown(page: TicketPage) -> Shown {
             .iter()
             .map(|t| TargetShown {
                 id: t.performance_id,
-                when: venue_time_text(t.starts_at, &t.time_zone),
+                when: at_venue(locale, t.starts_at, &t.time_zone),
                 event_name: t.event_name.clone(),
                 price: money(t.price_minor),
             })
@@ -266,51 +294,85 @@ fn shown(page: TicketPage) -> Shown {
         section: page.section,
         ticket_id: page.ticket_id,
         qr_svg: page.qr_svg,
+        time_zone: page.time_zone,
+        currency: page.currency,
     }
 }
 
-fn capitalized(word: &str) -> String {
-    let mut chars = word.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
+/// What the page says after a change went through (`?done=…`): one of a fixed set of
+/// messages, so the URL cannot put words on the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Done {
+    Offered,
+    TakenBack,
+    Exchanged,
+    ExchangedInto,
+    Claimed,
+    NewsOff,
+    NewsOn,
 }
 
-/// What the page says after a change went through (`?done=…`): a fixed set of messages, so
-/// the URL cannot put words on the page.
+impl Done {
+    const ALL: [Done; 7] = [
+        Done::Offered,
+        Done::TakenBack,
+        Done::Exchanged,
+        Done::ExchangedInto,
+        Done::Claimed,
+        Done::NewsOff,
+        Done::NewsOn,
+    ];
+
+    /// As the query says it: `?done=offered`.
+    fn as_str(self) -> &'static str {
+        match self {
+            Done::Offered => "offered",
+            Done::TakenBack => "taken_back",
+            Done::Exchanged => "exchanged",
+            Done::ExchangedInto => "exchanged_into",
+            Done::Claimed => "claimed",
+            Done::NewsOff => "news_off",
+            Done::NewsOn => "news_on",
+        }
+    }
+
+    fn parse(raw: &str) -> Option<Done> {
+        Done::ALL.into_iter().find(|done| done.as_str() == raw)
+    }
+
+    fn message(self, tr: Tr) -> String {
+        match self {
+            Done::Offered => tr.t("page-done-offered"),
+            Done::TakenBack => tr.t("page-done-taken-back"),
+            Done::Exchanged => tr.t("page-done-exchanged"),
+            Done::ExchangedInto => tr.t("page-done-exchanged-into"),
+            Done::Claimed => tr.t("page-done-claimed"),
+            Done::NewsOff => tr.t("page-done-news-off"),
+            Done::NewsOn => tr.t("page-done-news-on"),
+        }
+    }
+}
+
+/// What the ticket page says at its top: a change that went through, or why one did not.
+enum Notice {
+    Done(Done),
+    Refused(Reason),
+}
+
+/// The ticket page's query: `?done=…`, and the transfer form's fields when the patron went
+/// back from its review.
 #[derive(Debug, Deserialize)]
-pub struct Done {
+pub struct PageQuery {
     done: Option<String>,
-    /// The transfer form's fields, when the patron went back from its review.
     #[serde(flatten)]
     friend: Friend,
-}
-
-fn done_message(done: Option<&str>) -> Option<String> {
-    Some(
-        match done? {
-            "offered" => "Sent. Your friend has an email with a link to claim the ticket.",
-            "taken_back" => "The ticket is yours again, with a new QR code.",
-            "exchanged" => "Exchanged. A receipt is on its way to your email.",
-            "exchanged_into" => {
-                "Exchanged: this is your new ticket. A receipt is on its way to your email."
-            }
-            "claimed" => "It's yours: this ticket is in your name now, with its own QR code.",
-            "news_off" => "Done: no more news from us. Emails about your tickets still come.",
-            "news_on" => "Welcome back: you will receive news from us again.",
-            _ => return None,
-        }
-        .to_string(),
-    )
 }
 
 async fn render_ticket(
     encore: web::Data<Encore>,
     link: SignedLink<View>,
     status: StatusCode,
-    notice: Option<String>,
-    refused: bool,
+    notice: Option<Notice>,
     friend: Friend,
 ) -> Result<HttpResponse, ApiError> {
     let LinkClaims {
@@ -320,16 +382,24 @@ async fn render_ticket(
     } = link.claims;
     let apple_wallet = encore.apple_passes.is_some();
     let google_wallet = encore.google_wallet.is_some();
+    let reading = encore.clone();
     let page = run_blocking(move || {
-        let page = patron_pages::ticket_page(&encore, ticket_id, generation)?;
-        let consent = consent::of_ticket_holder(&encore, ticket_id)?;
+        let page = patron_pages::ticket_page(&reading, ticket_id, generation)?;
+        let consent = consent::of_ticket_holder(&reading, ticket_id)?;
         Ok((page, consent.opted_out))
     });
     let (shown, news_off) = match page.await {
         Ok((page, news_off)) => (shown(page), news_off),
-        Err(e) => return superseded_or(e),
+        Err(e) => return super::superseded_or(&encore, ticket_id, e).await,
     };
+    let tr = shown.tr;
+    let refused = matches!(notice, Some(Notice::Refused(_)));
+    let notice = notice.map(|notice| match notice {
+        Notice::Done(done) => done.message(tr),
+        Notice::Refused(reason) => reason.text(tr, &shown.time_zone, &shown.currency),
+    });
     let template = TicketTemplate {
+        tr,
         token: &link.token,
         apple_wallet,
         google_wallet,
@@ -374,15 +444,6 @@ pub(super) const SCRIPTS: [(&str, &str); 4] = [
     ),
 ];
 
-/// The out-of-date page for a superseded link; any other error as it is.
-fn superseded_or(e: ApiError) -> Result<HttpResponse, ApiError> {
-    if e.code == "link_superseded" {
-        Ok(super::superseded_link())
-    } else {
-        Err(e)
-    }
-}
-
 /// Notes the open in the patron's journey. A failure to note it is logged, not shown: the
 /// patron still gets their page.
 async fn record_open(encore: &web::Data<Encore>, ticket_id: TicketId, purpose: LinkPurpose) {
@@ -396,50 +457,45 @@ async fn record_open(encore: &web::Data<Encore>, ticket_id: TicketId, purpose: L
 pub async fn page(
     encore: web::Data<Encore>,
     link: SignedLink<View>,
-    query: web::Query<Done>,
+    query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     record_open(&encore, link.claims.ticket_id, LinkPurpose::View).await;
-    let Done { done, friend } = query.into_inner();
-    render_ticket(
-        encore,
-        link,
-        StatusCode::OK,
-        done_message(done.as_deref()),
-        false,
-        friend,
-    )
-    .await
+    let PageQuery { done, friend } = query.into_inner();
+    let notice = done.as_deref().and_then(Done::parse).map(Notice::Done);
+    render_ticket(encore, link, StatusCode::OK, notice, friend).await
 }
 
 /// Runs a change for the page (given the link's ticket id and generation): on success, back to
 /// the page with a message — by a fresh link when the change gave the ticket a new generation
 /// (the change answers that link's path); when refused or invalid, the page again with the
-/// reason (and a 429's `Retry-After`).
+/// reason in the ticket's language (and a 429's `Retry-After`).
 async fn act(
     encore: web::Data<Encore>,
     link: SignedLink<View>,
-    done: &'static str,
+    done: Done,
     typed: Friend,
     change: impl FnOnce(&Encore, TicketId, i32) -> crate::service::Result<Option<String>>
         + Send
         + 'static,
 ) -> Result<HttpResponse, ApiError> {
     let (acting, claims) = (encore.clone(), link.claims);
-    match run_blocking(move || change(&acting, claims.ticket_id, claims.generation)).await {
+    match attempt(move || change(&acting, claims.ticket_id, claims.generation)).await {
         Ok(fresh) => {
             let path = fresh.unwrap_or_else(|| format!("/t/{}", link.token));
-            Ok(see_other(format!("{path}?done={done}")))
+            Ok(see_other(format!("{path}?done={}", done.as_str())))
         }
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            let mut page =
-                render_ticket(encore, link, e.status, Some(e.message), true, typed).await?;
-            if let Some(seconds) = e.retry_after {
+        Err(Refused { api, reason })
+            if api.status.is_client_error() && api.status != StatusCode::NOT_FOUND =>
+        {
+            let notice = Some(Notice::Refused(reason));
+            let mut page = render_ticket(encore, link, api.status, notice, typed).await?;
+            if let Some(seconds) = api.retry_after {
                 page.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
             }
             Ok(page)
         }
-        Err(e) => Err(e),
+        Err(refused) => Err(refused.api),
     }
 }
 
@@ -460,7 +516,7 @@ pub async fn news(
         "on" => false,
         _ => return Err(crate::domain::Invalid::new("news", "must be \"on\" or \"off\"").into()),
     };
-    let done = if opt_out { "news_off" } else { "news_on" };
+    let done = if opt_out { Done::NewsOff } else { Done::NewsOn };
     act(
         encore,
         link,
@@ -482,7 +538,7 @@ pub async fn offer_transfer(
     act(
         encore,
         link,
-        "offered",
+        Done::Offered,
         typed,
         move |encore, ticket_id, generation| {
             let friend = transfers::Friend::parse(&form.name, &form.email)?;
@@ -495,6 +551,7 @@ pub async fn offer_transfer(
 #[derive(Template)]
 #[template(path = "pages/transfer_review.html")]
 struct TransferReview<'a> {
+    tr: Tr,
     token: &'a str,
     event_name: &'a str,
     starts_at: &'a str,
@@ -510,21 +567,24 @@ pub async fn review_transfer(
 ) -> Result<HttpResponse, ApiError> {
     let typed = form.into_inner();
     if let Err(e) = transfers::Friend::parse(&typed.name, &typed.email) {
-        let e = ApiError::from(e);
-        return render_ticket(encore, link, e.status, Some(e.message), true, typed).await;
+        let Refused { api, reason } = Refused::from(e);
+        let notice = Some(Notice::Refused(reason));
+        return render_ticket(encore, link, api.status, notice, typed).await;
     }
     let claims = link.claims;
+    let reading = encore.clone();
     let page = run_blocking(move || {
-        patron_pages::ticket_page(&encore, claims.ticket_id, claims.generation)
+        patron_pages::ticket_page(&reading, claims.ticket_id, claims.generation)
     })
     .await;
     let page = match page {
         Ok(page) => shown(page),
-        Err(e) => return superseded_or(e),
+        Err(e) => return super::superseded_or(&encore, claims.ticket_id, e).await,
     };
     Ok(html(
         StatusCode::OK,
         &TransferReview {
+            tr: page.tr,
             token: &link.token,
             event_name: &page.event_name,
             starts_at: &page.starts_at,
@@ -541,7 +601,7 @@ pub async fn take_back(
     act(
         encore,
         link,
-        "taken_back",
+        Done::TakenBack,
         Friend::default(),
         move |encore, ticket_id, generation| {
             // The ticket is back at a new generation: this link is superseded, so on by a fresh one.
@@ -582,8 +642,8 @@ pub async fn exchange(
 ) -> Result<HttpResponse, ApiError> {
     let into = form.choice()?;
     let done = match into {
-        ExchangeInto::Credit => "exchanged",
-        ExchangeInto::Performance(_) => "exchanged_into",
+        ExchangeInto::Credit => Done::Exchanged,
+        ExchangeInto::Performance(_) => Done::ExchangedInto,
     };
     act(
         encore,
@@ -607,6 +667,7 @@ pub async fn exchange(
 #[derive(Template)]
 #[template(path = "pages/exchange_review.html")]
 struct ExchangeReview<'a> {
+    tr: Tr,
     token: &'a str,
     event_name: &'a str,
     starts_at: &'a str,
@@ -621,7 +682,8 @@ struct ExchangeReview<'a> {
 }
 
 /// `POST /t/{token}/exchange/review`: what the exchange will do (the new performance and its
-/// price, the fee, the credit left or missing), before it is done.
+/// price, the fee, the credit left or missing), before it is done. A performance no longer
+/// open to it: the ticket page again, saying so.
 pub async fn review_exchange(
     encore: web::Data<Encore>,
     link: SignedLink<View>,
@@ -629,47 +691,48 @@ pub async fn review_exchange(
 ) -> Result<HttpResponse, ApiError> {
     let into = form.choice()?;
     let claims = link.claims;
+    let reading = encore.clone();
     let page = run_blocking(move || {
-        patron_pages::ticket_page(&encore, claims.ticket_id, claims.generation)
+        patron_pages::ticket_page(&reading, claims.ticket_id, claims.generation)
     })
     .await;
     let page = match page {
         Ok(page) => page,
-        Err(e) => return superseded_or(e),
+        Err(e) => return super::superseded_or(&encore, claims.ticket_id, e).await,
     };
-    let money = |minor| format_money(minor, &page.currency);
+    let (tr, locale) = (Tr(page.locale), page.locale);
+    let money = |minor| locale.money(minor, &page.currency);
     let target = match into {
         ExchangeInto::Credit => None,
-        ExchangeInto::Performance(id) => Some(
-            page.targets
-                .iter()
-                .find(|t| t.performance_id == id)
-                .ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::CONFLICT,
-                        "not_an_exchange_target",
-                        "That performance is not open for this exchange any more.",
-                    )
-                })?,
-        ),
+        ExchangeInto::Performance(id) => {
+            match page.targets.iter().find(|t| t.performance_id == id) {
+                Some(target) => Some(target),
+                None => {
+                    let notice = Notice::Refused(Reason::Rule(Refusal::NotAnExchangeTarget));
+                    let status = StatusCode::CONFLICT;
+                    return render_ticket(encore, link, status, Some(notice), Friend::default())
+                        .await;
+                }
+            }
+        }
     };
     let balance = page.balance_minor.unwrap_or(0);
     let after = page
         .exchange_value
         .credit_after(balance, target.map(|t| t.price_minor));
-    let shown_page = shown_summary(&page);
     Ok(html(
         StatusCode::OK,
         &ExchangeReview {
+            tr,
             token: &link.token,
-            event_name: &shown_page.0,
-            starts_at: &shown_page.1,
+            event_name: &page.event_name,
+            starts_at: &at_venue(locale, page.starts_at, &page.time_zone),
             into: target.map(|t| {
                 (
                     format!(
                         "{}, {}",
                         t.event_name,
-                        venue_time_text(t.starts_at, &t.time_zone)
+                        at_venue(locale, t.starts_at, &t.time_zone)
                     ),
                     money(t.price_minor),
                     t.performance_id,
@@ -686,14 +749,6 @@ pub async fn review_exchange(
     ))
 }
 
-/// The event's name and time as the review pages head them.
-fn shown_summary(page: &TicketPage) -> (String, String) {
-    (
-        page.event_name.clone(),
-        venue_time_text(page.starts_at, &page.time_zone),
-    )
-}
-
 /// `GET /t/{token}/calendar.ics`: the performance for the patron's calendar.
 pub async fn calendar(
     encore: web::Data<Encore>,
@@ -701,14 +756,15 @@ pub async fn calendar(
 ) -> Result<HttpResponse, ApiError> {
     let (claims, token) = (link.claims, link.token);
     let base = encore.settings.public_base_url.clone();
+    let reading = encore.clone();
     let ics = run_blocking(move || {
         let link = format!("{base}/t/{token}");
-        patron_pages::calendar_file(&encore, claims.ticket_id, claims.generation, &link)
+        patron_pages::calendar_file(&reading, claims.ticket_id, claims.generation, &link)
     })
     .await;
     let ics = match ics {
         Ok(ics) => ics,
-        Err(e) => return superseded_or(e),
+        Err(e) => return super::superseded_or(&encore, claims.ticket_id, e).await,
     };
     Ok(private(StatusCode::OK)
         .content_type("text/calendar; charset=utf-8")
@@ -726,13 +782,14 @@ pub async fn apple_pass(
     link: SignedLink<View>,
 ) -> Result<HttpResponse, ApiError> {
     let claims = link.claims;
+    let reading = encore.clone();
     let pass = run_blocking(move || {
-        crate::service::wallet::apple_pass(&encore, claims.ticket_id, claims.generation)
+        crate::service::wallet::apple_pass(&reading, claims.ticket_id, claims.generation)
     })
     .await;
     let pass = match pass {
         Ok(pass) => pass,
-        Err(e) => return superseded_or(e),
+        Err(e) => return super::superseded_or(&encore, claims.ticket_id, e).await,
     };
     Ok(private(StatusCode::OK)
         .content_type("application/vnd.apple.pkpass")
@@ -750,21 +807,23 @@ pub async fn google_wallet(
     link: SignedLink<View>,
 ) -> Result<HttpResponse, ApiError> {
     let claims = link.claims;
+    let reading = encore.clone();
     let url = run_blocking(move || {
-        crate::service::wallet::google_save_url(&encore, claims.ticket_id, claims.generation)
+        crate::service::wallet::google_save_url(&reading, claims.ticket_id, claims.generation)
     })
     .await;
     match url {
         Ok(url) => Ok(private(StatusCode::SEE_OTHER)
             .insert_header((actix_web::http::header::LOCATION, url))
             .finish()),
-        Err(e) => superseded_or(e),
+        Err(e) => super::superseded_or(&encore, claims.ticket_id, e).await,
     }
 }
 
 #[derive(Template)]
 #[template(path = "pages/claim.html")]
 struct ClaimTemplate<'a> {
+    tr: Tr,
     token: &'a str,
     event_name: String,
     venue: String,
@@ -778,7 +837,12 @@ struct ClaimTemplate<'a> {
     notice: Option<String>,
 }
 
-/// `GET /claim/{token}`: the friend's page for an offer.
+/// Where the friend goes once the offer is theirs: their own ticket page, saying so.
+fn claimed(path: &str) -> HttpResponse {
+    see_other(format!("{path}?done={}", Done::Claimed.as_str()))
+}
+
+/// `GET /claim/{token}`: the friend's page for an offer, in the offered ticket's language.
 pub async fn claim_page(
     encore: web::Data<Encore>,
     link: SignedLink<Claim>,
@@ -791,15 +855,16 @@ pub async fn claim_page(
     .await?;
     // Claimed: the friend (who holds this link) goes on to their own ticket.
     if let Some(path) = page.claimed_path {
-        return Ok(see_other(format!("{path}?done=claimed")));
+        return Ok(claimed(&path));
     }
+    let (tr, locale) = (Tr(page.locale), page.locale);
     let tz = page.time_zone.as_str();
     let open = page.offer == OfferState::Open;
     let notice = match page.offer {
         OfferState::Open => None,
-        OfferState::Claimed => Some("This ticket was already claimed."),
-        OfferState::TakenBack => Some("The sender took this offer back."),
-        OfferState::Expired => Some("This offer has expired; the ticket went back to the sender."),
+        OfferState::Claimed => Some(tr.t("page-claim-already-claimed")),
+        OfferState::TakenBack => Some(tr.t("page-claim-taken-back")),
+        OfferState::Expired => Some(tr.t("page-claim-expired")),
     };
     Ok(html(
         if open {
@@ -808,9 +873,10 @@ pub async fn claim_page(
             StatusCode::GONE
         },
         &ClaimTemplate {
+            tr,
             token: &link.token,
-            starts_at: venue_time_text(page.starts_at, tz),
-            expires_at: venue_time_text(page.expires_at, tz),
+            starts_at: at_venue(locale, page.starts_at, tz),
+            expires_at: at_venue(locale, page.expires_at, tz),
             event_name: page.event_name,
             venue: page.venue,
             from_name: page.from_name,
@@ -818,30 +884,36 @@ pub async fn claim_page(
             seat: page.seat,
             section: page.section,
             open,
-            notice: notice.map(str::to_string),
+            notice,
         },
     ))
 }
 
-/// `POST /claim/{token}`: claim the offer; on to the new ticket's own page.
+/// `POST /claim/{token}`: claim the offer; on to the new ticket's own page. A closed offer
+/// says why, in the offered ticket's language.
 pub async fn claim(
     encore: web::Data<Encore>,
     link: SignedLink<Claim>,
 ) -> Result<HttpResponse, ApiError> {
     let (acting, claims) = (encore.clone(), link.claims);
-    let claimed = run_blocking(move || {
+    let outcome = attempt(move || {
         let ticket = transfers::claim(&acting, claims.ticket_id, claims.generation)?;
         let (_, performance) = tickets::get(&acting, ticket.id)?;
         tickets::view_link(&acting, "", &ticket, &performance)
     })
     .await;
-    match claimed {
-        Ok(path) => Ok(see_other(format!("{path}?done=claimed"))),
-        Err(e) if e.status == StatusCode::CONFLICT => Ok(super::problem(
-            StatusCode::CONFLICT,
-            "This offer is closed",
-            &e.message,
-        )),
-        Err(e) => Err(e),
+    match outcome {
+        Ok(path) => Ok(claimed(&path)),
+        Err(Refused { api, reason }) if api.status == StatusCode::CONFLICT => {
+            let voice = super::voice_of(&encore, claims.ticket_id).await?;
+            let tr = Tr(voice.locale);
+            Ok(super::problem(
+                tr,
+                StatusCode::CONFLICT,
+                &tr.t("page-claim-closed"),
+                &reason.text(tr, &voice.time_zone, &voice.currency),
+            ))
+        }
+        Err(refused) => Err(refused.api),
     }
 }
