@@ -124,6 +124,15 @@ impl Locale {
         self.written(at, "%a %-d %b %Y, %H:%M", "%a, %-d. %b %Y, %H:%M")
     }
 
+    /// A day of the month: "7 December" or "7. Dezember" (the year and weekday go without
+    /// saying, as for the day a page was saved).
+    pub fn day_month<Tz: TimeZone>(self, at: &DateTime<Tz>) -> String
+    where
+        Tz::Offset: std::fmt::Display,
+    {
+        self.written(at, "%-d %B", "%-d. %B")
+    }
+
     /// `at` by this language's pattern of the two, with its day and month names.
     fn written<Tz: TimeZone>(self, at: &DateTime<Tz>, english: &str, german: &str) -> String
     where

@@ -6,7 +6,6 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use serde::Deserialize;
 
 use super::refusals::{attempt, refusal_text, Reason, Refused};
@@ -141,15 +140,6 @@ fn at_venue(locale: Locale, at: DateTime<Utc>, time_zone: &str) -> String {
     locale.date_time(&in_venue_time(at, time_zone))
 }
 
-/// "7 December" or "7. Dezember": the day a copy of the page was saved (its time says the rest).
-fn day_and_month(locale: Locale, at: &DateTime<Tz>) -> String {
-    let (pattern, language) = match locale {
-        Locale::En => ("%-d %B", chrono::Locale::en_GB),
-        Locale::De => ("%-d. %B", chrono::Locale::de_DE),
-    };
-    at.format_localized(pattern, language).to_string()
-}
-
 #[derive(Template)]
 #[template(path = "pages/ticket.html")]
 struct TicketTemplate<'a> {
@@ -249,7 +239,7 @@ fn shown(page: TicketPage) -> Shown {
         "time",
         venue_clock_text(page.loaded_at, tz),
         "date",
-        day_and_month(locale, &in_venue_time(page.loaded_at, tz)),
+        locale.day_month(&in_venue_time(page.loaded_at, tz)),
     );
     let refusal = |refusal: &Refusal| refusal_text(tr, refusal, tz, &page.currency);
     Shown {
