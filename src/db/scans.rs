@@ -2,25 +2,33 @@ use diesel::prelude::*;
 
 use super::models::NewArrivalEventRow;
 use super::schema::arrival_events;
-use super::{with_conn, Conn};
+use super::{webhooks, with_conn, Conn};
 use crate::domain::ids::PerformanceId;
 use crate::domain::scan::NewArrival;
 use crate::domain::ScanOutcome;
 
+/// Records scan attempts, and queues their `scanned` webhook touches in the same transaction.
 pub fn insert_arrival_events(conn: &mut Conn<'_>, arrivals: &[NewArrival<'_>]) -> QueryResult<()> {
     match conn {
         // One row per statement: in-process, each costs only its own work once prepared, and
         // diesel prepares a one-row insert once per connection. A many-row insert is a new
         // statement for every batch size, prepared again each time. Each row is built on the
-        // stack from its record.
+        // stack from its record. Then one statement queues the batch's webhook touches.
         Conn::Sqlite(c) => {
+            let mut ids = None;
             for arrival in arrivals {
-                diesel::insert_into(arrival_events::table)
+                let id: i64 = diesel::insert_into(arrival_events::table)
                     .values(&NewArrivalEventRow::from_record(arrival))
-                    .execute(&mut **c)?;
+                    .returning(arrival_events::id)
+                    .get_result(&mut **c)?;
+                ids = Some(ids.map_or((id, id), |(first, _)| (first, id)));
+            }
+            if let Some((first, last)) = ids {
+                webhooks::queue_scanned(c, first, last)?;
             }
         }
-        // One round trip for the whole batch.
+        // One round trip for the whole batch; the `webhook_scanned` statement trigger queues
+        // its touches.
         Conn::Postgres(c) => {
             let rows: Vec<NewArrivalEventRow<'_>> = arrivals
                 .iter()

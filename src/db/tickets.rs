@@ -15,12 +15,21 @@ pub(super) fn records(rows: Vec<TicketRow>) -> QueryResult<Vec<Ticket>> {
     rows.into_iter().map(TicketRow::record).collect()
 }
 
+/// Stores new tickets, and queues their `issued` webhook touches in the same transaction (on
+/// PostgreSQL the `webhook_issued` statement trigger does).
 pub fn insert_many(conn: &mut Conn<'_>, tickets: &[TicketToStore]) -> QueryResult<Vec<Ticket>> {
     let rows: Vec<NewTicketRow> = tickets.iter().map(NewTicketRow::from_record).collect();
-    records(with_conn!(conn, c => diesel::insert_into(tickets::table)
+    let stored: Vec<TicketRow> = with_conn!(conn, c => diesel::insert_into(tickets::table)
         .values(&rows)
         .returning(TicketRow::as_returning())
-        .get_results(c))?)
+        .get_results(c))?;
+    if let Conn::Sqlite(c) = conn {
+        let ids = stored.iter().map(|row| row.id.0);
+        if let (Some(first), Some(last)) = (ids.clone().min(), ids.max()) {
+            super::webhooks::queue_issued(c, first, last)?;
+        }
+    }
+    records(stored)
 }
 
 pub fn find(conn: &mut Conn<'_>, id: TicketId) -> QueryResult<Option<Ticket>> {
