@@ -11,25 +11,36 @@ use crate::domain::ids::{PerformanceId, TicketId};
 use crate::domain::scan::NewArrival;
 use crate::domain::ScanOutcome;
 
+diesel::define_sql_function! {
+    /// SQLite: the rowid of the connection's latest successful `INSERT`.
+    fn last_insert_rowid() -> BigInt;
+}
+
 /// Records scan attempts, and queues their `scanned` webhook touches in the same transaction.
 pub fn insert_arrival_events(conn: &mut Conn<'_>, arrivals: &[NewArrival<'_>]) -> QueryResult<()> {
     match conn {
         // One row per statement: in-process, each costs only its own work once prepared, and
         // diesel prepares a one-row insert once per connection. A many-row insert is a new
         // statement for every batch size, prepared again each time. Each row is built on the
-        // stack from its record. Then one statement queues the batch's webhook touches.
+        // stack from its record. Then one statement queues the batch's webhook touches: those
+        // of the rows from the batch's first on, which this transaction has just written
+        // (it holds SQLite's write lock). The first id is asked for once: SQLite's `RETURNING`
+        // runs a trigger program of its own for every row.
         Conn::Sqlite(c) => {
-            let mut ids = None;
-            for arrival in arrivals {
-                let id: i64 = diesel::insert_into(arrival_events::table)
+            let Some((head, rest)) = arrivals.split_first() else {
+                return Ok(());
+            };
+            let insert = |c: &mut SqliteConnection, arrival| {
+                diesel::insert_into(arrival_events::table)
                     .values(&NewArrivalEventRow::from_record(arrival))
-                    .returning(arrival_events::id)
-                    .get_result(&mut **c)?;
-                ids = Some(ids.map_or((id, id), |(first, _)| (first, id)));
+                    .execute(c)
+            };
+            insert(c, head)?;
+            let first: i64 = diesel::select(last_insert_rowid()).get_result(&mut **c)?;
+            for arrival in rest {
+                insert(c, arrival)?;
             }
-            if let Some((first, last)) = ids {
-                webhooks::queue_scanned(c, first, last)?;
-            }
+            webhooks::queue_scanned(c, first)?;
         }
         // One round trip for the whole batch, one statement prepared once per connection; the
         // `webhook_scanned` statement trigger queues its touches.

@@ -24,9 +24,8 @@ pub fn insert_many(conn: &mut Conn<'_>, tickets: &[TicketToStore]) -> QueryResul
         .returning(TicketRow::as_returning())
         .get_results(c))?;
     if let Conn::Sqlite(c) = conn {
-        let ids = stored.iter().map(|row| row.id.0);
-        if let (Some(first), Some(last)) = (ids.clone().min(), ids.max()) {
-            super::webhooks::queue_issued(c, first, last)?;
+        if let Some(first) = stored.iter().map(|row| row.id.0).min() {
+            super::webhooks::queue_issued(c, first)?;
         }
     }
     records(stored)

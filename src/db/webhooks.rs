@@ -375,44 +375,35 @@ pub fn endpoints_failed(
         .get_results(c))
 }
 
-/// SQLite: queues the `issued` touch of the tickets with ids `first..=last`, which the caller
-/// has just inserted in its transaction (nothing else can insert tickets meanwhile: the
-/// transaction holds SQLite's write lock), for every endpoint that wants it: what migration
-/// 000021's row trigger did for each ticket, as one statement. With no such endpoint it reads
-/// one empty table and writes nothing. (PostgreSQL's statement trigger does the same.)
-pub(super) fn queue_issued(
-    conn: &mut SqliteConnection,
-    first: i64,
-    last: i64,
-) -> QueryResult<usize> {
-    QueueTouches::<Issued>::new(first, last).execute(conn)
+/// SQLite: queues the `issued` touch of the tickets from id `first` on, which the caller has
+/// just inserted in its transaction (nothing else can insert tickets meanwhile: the transaction
+/// holds SQLite's write lock), for every endpoint that wants it: what migration 000021's row
+/// trigger did for each ticket, as one statement. With no such endpoint it reads one empty
+/// table and writes nothing. (PostgreSQL's statement trigger does the same.)
+pub(super) fn queue_issued(conn: &mut SqliteConnection, first: i64) -> QueryResult<usize> {
+    QueueTouches::<Issued>::from(first).execute(conn)
 }
 
-/// SQLite: queues the `scanned` touch of the arrival events with ids `first..=last` that name a
+/// SQLite: queues the `scanned` touch of the arrival events from id `first` on that name a
 /// ticket, which the caller has just inserted in its transaction, for every endpoint that
 /// wants it: [`queue_issued`]'s twin for a batch of scans.
-pub(super) fn queue_scanned(
-    conn: &mut SqliteConnection,
-    first: i64,
-    last: i64,
-) -> QueryResult<usize> {
-    QueueTouches::<Scanned>::new(first, last).execute(conn)
+pub(super) fn queue_scanned(conn: &mut SqliteConnection, first: i64) -> QueryResult<usize> {
+    QueueTouches::<Scanned>::from(first).execute(conn)
 }
 
 /// A touch queued by the statement that writes its rows, and that statement's SQL. The facts
 /// and their order are those of the `webhooks` migration's triggers: one delivery per row and
 /// endpoint, in row order, then endpoint order (a ticket's touches keep their order).
 trait BatchTouch: 'static {
-    /// The statement in three parts, between which the first and the last id of the rows
-    /// written are bound.
-    const SQL: [&'static str; 3];
+    /// The statement in two parts, between which the id of the first row written is bound.
+    const SQL: [&'static str; 2];
 }
 
 /// The endpoints are the outer loop (`CROSS JOIN` keeps SQLite from reordering it): with none
 /// that wants the kind, the statement ends at its first step.
 struct Issued;
 impl BatchTouch for Issued {
-    const SQL: [&'static str; 3] = [
+    const SQL: [&'static str; 2] = [
         "INSERT INTO webhook_deliveries (endpoint_id, ticket_id, kind, data, occurred_at, next_attempt_at)
         SELECT e.id, t.id, 'issued',
                json_object('ticket_id', t.id, 'performance_id', t.performance_id,
@@ -422,15 +413,14 @@ impl BatchTouch for Issued {
                            'external_ref', t.external_ref, 'replaces_ticket_id', t.replaces_ticket_id),
                t.issued_at, strftime('%Y-%m-%d %H:%M:%f', 'now')
         FROM webhook_endpoints e CROSS JOIN tickets t
-        WHERE instr(e.kinds, ',issued,') > 0 AND t.id BETWEEN ",
-        " AND ",
+        WHERE instr(e.kinds, ',issued,') > 0 AND t.id >= ",
         " ORDER BY t.id, e.id",
     ];
 }
 
 struct Scanned;
 impl BatchTouch for Scanned {
-    const SQL: [&'static str; 3] = [
+    const SQL: [&'static str; 2] = [
         "INSERT INTO webhook_deliveries (endpoint_id, ticket_id, kind, data, occurred_at, next_attempt_at)
         SELECT e.id, a.ticket_id, 'scanned',
                json_object('ticket_id', a.ticket_id, 'scan_id', a.id,
@@ -441,8 +431,7 @@ impl BatchTouch for Scanned {
                            'device_refusal', a.device_refusal),
                a.scanned_at, strftime('%Y-%m-%d %H:%M:%f', 'now')
         FROM webhook_endpoints e CROSS JOIN arrival_events a
-        WHERE instr(e.kinds, ',scanned,') > 0 AND a.ticket_id IS NOT NULL AND a.id BETWEEN ",
-        " AND ",
+        WHERE instr(e.kinds, ',scanned,') > 0 AND a.ticket_id IS NOT NULL AND a.id >= ",
         " ORDER BY a.id, e.id",
     ];
 }
@@ -452,15 +441,13 @@ impl BatchTouch for Scanned {
 /// more than running it).
 struct QueueTouches<K> {
     first: i64,
-    last: i64,
     kind: PhantomData<K>,
 }
 
-impl<K> QueueTouches<K> {
-    fn new(first: i64, last: i64) -> Self {
+impl<K> From<i64> for QueueTouches<K> {
+    fn from(first: i64) -> Self {
         QueueTouches {
             first,
-            last,
             kind: PhantomData,
         }
     }
@@ -476,11 +463,9 @@ impl<K: BatchTouch> diesel::query_builder::QueryFragment<Sqlite> for QueueTouche
         &'b self,
         mut out: diesel::query_builder::AstPass<'_, 'b, Sqlite>,
     ) -> QueryResult<()> {
-        let [head, between, tail] = K::SQL;
+        let [head, tail] = K::SQL;
         out.push_sql(head);
         out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.first)?;
-        out.push_sql(between);
-        out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.last)?;
         out.push_sql(tail);
         Ok(())
     }
