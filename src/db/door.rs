@@ -280,6 +280,91 @@ pub fn door_rules(
     Ok(rules)
 }
 
+/// A ticket locked by [`lock_for_scans`], with its performance's door rules.
+#[derive(QueryableByName)]
+struct LockedAtDoor {
+    #[diesel(embed)]
+    ticket: TicketRow,
+    #[diesel(sql_type = Timestamp)]
+    doors_open_at: chrono::NaiveDateTime,
+    #[diesel(sql_type = Timestamp)]
+    starts_at: chrono::NaiveDateTime,
+    #[diesel(sql_type = Text)]
+    barcode: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    rotation_seconds: i32,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Integer>)]
+    reveal_hours_before_doors: Option<i32>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    has_lobby_message: bool,
+}
+
+/// PostgreSQL: the tickets `ids` (ascending), locked for the rest of the transaction in id
+/// order, the order every batch of scans locks in, so batches and uploads wait for each other
+/// but never deadlock; each with the door rules of its performance. What a batch of scans reads
+/// before it admits, in one round trip. Only the tickets' rows are locked (`FOR UPDATE OF t`):
+/// every batch reads the same performance and event.
+pub fn lock_for_scans(
+    conn: &mut diesel::PgConnection,
+    ids: &[TicketId],
+) -> QueryResult<Vec<(Ticket, DoorRules)>> {
+    LockForScans { ids }
+        .load::<LockedAtDoor>(conn)?
+        .into_iter()
+        .map(|row| {
+            let rules = DoorRules {
+                performance_id: row.ticket.performance_id,
+                barcode: super::models::stored_barcode(
+                    &row.barcode,
+                    row.rotation_seconds,
+                    row.reveal_hours_before_doors,
+                ),
+                doors_open_at: row.doors_open_at.and_utc(),
+                starts_at: row.starts_at.and_utc(),
+                has_lobby_message: row.has_lobby_message,
+            };
+            Ok((row.ticket.record()?, rules))
+        })
+        .collect()
+}
+
+/// [`lock_for_scans`]'s statement as a type of its own, so that diesel prepares it once per
+/// connection (a `sql_query` is parsed and planned again on every run).
+struct LockForScans<'a> {
+    ids: &'a [TicketId],
+}
+
+impl diesel::query_builder::QueryId for LockForScans<'_> {
+    type QueryId = LockForScans<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::Query for LockForScans<'_> {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl<Connection> RunQueryDsl<Connection> for LockForScans<'_> {}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for LockForScans<'_> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        out.push_sql(
+            "SELECT t.id, t.performance_id, t.holder_name, t.holder_email, t.price_minor, \
+             t.currency, t.seat, t.section, t.status, t.generation, t.external_ref, t.issued_at, \
+             t.admitted_at, t.admitted_gate, t.admitted_device, t.replaces_ticket_id, t.locale, \
+             p.doors_open_at, p.starts_at, e.barcode, e.rotation_seconds, \
+             e.reveal_hours_before_doors, e.lobby_message IS NOT NULL AS has_lobby_message \
+             FROM tickets t JOIN performances p ON p.id = t.performance_id \
+             JOIN events e ON e.id = p.event_id WHERE t.id = ANY(",
+        );
+        out.push_bind_param::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(self.ids)?;
+        out.push_sql(") ORDER BY t.id FOR UPDATE OF t");
+        Ok(())
+    }
+}
+
 /// The per-ticket facts a scanner needs to check rotating codes offline: every ticket of the
 /// performance that admits now, with its current generation.
 pub fn admitting_tickets(

@@ -221,7 +221,7 @@ pub(in crate::db) struct NewPerformanceRow {
     pub ends_at: Option<NaiveDateTime>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = tickets)]
 pub(in crate::db) struct TicketRow {
     pub id: TicketId,

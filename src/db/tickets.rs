@@ -15,12 +15,20 @@ pub(super) fn records(rows: Vec<TicketRow>) -> QueryResult<Vec<Ticket>> {
     rows.into_iter().map(TicketRow::record).collect()
 }
 
+/// Stores new tickets, and queues their `issued` webhook touches in the same transaction (on
+/// PostgreSQL the `webhook_issued` statement trigger does).
 pub fn insert_many(conn: &mut Conn<'_>, tickets: &[TicketToStore]) -> QueryResult<Vec<Ticket>> {
     let rows: Vec<NewTicketRow> = tickets.iter().map(NewTicketRow::from_record).collect();
-    records(with_conn!(conn, c => diesel::insert_into(tickets::table)
+    let stored: Vec<TicketRow> = with_conn!(conn, c => diesel::insert_into(tickets::table)
         .values(&rows)
         .returning(TicketRow::as_returning())
-        .get_results(c))?)
+        .get_results(c))?;
+    if let Conn::Sqlite(c) = conn {
+        if let Some(first) = stored.iter().map(|row| row.id.0).min() {
+            super::webhooks::queue_issued(c, first)?;
+        }
+    }
+    records(stored)
 }
 
 pub fn find(conn: &mut Conn<'_>, id: TicketId) -> QueryResult<Option<Ticket>> {
@@ -206,7 +214,7 @@ pub struct Admission<'a> {
     pub device: &'a str,
 }
 
-/// A ticket that [`admit_all`] admitted, with what the door shows.
+/// A ticket that [`admit_locked`] admitted, with what the door shows.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Admitted {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -219,61 +227,78 @@ pub struct Admitted {
     pub section: Option<String>,
 }
 
-/// PostgreSQL only: admits many distinct tickets in two statements instead of one per ticket.
-/// The tickets are first locked in id order (the order every batch locks in, so batches never
-/// deadlock), then one set-based conditional `UPDATE` admits exactly those still valid, of
-/// the token's generation and performance, and not yet admitted — the same condition as
-/// [`admit`]. Returns the admitted ones.
-pub fn admit_all(
+/// PostgreSQL: admits many distinct tickets, already locked by the caller
+/// ([`super::door::lock_for_scans`]), in one set-based conditional `UPDATE`: exactly those
+/// still valid, of the token's generation and performance, and not yet admitted — the same
+/// condition as [`admit`]. Returns the admitted ones.
+pub fn admit_locked(
     conn: &mut diesel::PgConnection,
     admissions: &[Admission<'_>],
 ) -> QueryResult<Vec<Admitted>> {
-    use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
-    use std::fmt::Write;
+    AdmitAll {
+        ids: admissions.iter().map(|a| a.ticket_id).collect(),
+        performances: admissions.iter().map(|a| a.performance_id).collect(),
+        generations: admissions.iter().map(|a| a.generation).collect(),
+        at: admissions.iter().map(|a| a.at.naive_utc()).collect(),
+        gates: admissions.iter().map(|a| a.gate).collect(),
+        devices: admissions.iter().map(|a| a.device).collect(),
+    }
+    .load(conn)
+}
 
-    let mut ids: Vec<TicketId> = admissions.iter().map(|a| a.ticket_id).collect();
-    ids.sort_unstable();
-    tickets::table
-        .filter(tickets::id.eq_any(&ids))
-        .order(tickets::id)
-        .select(tickets::id)
-        .for_update()
-        .load::<TicketId>(conn)?;
+/// [`admit_locked`]'s statement, its rows bound as one array per column: the same text for any
+/// number of tickets, so diesel prepares it once per connection (rows spelled out as `VALUES`
+/// made a new statement, parsed and planned, for every batch).
+struct AdmitAll<'a> {
+    ids: Vec<TicketId>,
+    performances: Vec<PerformanceId>,
+    generations: Vec<i32>,
+    at: Vec<NaiveDateTime>,
+    gates: Vec<&'a str>,
+    devices: Vec<&'a str>,
+}
 
-    let mut sql = String::from(
-        "UPDATE tickets AS t SET admitted_at = v.at, admitted_gate = v.gate, admitted_device = v.device FROM (VALUES ",
-    );
-    for i in 0..admissions.len() {
-        let b = i * 6;
-        let separator = if i == 0 { "" } else { ", " };
-        let _ = write!(
-            sql,
-            "{separator}(${}, ${}, ${}, ${}, ${}, ${})",
-            b + 1,
-            b + 2,
-            b + 3,
-            b + 4,
-            b + 5,
-            b + 6
+impl diesel::query_builder::QueryId for AdmitAll<'_> {
+    type QueryId = AdmitAll<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::Query for AdmitAll<'_> {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl<Connection> RunQueryDsl<Connection> for AdmitAll<'_> {}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for AdmitAll<'_> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        use diesel::sql_types::Array;
+        out.push_sql(
+            "UPDATE tickets AS t \
+             SET admitted_at = v.at, admitted_gate = v.gate, admitted_device = v.device \
+             FROM unnest(",
         );
+        out.push_bind_param::<Array<BigInt>, _>(&self.ids)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<BigInt>, _>(&self.performances)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Integer>, _>(&self.generations)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Timestamp>, _>(&self.at)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.gates)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.devices)?;
+        out.push_sql(
+            ") AS v(id, performance_id, generation, at, gate, device) \
+             WHERE t.id = v.id AND t.performance_id = v.performance_id \
+             AND t.generation = v.generation AND t.status = 'valid' AND t.admitted_at IS NULL \
+             RETURNING t.id, t.holder_name, t.seat, t.section",
+        );
+        Ok(())
     }
-    sql.push_str(
-        ") AS v(id, performance_id, generation, at, gate, device) \
-         WHERE t.id = v.id AND t.performance_id = v.performance_id AND t.generation = v.generation \
-         AND t.status = 'valid' AND t.admitted_at IS NULL \
-         RETURNING t.id, t.holder_name, t.seat, t.section",
-    );
-    let mut query = diesel::sql_query(sql).into_boxed::<diesel::pg::Pg>();
-    for a in admissions {
-        query = query
-            .bind::<BigInt, _>(a.ticket_id)
-            .bind::<BigInt, _>(a.performance_id)
-            .bind::<Integer, _>(a.generation)
-            .bind::<Timestamp, _>(a.at.naive_utc())
-            .bind::<Text, _>(a.gate)
-            .bind::<Text, _>(a.device);
-    }
-    query.load(conn)
 }
 
 /// Ends a ticket (`exchanged`, `transferred`): one conditional write that succeeds only while

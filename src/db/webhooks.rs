@@ -1,9 +1,14 @@
-//! Webhook endpoints and their delivery outbox. Deliveries are queued by database triggers in
-//! the transaction of the change they report (see the `webhooks` migration); this module
+//! Webhook endpoints and their delivery outbox. Deliveries are queued in the transaction of the
+//! change they report: by database triggers (see the `webhooks` migration), except on SQLite
+//! for the two touches written in batches, `issued` and `scanned`, which [`queue_issued`] and
+//! [`queue_scanned`] queue once per batch (SQLite has only row triggers). This module also
 //! registers endpoints, claims due deliveries and records how each attempt went.
+
+use std::marker::PhantomData;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use diesel::sqlite::Sqlite;
 
 use super::schema::{webhook_deliveries, webhook_endpoints};
 use super::{with_conn, Conn};
@@ -369,3 +374,101 @@ pub fn endpoints_failed(
         .returning(webhook_endpoints::id)
         .get_results(c))
 }
+
+/// SQLite: queues the `issued` touch of the tickets from id `first` on, which the caller has
+/// just inserted in its transaction (nothing else can insert tickets meanwhile: the transaction
+/// holds SQLite's write lock), for every endpoint that wants it: what migration 000021's row
+/// trigger did for each ticket, as one statement. With no such endpoint it reads one empty
+/// table and writes nothing. (PostgreSQL's statement trigger does the same.)
+pub(super) fn queue_issued(conn: &mut SqliteConnection, first: i64) -> QueryResult<usize> {
+    QueueTouches::<Issued>::from(first).execute(conn)
+}
+
+/// SQLite: queues the `scanned` touch of the arrival events from id `first` on that name a
+/// ticket, which the caller has just inserted in its transaction, for every endpoint that
+/// wants it: [`queue_issued`]'s twin for a batch of scans.
+pub(super) fn queue_scanned(conn: &mut SqliteConnection, first: i64) -> QueryResult<usize> {
+    QueueTouches::<Scanned>::from(first).execute(conn)
+}
+
+/// A touch queued by the statement that writes its rows, and that statement's SQL. The facts
+/// and their order are those of the `webhooks` migration's triggers: one delivery per row and
+/// endpoint, in row order, then endpoint order (a ticket's touches keep their order).
+trait BatchTouch: 'static {
+    /// The statement in two parts, between which the id of the first row written is bound.
+    const SQL: [&'static str; 2];
+}
+
+/// The endpoints are the outer loop (`CROSS JOIN` keeps SQLite from reordering it): with none
+/// that wants the kind, the statement ends at its first step.
+struct Issued;
+impl BatchTouch for Issued {
+    const SQL: [&'static str; 2] = [
+        "INSERT INTO webhook_deliveries (endpoint_id, ticket_id, kind, data, occurred_at, next_attempt_at)
+        SELECT e.id, t.id, 'issued',
+               json_object('ticket_id', t.id, 'performance_id', t.performance_id,
+                           'holder_name', t.holder_name, 'holder_email', t.holder_email,
+                           'price_minor', t.price_minor, 'currency', t.currency,
+                           'seat', t.seat, 'section', t.section, 'generation', t.generation,
+                           'external_ref', t.external_ref, 'replaces_ticket_id', t.replaces_ticket_id),
+               t.issued_at, strftime('%Y-%m-%d %H:%M:%f', 'now')
+        FROM webhook_endpoints e CROSS JOIN tickets t
+        WHERE instr(e.kinds, ',issued,') > 0 AND t.id >= ",
+        " ORDER BY t.id, e.id",
+    ];
+}
+
+struct Scanned;
+impl BatchTouch for Scanned {
+    const SQL: [&'static str; 2] = [
+        "INSERT INTO webhook_deliveries (endpoint_id, ticket_id, kind, data, occurred_at, next_attempt_at)
+        SELECT e.id, a.ticket_id, 'scanned',
+               json_object('ticket_id', a.ticket_id, 'scan_id', a.id,
+                           'performance_id', a.performance_id, 'outcome', a.outcome,
+                           'gate', a.gate, 'device', a.device,
+                           'token_generation', a.token_generation,
+                           'offline', json(CASE WHEN a.uploaded_at IS NULL THEN 'false' ELSE 'true' END),
+                           'device_refusal', a.device_refusal),
+               a.scanned_at, strftime('%Y-%m-%d %H:%M:%f', 'now')
+        FROM webhook_endpoints e CROSS JOIN arrival_events a
+        WHERE instr(e.kinds, ',scanned,') > 0 AND a.ticket_id IS NOT NULL AND a.id >= ",
+        " ORDER BY a.id, e.id",
+    ];
+}
+
+/// A [`BatchTouch`]'s statement as a type of its own, so that diesel prepares it once per
+/// connection (a `sql_query` is prepared again on every run, which on the scan path would cost
+/// more than running it).
+struct QueueTouches<K> {
+    first: i64,
+    kind: PhantomData<K>,
+}
+
+impl<K> From<i64> for QueueTouches<K> {
+    fn from(first: i64) -> Self {
+        QueueTouches {
+            first,
+            kind: PhantomData,
+        }
+    }
+}
+
+impl<K: BatchTouch> diesel::query_builder::QueryId for QueueTouches<K> {
+    type QueryId = QueueTouches<K>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<K: BatchTouch> diesel::query_builder::QueryFragment<Sqlite> for QueueTouches<K> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, Sqlite>,
+    ) -> QueryResult<()> {
+        let [head, tail] = K::SQL;
+        out.push_sql(head);
+        out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.first)?;
+        out.push_sql(tail);
+        Ok(())
+    }
+}
+
+impl<K> RunQueryDsl<SqliteConnection> for QueueTouches<K> {}

@@ -231,6 +231,18 @@ fn named(ticket: Option<TicketAtDoor>, token: Presented) -> Option<TicketAtDoor>
     ticket.filter(|t| t.performance_id == token.performance_id)
 }
 
+/// Whether the conditional admission admits a genuine token, given its ticket as it is now and
+/// held still (locked): the ticket of the token's performance and generation, valid, not yet
+/// admitted. The write checks the same condition; this lets a batch skip the write for tokens
+/// that cannot admit.
+pub fn admits_online(ticket: Option<TicketAtDoor>, token: Presented) -> bool {
+    named(ticket, token).is_some_and(|t| {
+        t.generation == token.generation
+            && t.status == TicketStatus::Valid
+            && t.admitted_at.is_none()
+    })
+}
+
 /// Why a genuine token that the conditional admission did not admit was refused, from the
 /// ticket as it is now (`None`: not on record).
 pub fn refused_online(ticket: Option<TicketAtDoor>, token: Presented) -> ScanOutcome {
@@ -459,6 +471,32 @@ mod tests {
             refusal_reason(ticket(TicketStatus::Valid, 1, true), 1),
             ScanOutcome::AlreadyAdmitted
         );
+    }
+
+    #[test]
+    fn only_a_current_valid_unused_ticket_of_the_performance_admits_online() {
+        assert!(admits_online(
+            Some(ticket(TicketStatus::Valid, 2, false)),
+            token(2)
+        ));
+        let elsewhere = Presented {
+            performance_id: PerformanceId(PERFORMANCE.0 + 1),
+            generation: 2,
+        };
+        let refused = [
+            (Some(ticket(TicketStatus::Valid, 2, false)), token(1)),
+            (Some(ticket(TicketStatus::Valid, 2, false)), elsewhere),
+            (Some(ticket(TicketStatus::Valid, 2, true)), token(2)),
+            (Some(ticket(TicketStatus::Canceled, 2, false)), token(2)),
+            (Some(ticket(TicketStatus::Exchanged, 2, false)), token(2)),
+            (Some(ticket(TicketStatus::Transferred, 2, false)), token(2)),
+            (None, token(2)),
+        ];
+        for (t, presented) in refused {
+            assert!(!admits_online(t, presented), "{t:?} {presented:?}");
+            // What the door answers instead is never an admission.
+            assert_ne!(refused_online(t, presented), ScanOutcome::Admitted);
+        }
     }
 
     #[test]

@@ -8,22 +8,25 @@
 //! same conditional write (the second sees the first's admission), and other processes are held
 //! off by the database's row locks (PostgreSQL) or write lock (SQLite).
 
+use std::collections::HashMap;
 use std::thread;
 
+use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot};
-
-use std::collections::{HashMap, HashSet};
 
 use super::door::{queue_greetings, Admission, LobbyMail};
 use super::scans::{
-    admit_or_explain, enforce_door_rules, explain, record_all, Attempt, ScanResult, Verdict,
+    admit_or_explain, enforce_door_rules, explain, performances_named, presented, record_all,
+    refuse_by_door_rules, Attempt, ScanResult, Verdict,
 };
 use super::{Error, Settings};
+use crate::db::door::{self, DoorRules};
 use crate::db::tickets;
-use crate::db::{Backend, Db};
-use crate::domain::ids::TicketId;
+use crate::db::{Backend, Conn, Db};
+use crate::domain::ids::{PerformanceId, TicketId};
+use crate::domain::rotating::CodeKind;
+use crate::domain::scan::admits_online;
 use crate::domain::ticket::Ticket;
-use crate::tokens::TicketClaims;
 
 /// Most scans in one transaction: large enough to amortise a commit under any door rush,
 /// small enough that a batch never takes long.
@@ -91,23 +94,19 @@ type Written = (Vec<ScanResult>, usize);
 /// first, once per batch, and turn away the codes they refuse (a static code of a rotating
 /// event; a rotating code before its reveal or outside the scan window).
 fn apply(
-    conn: &mut crate::db::Conn<'_>,
+    conn: &mut Conn<'_>,
     lobby: &LobbyMail,
     settings: &Settings,
     batch: &mut [Job],
 ) -> Result<Written, Error> {
-    let mut verdicts: Vec<_> = batch
-        .iter_mut()
-        .map(|job| {
-            let Attempt {
-                verdict, code, at, ..
-            } = &mut job.attempt;
-            (verdict, *code, *at)
-        })
-        .collect();
-    let rules = enforce_door_rules(settings, conn, &mut verdicts)?;
+    let (rules, results) = match conn {
+        Conn::Postgres(pg) => apply_postgres(pg, settings, batch)?,
+        Conn::Sqlite(_) => {
+            let rules = enforce_door_rules(settings, conn, &mut verdicts(batch))?;
+            (rules, apply_one_by_one(conn, batch)?)
+        }
+    };
     let batch: &[Job] = batch;
-    let results = apply_in_lock_order(conn, batch)?;
     record_all(conn, batch.iter().map(|job| &job.attempt).zip(&results))?;
     let admitted: Vec<Admission> = results
         .iter()
@@ -139,16 +138,25 @@ fn apply(
     Ok((results, queued))
 }
 
-/// Every batch takes its ticket locks in ascending ticket order, so concurrent batches (other
-/// writers, other processes) can wait for each other but never deadlock. The sort is stable:
-/// two scans of one ticket keep their arrival order, and the first one scanned is admitted.
-fn apply_in_lock_order(
-    conn: &mut crate::db::Conn<'_>,
-    batch: &[Job],
-) -> Result<Vec<ScanResult>, Error> {
-    if let Some(results) = apply_set_based(conn, batch)? {
-        return Ok(results);
-    }
+/// Each scan's verdict, with what the door rules judge it by.
+fn verdicts(batch: &mut [Job]) -> Vec<(&mut Verdict, CodeKind, DateTime<Utc>)> {
+    batch
+        .iter_mut()
+        .map(|job| {
+            let Attempt {
+                verdict, code, at, ..
+            } = &mut job.attempt;
+            (verdict, *code, *at)
+        })
+        .collect()
+}
+
+/// Scan by scan, each its own conditional write. Every batch takes its ticket locks in
+/// ascending ticket order, so concurrent batches (other writers, other processes) can wait for
+/// each other but never deadlock. The sort is stable: two scans of one ticket keep their
+/// arrival order, and the first one scanned is admitted. On SQLite, whose statements cost no
+/// round trip, this is the whole door.
+fn apply_one_by_one(conn: &mut Conn<'_>, batch: &[Job]) -> Result<Vec<ScanResult>, Error> {
     let mut order: Vec<usize> = (0..batch.len()).collect();
     order.sort_by_key(|&i| batch[i].attempt.ticket_id());
     let mut results: Vec<Option<ScanResult>> = vec![None; batch.len()];
@@ -161,56 +169,99 @@ fn apply_in_lock_order(
         .collect())
 }
 
-/// PostgreSQL, when every genuine scan of the batch names a different ticket: all admissions in
-/// two statements (see [`tickets::admit_all`]) and the refusals explained from one read, instead
-/// of a round trip per scan. `None` (apply one by one) on SQLite, whose statements cost no round
-/// trip, and when one ticket appears twice, where arrival order must decide which scan admits.
-fn apply_set_based(
-    conn: &mut crate::db::Conn<'_>,
-    batch: &[Job],
-) -> Result<Option<Vec<ScanResult>>, Error> {
-    let genuine: Vec<(&Attempt, &TicketClaims)> = batch
+/// PostgreSQL, where every statement is a round trip: one reads and locks every ticket the
+/// batch names, with its performance's door rules ([`door::lock_for_scans`]); the rules turn
+/// away what they refuse; then, when every genuine scan names a different ticket, one
+/// statement admits those that can be admitted ([`tickets::admit_locked`]; none at all when
+/// none can, as when all are duplicates) and the others are explained from their locked rows.
+/// One ticket scanned twice in a batch goes scan by scan, where arrival order decides.
+fn apply_postgres(
+    pg: &mut diesel::PgConnection,
+    settings: &Settings,
+    batch: &mut [Job],
+) -> Result<(Vec<DoorRules>, Vec<ScanResult>), Error> {
+    let mut ids: Vec<TicketId> = batch
         .iter()
-        .filter_map(|job| match &job.attempt.verdict {
-            Verdict::Genuine(claims) => Some((&job.attempt, claims)),
-            Verdict::Refused { .. } => None,
-        })
+        .filter_map(|job| job.attempt.ticket_id())
         .collect();
-    let distinct: HashSet<TicketId> = genuine.iter().map(|(_, c)| c.ticket_id).collect();
-    if genuine.len() < 2 || distinct.len() != genuine.len() {
-        return Ok(None);
-    }
-    let crate::db::Conn::Postgres(pg) = conn else {
-        return Ok(None);
+    ids.sort_unstable();
+    ids.dedup();
+    let locked = if ids.is_empty() {
+        Vec::new()
+    } else {
+        door::lock_for_scans(pg, &ids)?
     };
-    let admissions: Vec<tickets::Admission<'_>> = genuine
+    let mut rules: Vec<DoorRules> = Vec::new();
+    let mut tickets: HashMap<TicketId, Ticket> = HashMap::with_capacity(locked.len());
+    for (ticket, rule) in locked {
+        if !rules
+            .iter()
+            .any(|r| r.performance_id == rule.performance_id)
+        {
+            rules.push(rule);
+        }
+        tickets.insert(ticket.id, ticket);
+    }
+    let mut verdicts = verdicts(batch);
+    // A token naming a missing ticket, or one of another performance, may name a performance
+    // whose rules no locked ticket brought along (never in normal operation).
+    let unread: Vec<PerformanceId> = performances_named(&verdicts)
+        .into_iter()
+        .filter(|p| !rules.iter().any(|r| r.performance_id == *p))
+        .collect();
+    if !unread.is_empty() {
+        rules.extend(door::door_rules(&mut Conn::Postgres(pg), &unread)?);
+    }
+    refuse_by_door_rules(settings, &rules, &mut verdicts);
+
+    let batch: &[Job] = batch;
+    let mut genuine: Vec<TicketId> = batch
         .iter()
-        .map(|(attempt, claims)| tickets::Admission {
-            ticket_id: claims.ticket_id,
-            performance_id: claims.performance_id,
-            generation: claims.generation,
-            at: attempt.at,
-            gate: &attempt.scan.gate,
-            device: &attempt.scan.device,
+        .filter_map(|job| job.attempt.ticket_id())
+        .collect();
+    genuine.sort_unstable();
+    let results = if genuine.windows(2).any(|pair| pair[0] == pair[1]) {
+        apply_one_by_one(&mut Conn::Postgres(pg), batch)?
+    } else {
+        admit_set_based(pg, batch, &tickets)?
+    };
+    Ok((rules, results))
+}
+
+/// [`apply_postgres`] when every genuine scan names a different ticket, each locked (or not on
+/// record) in `tickets`.
+fn admit_set_based(
+    pg: &mut diesel::PgConnection,
+    batch: &[Job],
+    tickets: &HashMap<TicketId, Ticket>,
+) -> Result<Vec<ScanResult>, Error> {
+    let admissions: Vec<tickets::Admission<'_>> = batch
+        .iter()
+        .filter_map(|job| {
+            let attempt = &job.attempt;
+            let Verdict::Genuine(claims) = &attempt.verdict else {
+                return None;
+            };
+            let ticket = tickets.get(&claims.ticket_id).map(Ticket::at_door);
+            admits_online(ticket, presented(claims)).then_some(tickets::Admission {
+                ticket_id: claims.ticket_id,
+                performance_id: claims.performance_id,
+                generation: claims.generation,
+                at: attempt.at,
+                gate: &attempt.scan.gate,
+                device: &attempt.scan.device,
+            })
         })
         .collect();
-    let admitted: HashMap<TicketId, tickets::Admitted> = tickets::admit_all(pg, &admissions)?
-        .into_iter()
-        .map(|a| (a.id, a))
-        .collect();
-    let refused: Vec<TicketId> = distinct
-        .into_iter()
-        .filter(|id| !admitted.contains_key(id))
-        .collect();
-    let refused: HashMap<TicketId, Ticket> = if refused.is_empty() {
+    let admitted: HashMap<TicketId, tickets::Admitted> = if admissions.is_empty() {
         HashMap::new()
     } else {
-        tickets::find_many(conn, &refused)?
+        tickets::admit_locked(pg, &admissions)?
             .into_iter()
-            .map(|t| (t.id, t))
+            .map(|a| (a.id, a))
             .collect()
     };
-    let results = batch
+    Ok(batch
         .iter()
         .map(|job| {
             let attempt = &job.attempt;
@@ -226,12 +277,11 @@ fn apply_set_based(
                         holder.seat.clone(),
                         holder.section.clone(),
                     ),
-                    None => explain(refused.get(&claims.ticket_id), claims, attempt.at),
+                    None => explain(tickets.get(&claims.ticket_id), claims, attempt.at),
                 },
             }
         })
-        .collect();
-    Ok(Some(results))
+        .collect())
 }
 
 /// Writes a batch in one transaction; a transient conflict (a deadlock another client caused,

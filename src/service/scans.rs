@@ -233,14 +233,26 @@ pub(crate) fn verify_any(
 }
 
 /// Reads the door rules of the performances the genuine `verdicts` name, in the writing
-/// transaction, and turns away each code the rules refuse (a static code of a rotating event,
-/// a rotating code before its reveal or outside the scan window): see
-/// [`crate::domain::scan::refused_by_rules`]. Returns the rules read.
+/// transaction, and turns away each code the rules refuse: see [`refuse_by_door_rules`].
+/// Returns the rules read.
 pub(crate) fn enforce_door_rules(
     settings: &super::Settings,
     conn: &mut Conn<'_>,
     verdicts: &mut [(&mut Verdict, CodeKind, DateTime<Utc>)],
 ) -> Result<Vec<DoorRules>> {
+    let performances = performances_named(verdicts);
+    if performances.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rules = door::door_rules(conn, &performances)?;
+    refuse_by_door_rules(settings, &rules, verdicts);
+    Ok(rules)
+}
+
+/// The performances the genuine `verdicts` name, each once, ascending.
+pub(crate) fn performances_named(
+    verdicts: &[(&mut Verdict, CodeKind, DateTime<Utc>)],
+) -> Vec<PerformanceId> {
     let mut performances: Vec<PerformanceId> = verdicts
         .iter()
         .filter_map(|(verdict, ..)| match verdict {
@@ -250,10 +262,18 @@ pub(crate) fn enforce_door_rules(
         .collect();
     performances.sort_unstable();
     performances.dedup();
-    if performances.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rules = door::door_rules(conn, &performances)?;
+    performances
+}
+
+/// Turns away each genuine code that its performance's door `rules` refuse (a static code of a
+/// rotating event, a rotating code before its reveal or outside the scan window): see
+/// [`crate::domain::scan::refused_by_rules`]. A code of a performance without rules (there is
+/// no such performance) is left to the admission, which finds no ticket and says so.
+pub(crate) fn refuse_by_door_rules(
+    settings: &super::Settings,
+    rules: &[DoorRules],
+    verdicts: &mut [(&mut Verdict, CodeKind, DateTime<Utc>)],
+) {
     for (verdict, code, at) in verdicts.iter_mut() {
         let Verdict::Genuine(claims) = &**verdict else {
             continue;
@@ -262,7 +282,7 @@ pub(crate) fn enforce_door_rules(
             .iter()
             .find(|r| r.performance_id == claims.performance_id)
         else {
-            continue; // no such performance: the admission finds no ticket, and says so
+            continue;
         };
         let window = ScanWindow::for_performance(
             rule.doors_open_at,
@@ -284,7 +304,6 @@ pub(crate) fn enforce_door_rules(
             };
         }
     }
-    Ok(rules)
 }
 
 /// Verifies the token on the async path; only an unknown key id needs the blocking refresh.
