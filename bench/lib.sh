@@ -96,6 +96,15 @@ process_cpu_ticks() {
 
 # All processes named postgres: the backends, walwriter, checkpointer... (the whole server, so
 # anything else using it at the same time is counted too).
+# The whole machine's busy CPU (user, nice, system, irq, softirq, steal over every core), in
+# clock ticks: what a phase cost beyond the server is mostly the load generator's.
+machine_busy_ticks() {
+  local user nice system irq softirq steal
+  # cpu user nice system idle iowait irq softirq steal …
+  read -r _ user nice system _ _ irq softirq steal _ </proc/stat
+  echo $((user + nice + system + irq + softirq + steal))
+}
+
 postgres_cpu_ticks() {
   local total=0 dir ticks
   for dir in /proc/[0-9]*; do

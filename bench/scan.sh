@@ -362,11 +362,12 @@ $(calc '%.2f' "$seconds_total") s → **$(calc '%.0f' "$issued / $seconds_total"
 run_phase() {
   local backend=$1 c=$2 mode=$3 tokens=$4 duration=$5 label=$6
   local threads=$((c < WRK_MAX_THREADS ? c : WRK_MAX_THREADS)) # wrk needs c >= threads
-  local out=$RUN_DIR/$backend-c$c-$label.txt cpu_before cpu_after line field
+  local out=$RUN_DIR/$backend-c$c-$label.txt cpu_before cpu_after machine_before machine_after line field
   local limit=$(($(seconds_of "$duration") + 60))
 
   log "$backend c=$c: $label ($mode, $duration)"
   cpu_before=$(cpu_ticks "$backend")
+  machine_before=$(machine_busy_ticks)
   SCAN_MODE=$mode SCAN_TOKENS=$tokens SCAN_API_KEY=${API_KEY[$backend]} SCAN_THREADS=$threads \
     timeout --kill-after=5 "$limit" \
     wrk -t"$threads" -c"$c" -d"$duration" --timeout "$WRK_TIMEOUT" -s "$BENCH_DIR/scan.lua" \
@@ -379,6 +380,7 @@ run_phase() {
   # database figures include them.
   sleep 1
   cpu_after=$(cpu_ticks "$backend")
+  machine_after=$(machine_busy_ticks)
   [[ $status == 0 ]] || die "wrk failed (status $status), see $out"
 
   line=$(grep '^SCAN_RESULT ' "$out" || true)
@@ -388,6 +390,7 @@ run_phase() {
     W[${field%%=*}]=${field#*=}
   done
   W[cpu_ticks]=$((cpu_after - cpu_before))
+  W[machine_ticks]=$((machine_after - machine_before))
   local responses=0 key
   for key in "${!W[@]}"; do
     [[ $key == status_* ]] && responses=$((responses + ${W[$key]}))
@@ -432,9 +435,12 @@ summarise_phase() {
   PHASE_P99=$(calc '%.2f' "$(w p99_us) / 1000")
   PHASE_CPU=$(calc '%.3f' "$(w responses) > 0 ? $(w cpu_ticks) * 1000 / $CLK_TCK / $(w responses) : 0")
   PHASE_UNEXPECTED=$(unexpected_answers "$expected")
+  # The rest of the machine's CPU: wrk's, on an otherwise idle machine.
+  local other_cpu
+  other_cpu=$(calc '%.3f' "$(w responses) > 0 ? ($(w machine_ticks) - $(w cpu_ticks)) * 1000 / $CLK_TCK / $(w responses) : 0")
   DETAIL_ROWS+=("| $backend | $c | $label | $(w responses) | $good $expected | $PHASE_UNEXPECTED \
 | $(statuses_seen) | $(calc '%.1f' "$seconds") | $PHASE_RATE | $PHASE_P50 | $PHASE_P99 \
-| $(calc '%.2f' "$(w max_us) / 1000") | $PHASE_CPU |")
+| $(calc '%.2f' "$(w max_us) / 1000") | $PHASE_CPU | $other_cpu |")
 }
 
 # The answers of a phase are all the expected outcome, with the expected status, and no
@@ -595,12 +601,14 @@ $(free -g | awk '/^Mem:/ { print $2 }') GiB; wrk, server and database share them
       echo
     done
     echo "p50/p99 are the accepted phase's. CPU ms/req: the server's utime+stime (and, for postgres, every"
-    echo "postgres process's) during the phase, divided by the answers wrk counted."
+    echo "postgres process's) during the phase, divided by the answers wrk counted. Other CPU ms/req: the"
+    echo "rest of the machine's busy CPU (/proc/stat) in the same time, per answer: wrk's own, when"
+    echo "nothing else runs."
     echo
     echo "## Every phase"
     echo
-    echo "| backend | c | phase | answers | expected | other answers | HTTP | seconds | expected/s | p50 ms | p99 ms | max ms | CPU ms/req |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    echo "| backend | c | phase | answers | expected | other answers | HTTP | seconds | expected/s | p50 ms | p99 ms | max ms | CPU ms/req | other CPU ms/req |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     printf '%s\n' "${DETAIL_ROWS[@]}"
     echo
     echo "## Checks"
