@@ -19,7 +19,7 @@ use crate::db::{events, scans, Conn};
 use crate::domain::event::{Performance, ScanWindow};
 use crate::domain::ids::{PerformanceId, TicketId};
 use crate::domain::outbox::EmailKind;
-use crate::domain::rotating::{Barcode, CodeKind, CodeSubject, RotatingBarcode};
+use crate::domain::rotating::{Barcode, CodeKind, CodeSubject};
 use crate::domain::scan::{decide, refused_by_device, ClockBounds, DoorEntry, NewArrival};
 use crate::domain::text::label;
 use crate::domain::ticket::{self, Ticket};
@@ -48,9 +48,9 @@ pub struct OfflineBundle {
 }
 
 /// What a scanner needs to check a rotating performance's codes with no network: the rotation,
-/// the leeway, the reveal, and the barcode (secret included) of each ticket that admits now —
-/// of this performance only, and nothing more. A static code there is refused offline as
-/// `static_code_not_accepted` unless it is a paper code.
+/// the leeway, the reveal, and the secret of each ticket that admits now — of this performance
+/// only, and nothing more. A static code there is refused offline as `static_code_not_accepted`
+/// unless it is a paper code.
 #[derive(Debug, Clone)]
 pub struct RotatingDoor {
     pub period_seconds: u32,
@@ -58,7 +58,26 @@ pub struct RotatingDoor {
     pub leeway_steps: u32,
     /// Before this, the performance's rotating codes are `not_yet_valid`.
     pub revealed_at: Option<DateTime<Utc>>,
-    pub codes: Vec<RotatingBarcode>,
+    pub codes: Vec<DoorCode>,
+}
+
+/// One ticket's entry in [`RotatingDoor`]: its current generation and its TOTP secret, and no
+/// more (a bundle holds one per ticket of the house, so each is kept small and heap-free).
+#[derive(Clone, PartialEq, Eq)]
+pub struct DoorCode {
+    pub ticket_id: TicketId,
+    pub generation: i32,
+    pub secret: [u8; crate::domain::rotating::SECRET_BYTES],
+}
+
+impl std::fmt::Debug for DoorCode {
+    // The secret stays out of every log line a `{:?}` could make.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DoorCode")
+            .field("ticket_id", &self.ticket_id)
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The bundle for a performance: complete, or the changes after `since` (a version an earlier
@@ -99,16 +118,15 @@ pub fn offline_bundle(
                 revealed_at: barcode.revealed_at(performance.doors_open_at()),
                 codes: door::admitting_tickets(conn, performance_id)?
                     .into_iter()
-                    .map(|(ticket_id, generation)| {
-                        super::rotating::barcode_for(
-                            encore,
-                            CodeSubject {
-                                performance_id,
-                                ticket_id,
-                                generation,
-                                period_seconds: barcode.period_seconds(),
-                            },
-                        )
+                    .map(|(ticket_id, generation)| DoorCode {
+                        ticket_id,
+                        generation,
+                        secret: encore.code_key.secret(&CodeSubject {
+                            performance_id,
+                            ticket_id,
+                            generation,
+                            period_seconds: barcode.period_seconds(),
+                        }),
                     })
                     .collect(),
             }),

@@ -44,11 +44,6 @@ pub fn ticket_barcode(encore: &Encore, ticket_id: TicketId) -> Result<Option<Rot
         .and_then(|c| barcode_of(encore, &c.ticket, &c.event)))
 }
 
-/// The barcode of a subject (the door and the offline bundle, which know what the code names).
-pub(crate) fn barcode_for(encore: &Encore, subject: CodeSubject) -> RotatingBarcode {
-    encore.code_key.barcode(subject)
-}
-
 /// A scanned code, when `text` is a rotating code (`None`: try it as a signed token).
 pub(crate) fn scanned(text: &str) -> Option<ScannedCode> {
     parse_code(text)

@@ -15,7 +15,7 @@ use crate::domain::scan::DoorEntry;
 use crate::domain::ScanOutcome;
 use crate::http::error::ApiError;
 use crate::http::run_blocking;
-use crate::service::door::{self, BundleHolder, OfflineScan, Upload, UploadResult};
+use crate::service::door::{self, BundleHolder, DoorCode, OfflineScan, Upload, UploadResult};
 use crate::service::Encore;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -64,9 +64,19 @@ impl<'a> From<&'a BundleHolder> for HolderView<'a> {
     }
 }
 
+/// A list written straight from the bundle's own records, each through its view: a bundle
+/// holds one entry per ticket of the house, and no list of views is built beside it.
+struct Each<'a, T, V>(&'a [T], fn(&'a T) -> V);
+
+impl<'a, T, V: Serialize> Serialize for Each<'a, T, V> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(self.1))
+    }
+}
+
 /// What a scanner needs to decide offline: the keys, and every ticket whose earlier tokens
 /// must be refused.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 struct BundleView<'a> {
     performance_id: i64,
     /// Pass it back as `since` to get only what changed after this bundle.
@@ -74,16 +84,18 @@ struct BundleView<'a> {
     /// Whether `refused` is everything (true) or only the changes after `since`.
     complete: bool,
     keys: JwksView,
-    refused: Vec<RefusedView<'a>>,
+    #[schema(value_type = Vec<RefusedView>)]
+    refused: Each<'a, DoorEntry, RefusedView<'a>>,
     /// Every ticket that still admits, with its holder and seat; in complete bundles only.
-    holders: Vec<HolderView<'a>>,
+    #[schema(value_type = Vec<HolderView>)]
+    holders: Each<'a, BundleHolder, HolderView<'a>>,
     /// How many tickets still admit now (a later bundle too): holders held in another number
     /// mean the scanner should ask for a complete bundle again.
     tickets: usize,
     starts_at: DateTime<Utc>,
     doors_open_at: DateTime<Utc>,
     /// Present when the performance's codes rotate: how to check them offline.
-    rotating: Option<RotatingDoorView>,
+    rotating: Option<RotatingDoorView<'a>>,
 }
 
 /// How a scanner checks a rotating code `RC1:<performance>:<ticket>:<generation>:<period>:<totp>`
@@ -92,23 +104,50 @@ struct BundleView<'a> {
 /// `period_seconds` from the Unix epoch) must be that of now, give or take `leeway_steps` steps
 /// (else `stale_code`); before `reveal_at` the code is `not_yet_valid`. A static code of the
 /// performance is `static_code_not_accepted` unless its claims say `"paper": true`.
-#[derive(Debug, Serialize, ToSchema)]
-struct RotatingDoorView {
+#[derive(Serialize, ToSchema)]
+struct RotatingDoorView<'a> {
     period_seconds: u32,
     digits: u32,
     leeway_steps: u32,
     reveal_at: Option<DateTime<Utc>>,
     /// Every ticket of this performance that admits now, at its current generation.
-    tickets: Vec<RotatingTicketView>,
+    #[schema(value_type = Vec<RotatingTicketView>)]
+    tickets: Each<'a, DoorCode, RotatingTicketView<'a>>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-struct RotatingTicketView {
+#[derive(Serialize, ToSchema)]
+struct RotatingTicketView<'a> {
     ticket_id: i64,
     generation: i32,
     /// The ticket's TOTP secret, Base16.
-    key: String,
+    #[schema(value_type = String)]
+    key: Base16<'a>,
 }
+
+impl<'a> From<&'a DoorCode> for RotatingTicketView<'a> {
+    fn from(code: &'a DoorCode) -> Self {
+        RotatingTicketView {
+            ticket_id: code.ticket_id.0,
+            generation: code.generation,
+            key: Base16(&code.secret),
+        }
+    }
+}
+
+/// A secret written in Base16 (lower case) on the stack, not in a `String` of its own.
+struct Base16<'a>(&'a [u8; crate::domain::rotating::SECRET_BYTES]);
+
+impl Serialize for Base16<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut text = [0u8; 2 * crate::domain::rotating::SECRET_BYTES];
+        hex::encode_to_slice(self.0, &mut text).expect("twice the secret's length");
+        serializer.serialize_str(std::str::from_utf8(&text).expect("hex is ASCII"))
+    }
+}
+
+/// Roughly what one bundle entry takes in JSON: the buffer is sized once, not doubled as it
+/// grows (a complete bundle of a large house runs to megabytes).
+const BYTES_PER_ENTRY: usize = 96;
 
 /// `GET /api/v1/performances/{id}/offline-bundle[?since=VERSION]` (scanner)
 #[utoipa::path(get, path = "/api/v1/performances/{id}/offline-bundle",
@@ -129,34 +168,33 @@ pub async fn offline_bundle(
     }
     let bundle = run_blocking(move || door::offline_bundle(&encore, id, since)).await?;
     let p = &bundle.performance;
+    let codes = bundle.rotating.as_ref().map_or(&[][..], |r| &r.codes);
+    let view = BundleView {
+        performance_id: p.id.0,
+        version: bundle.version,
+        complete: bundle.complete,
+        keys: JwksView::from(bundle.keys.clone()),
+        refused: Each(&bundle.refused, RefusedView::from),
+        holders: Each(&bundle.holders, HolderView::from),
+        tickets: bundle.tickets,
+        starts_at: p.starts_at(),
+        doors_open_at: p.doors_open_at(),
+        rotating: bundle.rotating.as_ref().map(|r| RotatingDoorView {
+            period_seconds: r.period_seconds,
+            digits: r.digits,
+            leeway_steps: r.leeway_steps,
+            reveal_at: r.revealed_at,
+            tickets: Each(&r.codes, RotatingTicketView::from),
+        }),
+    };
+    let entries = bundle.refused.len() + bundle.holders.len() + codes.len();
+    let mut body = Vec::with_capacity(1024 + entries * BYTES_PER_ENTRY);
+    serde_json::to_writer(&mut body, &view)
+        .map_err(|e| ApiError::from(crate::service::Error::Internal(e.to_string())))?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
-        .json(BundleView {
-            performance_id: p.id.0,
-            version: bundle.version,
-            complete: bundle.complete,
-            keys: JwksView::from(bundle.keys.clone()),
-            refused: bundle.refused.iter().map(RefusedView::from).collect(),
-            holders: bundle.holders.iter().map(HolderView::from).collect(),
-            tickets: bundle.tickets,
-            starts_at: p.starts_at(),
-            doors_open_at: p.doors_open_at(),
-            rotating: bundle.rotating.as_ref().map(|r| RotatingDoorView {
-                period_seconds: r.period_seconds,
-                digits: r.digits,
-                leeway_steps: r.leeway_steps,
-                reveal_at: r.revealed_at,
-                tickets: r
-                    .codes
-                    .iter()
-                    .map(|code| RotatingTicketView {
-                        ticket_id: code.subject.ticket_id.0,
-                        generation: code.subject.generation,
-                        key: code.secret_base16(),
-                    })
-                    .collect(),
-            }),
-        }))
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(body))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
