@@ -4,6 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
+use super::offer::OfferStatus;
 use super::{Invalid, TicketStatus};
 
 /// The two changes a patron can make to a ticket from its page.
@@ -47,7 +48,7 @@ pub enum Refusal {
     #[error("There is no open offer for this ticket.")]
     NoOpenOffer,
     #[error("This offer was {0}.")]
-    OfferClosed(&'static str),
+    OfferClosed(OfferEnd),
     #[error("That performance is not one this ticket can be exchanged into.")]
     NotAnExchangeTarget,
     #[error("That performance has no seats left.")]
@@ -70,6 +71,40 @@ pub enum Refusal {
     NoShowCreditExpired,
     #[error("This ticket was already turned into credit.")]
     NoShowCreditGiven,
+}
+
+/// How an offer that can no longer be acted on ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfferEnd {
+    Claimed,
+    Canceled,
+    Expired,
+    /// Resolved a moment ago by someone else (a claim and a cancel racing).
+    Resolved,
+}
+
+impl OfferEnd {
+    /// How an offer in `status` ended; one still offered was resolved in the meantime.
+    pub fn of(status: OfferStatus) -> OfferEnd {
+        match status {
+            OfferStatus::Claimed => OfferEnd::Claimed,
+            OfferStatus::Canceled => OfferEnd::Canceled,
+            OfferStatus::Expired => OfferEnd::Expired,
+            OfferStatus::Offered => OfferEnd::Resolved,
+        }
+    }
+}
+
+impl std::fmt::Display for OfferEnd {
+    /// The API's words ("This offer was …"); the pages say it in the patron's language.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            OfferEnd::Claimed => "already claimed",
+            OfferEnd::Canceled => "canceled by the sender",
+            OfferEnd::Expired => "not claimed in time and has expired",
+            OfferEnd::Resolved => "already resolved",
+        })
+    }
 }
 
 impl Refusal {

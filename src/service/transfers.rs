@@ -17,7 +17,7 @@ use crate::domain::actor::{Actor, AuthoredChange};
 use crate::domain::ids::TicketId;
 use crate::domain::offer::{NewOffer, Offer, OfferStatus, Party};
 use crate::domain::outbox::EmailKind;
-use crate::domain::policy::{Change, Refusal};
+use crate::domain::policy::{Change, OfferEnd, Refusal};
 use crate::domain::text::label;
 use crate::domain::ticket::{Ticket, TicketToStore};
 use crate::domain::{EmailAddress, TicketStatus};
@@ -236,7 +236,7 @@ pub fn claim(encore: &Encore, ticket_id: TicketId, generation: i32) -> Result<Ti
         let offer =
             transfers::for_generation(conn, ticket_id, generation)?.ok_or(Refusal::NoOpenOffer)?;
         if offer.status != OfferStatus::Offered {
-            return Err(Refusal::OfferClosed(closed_word(offer.status)).into());
+            return Err(Refusal::OfferClosed(OfferEnd::of(offer.status)).into());
         }
         if offer.expires_at <= now {
             // Expire it here and now: the holder gets the ticket back even if no sweep ran.
@@ -265,7 +265,7 @@ pub fn claim(encore: &Encore, ticket_id: TicketId, generation: i32) -> Result<Ti
         )?;
         if !transfers::resolve(conn, offer.id, OfferStatus::Claimed, now, Some(ticket.id))? {
             // Resolved by someone else between our read and this write: nothing happened.
-            return Err(Refusal::OfferClosed("already resolved").into());
+            return Err(Refusal::OfferClosed(OfferEnd::Resolved).into());
         }
         outbox::enqueue(conn, &[confirmation_email(encore, &ticket, now)])?;
         // The friend claims it: their name on the old ticket's history and on the new one.
@@ -284,7 +284,7 @@ pub fn claim(encore: &Encore, ticket_id: TicketId, generation: i32) -> Result<Ti
         Ok::<_, Error>(Some(ticket))
     })?;
     encore.outbox_wakeup.notify_one();
-    claimed.ok_or_else(|| Refusal::OfferClosed(closed_word(OfferStatus::Expired)).into())
+    claimed.ok_or_else(|| Refusal::OfferClosed(OfferEnd::Expired).into())
 }
 
 /// Returns every offer whose time ran out to its sender. Returns how many.
@@ -323,7 +323,7 @@ fn give_back(
 ) -> Result<()> {
     if !transfers::resolve(conn, offer.id, status, now, None)? {
         let offer = transfers::find(conn, offer.id)?.expect("the offer exists");
-        return Err(Refusal::OfferClosed(closed_word(offer.status)).into());
+        return Err(Refusal::OfferClosed(OfferEnd::of(offer.status)).into());
     }
     if !tickets::reinstate(conn, offer.ticket_id, offer.generation)? {
         return Err(Error::Internal(format!(
@@ -334,13 +334,4 @@ fn give_back(
     let ticket = tickets::find(conn, offer.ticket_id)?.expect("the ticket exists");
     outbox::enqueue(conn, &[confirmation_email(encore, &ticket, now)])?;
     Ok(())
-}
-
-fn closed_word(status: OfferStatus) -> &'static str {
-    match status {
-        OfferStatus::Claimed => "already claimed",
-        OfferStatus::Canceled => "canceled by the sender",
-        OfferStatus::Expired => "not claimed in time and has expired",
-        OfferStatus::Offered => "closed",
-    }
 }

@@ -3,7 +3,7 @@
 //! (`Reason`) and words it from `locales/*/pages.ftl` once it knows the ticket's language.
 
 use crate::domain::event::in_venue_time;
-use crate::domain::policy::{Change, Refusal};
+use crate::domain::policy::{Change, OfferEnd, Refusal};
 use crate::domain::{Invalid, TicketStatus};
 use crate::http::error::ApiError;
 use crate::http::run_blocking;
@@ -100,7 +100,7 @@ pub fn refusal_text(tr: Tr, refusal: &Refusal, time_zone: &str, currency: &str) 
         Refusal::OfferPending(name) => tr.t1("page-refused-offer-pending", "name", name),
         Refusal::TransferToSelf => tr.t("page-refused-transfer-to-self"),
         Refusal::NoOpenOffer => tr.t("page-refused-no-open-offer"),
-        Refusal::OfferClosed(how) => tr.t1("page-refused-offer-closed", "how", closed_how(how)),
+        Refusal::OfferClosed(end) => tr.t1("page-refused-offer-closed", "how", closed_how(*end)),
         Refusal::NotAnExchangeTarget => tr.t("page-refused-not-a-target"),
         Refusal::TargetSoldOut => tr.t("page-refused-sold-out"),
         Refusal::TargetCanceled => tr.t("page-refused-target-canceled"),
@@ -130,12 +130,13 @@ fn status_word(status: TicketStatus) -> &'static str {
 }
 
 /// The selector `page-refused-offer-closed` chooses its words by, from the service's words.
-fn closed_how(how: &str) -> &'static str {
-    match how {
-        "already claimed" => "claimed",
-        "canceled by the sender" => "canceled",
-        "not claimed in time and has expired" => "expired",
-        _ => "other",
+/// The selector of `page-refused-offer-closed`.
+fn closed_how(end: OfferEnd) -> &'static str {
+    match end {
+        OfferEnd::Claimed => "claimed",
+        OfferEnd::Canceled => "canceled",
+        OfferEnd::Expired => "expired",
+        OfferEnd::Resolved => "other",
     }
 }
 
@@ -170,18 +171,19 @@ mod tests {
             said(de, cutoff),
             "Änderungen waren bis Freitag, 18. Dezember 2026, 17:30 CET möglich, 120 Minuten vor Vorstellungsbeginn."
         );
-        // The service says how an offer closed in English words; each has its German sentence.
-        for (how, german) in [
-            ("already claimed", "bereits angenommen"),
-            ("canceled by the sender", "vom Absender zurückgenommen"),
-            ("not claimed in time and has expired", "abgelaufen"),
-            ("already resolved", "bereits erledigt"),
+        // Each way an offer ends has its sentence in each language; the English one is the
+        // API's.
+        for (end, german) in [
+            (OfferEnd::Claimed, "bereits angenommen"),
+            (OfferEnd::Canceled, "vom Absender zurückgenommen"),
+            (OfferEnd::Expired, "abgelaufen"),
+            (OfferEnd::Resolved, "bereits erledigt"),
         ] {
-            let text = said(de, Refusal::OfferClosed(how));
-            assert!(text.contains(german), "{how}: {text}");
+            let text = said(de, Refusal::OfferClosed(end));
+            assert!(text.contains(german), "{end:?}: {text}");
             assert_eq!(
-                said(en, Refusal::OfferClosed(how)),
-                format!("This offer was {how}.")
+                said(en, Refusal::OfferClosed(end)),
+                Refusal::OfferClosed(end).to_string()
             );
         }
         let wait = Reason::TooManyOffers { minutes: 1 };
