@@ -237,54 +237,10 @@ pub struct DoorRules {
     pub has_lobby_message: bool,
 }
 
-/// The door rules of each of these performances (one that does not exist is left out), in one
-/// query per performance: a statement prepared once per connection, and a batch of scans
-/// rarely spans more than one performance.
-pub fn door_rules(
-    conn: &mut Conn<'_>,
-    performance_ids: &[PerformanceId],
-) -> QueryResult<Vec<DoorRules>> {
-    type Row = (
-        chrono::NaiveDateTime,
-        chrono::NaiveDateTime,
-        String,
-        i32,
-        Option<i32>,
-        bool,
-    );
-    let mut rules = Vec::with_capacity(performance_ids.len());
-    for &performance_id in performance_ids {
-        let row: Option<Row> = with_conn!(conn, c => performances::table
-            .inner_join(events::table)
-            .filter(performances::id.eq(performance_id))
-            .select((
-                performances::doors_open_at,
-                performances::starts_at,
-                events::barcode,
-                events::rotation_seconds,
-                events::reveal_hours_before_doors,
-                events::lobby_message.is_not_null(),
-            ))
-            .get_result(c)
-            .optional())?;
-        if let Some((doors, starts, mode, period, reveal, lobby)) = row {
-            rules.push(DoorRules {
-                performance_id,
-                barcode: super::models::stored_barcode(&mode, period, reveal),
-                doors_open_at: doors.and_utc(),
-                starts_at: starts.and_utc(),
-                has_lobby_message: lobby,
-            });
-        }
-    }
-    Ok(rules)
-}
-
-/// A ticket locked by [`lock_for_scans`], with its performance's door rules.
-#[derive(QueryableByName)]
-struct LockedAtDoor {
-    #[diesel(embed)]
-    ticket: TicketRow,
+/// A performance's door rules as stored: read by [`door_rules`] (by position) and with each
+/// locked ticket by [`lock_for_scans`] (by name).
+#[derive(Queryable, QueryableByName)]
+struct StoredDoorRules {
     #[diesel(sql_type = Timestamp)]
     doors_open_at: chrono::NaiveDateTime,
     #[diesel(sql_type = Timestamp)]
@@ -297,6 +253,58 @@ struct LockedAtDoor {
     reveal_hours_before_doors: Option<i32>,
     #[diesel(sql_type = diesel::sql_types::Bool)]
     has_lobby_message: bool,
+}
+
+impl StoredDoorRules {
+    fn rules(self, performance_id: PerformanceId) -> DoorRules {
+        DoorRules {
+            performance_id,
+            barcode: super::models::stored_barcode(
+                &self.barcode,
+                self.rotation_seconds,
+                self.reveal_hours_before_doors,
+            ),
+            doors_open_at: self.doors_open_at.and_utc(),
+            starts_at: self.starts_at.and_utc(),
+            has_lobby_message: self.has_lobby_message,
+        }
+    }
+}
+
+/// The door rules of each of these performances (one that does not exist is left out), in one
+/// query per performance: a statement prepared once per connection, and a batch of scans
+/// rarely spans more than one performance.
+pub fn door_rules(
+    conn: &mut Conn<'_>,
+    performance_ids: &[PerformanceId],
+) -> QueryResult<Vec<DoorRules>> {
+    let mut rules = Vec::with_capacity(performance_ids.len());
+    for &performance_id in performance_ids {
+        let stored: Option<StoredDoorRules> = with_conn!(conn, c => performances::table
+            .inner_join(events::table)
+            .filter(performances::id.eq(performance_id))
+            .select((
+                performances::doors_open_at,
+                performances::starts_at,
+                events::barcode,
+                events::rotation_seconds,
+                events::reveal_hours_before_doors,
+                events::lobby_message.is_not_null(),
+            ))
+            .get_result(c)
+            .optional())?;
+        rules.extend(stored.map(|stored| stored.rules(performance_id)));
+    }
+    Ok(rules)
+}
+
+/// A ticket locked by [`lock_for_scans`], with its performance's door rules.
+#[derive(QueryableByName)]
+struct LockedAtDoor {
+    #[diesel(embed)]
+    ticket: TicketRow,
+    #[diesel(embed)]
+    rules: StoredDoorRules,
 }
 
 /// PostgreSQL: the tickets `ids` (ascending), locked for the rest of the transaction in id
@@ -312,17 +320,7 @@ pub fn lock_for_scans(
         .load::<LockedAtDoor>(conn)?
         .into_iter()
         .map(|row| {
-            let rules = DoorRules {
-                performance_id: row.ticket.performance_id,
-                barcode: super::models::stored_barcode(
-                    &row.barcode,
-                    row.rotation_seconds,
-                    row.reveal_hours_before_doors,
-                ),
-                doors_open_at: row.doors_open_at.and_utc(),
-                starts_at: row.starts_at.and_utc(),
-                has_lobby_message: row.has_lobby_message,
-            };
+            let rules = row.rules.rules(row.ticket.performance_id);
             Ok((row.ticket.record()?, rules))
         })
         .collect()
