@@ -184,8 +184,10 @@ fn apply_postgres(
         .iter()
         .filter_map(|job| job.attempt.ticket_id())
         .collect();
+    let named = ids.len();
     ids.sort_unstable();
     ids.dedup();
+    let scanned_twice = ids.len() < named;
     let locked = if ids.is_empty() {
         Vec::new()
     } else {
@@ -215,12 +217,7 @@ fn apply_postgres(
     refuse_by_door_rules(settings, &rules, &mut verdicts);
 
     let batch: &[Job] = batch;
-    let mut genuine: Vec<TicketId> = batch
-        .iter()
-        .filter_map(|job| job.attempt.ticket_id())
-        .collect();
-    genuine.sort_unstable();
-    let results = if genuine.windows(2).any(|pair| pair[0] == pair[1]) {
+    let results = if scanned_twice {
         apply_one_by_one(&mut Conn::Postgres(pg), batch)?
     } else {
         admit_set_based(pg, batch, &tickets)?
